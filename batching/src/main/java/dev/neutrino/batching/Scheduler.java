@@ -1,0 +1,33 @@
+package dev.neutrino.batching;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Decides when and on which model instance each request of one model version runs.
+ *
+ * <p>Ownership: after {@link #submit} returns, the scheduler owns the request until the returned
+ * stage completes. The stage completes on a scheduler thread (a model instance's thread, or the
+ * caller's when refused at once); callers move the result to their own thread. Failures are always
+ * {@link dev.neutrino.runtime.InferenceException}s. Cancelling the stage
+ * ({@code toCompletableFuture().cancel(false)}) withdraws a request that has not started running.
+ *
+ * <p>Requests must already be validated against the model: the scheduler does not check shapes.
+ */
+public interface Scheduler extends AutoCloseable {
+
+  /** Queues the request, or refuses it at once; never blocks. */
+  CompletionStage<InferenceResult> submit(InferenceRequest request);
+
+  /** Requests submitted and not yet completed (queued plus running). */
+  int inFlight();
+
+  /**
+   * Stops taking requests; those already accepted still run. The stage completes when the last of
+   * them has finished; the model instances are not closed (their owner closes them).
+   */
+  CompletionStage<Void> drain();
+
+  /** Stops at once: accepted requests that have not started fail as not ready. Idempotent. */
+  @Override
+  void close();
+}

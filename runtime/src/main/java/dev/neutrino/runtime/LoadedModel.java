@@ -1,0 +1,38 @@
+package dev.neutrino.runtime;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One loaded instance of a model: a session that runs one batch at a time.
+ *
+ * <p>Thread-safety: {@link #run} may be called from one thread at a time per instance (each model
+ * instance owns a thread); {@link #inputs()}, {@link #outputs()} and {@link #device()} from any thread.
+ * {@link #close()} releases native memory and must only be called once no run is in progress.
+ */
+public interface LoadedModel extends AutoCloseable {
+
+  /** The inputs the model declares, in its order; -1 marks a variable dimension. */
+  List<TensorSpec> inputs();
+
+  /** The outputs the model declares, in its order; -1 marks a variable dimension. */
+  List<TensorSpec> outputs();
+
+  /** Where this instance actually runs, after any fallback: {@code cpu}, {@code cuda:0}, ... */
+  String device();
+
+  /**
+   * Runs one batch.
+   *
+   * @param inputs every declared input, by name; the caller keeps ownership of the tensors
+   * @param outputs the names of the outputs to compute; never empty
+   * @return the requested outputs, by name, in newly allocated buffers owned by the caller
+   * @throws InferenceException.BackendFailure when the runtime fails
+   */
+  Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs);
+
+  /** Releases the session's native resources. Idempotent. */
+  @Override
+  void close();
+}
