@@ -22,6 +22,14 @@ public interface Scheduler extends AutoCloseable {
   int inFlight();
 
   /**
+   * What the scheduler has done so far, for metrics. Never blocks. Schedulers that keep no counters
+   * report zeros, except {@link SchedulerStats#inFlight()}.
+   */
+  default SchedulerStats stats() {
+    return new SchedulerStats(0, 0, 0, 0, java.util.Map.of(), 0, 0, 0, 0, new java.util.TreeMap<>(), 0, inFlight());
+  }
+
+  /**
    * Stops taking requests; those already accepted still run. The stage completes when the last of
    * them has finished; the model instances are not closed (their owner closes them).
    */

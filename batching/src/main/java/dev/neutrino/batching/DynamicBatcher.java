@@ -1,0 +1,607 @@
+package dev.neutrino.batching;
+
+import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.Tensor;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The dynamic micro-batcher of one model version: turns many concurrent small requests into few
+ * batches, runs them on the version's model instances, and refuses at once what it cannot serve.
+ *
+ * <h2>Design note</h2>
+ *
+ * <p><b>Threads.</b> One batcher thread runs the loop; each model instance owns one thread that runs
+ * its batches. Callers of {@link #submit} never wait for either: they take the lock for a few
+ * field updates and leave.
+ *
+ * <p><b>State and its guard.</b> One lock guards the queues ({@link RequestQueue}: a queue per
+ * priority level, timeouts in a heap), the stack of idle instances, each instance's predicted end of
+ * its running batch, and the arrival-rate estimate. {@code submit} checks the level's
+ * {@code max_queue_size} and (in the latency-target mode) the predicted finish under it, so the check
+ * and the enqueue are one step: exactly the excess is refused. The batcher thread waits on the lock's
+ * one condition, signalled when a request arrives or is withdrawn, an instance becomes free, or the
+ * batcher drains or closes; it also wakes by itself at the next timeout and when the policy asked to
+ * wait. Counters are lock-free adders, read without the lock ({@link #stats()}).
+ *
+ * <p><b>The loop.</b> Under the lock: apply the timeouts that are due (REJECT fails the request,
+ * DELAY moves it behind its level), drop withdrawn requests, and, when an instance is idle and the
+ * queue is not empty, ask the {@link BatchPolicy} (a pure function of the queue and the clock) whether
+ * to dispatch the first n requests now or to wait. A dispatch takes the requests off the queue and pops
+ * an idle instance; the batch is handed over, and failed requests are completed, after the lock is
+ * released, so no stage completes (and no caller's callback runs) under the lock.
+ *
+ * <p><b>Instances.</b> An instance thread joins its batch's inputs into one buffer per input (one
+ * copy; none for a batch of one), runs the model, splits the outputs into per-request views, and
+ * completes the members' stages, then reports the batch's cost to the {@link CostModel} and
+ * returns to the idle stack. A member whose stage was completed by its caller before the batch ran
+ * (a cancel) is left out and never reaches the runtime. A runtime failure fails that batch's requests
+ * only. With {@code preserve_ordering}, completions pass through a {@link CompletionOrder} so they
+ * happen in dispatch order.
+ *
+ * <p><b>Ownership.</b> After {@code submit} accepts a request, the batcher owns it until its stage
+ * completes: on an instance thread (outputs or a runtime failure), on the batcher thread (a timeout),
+ * or on the thread that calls {@link #close()}. A refusal completes the stage before {@code submit}
+ * returns, on the caller's thread. Output tensors belong to the caller; their buffers may be views of
+ * one buffer shared with the other members of the batch, which nobody writes.
+ *
+ * <p>Time is read from the injected {@link Ticker}; waiting uses the lock's condition, in real time.
+ */
+public final class DynamicBatcher implements Scheduler {
+  /** The retry hint of a refusal when nothing is known about how fast the queue drains. */
+  public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+  /** In the latency-target mode, one decision in this many may batch past the learned cap. */
+  static final int EXPLORE_EVERY = 64;
+
+  private static final System.Logger LOG = System.getLogger(DynamicBatcher.class.getName());
+  private static final long MIN_RETRY_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+  private final String modelLabel;
+  private final ModelSignature signature;
+  /** Rows a batch may hold; 0 in the unbatched mode, where each request runs alone. */
+  private final int maxBatchSize;
+  private final DynamicBatching batching;
+  private final BatchPolicy policy;
+  private final long targetLatencyNanos;
+  private final Ticker ticker;
+  private final RequestQueue queue;
+  private final CostModel costModel;
+  private final CompletionOrder order;
+  private final List<Worker> workers = new ArrayList<>();
+  private final Thread loopThread;
+  private final Counters counters = new Counters();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger queueDepth = new AtomicInteger();
+  private final CompletableFuture<Void> drained = new CompletableFuture<>();
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  /** Instances with nothing to do, most recently freed on top. Guarded by {@link #lock}. */
+  private final ArrayDeque<Worker> idle = new ArrayDeque<>();
+  /** Guarded by {@link #lock}. */
+  private final ArrivalRate arrivals = new ArrivalRate();
+  /** Some waiting request's stage was completed by its caller. Guarded by {@link #lock}. */
+  private boolean withdrawPending;
+  /** Guarded by {@link #lock}. */
+  private long nextSequence;
+  /** Guarded by {@link #lock}. */
+  private long decisions;
+  private volatile boolean accepting = true;
+  private volatile boolean stopped;
+
+  private DynamicBatcher(String modelLabel, List<LoadedModel> instances, int maxBatchSize, boolean batched,
+      DynamicBatching batching, BatchPolicy policy, Ticker ticker) {
+    Objects.requireNonNull(modelLabel, "modelLabel");
+    if (instances.isEmpty()) {
+      throw new IllegalArgumentException("a scheduler needs at least one model instance");
+    }
+    this.modelLabel = modelLabel;
+    this.signature = ModelSignature.of(instances.get(0), batched);
+    this.maxBatchSize = maxBatchSize;
+    this.batching = batching;
+    this.policy = policy;
+    this.targetLatencyNanos = TimeUnit.MICROSECONDS.toNanos(batching.targetLatencyMicros());
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
+    this.queue = RequestQueue.of(batching);
+    this.costModel = new CostModel(Math.max(1, maxBatchSize));
+    this.order = batching.preserveOrdering() ? new CompletionOrder() : null;
+    for (int i = 0; i < instances.size(); i++) {
+      workers.add(new Worker(instances.get(i), "neutrino-instance-" + modelLabel + "-" + i));
+    }
+    idle.addAll(workers);
+    this.loopThread = new Thread(this::loop, "neutrino-batcher-" + modelLabel);
+    loopThread.setDaemon(true);
+  }
+
+  /**
+   * Starts a batcher over {@code instances}, with the system clock. The batcher does not own the
+   * instances: whoever loaded them closes them, after {@link #drain()} or {@link #close()}.
+   *
+   * @param modelLabel names threads and messages, for example {@code recommender_mlp-1}
+   * @param maxBatchSize the model's {@code max_batch_size}; every input's first dimension is the batch
+   * @throws IllegalArgumentException when the settings do not suit the model
+   */
+  public static DynamicBatcher create(
+      String modelLabel, List<LoadedModel> instances, int maxBatchSize, DynamicBatching batching) {
+    return create(modelLabel, instances, maxBatchSize, batching, Ticker.system());
+  }
+
+  /** As {@link #create(String, List, int, DynamicBatching)}, reading time from {@code ticker}. */
+  public static DynamicBatcher create(
+      String modelLabel, List<LoadedModel> instances, int maxBatchSize, DynamicBatching batching, Ticker ticker) {
+    batching.checkMaxBatchSize(maxBatchSize);
+    BatchPolicy policy = batching.hasLatencyTarget()
+        ? LatencyTargetPolicy.of(maxBatchSize, batching)
+        : TritonBatchPolicy.of(maxBatchSize, batching);
+    return new DynamicBatcher(modelLabel, List.copyOf(instances), maxBatchSize, true, batching, policy, ticker)
+        .start();
+  }
+
+  /**
+   * A batcher that runs each request alone, as it comes, with one queue under {@code queuePolicy}:
+   * models without {@code dynamic_batching}.
+   */
+  static DynamicBatcher unbatched(String modelLabel, List<LoadedModel> instances, QueuePolicy queuePolicy,
+      Ticker ticker) {
+    List<LoadedModel> copy = List.copyOf(instances);
+    boolean batched = !copy.isEmpty() && ModelSignature.batchable(copy.get(0));
+    return new DynamicBatcher(modelLabel, copy, 0, batched, DynamicBatching.defaults().withDefaultQueuePolicy(queuePolicy),
+        UnbatchedPolicy.INSTANCE, ticker).start();
+  }
+
+  private DynamicBatcher start() {
+    workers.forEach(worker -> worker.thread.start());
+    loopThread.start();
+    return this;
+  }
+
+  /**
+   * Queues the request, or refuses it at once: {@code InvalidInput} when it has more rows than
+   * {@code max_batch_size}, {@code Overloaded} ({@code queue_full}, or {@code latency_target} when the
+   * latency-target mode predicts it cannot finish by its deadline), {@code NotReady} after
+   * {@link #drain()} or {@link #close()}. Never blocks.
+   */
+  @Override
+  public CompletionStage<InferenceResult> submit(InferenceRequest request) {
+    CompletableFuture<InferenceResult> future = new CompletableFuture<>();
+    int rows;
+    Object shapeKey;
+    try {
+      rows = signature.rows(request);
+      if (maxBatchSize > 0 && rows > maxBatchSize) {
+        throw new InferenceException.InvalidInput("request has " + rows + " rows; max_batch_size of model "
+            + modelLabel + " is " + maxBatchSize);
+      }
+      shapeKey = signature.shapeKey(request);
+    } catch (InferenceException.InvalidInput e) {
+      return refuse(future, RejectReason.INVALID_INPUT, e);
+    }
+    long now = ticker.read();
+    int level = batching.levelOf(request.priority());
+    QueuePolicy queuePolicy = queue.policy(level);
+    long timeoutMicros = queuePolicy.timeoutMicrosFor(request.timeoutMicros());
+    long timeoutAt = timeoutMicros > 0 ? plus(now, TimeUnit.MICROSECONDS.toNanos(timeoutMicros)) : InferenceRequest.NO_DEADLINE;
+    boolean delay = queuePolicy.timeoutAction() == QueuePolicy.TimeoutAction.DELAY;
+    long target = Math.min(request.deadlineNanos(), delay ? InferenceRequest.NO_DEADLINE : timeoutAt);
+    if (targetLatencyNanos > 0) {
+      target = Math.min(target, plus(now, targetLatencyNanos));
+    }
+    QueuedRequest entry = new QueuedRequest(request, future, rows, shapeKey, level, now, timeoutAt, delay,
+        request.deadlineNanos(), target);
+    RejectReason reason = null;
+    InferenceException refusal = null;
+    lock.lock();
+    try {
+      if (!accepting) {
+        reason = RejectReason.NOT_READY;
+        refusal = new InferenceException.NotReady("model " + modelLabel + " is unloading");
+      } else if (queue.isFull(level)) {
+        reason = RejectReason.QUEUE_FULL;
+        refusal = new InferenceException.Overloaded("model " + modelLabel + " is overloaded: the queue of "
+            + queuePolicy.maxQueueSize() + " requests is full", reason.label(), retryAfter(level, 0, now));
+      } else if (targetLatencyNanos > 0 && (refusal = admit(entry, now)) != null) {
+        reason = RejectReason.LATENCY_TARGET;
+      } else {
+        queue.add(entry);
+        inFlight.incrementAndGet();
+        queueDepth.set(queue.size());
+        arrivals.record(now, rows);
+        work.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (refusal != null) {
+      return refuse(future, reason, refusal);
+    }
+    counters.queued.increment();
+    future.whenComplete((result, error) -> {
+      if (entry.isQueued()) {
+        withdrawn();
+      }
+    });
+    return future;
+  }
+
+  private CompletableFuture<InferenceResult> refuse(
+      CompletableFuture<InferenceResult> future, RejectReason reason, InferenceException refusal) {
+    counters.rejected(reason);
+    future.completeExceptionally(refusal);
+    return future;
+  }
+
+  /** The latency-target admission: null to admit, else the refusal. Called under the lock. */
+  private InferenceException admit(QueuedRequest entry, long now) {
+    CostCurve costs = costModel.curve();
+    if (!costs.established() || entry.targetDeadlineNanos == InferenceRequest.NO_DEADLINE) {
+      return null;
+    }
+    long latency = LatencyTargetPolicy.predictedLatencyNanos(costs, queue.rowsAtOrAbove(entry.level), entry.rows,
+        workers.size(), untilInstanceFree(now));
+    if (now + latency <= entry.targetDeadlineNanos) {
+      return null;
+    }
+    return new InferenceException.Overloaded("model " + modelLabel + " cannot serve the request in time: about "
+        + TimeUnit.NANOSECONDS.toMicros(latency) + " us of work is ahead of it, its deadline is in "
+        + TimeUnit.NANOSECONDS.toMicros(entry.targetDeadlineNanos - now) + " us",
+        RejectReason.LATENCY_TARGET.label(), Duration.ofNanos(Math.max(MIN_RETRY_AFTER_NANOS, latency)));
+  }
+
+  /** When the queue at {@code level} and above should have drained. Called under the lock. */
+  private Duration retryAfter(int level, int rows, long now) {
+    CostCurve costs = costModel.curve();
+    if (!costs.established()) {
+      return DEFAULT_RETRY_AFTER;
+    }
+    long latency = LatencyTargetPolicy.predictedLatencyNanos(costs, queue.rowsAtOrAbove(level), rows,
+        workers.size(), untilInstanceFree(now));
+    return Duration.ofNanos(Math.max(MIN_RETRY_AFTER_NANOS, latency));
+  }
+
+  /** Nanoseconds until the first instance is predicted free; 0 when one is idle. Under the lock. */
+  private long untilInstanceFree(long now) {
+    if (!idle.isEmpty()) {
+      return 0;
+    }
+    long first = Long.MAX_VALUE;
+    for (Worker worker : workers) {
+      first = Math.min(first, worker.busyUntilNanos);
+    }
+    return Math.max(0, first - now);
+  }
+
+  private void withdrawn() {
+    lock.lock();
+    try {
+      withdrawPending = true;
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** Requests waiting for an instance. */
+  public int queueDepth() {
+    return queueDepth.get();
+  }
+
+  @Override
+  public SchedulerStats stats() {
+    return counters.snapshot(queueDepth.get(), inFlight.get());
+  }
+
+  /** Stops taking requests; queued ones are dispatched without waiting for more to batch with. */
+  @Override
+  public CompletionStage<Void> drain() {
+    lock.lock();
+    try {
+      accepting = false;
+      queue.setDraining(true);
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+    checkDrained();
+    return drained;
+  }
+
+  /**
+   * Stops at once: queued requests, and dispatched ones whose batch has not started, fail as not
+   * ready; running batches complete. Threads end once their work is done. Idempotent.
+   */
+  @Override
+  public void close() {
+    List<QueuedRequest> abandoned = List.of();
+    lock.lock();
+    try {
+      if (!stopped) {
+        stopped = true;
+        accepting = false;
+        abandoned = queue.removeAll();
+        queueDepth.set(0);
+        for (Worker worker : idle) {
+          worker.mailbox.offer(Batch.STOP);
+        }
+        idle.clear();
+        work.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+    failAll(abandoned, unloaded());
+    checkDrained();
+  }
+
+  private InferenceException unloaded() {
+    return new InferenceException.NotReady("model " + modelLabel + " was unloaded");
+  }
+
+  // ---- the batcher thread ----
+
+  private void loop() {
+    List<QueuedRequest> expired = new ArrayList<>();
+    List<QueuedRequest> withdrawn = new ArrayList<>();
+    while (true) {
+      Batch batch = null;
+      Worker worker = null;
+      lock.lock();
+      try {
+        while (batch == null && expired.isEmpty() && withdrawn.isEmpty()) {
+          if (stopped) {
+            return;
+          }
+          long now = ticker.read();
+          queue.expire(now, expired);
+          if (withdrawPending) {
+            withdrawPending = false;
+            queue.removeWithdrawn(withdrawn);
+          }
+          if (!expired.isEmpty() || !withdrawn.isEmpty()) {
+            queueDepth.set(queue.size());
+            break;
+          }
+          long timer = queue.nextTimerNanos();
+          long wait = timer == InferenceRequest.NO_DEADLINE ? Long.MAX_VALUE : timer - now;
+          if (queue.size() > 0 && !idle.isEmpty()) {
+            boolean exploring = targetLatencyNanos > 0 && ++decisions % EXPLORE_EVERY == 0;
+            queue.setLearned(arrivals.rowsPerSecond(now), costModel.curve(), exploring);
+            BatchDecision decision = policy.decide(queue, now);
+            if (decision.dispatches()) {
+              worker = idle.pop();
+              batch = dispatch(decision.count(), worker, now);
+              break;
+            }
+            wait = Math.min(wait, decision.waitNanos());
+          }
+          if (wait == Long.MAX_VALUE) {
+            work.await();
+          } else if (wait > 0) {
+            work.awaitNanos(wait);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        lock.unlock();
+      }
+      for (QueuedRequest request : expired) {
+        inFlight.decrementAndGet();
+        if (request.future.completeExceptionally(new InferenceException.DeadlineExceeded(
+            "request timed out after waiting " + TimeUnit.NANOSECONDS.toMicros(ticker.read() - request.enqueuedNanos)
+                + " us in the queue of model " + modelLabel))) {
+          counters.expired.increment();
+        } else {
+          counters.cancelled.increment();
+        }
+      }
+      for (QueuedRequest request : withdrawn) {
+        inFlight.decrementAndGet();
+        counters.cancelled.increment();
+      }
+      if (!expired.isEmpty() || !withdrawn.isEmpty()) {
+        expired.clear();
+        withdrawn.clear();
+        checkDrained();
+      }
+      if (batch != null) {
+        worker.mailbox.add(batch);
+      }
+    }
+  }
+
+  /** Takes a batch off the queue for {@code worker}. Under the lock. */
+  private Batch dispatch(int count, Worker worker, long now) {
+    List<QueuedRequest> members = queue.take(count);
+    int rows = 0;
+    for (QueuedRequest member : members) {
+      rows += member.rows;
+    }
+    worker.busyUntilNanos = now + costModel.curve().predict(rows);
+    queueDepth.set(queue.size());
+    counters.dispatched.add(count);
+    return new Batch(members, order != null ? nextSequence++ : -1);
+  }
+
+  /** An instance finished its batch: back to the idle stack, unless stopped. */
+  private boolean released(Worker worker) {
+    lock.lock();
+    try {
+      if (stopped) {
+        return false;
+      }
+      idle.push(worker);
+      if (queue.size() > 0) {
+        work.signal();
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- instance threads ----
+
+  /** Runs one batch on {@code model} and completes its members. On the instance's thread. */
+  private void execute(LoadedModel model, Batch batch) {
+    long start = ticker.read();
+    List<QueuedRequest> live = new ArrayList<>(batch.members().size());
+    for (QueuedRequest member : batch.members()) {
+      if (member.future.isDone()) {
+        inFlight.decrementAndGet(); // withdrawn on its way to the instance: never computed
+        counters.cancelled.increment();
+      } else {
+        live.add(member);
+      }
+    }
+    if (stopped) {
+      complete(batch, () -> failAll(live, unloaded()));
+      return;
+    }
+    if (live.isEmpty()) {
+      complete(batch, this::checkDrained);
+      return;
+    }
+    int rows = 0;
+    for (QueuedRequest member : live) {
+      rows += member.rows;
+    }
+    List<Map<String, Tensor>> outputs = null;
+    InferenceException failure = null;
+    long runStart = start;
+    long runEnd = start;
+    try {
+      Map<String, Tensor> inputs = live.size() == 1
+          ? live.get(0).request.inputs()
+          : BatchAssembly.concatenate(signature.inputs(), live, rows);
+      Set<String> names = BatchAssembly.outputsToRun(live, signature.outputNames());
+      runStart = ticker.read();
+      Map<String, Tensor> produced = model.run(inputs, names);
+      runEnd = ticker.read();
+      outputs = live.size() == 1
+          ? List.of(BatchAssembly.select(produced, live.get(0), signature.outputNames()))
+          : BatchAssembly.split(produced, live, rows, signature.outputNames());
+    } catch (InferenceException e) {
+      failure = e;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      LOG.log(System.Logger.Level.WARNING, "model " + modelLabel + " failed on a batch of " + rows + " rows", e);
+      failure = new InferenceException.BackendFailure("model " + modelLabel + " failed", e);
+    }
+    counters.batch(rows);
+    if (failure == null) {
+      costModel.observe(rows, ticker.read() - start);
+    }
+    int batchRows = rows;
+    long computeNanos = runEnd - runStart;
+    long started = runStart;
+    List<Map<String, Tensor>> results = outputs;
+    InferenceException error = failure;
+    complete(batch, () -> {
+      for (int i = 0; i < live.size(); i++) {
+        QueuedRequest member = live.get(i);
+        inFlight.decrementAndGet();
+        boolean completed = error == null
+            ? member.future.complete(new InferenceResult(results.get(i), started - member.enqueuedNanos, computeNanos,
+                batchRows))
+            : member.future.completeExceptionally(error);
+        if (!completed) {
+          counters.cancelled.increment();
+        } else if (error == null) {
+          counters.succeeded.increment();
+        } else {
+          counters.failed.increment();
+        }
+      }
+      checkDrained();
+    });
+  }
+
+  private void complete(Batch batch, Runnable completion) {
+    if (order != null) {
+      order.complete(batch.sequence(), completion);
+    } else {
+      completion.run();
+    }
+  }
+
+  private void failAll(List<QueuedRequest> requests, InferenceException error) {
+    for (QueuedRequest request : requests) {
+      inFlight.decrementAndGet();
+      if (request.future.completeExceptionally(error)) {
+        counters.failed.increment();
+      } else {
+        counters.cancelled.increment();
+      }
+    }
+    checkDrained();
+  }
+
+  private void checkDrained() {
+    if (!accepting && inFlight.get() == 0) {
+      drained.complete(null);
+    }
+  }
+
+  private static long plus(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /** The requests of one dispatch; {@code sequence} orders completions under preserve_ordering. */
+  private record Batch(List<QueuedRequest> members, long sequence) {
+    static final Batch STOP = new Batch(List.of(), -1);
+  }
+
+  /** One model instance and its thread. */
+  private final class Worker implements Runnable {
+    final LoadedModel model;
+    final Thread thread;
+    /** Holds the batch handed to this instance; it is idle, so there is room. */
+    final ArrayBlockingQueue<Batch> mailbox = new ArrayBlockingQueue<>(1);
+    /** When its running batch should end, by the cost model. Guarded by {@link #lock}. */
+    long busyUntilNanos;
+
+    Worker(LoadedModel model, String threadName) {
+      this.model = model;
+      this.thread = new Thread(this, threadName);
+      thread.setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      while (true) {
+        Batch batch;
+        try {
+          batch = mailbox.take();
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (batch == Batch.STOP) {
+          return;
+        }
+        execute(model, batch);
+        if (!released(this)) {
+          return;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.neutrino.gateway;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** {@code neutrino serve}: starts a gateway and serves until the process is stopped. */
+public final class Main {
+  private static final System.Logger LOG = System.getLogger(Main.class.getName());
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println("usage: neutrino serve [flags]");
+      for (Map.Entry<String, String> flag : new TreeMap<>(GatewayConfig.FLAGS).entrySet()) {
+        System.out.printf("  --%-22s %s%n", flag.getKey() + " V", flag.getValue());
+      }
+      return;
+    }
+    GatewayConfig config;
+    try {
+      config = GatewayConfig.fromArgs(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("neutrino: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    LOG.log(System.Logger.Level.INFO, "effective configuration: " + config.describe());
+    Gateway gateway = Gateway.create(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "shutdown did not finish cleanly: " + e);
+      }
+      stopped.countDown();
+    }, "neutrino-shutdown"));
+    gateway.start().onComplete(result -> {
+      if (result.failed()) {
+        System.err.println("neutrino: " + result.cause().getMessage());
+        System.exit(1);
+      }
+    });
+    // The listening line comes as soon as the port is bound, before the models finish loading.
+    gateway.listening().onSuccess(port -> {
+      System.out.println("neutrino listening http=" + config.host() + ":" + port);
+      System.out.flush();
+    });
+    stopped.await();
+  }
+}

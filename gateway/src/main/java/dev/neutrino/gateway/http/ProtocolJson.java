@@ -1,0 +1,91 @@
+package dev.neutrino.gateway.http;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.neutrino.repo.InstanceGroup;
+import dev.neutrino.repo.ModelConfig;
+import dev.neutrino.repo.TensorConfig;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The JSON documents of the REST protocol other than inference, as records Jackson writes. */
+final class ProtocolJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+      .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+  private ProtocolJson() {}
+
+  record ServerMetadata(String name, String version, List<String> extensions) {}
+
+  record TensorMetadata(String name, String datatype, long[] shape) {}
+
+  record ModelMetadata(
+      String name, List<String> versions, String platform, List<TensorMetadata> inputs, List<TensorMetadata> outputs) {}
+
+  static Buffer write(Object document) {
+    try {
+      return Buffer.buffer(MAPPER.writeValueAsBytes(document));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write " + document.getClass().getSimpleName(), e);
+    }
+  }
+
+  static ModelMetadata metadata(ModelConfig config, List<String> versions) {
+    return new ModelMetadata(config.name(), versions, config.platform(),
+        tensors(config.inputs(), config.batched()), tensors(config.outputs(), config.batched()));
+  }
+
+  private static List<TensorMetadata> tensors(List<TensorConfig> tensors, boolean batched) {
+    List<TensorMetadata> result = new ArrayList<>(tensors.size());
+    for (TensorConfig tensor : tensors) {
+      result.add(new TensorMetadata(tensor.name(), tensor.dataType().wireName(), tensor.fullShape(batched)));
+    }
+    return result;
+  }
+
+  /** The model configuration in the JSON form of Triton's model configuration. */
+  static Map<String, Object> config(ModelConfig config) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("name", config.name());
+    json.put("platform", config.platform());
+    json.put("backend", config.backend());
+    json.put("version_policy", Map.of("latest", Map.of("num_versions", 1)));
+    json.put("max_batch_size", config.maxBatchSize());
+    json.put("input", configTensors(config.inputs()));
+    json.put("output", configTensors(config.outputs()));
+    List<Map<String, Object>> groups = new ArrayList<>();
+    int index = 0;
+    for (InstanceGroup group : config.instanceGroups()) {
+      Map<String, Object> g = new LinkedHashMap<>();
+      g.put("name", config.name() + "_" + index++);
+      g.put("kind", group.kind().name());
+      g.put("count", group.count());
+      g.put("gpus", group.gpus());
+      groups.add(g);
+    }
+    json.put("instance_group", groups);
+    json.put("default_model_filename", config.defaultModelFilename());
+    Map<String, Object> parameters = new LinkedHashMap<>();
+    config.parameters().forEach((key, value) -> parameters.put(key, Map.of("string_value", value)));
+    json.put("parameters", parameters);
+    return json;
+  }
+
+  private static List<Map<String, Object>> configTensors(List<TensorConfig> tensors) {
+    List<Map<String, Object>> result = new ArrayList<>();
+    for (TensorConfig tensor : tensors) {
+      Map<String, Object> t = new LinkedHashMap<>();
+      t.put("name", tensor.name());
+      t.put("data_type", tensor.dataType().configName());
+      t.put("dims", tensor.dims());
+      result.add(t);
+    }
+    return result;
+  }
+}

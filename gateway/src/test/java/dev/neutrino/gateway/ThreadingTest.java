@@ -1,0 +1,57 @@
+package dev.neutrino.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Inference never runs on an event loop, and a failing model fails only its own requests. */
+class ThreadingTest {
+  @TempDir Path dir;
+
+  @Test
+  void inferenceRunsOnInstanceThreadsNeverOnEventLoops() throws IOException {
+    Files.createDirectories(dir.resolve("echo/1"));
+    Files.writeString(dir.resolve("echo/1/model.onnx"), "ok");
+    Files.createDirectories(dir.resolve("failing/1"));
+    Files.writeString(dir.resolve("failing/1/model.onnx"), "fail");
+    EchoBackend backend = new EchoBackend();
+    Gateway gateway = TestGateways.await(Gateway.create(
+        GatewayConfig.defaults().withHttpPort(0).withModelRepository(dir), backend)
+        .start().toCompletionStage().toCompletableFuture());
+    try {
+      TestClient client = TestGateways.client(gateway);
+      String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}";
+      List<CompletableFuture<TestClient.Reply>> replies = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        String model = i % 2 == 0 ? "echo" : "failing";
+        replies.add(CompletableFuture.supplyAsync(() -> client.post("/v2/models/" + model + "/infer", body)));
+      }
+      for (int i = 0; i < replies.size(); i++) {
+        TestClient.Reply reply = replies.get(i).join();
+        if (i % 2 == 0) {
+          assertEquals(200, reply.status());
+          assertEquals("[1.0,2.0]", reply.json().get("outputs").get(0).get("data").toString());
+        } else {
+          assertEquals(500, reply.status());
+          assertTrue(reply.error().contains("failed"), reply.error());
+        }
+      }
+      assertEquals(20, backend.runThreads.size());
+      for (String thread : backend.runThreads) {
+        assertFalse(thread.contains("eventloop"), thread);
+        assertTrue(thread.startsWith("neutrino-instance-"), thread);
+      }
+    } finally {
+      TestGateways.stop(gateway);
+    }
+  }
+}

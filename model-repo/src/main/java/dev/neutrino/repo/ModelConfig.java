@@ -1,0 +1,97 @@
+package dev.neutrino.repo;
+
+import dev.neutrino.batching.DynamicBatching;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A model's configuration, with Triton's field names: read from {@code config.yaml} where present,
+ * completed from the model file itself where not. Immutable and validated on construction.
+ *
+ * @param name the model's name (its folder)
+ * @param platform Triton's platform string, for example {@code onnxruntime_onnx}
+ * @param backend the backend that runs it, for example {@code onnxruntime}
+ * @param maxBatchSize rows per request and per batch; 0 means the model does not batch
+ * @param inputs inputs without the batch dimension when batching
+ * @param outputs outputs likewise
+ * @param instanceGroups where and how many instances run
+ * @param defaultModelFilename the file inside each version folder
+ * @param parameters backend parameters, for example {@code intra_op_thread_count}
+ * @param dynamicBatching Triton's {@code dynamic_batching} (with Neutrino's
+ *     {@code target_latency_microseconds} inside it), or null when the model has none: then each
+ *     request runs alone, as it comes
+ */
+public record ModelConfig(
+    String name,
+    String platform,
+    String backend,
+    int maxBatchSize,
+    List<TensorConfig> inputs,
+    List<TensorConfig> outputs,
+    List<InstanceGroup> instanceGroups,
+    String defaultModelFilename,
+    Map<String, String> parameters,
+    DynamicBatching dynamicBatching) {
+
+  public ModelConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(platform, "platform");
+    Objects.requireNonNull(backend, "backend");
+    inputs = List.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+    instanceGroups = instanceGroups.isEmpty() ? List.of(InstanceGroup.DEFAULT) : List.copyOf(instanceGroups);
+    parameters = Map.copyOf(parameters);
+    if (maxBatchSize < 0) {
+      throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
+    }
+    if (inputs.isEmpty()) {
+      throw new IllegalArgumentException("model '" + name + "' declares no inputs");
+    }
+    if (outputs.isEmpty()) {
+      throw new IllegalArgumentException("model '" + name + "' declares no outputs");
+    }
+    if (dynamicBatching != null) {
+      dynamicBatching.checkMaxBatchSize(maxBatchSize);
+    }
+  }
+
+  /** A configuration without {@code dynamic_batching}. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        null);
+  }
+
+  public boolean batched() {
+    return maxBatchSize > 0;
+  }
+
+  /** Whether requests are batched dynamically (the model has {@code dynamic_batching}). */
+  public boolean dynamicallyBatched() {
+    return dynamicBatching != null;
+  }
+
+  public int instanceCount() {
+    return instanceGroups.stream().mapToInt(InstanceGroup::count).sum();
+  }
+
+  public TensorConfig input(String inputName) {
+    for (TensorConfig input : inputs) {
+      if (input.name().equals(inputName)) {
+        return input;
+      }
+    }
+    return null;
+  }
+
+  public TensorConfig output(String outputName) {
+    for (TensorConfig output : outputs) {
+      if (output.name().equals(outputName)) {
+        return output;
+      }
+    }
+    return null;
+  }
+}

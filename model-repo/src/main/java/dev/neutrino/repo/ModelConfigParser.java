@@ -1,0 +1,321 @@
+package dev.neutrino.repo;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.neutrino.batching.DynamicBatching;
+import dev.neutrino.batching.QueuePolicy;
+import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.TensorSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Reads {@code config.yaml} (Triton's field names) and completes it from what the model file declares.
+ *
+ * <p>Unknown keys are an error that names the key; so are values that contradict the model file.
+ *
+ * <p>{@code dynamic_batching} takes Triton's fields ({@code preferred_batch_size},
+ * {@code max_queue_delay_microseconds}, {@code preserve_ordering}, {@code priority_levels},
+ * {@code default_priority_level}, {@code default_queue_policy} and {@code priority_queue_policy}, a map
+ * from level to policy; a policy has {@code timeout_action} REJECT or DELAY,
+ * {@code default_timeout_microseconds}, {@code allow_timeout_override} and {@code max_queue_size}) and
+ * Neutrino's {@code target_latency_microseconds}, which turns on the latency-target mode:
+ *
+ * <pre>
+ * dynamic_batching:
+ *   preferred_batch_size: [16, 32]
+ *   max_queue_delay_microseconds: 100
+ *   target_latency_microseconds: 5000
+ *   priority_levels: 2
+ *   default_priority_level: 2
+ *   default_queue_policy:
+ *     max_queue_size: 256
+ *   priority_queue_policy:
+ *     1:
+ *       timeout_action: DELAY
+ *       default_timeout_microseconds: 20000
+ *       allow_timeout_override: true
+ * </pre>
+ */
+public final class ModelConfigParser {
+  /** Triton's default for models that can batch but do not say how much (its default-max-batch-size). */
+  public static final int DEFAULT_MAX_BATCH_SIZE = 4;
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+  private ModelConfigParser() {}
+
+  /** The configuration as written, before completion. Absent fields are null. */
+  record Raw(
+      String name,
+      String platform,
+      String backend,
+      Integer maxBatchSize,
+      List<RawTensor> input,
+      List<RawTensor> output,
+      List<RawInstanceGroup> instanceGroup,
+      String defaultModelFilename,
+      Map<String, String> parameters,
+      RawDynamicBatching dynamicBatching) {
+
+    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null);
+
+    Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
+        List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
+        Map<String, String> parameters) {
+      this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
+          null);
+    }
+  }
+
+  record RawDynamicBatching(
+      List<Integer> preferredBatchSize,
+      Long maxQueueDelayMicroseconds,
+      Boolean preserveOrdering,
+      Integer priorityLevels,
+      Integer defaultPriorityLevel,
+      RawQueuePolicy defaultQueuePolicy,
+      Map<Integer, RawQueuePolicy> priorityQueuePolicy,
+      Long targetLatencyMicroseconds) {}
+
+  record RawQueuePolicy(
+      String timeoutAction, Long defaultTimeoutMicroseconds, Boolean allowTimeoutOverride, Integer maxQueueSize) {}
+
+  record RawTensor(String name, String dataType, List<Long> dims) {}
+
+  record RawInstanceGroup(Integer count, String kind, List<Integer> gpus) {}
+
+  /**
+   * Parses the text of a {@code config.yaml}.
+   *
+   * @throws IllegalArgumentException naming the unknown key or the bad value
+   */
+  public static Raw parse(String yaml) {
+    if (yaml.isBlank()) {
+      return Raw.EMPTY;
+    }
+    try {
+      Raw raw = YAML.readValue(yaml, Raw.class);
+      return raw == null ? Raw.EMPTY : raw;
+    } catch (UnrecognizedPropertyException e) {
+      throw new IllegalArgumentException("unknown key '" + e.getPropertyName() + "'" + where(e));
+    } catch (JsonMappingException e) {
+      throw new IllegalArgumentException("invalid value" + where(e) + ": " + e.getOriginalMessage().split("\n")[0]);
+    } catch (JacksonException e) {
+      throw new IllegalArgumentException("malformed YAML: " + e.getOriginalMessage());
+    }
+  }
+
+  private static String where(JsonMappingException e) {
+    String path = e.getPath().stream()
+        .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+        .collect(Collectors.joining(".")).replace(".[", "[");
+    return path.isEmpty() ? "" : " at " + path;
+  }
+
+  /**
+   * Completes a parsed configuration from the model's own inputs and outputs, checking that what the
+   * configuration says agrees with the model.
+   *
+   * @throws IllegalArgumentException naming the disagreement
+   */
+  public static ModelConfig complete(
+      String modelName, Raw raw, String platform, String backend, String defaultFile,
+      List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs) {
+    if (raw.name() != null && !raw.name().equals(modelName)) {
+      throw new IllegalArgumentException(
+          "config name '" + raw.name() + "' does not match the model's folder '" + modelName + "'");
+    }
+    if (raw.platform() != null && !raw.platform().equals(platform)) {
+      throw new IllegalArgumentException("platform '" + raw.platform() + "' is not supported; expected '" + platform + "'");
+    }
+    if (raw.backend() != null && !raw.backend().equals(backend)) {
+      throw new IllegalArgumentException("backend '" + raw.backend() + "' is not supported; expected '" + backend + "'");
+    }
+    int maxBatchSize = raw.maxBatchSize() != null
+        ? raw.maxBatchSize()
+        : (canBatch(modelInputs) && canBatch(modelOutputs) ? DEFAULT_MAX_BATCH_SIZE : 0);
+    if (maxBatchSize < 0) {
+      throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
+    }
+    boolean batched = maxBatchSize > 0;
+    if (batched) {
+      requireBatchDimension(maxBatchSize, modelInputs);
+      requireBatchDimension(maxBatchSize, modelOutputs);
+    }
+    List<TensorConfig> inputs = tensors("input", raw.input(), modelInputs, batched);
+    List<TensorConfig> outputs = tensors("output", raw.output(), modelOutputs, batched);
+    List<InstanceGroup> groups = new ArrayList<>();
+    if (raw.instanceGroup() != null) {
+      for (RawInstanceGroup group : raw.instanceGroup()) {
+        groups.add(instanceGroup(group));
+      }
+    }
+    DynamicBatching batching = raw.dynamicBatching() == null ? null : dynamicBatching(raw.dynamicBatching());
+    if (batching != null) {
+      if (maxBatchSize == 0) {
+        throw new IllegalArgumentException("dynamic_batching needs max_batch_size >= 1, but the model does not batch");
+      }
+      try {
+        batching.checkMaxBatchSize(maxBatchSize);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("dynamic_batching: " + e.getMessage());
+      }
+    }
+    return new ModelConfig(
+        modelName, platform, backend, maxBatchSize, inputs, outputs, groups,
+        raw.defaultModelFilename() != null ? raw.defaultModelFilename() : defaultFile,
+        raw.parameters() != null ? raw.parameters() : Map.of(), batching);
+  }
+
+  private static DynamicBatching dynamicBatching(RawDynamicBatching raw) {
+    DynamicBatching defaults = DynamicBatching.defaults();
+    Map<Integer, QueuePolicy> levels = new LinkedHashMap<>();
+    if (raw.priorityQueuePolicy() != null) {
+      raw.priorityQueuePolicy().forEach((level, policy) ->
+          levels.put(level, queuePolicy("dynamic_batching.priority_queue_policy." + level, policy)));
+    }
+    try {
+      return new DynamicBatching(
+          raw.preferredBatchSize() != null ? raw.preferredBatchSize() : defaults.preferredBatchSizes(),
+          orDefault(raw.maxQueueDelayMicroseconds(), defaults.maxQueueDelayMicros()),
+          raw.preserveOrdering() != null ? raw.preserveOrdering() : defaults.preserveOrdering(),
+          raw.priorityLevels() != null ? raw.priorityLevels() : defaults.priorityLevels(),
+          raw.defaultPriorityLevel() != null ? raw.defaultPriorityLevel() : defaults.defaultPriorityLevel(),
+          raw.defaultQueuePolicy() != null
+              ? queuePolicy("dynamic_batching.default_queue_policy", raw.defaultQueuePolicy())
+              : defaults.defaultQueuePolicy(),
+          levels,
+          orDefault(raw.targetLatencyMicroseconds(), defaults.targetLatencyMicros()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("dynamic_batching: " + e.getMessage());
+    }
+  }
+
+  private static QueuePolicy queuePolicy(String where, RawQueuePolicy raw) {
+    QueuePolicy defaults = QueuePolicy.DEFAULT;
+    QueuePolicy.TimeoutAction action = defaults.timeoutAction();
+    if (raw.timeoutAction() != null) {
+      try {
+        action = QueuePolicy.TimeoutAction.valueOf(raw.timeoutAction());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ".timeout_action '" + raw.timeoutAction()
+            + "' is not one of REJECT, DELAY");
+      }
+    }
+    try {
+      return new QueuePolicy(action,
+          orDefault(raw.defaultTimeoutMicroseconds(), defaults.defaultTimeoutMicros()),
+          raw.allowTimeoutOverride() != null ? raw.allowTimeoutOverride() : defaults.allowTimeoutOverride(),
+          raw.maxQueueSize() != null ? raw.maxQueueSize() : defaults.maxQueueSize());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage());
+    }
+  }
+
+  private static long orDefault(Long value, long fallback) {
+    return value != null ? value : fallback;
+  }
+
+  private static boolean canBatch(List<TensorSpec> specs) {
+    return specs.stream().allMatch(spec -> spec.rank() >= 1 && spec.dim(0) == -1);
+  }
+
+  private static void requireBatchDimension(int maxBatchSize, List<TensorSpec> specs) {
+    for (TensorSpec spec : specs) {
+      if (spec.rank() == 0 || spec.dim(0) != -1) {
+        throw new IllegalArgumentException("max_batch_size " + maxBatchSize
+            + " needs a variable first dimension on every input and output, but '" + spec.name()
+            + "' has shape " + Arrays.toString(spec.shape()));
+      }
+    }
+  }
+
+  private static List<TensorConfig> tensors(
+      String what, List<RawTensor> declared, List<TensorSpec> actual, boolean batched) {
+    Map<String, TensorSpec> byName = new LinkedHashMap<>();
+    actual.forEach(spec -> byName.put(spec.name(), spec));
+    List<TensorConfig> result = new ArrayList<>();
+    if (declared == null || declared.isEmpty()) {
+      for (TensorSpec spec : actual) {
+        long[] shape = spec.shape();
+        long[] dims = batched ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
+        result.add(new TensorConfig(spec.name(), spec.datatype(), dims));
+      }
+      return result;
+    }
+    for (RawTensor raw : declared) {
+      if (raw.name() == null) {
+        throw new IllegalArgumentException("an " + what + " has no name");
+      }
+      TensorSpec spec = byName.get(raw.name());
+      if (spec == null) {
+        throw new IllegalArgumentException(what + " '" + raw.name() + "' is not in the model (it has "
+            + String.join(", ", byName.keySet()) + ")");
+      }
+      DataType type = raw.dataType() == null ? spec.datatype() : DataType.fromName(raw.dataType());
+      if (type == null) {
+        throw new IllegalArgumentException(what + " '" + raw.name() + "': unknown data_type '" + raw.dataType() + "'");
+      }
+      if (type != spec.datatype()) {
+        throw new IllegalArgumentException(what + " '" + raw.name() + "': data_type " + type.configName()
+            + " does not match the model's " + spec.datatype().configName());
+      }
+      long[] dims = raw.dims() == null ? null : raw.dims().stream().mapToLong(Long::longValue).toArray();
+      long[] modelShape = spec.shape();
+      long[] modelDims = batched ? Arrays.copyOfRange(modelShape, 1, modelShape.length) : modelShape;
+      if (dims == null) {
+        dims = modelDims;
+      } else if (!compatible(dims, modelDims)) {
+        throw new IllegalArgumentException(what + " '" + raw.name() + "': dims " + Arrays.toString(dims)
+            + " do not match the model's " + Arrays.toString(modelDims));
+      }
+      result.add(new TensorConfig(raw.name(), type, dims));
+    }
+    if (what.equals("input") && result.size() != actual.size()) {
+      List<String> missing = new ArrayList<>(byName.keySet());
+      result.forEach(t -> missing.remove(t.name()));
+      throw new IllegalArgumentException("the configuration omits model inputs " + missing);
+    }
+    return result;
+  }
+
+  private static boolean compatible(long[] a, long[] b) {
+    if (a.length != b.length) {
+      return false;
+    }
+    for (int i = 0; i < a.length; i++) {
+      if (a[i] != -1 && b[i] != -1 && a[i] != b[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static InstanceGroup instanceGroup(RawInstanceGroup raw) {
+    InstanceGroup.Kind kind = InstanceGroup.Kind.KIND_CPU;
+    if (raw.kind() != null) {
+      try {
+        kind = InstanceGroup.Kind.valueOf(raw.kind());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("instance_group kind '" + raw.kind()
+            + "' is not one of KIND_AUTO, KIND_CPU, KIND_GPU");
+      }
+    }
+    return new InstanceGroup(raw.count() == null ? 1 : raw.count(), kind,
+        raw.gpus() == null ? List.of() : raw.gpus());
+  }
+}

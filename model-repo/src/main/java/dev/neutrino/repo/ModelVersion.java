@@ -1,0 +1,142 @@
+package dev.neutrino.repo;
+
+import dev.neutrino.batching.InferenceRequest;
+import dev.neutrino.batching.InferenceResult;
+import dev.neutrino.batching.Scheduler;
+import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.LoadedModel;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One loaded version of a model: its configuration, its instances and the scheduler in front of them.
+ *
+ * <p>Lifecycle: READY from construction until {@link #retire()}, then UNLOADING: it takes no new
+ * leases, lets accepted requests finish, and closes its instances (releasing native memory) when the
+ * last lease is released. Thread-safety: every method may be called from any thread.
+ */
+public final class ModelVersion {
+  private static final System.Logger LOG = System.getLogger(ModelVersion.class.getName());
+
+  private final ModelConfig config;
+  private final long version;
+  private final List<LoadedModel> instances;
+  private final Scheduler scheduler;
+  private final AtomicInteger leases = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+  private volatile ModelState state = ModelState.READY;
+
+  ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler) {
+    this.config = config;
+    this.version = version;
+    this.instances = List.copyOf(instances);
+    this.scheduler = scheduler;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public String versionString() {
+    return Long.toString(version);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public ModelState state() {
+    return state;
+  }
+
+  /** Where the instances run after any fallback, for example {@code cpu}. */
+  public String device() {
+    return instances.get(0).device();
+  }
+
+  /**
+   * Validates the request against the configuration and hands it to the scheduler. The caller must
+   * hold a lease on this version until the returned stage completes.
+   *
+   * @return a stage that completes on a scheduler thread; failures are {@link InferenceException}s
+   */
+  public CompletionStage<InferenceResult> infer(InferenceRequest request) {
+    try {
+      RequestValidator.validate(config, request);
+    } catch (InferenceException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return scheduler.submit(request);
+  }
+
+  /** Requests accepted and not yet completed. */
+  public int inFlight() {
+    return scheduler.inFlight();
+  }
+
+  /** Takes a lease, or returns null when this version no longer takes requests. */
+  Lease tryLease() {
+    leases.incrementAndGet();
+    if (state != ModelState.READY) {
+      release();
+      return null;
+    }
+    return new Lease(this);
+  }
+
+  void release() {
+    if (leases.decrementAndGet() == 0 && state == ModelState.UNLOADING) {
+      closeInstances();
+    }
+  }
+
+  /**
+   * Stops taking new leases, lets the queue finish, and closes the instances after the last lease.
+   *
+   * @return completes once the instances are closed
+   */
+  CompletionStage<Void> retire() {
+    state = ModelState.UNLOADING;
+    scheduler.drain().whenComplete((ignored, error) -> {
+      if (leases.get() == 0) {
+        closeInstances();
+      }
+    });
+    return closedFuture;
+  }
+
+  /** Fails whatever is queued and closes at once, for shutdown. */
+  void closeNow() {
+    state = ModelState.UNLOADING;
+    scheduler.close();
+    closeInstances();
+  }
+
+  /** Whether the native sessions have been released. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  private void closeInstances() {
+    if (closed.compareAndSet(false, true)) {
+      scheduler.close();
+      for (LoadedModel instance : instances) {
+        try {
+          instance.close();
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "closing an instance of " + name() + " failed", e);
+        }
+      }
+      state = ModelState.UNAVAILABLE;
+      closedFuture.complete(null);
+    }
+  }
+}

@@ -1,0 +1,314 @@
+package dev.neutrino.runtime.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.Device;
+import dev.neutrino.runtime.LoadOptions;
+import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.ModelLoadException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs ONNX models on ONNX Runtime, on the CPU or through ORT's CUDA or TensorRT execution providers.
+ *
+ * <p>Sessions use every graph optimisation, {@link LoadOptions#intraOpThreads()} threads inside a
+ * run, one inter-op thread and sequential execution: parallelism across requests comes from model
+ * instances, each with its own thread.
+ *
+ * <p>Execution providers are probed by trying them: ORT's list of available providers names CUDA even
+ * where there is no GPU. When the requested provider cannot be used, the load fails if
+ * {@link LoadOptions#strictDevice()} is set and otherwise falls back (TensorRT to CUDA, then to the
+ * CPU) with a logged warning; {@link LoadedModel#device()} tells where the instance really runs. A
+ * provider that failed to register is remembered per device by this backend instance, so a fleet of
+ * instances does not repeat a failing probe.
+ *
+ * <p>Thread-safety: {@link #load} may be called from any number of threads at once. It blocks (it
+ * reads the file and builds the session): call it from a worker thread, never an event loop.
+ */
+public final class OnnxRuntimeBackend implements Backend {
+  public static final String NAME = "onnxruntime";
+  public static final String PLATFORM = "onnxruntime_onnx";
+  public static final String DEFAULT_MODEL_FILE_NAME = "model.onnx";
+
+  private static final System.Logger LOG = System.getLogger(OnnxRuntimeBackend.class.getName());
+  /** ORT's session setting that locates external weights when a model is loaded from bytes. */
+  private static final String EXTERNAL_DATA_FOLDER_KEY =
+      "session.model_external_initializers_file_folder_path";
+  /** ORT error codes that blame the model, whatever the device. */
+  private static final Set<OrtException.OrtErrorCode> MODEL_ERRORS =
+      Set.of(
+          OrtException.OrtErrorCode.ORT_INVALID_PROTOBUF,
+          OrtException.OrtErrorCode.ORT_NO_SUCHFILE,
+          OrtException.OrtErrorCode.ORT_NO_MODEL,
+          OrtException.OrtErrorCode.ORT_INVALID_GRAPH,
+          OrtException.OrtErrorCode.ORT_MODEL_LOADED);
+
+  private final OrtEnvironment env;
+  /** Why a provider cannot be used on a device, for devices whose probe failed. */
+  private final Map<ProviderKey, String> unavailableProviders = new ConcurrentHashMap<>();
+
+  private OnnxRuntimeBackend(OrtEnvironment env) {
+    this.env = env;
+  }
+
+  /**
+   * Creates a backend over ORT's process-wide environment (ORT's own singleton, created on first
+   * use).
+   *
+   * @throws IllegalStateException when ONNX Runtime's native library cannot be loaded
+   */
+  public static OnnxRuntimeBackend create() {
+    try {
+      return new OnnxRuntimeBackend(OrtEnvironment.getEnvironment());
+    } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
+      throw new IllegalStateException("ONNX Runtime's native library cannot be loaded", e);
+    }
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String platform() {
+    return PLATFORM;
+  }
+
+  @Override
+  public String defaultModelFileName() {
+    return DEFAULT_MODEL_FILE_NAME;
+  }
+
+  /**
+   * Loads one instance of an ONNX model. The returned model owns its native session; the caller owns
+   * the model and must {@link LoadedModel#close() close} it.
+   *
+   * @throws ModelLoadException when the file cannot be read or parsed, the model has a non-tensor or
+   *     unsupported input or output, or the device is unavailable under
+   *     {@link LoadOptions#strictDevice()}; the message never names the file's path
+   */
+  @Override
+  public LoadedModel load(Path modelFile, LoadOptions options) throws ModelLoadException {
+    Objects.requireNonNull(modelFile, "modelFile");
+    Objects.requireNonNull(options, "options");
+    if (!Files.isRegularFile(modelFile)) {
+      throw new ModelLoadException("model file does not exist or is not a regular file");
+    }
+    if (!Files.isReadable(modelFile)) {
+      throw new ModelLoadException("model file is not readable");
+    }
+    Device requested = options.device();
+    if (requested != Device.CPU) {
+      String reason = null;
+      for (Device candidate : acceleratedCandidates(requested)) {
+        ProviderKey key = new ProviderKey(candidate, options.deviceId());
+        reason = unavailableProviders.get(key);
+        if (reason == null) {
+          try {
+            return open(modelFile, candidate, options);
+          } catch (ProviderUnavailableException e) {
+            reason = e.getMessage();
+            if (e.deviceWide && unavailableProviders.putIfAbsent(key, reason) == null) {
+              LOG.log(
+                  Level.WARNING,
+                  "{0} execution provider is not available on GPU {1}: {2}",
+                  providerName(candidate),
+                  options.deviceId(),
+                  reason);
+            }
+          }
+        }
+        if (options.strictDevice()) {
+          throw new ModelLoadException(
+              providerName(requested) + " execution provider is not available on GPU "
+                  + options.deviceId() + ": " + reason);
+        }
+      }
+      LOG.log(
+          Level.WARNING,
+          "{0} requested on GPU {1} but not usable ({2}); loading the model on the CPU",
+          providerName(requested),
+          options.deviceId(),
+          reason);
+    }
+    try {
+      return open(modelFile, Device.CPU, options);
+    } catch (ProviderUnavailableException e) {
+      throw new IllegalStateException("the CPU provider cannot be unavailable", e);
+    }
+  }
+
+  /** The providers to try for an accelerated device, best first; the CPU is always the last resort. */
+  private static List<Device> acceleratedCandidates(Device requested) {
+    return requested == Device.TENSORRT
+        ? List.of(Device.TENSORRT, Device.CUDA)
+        : List.of(Device.CUDA);
+  }
+
+  private LoadedModel open(Path modelFile, Device device, LoadOptions options)
+      throws ModelLoadException, ProviderUnavailableException {
+    try (SessionOptions sessionOptions = sessionOptions(options)) {
+      addProviders(sessionOptions, device, options.deviceId());
+      OrtSession session;
+      Map<String, UnsignedInputs.Renamed> renamed;
+      if (UnsignedInputs.mayDeclareOne(modelFile)) {
+        // ORT's Java API cannot create UINT16/32/64 tensors: load a copy with signed twins as inputs.
+        UnsignedInputs.Rewritten rewritten = UnsignedInputs.rewrite(readModel(modelFile));
+        setExternalDataFolder(sessionOptions, modelFile);
+        session =
+            createSession(
+                () -> env.createSession(rewritten.model(), sessionOptions), device, modelFile);
+        renamed = rewritten.bySessionName();
+      } else {
+        session =
+            createSession(
+                () -> env.createSession(modelFile.toString(), sessionOptions), device, modelFile);
+        renamed = Map.of();
+      }
+      return OnnxSessionModel.wrap(env, session, deviceName(device, options.deviceId()), renamed);
+    }
+  }
+
+  private static SessionOptions sessionOptions(LoadOptions options) throws ModelLoadException {
+    SessionOptions sessionOptions = new SessionOptions();
+    try {
+      sessionOptions.setOptimizationLevel(OptLevel.ALL_OPT);
+      sessionOptions.setIntraOpNumThreads(options.intraOpThreads());
+      sessionOptions.setInterOpNumThreads(1);
+      sessionOptions.setExecutionMode(ExecutionMode.SEQUENTIAL);
+      return sessionOptions;
+    } catch (OrtException | RuntimeException e) {
+      sessionOptions.close();
+      throw new ModelLoadException(
+          "cannot configure the ONNX Runtime session: " + OrtMessages.clean(e, null), e);
+    }
+  }
+
+  private static void addProviders(SessionOptions sessionOptions, Device device, int deviceId)
+      throws ProviderUnavailableException {
+    try {
+      switch (device) {
+        case CPU -> {}
+        case CUDA -> sessionOptions.addCUDA(deviceId);
+        case TENSORRT -> {
+          sessionOptions.addTensorrt(deviceId);
+          // Nodes TensorRT does not take run on CUDA rather than on the CPU.
+          sessionOptions.addCUDA(deviceId);
+        }
+      }
+    } catch (OrtException | RuntimeException | UnsatisfiedLinkError | NoClassDefFoundError e) {
+      throw new ProviderUnavailableException(OrtMessages.clean(e, null), true);
+    }
+  }
+
+  /** The one ORT call that creates a session, as a value so that both load paths share the handling. */
+  @FunctionalInterface
+  private interface SessionFactory {
+    OrtSession create() throws OrtException;
+  }
+
+  private static OrtSession createSession(SessionFactory factory, Device device, Path modelFile)
+      throws ModelLoadException, ProviderUnavailableException {
+    try {
+      return factory.create();
+    } catch (OrtException e) {
+      if (device != Device.CPU && !MODEL_ERRORS.contains(e.getCode())) {
+        // The provider, not the model, may be at fault (for example a CUDA build without a GPU):
+        // let the caller fall back. Only an explicit provider failure marks the device as unusable.
+        throw new ProviderUnavailableException(
+            OrtMessages.clean(e, modelFile),
+            e.getCode() == OrtException.OrtErrorCode.ORT_EP_FAIL);
+      }
+      throw loadFailure(e, modelFile);
+    } catch (RuntimeException | UnsatisfiedLinkError e) {
+      throw loadFailure(e, modelFile);
+    }
+  }
+
+  private static ModelLoadException loadFailure(Throwable e, Path modelFile) {
+    String code = OrtMessages.code(e);
+    return new ModelLoadException(
+        "cannot load the ONNX model" + (code == null ? "" : " (" + code + ")") + ": "
+            + OrtMessages.clean(e, modelFile),
+        e);
+  }
+
+  private static byte[] readModel(Path modelFile) throws ModelLoadException {
+    try {
+      return Files.readAllBytes(modelFile);
+    } catch (IOException e) {
+      throw new ModelLoadException(
+          "cannot read the model file: " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static void setExternalDataFolder(SessionOptions sessionOptions, Path modelFile)
+      throws ModelLoadException {
+    Path folder = modelFile.toAbsolutePath().getParent();
+    if (folder == null) {
+      return;
+    }
+    try {
+      sessionOptions.addConfigEntry(EXTERNAL_DATA_FOLDER_KEY, folder.toString());
+    } catch (OrtException e) {
+      throw loadFailure(e, modelFile);
+    }
+  }
+
+  private static void closeQuietly(OrtSession session) {
+    try {
+      session.close();
+    } catch (OrtException | RuntimeException e) {
+      LOG.log(Level.WARNING, "closing an ONNX Runtime session failed: {0}", OrtMessages.clean(e, null));
+    }
+  }
+
+  private static String deviceName(Device device, int deviceId) {
+    return switch (device) {
+      case CPU -> "cpu";
+      case CUDA -> "cuda:" + deviceId;
+      case TENSORRT -> "tensorrt:" + deviceId;
+    };
+  }
+
+  private static String providerName(Device device) {
+    return switch (device) {
+      case CPU -> "CPU";
+      case CUDA -> "CUDA";
+      case TENSORRT -> "TensorRT";
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "OnnxRuntimeBackend[unavailable=" + unavailableProviders.keySet() + "]";
+  }
+
+  private record ProviderKey(Device device, int deviceId) {}
+
+  /** An execution provider could not be registered, or a session could not be built on it. */
+  private static final class ProviderUnavailableException extends Exception {
+    private static final long serialVersionUID = 1L;
+    /** Whether the failure says nothing about the model, so that the device can be skipped next time. */
+    final boolean deviceWide;
+
+    ProviderUnavailableException(String reason, boolean deviceWide) {
+      super(reason, null, false, false);
+      this.deviceWide = deviceWide;
+    }
+  }
+}
