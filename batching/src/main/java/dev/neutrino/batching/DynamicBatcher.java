@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -158,8 +159,8 @@ public final class DynamicBatcher implements Scheduler {
       Ticker ticker) {
     List<LoadedModel> copy = List.copyOf(instances);
     boolean batched = !copy.isEmpty() && ModelSignature.batchable(copy.get(0));
-    return new DynamicBatcher(modelLabel, copy, 0, batched, DynamicBatching.defaults().withDefaultQueuePolicy(queuePolicy),
-        UnbatchedPolicy.INSTANCE, ticker).start();
+    DynamicBatching oneQueue = DynamicBatching.defaults().withDefaultQueuePolicy(queuePolicy);
+    return new DynamicBatcher(modelLabel, copy, 0, batched, oneQueue, UnbatchedPolicy.INSTANCE, ticker).start();
   }
 
   private DynamicBatcher start() {
@@ -193,7 +194,9 @@ public final class DynamicBatcher implements Scheduler {
     int level = batching.levelOf(request.priority());
     QueuePolicy queuePolicy = queue.policy(level);
     long timeoutMicros = queuePolicy.timeoutMicrosFor(request.timeoutMicros());
-    long timeoutAt = timeoutMicros > 0 ? plus(now, TimeUnit.MICROSECONDS.toNanos(timeoutMicros)) : InferenceRequest.NO_DEADLINE;
+    long timeoutAt = timeoutMicros > 0
+        ? plus(now, TimeUnit.MICROSECONDS.toNanos(timeoutMicros))
+        : InferenceRequest.NO_DEADLINE;
     boolean delay = queuePolicy.timeoutAction() == QueuePolicy.TimeoutAction.DELAY;
     long target = Math.min(request.deadlineNanos(), delay ? InferenceRequest.NO_DEADLINE : timeoutAt);
     if (targetLatencyNanos > 0) {
@@ -216,6 +219,7 @@ public final class DynamicBatcher implements Scheduler {
         reason = RejectReason.LATENCY_TARGET;
       } else {
         queue.add(entry);
+        counters.queued.increment();
         inFlight.incrementAndGet();
         queueDepth.set(queue.size());
         arrivals.record(now, rows);
@@ -227,7 +231,6 @@ public final class DynamicBatcher implements Scheduler {
     if (refusal != null) {
       return refuse(future, reason, refusal);
     }
-    counters.queued.increment();
     future.whenComplete((result, error) -> {
       if (entry.isQueued()) {
         withdrawn();
@@ -404,14 +407,9 @@ public final class DynamicBatcher implements Scheduler {
         lock.unlock();
       }
       for (QueuedRequest request : expired) {
-        inFlight.decrementAndGet();
-        if (request.future.completeExceptionally(new InferenceException.DeadlineExceeded(
-            "request timed out after waiting " + TimeUnit.NANOSECONDS.toMicros(ticker.read() - request.enqueuedNanos)
-                + " us in the queue of model " + modelLabel))) {
-          counters.expired.increment();
-        } else {
-          counters.cancelled.increment();
-        }
+        fail(request, new InferenceException.DeadlineExceeded("request timed out after waiting "
+            + TimeUnit.NANOSECONDS.toMicros(ticker.read() - request.enqueuedNanos) + " us in the queue of model "
+            + modelLabel), counters.expired);
       }
       for (QueuedRequest request : withdrawn) {
         inFlight.decrementAndGet();
@@ -517,17 +515,16 @@ public final class DynamicBatcher implements Scheduler {
     complete(batch, () -> {
       for (int i = 0; i < live.size(); i++) {
         QueuedRequest member = live.get(i);
-        inFlight.decrementAndGet();
-        boolean completed = error == null
-            ? member.future.complete(new InferenceResult(results.get(i), started - member.enqueuedNanos, computeNanos,
-                batchRows))
-            : member.future.completeExceptionally(error);
-        if (!completed) {
+        if (error != null) {
+          fail(member, error, counters.failed);
+        } else if (member.future.isDone()) {
+          inFlight.decrementAndGet();
           counters.cancelled.increment();
-        } else if (error == null) {
-          counters.succeeded.increment();
         } else {
-          counters.failed.increment();
+          inFlight.decrementAndGet();
+          counters.succeeded.increment();
+          member.future.complete(
+              new InferenceResult(results.get(i), started - member.enqueuedNanos, computeNanos, batchRows));
         }
       }
       checkDrained();
@@ -544,14 +541,24 @@ public final class DynamicBatcher implements Scheduler {
 
   private void failAll(List<QueuedRequest> requests, InferenceException error) {
     for (QueuedRequest request : requests) {
-      inFlight.decrementAndGet();
-      if (request.future.completeExceptionally(error)) {
-        counters.failed.increment();
-      } else {
-        counters.cancelled.increment();
-      }
+      fail(request, error, counters.failed);
     }
     checkDrained();
+  }
+
+  /**
+   * Fails one accepted request, counting it under {@code counter} (or as cancelled when its caller
+   * completed it first). Counters and the in-flight gauge move before the stage completes, so whoever
+   * sees the stage complete sees them updated.
+   */
+  private void fail(QueuedRequest request, InferenceException error, LongAdder counter) {
+    inFlight.decrementAndGet();
+    if (request.future.isDone()) {
+      counters.cancelled.increment();
+    } else {
+      counter.increment();
+      request.future.completeExceptionally(error);
+    }
   }
 
   private void checkDrained() {

@@ -23,7 +23,8 @@ import java.util.TreeSet;
  *     in 1..priorityLevels when priorities are enabled, else 0
  * @param defaultQueuePolicy the queue policy of every level without its own
  * @param priorityQueuePolicy queue policies of particular levels
- * @param targetLatencyMicros Neutrino's latency target (YAML {@code target_latency_microseconds}):
+ * @param targetLatencyMicros Neutrino's latency target ({@code target_latency_microseconds}, inside
+ *     {@code dynamic_batching} in config.yaml; see {@link LatencyTargetPolicy}'s design note):
  *     when above 0, the batcher learns what batches cost on this model and machine, sizes batches so
  *     that each request finishes within this long of its arrival where it can, and refuses at once a
  *     request it predicts cannot; 0 turns the mode off

@@ -1,5 +1,7 @@
 package dev.neutrino.batching;
 
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -7,11 +9,13 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>Ownership: after {@link #submit} returns, the scheduler owns the request until the returned
  * stage completes. The stage completes on a scheduler thread (a model instance's thread, or the
- * caller's when refused at once); callers move the result to their own thread. Failures are always
+ * batcher's when a request times out in the queue), on the caller's when refused at once, or on the
+ * thread that calls {@link #close()}; callers move the result to their own thread. Failures are always
  * {@link dev.neutrino.runtime.InferenceException}s. Cancelling the stage
  * ({@code toCompletableFuture().cancel(false)}) withdraws a request that has not started running.
  *
- * <p>Requests must already be validated against the model: the scheduler does not check shapes.
+ * <p>Requests must already be validated against the model: the scheduler checks only what it needs
+ * to batch (every input present, the rows, at most {@code max_batch_size} of them).
  */
 public interface Scheduler extends AutoCloseable {
 
@@ -26,7 +30,7 @@ public interface Scheduler extends AutoCloseable {
    * report zeros, except {@link SchedulerStats#inFlight()}.
    */
   default SchedulerStats stats() {
-    return new SchedulerStats(0, 0, 0, 0, java.util.Map.of(), 0, 0, 0, 0, new java.util.TreeMap<>(), 0, inFlight());
+    return new SchedulerStats(0, 0, 0, 0, Map.of(), 0, 0, 0, 0, new TreeMap<>(), 0, inFlight());
   }
 
   /**

@@ -174,4 +174,24 @@ class DirectSchedulerTest {
     assertInstanceOf(InferenceException.BackendFailure.class, error);
     scheduler.submit(request("second", 0)).toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
+
+  @Test
+  void runsEachRequestAloneAndCountsLikeTheBatcher() throws Exception {
+    scheduler = DirectScheduler.create("m-1", List.of(model), new SchedulerOptions(2, 0));
+    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).toCompletableFuture();
+    assertTrue(model.started.await(5, TimeUnit.SECONDS));
+    CompletableFuture<InferenceResult> a = scheduler.submit(request("a", 0)).toCompletableFuture();
+    CompletableFuture<InferenceResult> b = scheduler.submit(request("b", 0)).toCompletableFuture();
+    failure(scheduler.submit(request("c", 0)).toCompletableFuture());
+    assertEquals(2, scheduler.queueDepth());
+    model.gate.countDown();
+    for (CompletableFuture<InferenceResult> f : List.of(running, a, b)) {
+      assertEquals(1, f.get(5, TimeUnit.SECONDS).batchSize(), "never batched");
+    }
+    SchedulerStats stats = scheduler.stats();
+    assertEquals(3, stats.batches());
+    assertEquals(3, stats.succeeded());
+    assertEquals(1, stats.rejected(RejectReason.QUEUE_FULL));
+    assertEquals(java.util.Map.of(1, 3L), stats.batchSizes());
+  }
 }

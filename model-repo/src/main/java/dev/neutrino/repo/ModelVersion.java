@@ -3,6 +3,7 @@ package dev.neutrino.repo;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.batching.Scheduler;
+import dev.neutrino.batching.SchedulerStats;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import java.util.List;
@@ -77,6 +78,11 @@ public final class ModelVersion {
     return scheduler.submit(request);
   }
 
+  /** What the scheduler has done so far, for metrics and statistics. */
+  public SchedulerStats schedulerStats() {
+    return scheduler.stats();
+  }
+
   /** Requests accepted and not yet completed. */
   public int inFlight() {
     return scheduler.inFlight();
@@ -99,25 +105,30 @@ public final class ModelVersion {
   }
 
   /**
-   * Stops taking new leases, lets the queue finish, and closes the instances after the last lease.
+   * Stops taking new leases; the instances are closed once the last lease is released. Every request
+   * holds a lease from before it is submitted until after its response is written, so no request
+   * can reach a closed instance, and none that already holds a lease is refused.
    *
    * @return completes once the instances are closed
    */
   CompletionStage<Void> retire() {
     state = ModelState.UNLOADING;
-    scheduler.drain().whenComplete((ignored, error) -> {
-      if (leases.get() == 0) {
-        closeInstances();
-      }
-    });
+    if (leases.get() == 0) {
+      closeInstances();
+    }
     return closedFuture;
   }
 
-  /** Fails whatever is queued and closes at once, for shutdown. */
+  /**
+   * For shutdown: stops taking leases and fails what is queued; the instances are closed now if no
+   * request holds a lease, else when the last one is released (never under a running batch).
+   */
   void closeNow() {
     state = ModelState.UNLOADING;
     scheduler.close();
-    closeInstances();
+    if (leases.get() == 0) {
+      closeInstances();
+    }
   }
 
   /** Whether the native sessions have been released. */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.neutrino.batching.DynamicBatching;
+import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.ModelConfig;
 import dev.neutrino.repo.TensorConfig;
@@ -70,10 +72,39 @@ final class ProtocolJson {
       groups.add(g);
     }
     json.put("instance_group", groups);
+    if (config.dynamicBatching() != null) {
+      json.put("dynamic_batching", dynamicBatching(config.dynamicBatching()));
+    }
     json.put("default_model_filename", config.defaultModelFilename());
     Map<String, Object> parameters = new LinkedHashMap<>();
     config.parameters().forEach((key, value) -> parameters.put(key, Map.of("string_value", value)));
     json.put("parameters", parameters);
+    return json;
+  }
+
+  private static Map<String, Object> dynamicBatching(DynamicBatching batching) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("preferred_batch_size", batching.preferredBatchSizes());
+    json.put("max_queue_delay_microseconds", batching.maxQueueDelayMicros());
+    json.put("preserve_ordering", batching.preserveOrdering());
+    json.put("priority_levels", batching.priorityLevels());
+    json.put("default_priority_level", batching.defaultPriorityLevel());
+    json.put("default_queue_policy", queuePolicy(batching.defaultQueuePolicy()));
+    Map<String, Object> perLevel = new LinkedHashMap<>();
+    batching.priorityQueuePolicy().forEach((level, policy) -> perLevel.put(level.toString(), queuePolicy(policy)));
+    json.put("priority_queue_policy", perLevel);
+    if (batching.targetLatencyMicros() > 0) {
+      json.put("target_latency_microseconds", batching.targetLatencyMicros());
+    }
+    return json;
+  }
+
+  private static Map<String, Object> queuePolicy(QueuePolicy policy) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("timeout_action", policy.timeoutAction().name());
+    json.put("default_timeout_microseconds", policy.defaultTimeoutMicros());
+    json.put("allow_timeout_override", policy.allowTimeoutOverride());
+    json.put("max_queue_size", policy.maxQueueSize());
     return json;
   }
 

@@ -1,0 +1,118 @@
+package dev.neutrino.batching;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.IntToLongFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Learning what batches cost from observations, and what the curve concludes. */
+class CostModelTest {
+  private static final long US = 1000;
+
+  /** Dense MLP-like: a fixed cost that dominates, a little per row. */
+  static final IntToLongFunction PAYS = rows -> 1000 * US + 10 * US * rows;
+  /** Cost in proportion to size. */
+  static final IntToLongFunction PROPORTIONAL = rows -> 200 * US * rows;
+  /** Worse than proportional: 32 rows cost more than 32 single runs. */
+  static final IntToLongFunction SUPERLINEAR = rows -> (long) (200 * US * Math.pow(rows, 1.3));
+
+  private static CostModel trained(IntToLongFunction cost, int... sizes) {
+    CostModel model = new CostModel(32);
+    for (int round = 0; round < 3; round++) {
+      for (int size : sizes) {
+        model.observe(size, cost.applyAsLong(size));
+      }
+    }
+    return model;
+  }
+
+  static Stream<Arguments> curves() {
+    return Stream.of(
+        Arguments.of("batching pays", PAYS, true, 32),
+        Arguments.of("proportional", PROPORTIONAL, false, 1),
+        Arguments.of("superlinear", SUPERLINEAR, false, 1));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("curves")
+  void learnsWhetherBatchingPaysAndWhereToStop(String name, IntToLongFunction cost, boolean pays, int cap) {
+    CostCurve curve = trained(cost, 1, 2, 4, 8, 16, 32).curve();
+    assertTrue(curve.established());
+    assertEquals(pays, curve.batchingPays(), name);
+    assertEquals(cap, curve.batchCap(), name);
+    for (int size : new int[] {1, 2, 4, 8, 16, 32}) {
+      assertEquals(cost.applyAsLong(size), curve.predict(size), 1.0, name + " at " + size);
+    }
+  }
+
+  @Test
+  void interpolatesBetweenAndExtrapolatesBeyondMeasuredSizes() {
+    CostCurve curve = trained(PAYS, 2, 8).curve();
+    assertEquals(PAYS.applyAsLong(5), curve.predict(5), 1.0, "between");
+    assertEquals(PAYS.applyAsLong(32), curve.predict(32), 1.0, "above, along the fitted slope");
+    assertEquals(PAYS.applyAsLong(1), curve.predict(1), 1.0, "below, along the fitted slope");
+    assertTrue(curve.batchingPays());
+  }
+
+  @Test
+  void belowTheSmallestSizeNeverPredictsLessThanProportional() {
+    CostCurve curve = trained(PROPORTIONAL, 8, 16).curve();
+    assertEquals(PROPORTIONAL.applyAsLong(4), curve.predict(4), 1.0);
+  }
+
+  @Test
+  void oneMeasuredSizeIsNotEstablishedAndExtrapolatesProportionally() {
+    CostCurve curve = trained(PAYS, 1).curve();
+    assertFalse(curve.established());
+    assertEquals(4 * PAYS.applyAsLong(1), curve.predict(4), 1.0);
+    assertTrue(new CostModel(8).curve().isEmpty());
+  }
+
+  @Test
+  void costNeverShrinksWithSize() {
+    CostModel model = new CostModel(8);
+    model.observe(2, 500 * US);
+    model.observe(4, 300 * US); // noise: measured cheaper than a smaller batch
+    CostCurve curve = model.curve();
+    for (int size = 2; size <= 8; size++) {
+      assertTrue(curve.predict(size) >= curve.predict(size - 1), "at " + size);
+    }
+  }
+
+  @Test
+  void oneOutlierDoesNotPoisonASize() {
+    CostModel model = new CostModel(8);
+    for (int i = 0; i < 8; i++) {
+      model.observe(1, 100 * US);
+    }
+    model.observe(1, 100_000 * US); // a GC pause
+    assertTrue(model.curve().predict(1) < 200 * US, "predicted " + model.curve().predict(1));
+  }
+
+  @Test
+  void followsACostThatChanges() {
+    CostModel model = new CostModel(8);
+    for (int i = 0; i < 8; i++) {
+      model.observe(1, 100 * US);
+    }
+    for (int i = 0; i < 40; i++) {
+      model.observe(1, 300 * US);
+    }
+    assertEquals(300 * US, model.curve().predict(1), 5 * US);
+  }
+
+  @Test
+  void ignoresImpossibleObservations() {
+    CostModel model = new CostModel(4);
+    model.observe(0, 100);
+    model.observe(5, 100);
+    model.observe(2, 0);
+    assertTrue(model.curve().isEmpty());
+  }
+}

@@ -1,0 +1,152 @@
+package dev.neutrino.batching;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The latency-target policy choosing batch sizes from learned costs, with a fake clock. */
+class LatencyTargetPolicyTest {
+  private static final long T0 = FakeTicker.START;
+  private static final long NONE = InferenceRequest.NO_DEADLINE;
+  private static final int MAX = 32;
+  /** Arrivals every 10 us. */
+  private static final double BUSY = 100_000;
+  /** An arrival every 100 ms. */
+  private static final double QUIET = 10;
+
+  private static final CostCurve PAYS = CostCurve.of(MAX, CostModelTest.PAYS::applyAsLong);
+  private static final CostCurve PROPORTIONAL = CostCurve.of(MAX, CostModelTest.PROPORTIONAL::applyAsLong);
+  private static final CostCurve SUPERLINEAR = CostCurve.of(MAX, CostModelTest.SUPERLINEAR::applyAsLong);
+
+  private final LatencyTargetPolicy policy = new LatencyTargetPolicy(MAX, 0, new TritonBatchPolicy(MAX, List.of(), 0));
+
+  private static long micros(long micros) {
+    return TimeUnit.MICROSECONDS.toNanos(micros);
+  }
+
+  private static ListQueue queue(CostCurve costs, double rate) {
+    ListQueue queue = new ListQueue();
+    queue.costs = costs;
+    queue.arrivalRowsPerSecond = rate;
+    return queue;
+  }
+
+  @Test
+  void takesTheLargestEfficientBatchAtOnceWhenBatchingPays() {
+    ListQueue queue = queue(PAYS, BUSY).addSingles(40, T0, NONE);
+    assertEquals(MAX, PAYS.batchCap());
+    assertEquals(MAX, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void waitsForMoreRowsWhenBatchingPaysAndTheyAreComing() {
+    ListQueue queue = queue(PAYS, BUSY).addSingles(3, T0, T0 + micros(10_000));
+    BatchDecision decision = policy.decide(queue, T0);
+    assertEquals(0, decision.count());
+    assertTrue(decision.waitNanos() <= PAYS.predict(3), "never holds requests longer than running them takes");
+  }
+
+  @Test
+  void theWaitIsBoundedFromTheOldestArrival() {
+    ListQueue queue = queue(PAYS, BUSY).addSingles(3, T0, NONE);
+    long later = T0 + PAYS.predict(3);
+    assertEquals(3, policy.decide(queue, later).count(), "waited as long as a run of them would take");
+  }
+
+  @Test
+  void dispatchesAtOnceWhenNoMoreRowsAreExpectedInTime() {
+    ListQueue queue = queue(PAYS, QUIET).addSingles(3, T0, NONE);
+    assertEquals(3, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void takesTheLargestBatchThatMeetsTheTightestDeadline() {
+    long deadline = T0 + PAYS.predict(10) + 1;
+    ListQueue queue = queue(PAYS, BUSY).addSingles(20, T0, deadline);
+    assertEquals(10, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void aLaterMemberWithATightDeadlineClosesTheBatchBeforeIt() {
+    ListQueue queue = queue(PAYS, BUSY).addSingles(6, T0, T0 + micros(100_000));
+    queue.add(1, ListQueue.SAME_SHAPE, T0, T0 + PAYS.predict(5) + 1);
+    queue.addSingles(6, T0, T0 + micros(100_000));
+    assertEquals(6, policy.decide(queue, T0).count(), "adding it would make the batch late for it");
+  }
+
+  @Test
+  void aRequestAlreadyLostDoesNotShrinkTheBatch() {
+    ListQueue queue = queue(PAYS, BUSY);
+    queue.add(1, ListQueue.SAME_SHAPE, T0 - micros(5000), T0 + micros(10)); // cannot finish in time even alone
+    queue.addSingles(39, T0, T0 + micros(100_000));
+    assertEquals(MAX, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void waitingLeavesTimeForTheGrownBatch() {
+    long deadline = T0 + PAYS.predict(4) + micros(5);
+    ListQueue queue = queue(PAYS, BUSY).addSingles(3, T0, deadline);
+    assertEquals(3, policy.decide(queue, T0).count(), "no time to wait for a fourth row");
+  }
+
+  static Stream<Arguments> curvesWhereBatchingDoesNotPay() {
+    return Stream.of(Arguments.of("proportional", PROPORTIONAL), Arguments.of("superlinear", SUPERLINEAR));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("curvesWhereBatchingDoesNotPay")
+  void dispatchesSingleRequestsAtOnceWhereBatchingDoesNotPay(String name, CostCurve costs) {
+    ListQueue queue = queue(costs, BUSY).addSingles(10, T0, NONE);
+    assertEquals(1, policy.decide(queue, T0).count(), name);
+    ListQueue one = queue(costs, BUSY).addSingles(1, T0, NONE);
+    assertEquals(1, policy.decide(one, T0).count(), name + ": no waiting");
+  }
+
+  @Test
+  void exploringIgnoresTheCap() {
+    ListQueue queue = queue(PROPORTIONAL, BUSY).addSingles(10, T0, NONE);
+    queue.exploring = true;
+    assertEquals(10, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void neverMixesShapesOrPassesTheMaximum() {
+    ListQueue queue = queue(PAYS, BUSY)
+        .add(20, "a", T0, NONE).add(10, "a", T0, NONE).add(1, "b", T0, NONE);
+    assertEquals(2, policy.decide(queue, T0).count(), "20 + 10 rows go; the request of another shape does not mix");
+    ListQueue big = queue(PAYS, BUSY).add(20, "a", T0, NONE).add(20, "a", T0, NONE);
+    assertEquals(1, policy.decide(big, T0).count());
+  }
+
+  @Test
+  void coldStartFollowsTritonsRule() {
+    ListQueue queue = queue(CostCurve.EMPTY, BUSY).addSingles(5, T0, NONE);
+    LatencyTargetPolicy withDelay = new LatencyTargetPolicy(MAX, 100, new TritonBatchPolicy(MAX, List.of(4), 100));
+    assertEquals(4, withDelay.decide(queue, T0).count(), "preferred size 4");
+    assertEquals(5, policy.decide(queue, T0).count(), "no delay: what is queued");
+  }
+
+  @Test
+  void admissionPredictsTheBacklogInBatchesOfTheCap() {
+    long run = PAYS.predict(MAX);
+    assertEquals(PAYS.predict(5), LatencyTargetPolicy.predictedLatencyNanos(PAYS, 4, 1, 1, 0));
+    assertEquals(micros(300) + PAYS.predict(5), LatencyTargetPolicy.predictedLatencyNanos(PAYS, 4, 1, 1, micros(300)));
+    assertEquals(3 * run, LatencyTargetPolicy.predictedLatencyNanos(PAYS, 70, 1, 1, 0), "71 rows: 3 batches");
+    assertEquals(2 * run, LatencyTargetPolicy.predictedLatencyNanos(PAYS, 70, 1, 2, 0), "two instances");
+    assertEquals(5 * PROPORTIONAL.predict(1), LatencyTargetPolicy.predictedLatencyNanos(PROPORTIONAL, 4, 1, 1, 0),
+        "one row at a time where batching does not pay");
+  }
+
+  @Test
+  void decisionsDependOnlyOnTheirArguments() {
+    ListQueue queue = queue(PAYS, BUSY).addSingles(3, T0, T0 + micros(10_000));
+    assertEquals(policy.decide(queue, T0), policy.decide(queue, T0));
+  }
+}
