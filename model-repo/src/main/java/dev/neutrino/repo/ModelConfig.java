@@ -21,6 +21,10 @@ import java.util.Objects;
  * @param dynamicBatching Triton's {@code dynamic_batching} (with Neutrino's
  *     {@code target_latency_microseconds} inside it), or null when the model has none: then each
  *     request runs alone, as it comes
+ * @param versionPolicy which version folders are served
+ * @param warmup Triton's {@code model_warmup}; empty means one zero-filled run per preferred batch
+ *     size (or one row) on every instance
+ * @param responseCache whether responses are cached ({@code response_cache { enable: true }})
  */
 public record ModelConfig(
     String name,
@@ -32,7 +36,10 @@ public record ModelConfig(
     List<InstanceGroup> instanceGroups,
     String defaultModelFilename,
     Map<String, String> parameters,
-    DynamicBatching dynamicBatching) {
+    DynamicBatching dynamicBatching,
+    VersionPolicy versionPolicy,
+    List<WarmupSample> warmup,
+    boolean responseCache) {
 
   public ModelConfig {
     Objects.requireNonNull(name, "name");
@@ -42,6 +49,8 @@ public record ModelConfig(
     outputs = List.copyOf(outputs);
     instanceGroups = instanceGroups.isEmpty() ? List.of(InstanceGroup.DEFAULT) : List.copyOf(instanceGroups);
     parameters = Map.copyOf(parameters);
+    versionPolicy = versionPolicy == null ? VersionPolicy.DEFAULT : versionPolicy;
+    warmup = List.copyOf(warmup);
     if (maxBatchSize < 0) {
       throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
     }
@@ -54,6 +63,14 @@ public record ModelConfig(
     if (dynamicBatching != null) {
       dynamicBatching.checkMaxBatchSize(maxBatchSize);
     }
+  }
+
+  /** A configuration with the default version policy, warm-up and no response cache. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, VersionPolicy.DEFAULT, List.of(), false);
   }
 
   /** A configuration without {@code dynamic_batching}. */

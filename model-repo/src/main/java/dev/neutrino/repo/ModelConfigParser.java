@@ -69,17 +69,33 @@ public final class ModelConfigParser {
       List<RawInstanceGroup> instanceGroup,
       String defaultModelFilename,
       Map<String, String> parameters,
-      RawDynamicBatching dynamicBatching) {
+      RawDynamicBatching dynamicBatching,
+      RawVersionPolicy versionPolicy,
+      List<RawWarmup> modelWarmup,
+      RawResponseCache responseCache) {
 
-    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null);
+    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
         List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
         Map<String, String> parameters) {
       this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
-          null);
+          null, null, null, null);
     }
   }
+
+  /** Exactly one of the three, as in Triton: {@code latest: {num_versions: 2}}, {@code all: {}}, {@code specific: {versions: [1, 3]}}. */
+  record RawVersionPolicy(RawLatest latest, Map<String, Object> all, RawSpecific specific) {}
+
+  record RawLatest(Integer numVersions) {}
+
+  record RawSpecific(List<Long> versions) {}
+
+  record RawWarmup(String name, Integer batchSize, Integer count, Map<String, RawWarmupInput> inputs) {}
+
+  record RawWarmupInput(String dataType, List<Long> dims, Boolean zeroData, Boolean randomData) {}
+
+  record RawResponseCache(Boolean enable) {}
 
   record RawDynamicBatching(
       List<Integer> preferredBatchSize,
@@ -178,7 +194,58 @@ public final class ModelConfigParser {
     return new ModelConfig(
         modelName, platform, backend, maxBatchSize, inputs, outputs, groups,
         raw.defaultModelFilename() != null ? raw.defaultModelFilename() : defaultFile,
-        raw.parameters() != null ? raw.parameters() : Map.of(), batching);
+        raw.parameters() != null ? raw.parameters() : Map.of(), batching,
+        versionPolicy(raw.versionPolicy()), warmup(raw.modelWarmup(), inputs),
+        raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()));
+  }
+
+  static VersionPolicy versionPolicy(RawVersionPolicy raw) {
+    if (raw == null) {
+      return VersionPolicy.DEFAULT;
+    }
+    int given = (raw.latest() != null ? 1 : 0) + (raw.all() != null ? 1 : 0) + (raw.specific() != null ? 1 : 0);
+    if (given != 1) {
+      throw new IllegalArgumentException("version_policy must hold exactly one of latest, all, specific");
+    }
+    if (raw.latest() != null) {
+      return new VersionPolicy.Latest(raw.latest().numVersions() == null ? 1 : raw.latest().numVersions());
+    }
+    if (raw.all() != null) {
+      return new VersionPolicy.All();
+    }
+    if (raw.specific().versions() == null) {
+      throw new IllegalArgumentException("version_policy specific needs versions");
+    }
+    return new VersionPolicy.Specific(new java.util.HashSet<>(raw.specific().versions()));
+  }
+
+  private static List<WarmupSample> warmup(List<RawWarmup> raw, List<TensorConfig> inputs) {
+    List<WarmupSample> samples = new ArrayList<>();
+    if (raw == null) {
+      return samples;
+    }
+    for (RawWarmup sample : raw) {
+      String name = sample.name() == null ? "warmup_" + samples.size() : sample.name();
+      Map<String, WarmupSample.Input> sampleInputs = new LinkedHashMap<>();
+      if (sample.inputs() != null) {
+        sample.inputs().forEach((inputName, input) -> {
+          TensorConfig declared = inputs.stream().filter(t -> t.name().equals(inputName)).findFirst()
+              .orElseThrow(() -> new IllegalArgumentException(
+                  "model_warmup '" + name + "': unknown input '" + inputName + "'"));
+          DataType type = input.dataType() == null ? declared.dataType() : DataType.fromName(input.dataType());
+          if (type != declared.dataType()) {
+            throw new IllegalArgumentException("model_warmup '" + name + "': input '" + inputName
+                + "' data_type must be " + declared.dataType().configName());
+          }
+          long[] dims = input.dims() == null ? declared.dims()
+              : input.dims().stream().mapToLong(Long::longValue).toArray();
+          sampleInputs.put(inputName, new WarmupSample.Input(type, dims, Boolean.TRUE.equals(input.randomData())));
+        });
+      }
+      samples.add(new WarmupSample(name, sample.batchSize() == null ? 1 : sample.batchSize(),
+          sample.count() == null ? 1 : sample.count(), sampleInputs));
+    }
+    return samples;
   }
 
   private static DynamicBatching dynamicBatching(RawDynamicBatching raw) {

@@ -1,35 +1,48 @@
 package dev.neutrino.repo;
 
-import dev.neutrino.batching.DirectScheduler;
-import dev.neutrino.batching.DynamicBatcher;
-import dev.neutrino.batching.Scheduler;
+import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.runtime.Backend;
-import dev.neutrino.runtime.Device;
 import dev.neutrino.runtime.InferenceException;
-import dev.neutrino.runtime.LoadOptions;
-import dev.neutrino.runtime.LoadedModel;
-import dev.neutrino.runtime.ModelLoadException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * The models on disk, in Triton's layout ({@code <root>/<model>/<version>/model.onnx}, with an
- * optional {@code <root>/<model>/config.yaml}), and the versions of them that are loaded.
+ * optional {@code <root>/<model>/config.yaml}), and the versions of them that serve.
  *
- * <p>Lookups ({@link #acquire}, {@link #find}, {@link #index}) never block and may run on an event
- * loop. Loading blocks and must run on a worker thread. A model that fails to load is recorded as
- * UNAVAILABLE with its reason and does not stop the others.
+ * <p>Design. Each model name has one entry holding an immutable map of its serving versions, replaced
+ * whole when a load finishes: a request leases whatever version it resolves at that instant, and the
+ * swap never makes it fail. A version that leaves the map is retired: it takes no new leases and its
+ * instances are closed once the last lease is released (see {@link ModelVersion#retire()}). Loads and
+ * unloads run one at a time on one named loader thread, never on an event loop or an instance thread;
+ * a load that fails leaves the versions that served before serving, and records the failure. Lookups
+ * ({@link #acquire}, {@link #find}) never block and may run on an event loop.
+ *
+ * <p>Residency: with a memory budget, each loaded model's measured footprint is tracked
+ * ({@link Residency}); loading past the budget evicts the least recently used models (retired, so
+ * requests in flight on them finish), and a request for a model on disk that is not loaded starts its
+ * load ({@link #acquireAsync}). Evicted models are reloaded on demand even in explicit mode.
  */
 public final class ModelRepository implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ModelRepository.class.getName());
@@ -37,20 +50,33 @@ public final class ModelRepository implements AutoCloseable {
   /** Names a model may have: they become folder names, so nothing that can climb out of the root. */
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+  private static final Duration LOADING_RETRY_AFTER = Duration.ofSeconds(1);
 
   private final Path root;
   private final RepositoryOptions options;
-  private final Backend backend;
+  private final ModelLoader loader;
+  private final ResponseCache responseCache;
   private final Map<String, ModelEntry> models = new ConcurrentHashMap<>();
+  private final ExecutorService loadThread;
+  private final ScheduledExecutorService pollThread;
+  private final Residency resident;
+  private final Map<String, LoadCounts> loadCounts = new ConcurrentHashMap<>();
+  private volatile Map<String, ModelFiles> lastPoll = Map.of();
+  private volatile boolean closed;
 
   private ModelRepository(Path root, RepositoryOptions options, Backend backend) {
     this.root = root;
     this.options = options;
-    this.backend = backend;
+    this.responseCache = options.responseCacheBytes() > 0 ? ResponseCache.create(options.responseCacheBytes()) : null;
+    this.loader = new ModelLoader(root, options, backend, responseCache);
+    this.loadThread = Executors.newSingleThreadExecutor(daemon("neutrino-model-loader"));
+    this.pollThread = options.controlMode() == ModelControlMode.POLL
+        ? Executors.newSingleThreadScheduledExecutor(daemon("neutrino-repository-poller")) : null;
+    this.resident = options.memoryBudgetBytes() > 0 ? new Residency(options.memoryBudgetBytes()) : null;
   }
 
   /**
-   * Opens the repository at {@code root}; loads nothing yet.
+   * Opens the repository at {@code root}; loads nothing yet (see {@link #loadAll()}).
    *
    * @throws IOException when the root is not a readable directory
    */
@@ -67,52 +93,75 @@ public final class ModelRepository implements AutoCloseable {
     return name != null && MODEL_NAME.matcher(name).matches() && !name.contains("..");
   }
 
-  /** Loads the newest version of every model in the repository. Blocks; call from a worker thread. */
+  public ModelControlMode controlMode() {
+    return options.controlMode();
+  }
+
+  /** The shared response cache, or null when it is off. */
+  public ResponseCache responseCache() {
+    return responseCache;
+  }
+
+  /**
+   * Loads what the control mode says to load at start, and starts polling in poll mode. Blocks until
+   * the initial loads are done; call from a worker thread. With residency on (and nothing named to
+   * load), models load on first request instead.
+   */
   public void loadAll() {
     List<String> names = new ArrayList<>();
-    try (Stream<Path> children = Files.list(root)) {
-      children.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().forEach(names::add);
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.ERROR, "cannot list the model repository: " + e.getMessage());
-      return;
+    if (options.controlMode() == ModelControlMode.EXPLICIT && !options.startupModels().contains("*")) {
+      names.addAll(new java.util.TreeSet<>(options.startupModels()));
+    } else if (resident == null || options.controlMode() == ModelControlMode.EXPLICIT) {
+      names.addAll(listModelFolders());
     }
+    List<CompletableFuture<ModelStatus>> loads = new ArrayList<>();
     for (String name : names) {
-      if (!isValidModelName(name)) {
-        LOG.log(System.Logger.Level.WARNING, "skipping folder with an invalid model name: " + name);
-        continue;
-      }
-      load(name);
+      loads.add(submitLoad(name, null));
+    }
+    loads.forEach(CompletableFuture::join);
+    if (pollThread != null) {
+      lastPoll = scanAll();
+      long every = options.pollInterval().toMillis();
+      pollThread.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.MILLISECONDS);
     }
   }
 
   /**
-   * Loads the newest version of one model, replacing the version that served before only once the
-   * new one is ready. Blocks.
+   * The repository API's load: loads (or reloads, re-reading configuration and files) a model.
+   * Allowed in explicit mode only.
    *
-   * @return the model's status afterwards
+   * @param configOverride a configuration (JSON or YAML) to use instead of {@code config.yaml}, or null
+   * @return completes when the load has finished, with the model's status; fails with
+   *     {@link InferenceException.InvalidInput} when the mode forbids it or the load fails
    */
-  public ModelStatus load(String name) {
-    ModelEntry entry = models.computeIfAbsent(name, ModelEntry::new);
-    synchronized (entry) {
-      entry.loading = true;
-      try {
-        ModelVersion loaded = loadNewest(name);
-        ModelVersion previous = entry.current;
-        entry.current = loaded;
-        entry.failure = null;
-        if (previous != null) {
-          previous.retire();
-        }
-        LOG.log(System.Logger.Level.INFO, "loaded model " + name + " version " + loaded.version()
-            + " on " + loaded.device());
-      } catch (ModelLoadFailure e) {
-        entry.failure = new ModelStatus(name, e.version, ModelState.UNAVAILABLE, e.getMessage());
-        LOG.log(System.Logger.Level.WARNING, "model " + name + " failed to load: " + e.getMessage());
-      } finally {
-        entry.loading = false;
-      }
-      return entry.status();
+  public CompletionStage<ModelStatus> requestLoad(String name, String configOverride) {
+    if (options.controlMode() != ModelControlMode.EXPLICIT) {
+      return CompletableFuture.failedFuture(new InferenceException.InvalidInput(
+          "explicit model load and unload are not allowed in model control mode "
+              + options.controlMode().name().toLowerCase(java.util.Locale.ROOT)));
     }
+    if (!isValidModelName(name)) {
+      return CompletableFuture.failedFuture(new InferenceException.InvalidInput("invalid model name"));
+    }
+    return submitLoad(name, configOverride).thenApply(status -> {
+      if (status.state() != ModelState.READY || !status.reason().isEmpty()) {
+        throw new InferenceException.InvalidInput("failed to load '" + name + "': " + status.reason());
+      }
+      return status;
+    });
+  }
+
+  /** The repository API's unload; explicit mode only. Drains: requests in flight finish first. */
+  public CompletionStage<ModelStatus> requestUnload(String name) {
+    if (options.controlMode() != ModelControlMode.EXPLICIT) {
+      return CompletableFuture.failedFuture(new InferenceException.InvalidInput(
+          "explicit model load and unload are not allowed in model control mode "
+              + options.controlMode().name().toLowerCase(java.util.Locale.ROOT)));
+    }
+    if (!isValidModelName(name) || !models.containsKey(name)) {
+      return CompletableFuture.failedFuture(new InferenceException.NotFound("unknown model '" + name + "'"));
+    }
+    return CompletableFuture.supplyAsync(() -> unloadNow(name, "unloaded"), loadThread);
   }
 
   /**
@@ -123,13 +172,50 @@ public final class ModelRepository implements AutoCloseable {
    */
   public Lease acquire(String name, String version) {
     for (int attempt = 0; attempt < 3; attempt++) {
-      Lease lease = find(name, version).tryLease();
+      ModelVersion found = find(name, version);
+      Lease lease = found.tryLease();
       if (lease != null) {
+        if (resident != null) {
+          resident.touch(name); // records the use for least-recently-used eviction
+        }
         return lease;
       }
-      // The version was retired between lookup and lease: a newer one has replaced it; look again.
+      // The version was retired between lookup and lease: a newer one replaced it; look again.
     }
-    throw new InferenceException.NotReady("model '" + name + "' is being reloaded; retry");
+    throw new InferenceException.NotReady("model '" + name + "' is being reloaded; retry", LOADING_RETRY_AFTER);
+  }
+
+  /**
+   * Like {@link #acquire}, but with residency on, a model on disk that is not loaded is loaded first:
+   * the stage waits for it until {@code deadlineNanos}, or fails at once as not ready with a
+   * retry-after when there is no deadline. Completes at once when the model is loaded.
+   */
+  public CompletionStage<Lease> acquireAsync(String name, String version, long deadlineNanos) {
+    try {
+      return CompletableFuture.completedFuture(acquire(name, version));
+    } catch (InferenceException failure) {
+      if (resident == null || closed || !isValidModelName(name) || !Files.isDirectory(root.resolve(name))) {
+        return CompletableFuture.failedFuture(failure);
+      }
+      ModelEntry entry = models.get(name);
+      if (entry != null && !entry.serving.isEmpty()) {
+        return CompletableFuture.failedFuture(failure); // loaded, but not that version
+      }
+    }
+    CompletableFuture<ModelStatus> loading = pendingLoad(name);
+    if (deadlineNanos == InferenceRequest.NO_DEADLINE) {
+      return CompletableFuture.failedFuture(new InferenceException.NotReady(
+          "model '" + name + "' is loading; retry", LOADING_RETRY_AFTER));
+    }
+    long remaining = deadlineNanos - System.nanoTime();
+    return loading
+        .orTimeout(Math.max(0, remaining), TimeUnit.NANOSECONDS)
+        .handle((status, error) -> {
+          if (error != null) {
+            throw new InferenceException.NotReady("model '" + name + "' is still loading", LOADING_RETRY_AFTER);
+          }
+          return acquire(name, version);
+        });
   }
 
   /**
@@ -143,221 +229,378 @@ public final class ModelRepository implements AutoCloseable {
     if (entry == null) {
       throw new InferenceException.NotFound("unknown model '" + name + "'");
     }
-    ModelVersion current = entry.current;
+    NavigableMap<Long, ModelVersion> serving = entry.serving;
     if (version != null && !version.isEmpty()) {
       if (!VERSION.matcher(version).matches()) {
         throw new InferenceException.NotFound("model '" + name + "' has no version '" + version + "'");
       }
-      if (current == null || current.version() != Long.parseLong(version)) {
-        ModelStatus failure = entry.failure;
-        if (failure != null && failure.version().equals(version)) {
-          throw new InferenceException.NotReady(
-              "model '" + name + "' version " + version + " is UNAVAILABLE: " + failure.reason());
-        }
-        throw new InferenceException.NotFound("model '" + name + "' has no version '" + version + "'");
+      long number = Long.parseLong(version);
+      ModelVersion found = serving.get(number);
+      if (found != null) {
+        return found;
       }
+      ModelStatus status = entry.versionStatus.get(number);
+      if (status != null) {
+        throw new InferenceException.NotReady("model '" + name + "' version " + version + " is " + status.state()
+            + (status.reason().isEmpty() ? "" : ": " + status.reason()));
+      }
+      throw new InferenceException.NotFound("model '" + name + "' has no version '" + version + "'");
     }
-    if (current == null) {
+    if (serving.isEmpty()) {
       ModelStatus status = entry.status();
       throw new InferenceException.NotReady("model '" + name + "' is " + status.state()
-          + (status.reason().isEmpty() ? "" : ": " + status.reason()));
+          + (status.reason().isEmpty() ? "" : ": " + status.reason()),
+          status.state() == ModelState.LOADING ? LOADING_RETRY_AFTER : null);
     }
-    return current;
+    return serving.lastEntry().getValue();
   }
 
-  /** The versions ready to serve for {@code name}, newest first; empty when the model is unknown. */
+  /** The versions serving for {@code name}, newest first; empty when the model is unknown. */
   public List<String> readyVersions(String name) {
     ModelEntry entry = name == null ? null : models.get(name);
-    ModelVersion current = entry == null ? null : entry.current;
-    return current == null ? List.of() : List.of(current.versionString());
+    if (entry == null) {
+      return List.of();
+    }
+    List<String> versions = new ArrayList<>();
+    entry.serving.descendingKeySet().forEach(v -> versions.add(Long.toString(v)));
+    return versions;
   }
 
-  /** Every model the repository knows, with the state of its version. */
+  /**
+   * Every model in the repository folder and every model known, one row per version with its state
+   * (a model never loaded has one row without a version). Lists the folder: call from a worker.
+   *
+   * @param readyOnly only versions that are ready
+   */
+  public List<ModelStatus> index(boolean readyOnly) {
+    Map<String, List<ModelStatus>> rows = new TreeMap<>();
+    for (String name : listModelFolders()) {
+      rows.put(name, List.of(new ModelStatus(name, "", ModelState.UNAVAILABLE, "not loaded")));
+    }
+    for (ModelEntry entry : models.values()) {
+      List<ModelStatus> versions = entry.rows();
+      rows.put(entry.name, versions.isEmpty() ? List.of(entry.status()) : versions);
+    }
+    List<ModelStatus> result = new ArrayList<>();
+    rows.values().forEach(list -> list.stream()
+        .filter(row -> !readyOnly || row.state() == ModelState.READY)
+        .forEach(result::add));
+    return result;
+  }
+
+  /** Every model the repository knows, with the state of its newest version. */
   public List<ModelStatus> index() {
     List<ModelStatus> rows = new ArrayList<>();
     models.values().stream().sorted(Comparator.comparing(e -> e.name)).forEach(e -> rows.add(e.status()));
     return rows;
   }
 
-  /** Whether every model the repository knows is ready. */
+  /** Whether every model that should be serving (loaded, not unloaded or evicted) has a ready version. */
   public boolean allReady() {
-    return models.values().stream().allMatch(e -> e.status().state() == ModelState.READY);
+    return models.values().stream().filter(e -> e.wanted).allMatch(e -> !e.serving.isEmpty());
   }
 
-  /** Fails queued requests and releases every model's native resources. */
+  /** Loads and unloads so far, by model and result, for metrics. */
+  public Map<String, LoadCounts> loadCounts() {
+    Map<String, LoadCounts> copy = new TreeMap<>();
+    loadCounts.forEach((name, counts) -> copy.put(name, counts.snapshot()));
+    return copy;
+  }
+
+  /** Loads succeeded and failed, and unloads, of one model. */
+  public static final class LoadCounts {
+    private final AtomicLong loaded = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong unloaded = new AtomicLong();
+
+    public long loaded() {
+      return loaded.get();
+    }
+
+    public long failed() {
+      return failed.get();
+    }
+
+    public long unloaded() {
+      return unloaded.get();
+    }
+
+    LoadCounts snapshot() {
+      LoadCounts copy = new LoadCounts();
+      copy.loaded.set(loaded.get());
+      copy.failed.set(failed.get());
+      copy.unloaded.set(unloaded.get());
+      return copy;
+    }
+  }
+
+  /** Stops polling and loading, fails queued requests and releases every model's native resources. */
   @Override
   public void close() {
+    closed = true;
+    if (pollThread != null) {
+      pollThread.shutdownNow();
+    }
+    loadThread.shutdownNow();
+    try {
+      loadThread.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     for (ModelEntry entry : models.values()) {
-      ModelVersion current = entry.current;
-      entry.current = null;
-      if (current != null) {
-        current.closeNow();
-      }
+      NavigableMap<Long, ModelVersion> serving = entry.serving;
+      entry.serving = Collections.emptyNavigableMap();
+      serving.values().forEach(ModelVersion::closeNow);
     }
   }
 
-  private ModelVersion loadNewest(String name) throws ModelLoadFailure {
-    Path modelDir = insideRoot(root.resolve(name), name);
-    Optional<Long> newest;
-    try (Stream<Path> children = Files.list(modelDir)) {
-      newest = children
-          .filter(Files::isDirectory)
-          .map(p -> p.getFileName().toString())
-          .filter(v -> VERSION.matcher(v).matches())
-          .map(Long::parseLong)
-          .max(Long::compare);
-    } catch (IOException e) {
-      throw new ModelLoadFailure("", "cannot list the model's folder");
-    }
-    if (newest.isEmpty()) {
-      throw new ModelLoadFailure("", "no version folder (1, 2, ...) found");
-    }
-    long version = newest.get();
-    String versionName = Long.toString(version);
-    ModelConfigParser.Raw raw;
-    try {
-      Path configFile = modelDir.resolve("config.yaml");
-      raw = Files.exists(configFile)
-          ? ModelConfigParser.parse(Files.readString(insideRoot(configFile, name), StandardCharsets.UTF_8))
-          : ModelConfigParser.Raw.EMPTY;
-    } catch (IOException e) {
-      throw new ModelLoadFailure(versionName, "cannot read config.yaml");
-    } catch (IllegalArgumentException e) {
-      throw new ModelLoadFailure(versionName, "config.yaml: " + e.getMessage());
-    }
-    String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
-    if (fileName.contains("/") || fileName.contains("\\") || fileName.equals("..")) {
-      throw new ModelLoadFailure(versionName, "default_model_filename must be a plain file name");
-    }
-    Path modelFile;
-    try {
-      modelFile = insideRoot(modelDir.resolve(versionName).resolve(fileName), name);
-    } catch (ModelLoadFailure e) {
-      throw new ModelLoadFailure(versionName, e.getMessage());
-    }
-    List<LoadedModel> instances = new ArrayList<>();
-    try {
-      // Read the model's own declaration from a first instance, then complete the configuration.
-      ModelConfig probeConfig = null;
-      int total = raw.instanceGroup() == null ? 1
-          : raw.instanceGroup().stream().mapToInt(g -> g.count() == null ? 1 : g.count()).sum();
-      List<LoadOptions> plan = null;
-      while (plan == null || instances.size() < plan.size()) {
-        if (plan == null) {
-          LoadedModel first = backend.load(modelFile, LoadOptions.cpu(threadsPerInstance(raw, Math.max(1, total))));
-          instances.add(first);
-          probeConfig = ModelConfigParser.complete(name, raw, backend.platform(), backend.name(),
-              backend.defaultModelFileName(), first.inputs(), first.outputs());
-          plan = loadPlan(probeConfig);
-          if (plan.get(0).device() != Device.CPU) {
-            // The first instance was only a probe: load it again on its configured device.
-            first.close();
-            instances.clear();
-          }
-        } else {
-          instances.add(backend.load(modelFile, plan.get(instances.size())));
-        }
+  private CompletableFuture<ModelStatus> pendingLoad(String name) {
+    ModelEntry entry = models.computeIfAbsent(name, ModelEntry::new);
+    synchronized (entry) {
+      if (entry.pending == null || entry.pending.isDone()) {
+        entry.pending = submitLoad(name, null);
       }
-      String label = name + "-" + versionName;
-      Scheduler scheduler = probeConfig.dynamicallyBatched()
-          ? DynamicBatcher.create(label, instances, probeConfig.maxBatchSize(), probeConfig.dynamicBatching())
-          : DirectScheduler.create(label, instances, options.schedulerOptions());
-      return new ModelVersion(probeConfig, version, instances, scheduler);
-    } catch (ModelLoadException e) {
-      instances.forEach(LoadedModel::close);
-      throw new ModelLoadFailure(versionName, e.getMessage());
-    } catch (IllegalArgumentException e) {
-      instances.forEach(LoadedModel::close);
-      throw new ModelLoadFailure(versionName, "config.yaml: " + e.getMessage());
+      return entry.pending;
     }
   }
 
-  private int threadsPerInstance(ModelConfigParser.Raw raw, int instanceCount) {
-    String configured = raw.parameters() == null ? null : raw.parameters().get("intra_op_thread_count");
-    if (configured != null) {
+  private CompletableFuture<ModelStatus> submitLoad(String name, String configOverride) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new InferenceException.NotReady("the repository is closed"));
+    }
+    ModelEntry entry = models.computeIfAbsent(name, ModelEntry::new);
+    entry.wanted = true;
+    entry.loading = true;
+    return CompletableFuture.supplyAsync(() -> loadNow(name, configOverride), loadThread);
+  }
+
+  /**
+   * Loads the versions the policy selects and swaps them in together; on the loader thread only.
+   * Versions that fail keep whatever served under their number before.
+   */
+  private ModelStatus loadNow(String name, String configOverride) {
+    ModelEntry entry = models.computeIfAbsent(name, ModelEntry::new);
+    entry.loading = true;
+    entry.wanted = true;
+    try {
+      loadVersions(entry, configOverride);
+    } finally {
+      entry.loading = false;
+    }
+    return entry.status();
+  }
+
+  private void loadVersions(ModelEntry entry, String configOverride) {
+    String name = entry.name;
+    LoadCounts counts = loadCounts.computeIfAbsent(name, n -> new LoadCounts());
+    ModelFiles files = scanModel(name);
+    ModelLoader.Plan plan;
+    try {
+      plan = loader.plan(name, configOverride);
+    } catch (ModelLoader.LoadFailure e) {
+      entry.failure = e.getMessage();
+      counts.failed.incrementAndGet();
+      LOG.log(System.Logger.Level.WARNING, "model " + name + " failed to load: " + e.getMessage());
+      return;
+    }
+    Map<Long, ModelStatus> statuses = new HashMap<>(entry.versionStatus);
+    for (long version : plan.versions()) {
+      if (!entry.serving.containsKey(version)) {
+        statuses.put(version, new ModelStatus(name, Long.toString(version), ModelState.LOADING, ""));
+      }
+    }
+    entry.versionStatus = Map.copyOf(statuses);
+    TreeMap<Long, ModelVersion> next = new TreeMap<>();
+    List<String> failures = new ArrayList<>();
+    long footprint = 0;
+    for (long version : plan.versions()) {
       try {
-        int threads = Integer.parseInt(configured.trim());
-        if (threads >= 1) {
-          return threads;
+        ModelLoader.Loaded loaded = loader.load(name, version, plan);
+        next.put(version, loaded.version());
+        footprint += loaded.footprintBytes();
+        statuses.put(version, new ModelStatus(name, Long.toString(version), ModelState.READY, ""));
+        LOG.log(System.Logger.Level.INFO, "loaded model " + name + " version " + version + " on "
+            + loaded.version().device());
+      } catch (ModelLoader.LoadFailure e) {
+        failures.add("version " + version + ": " + e.getMessage());
+        ModelVersion previous = entry.serving.get(version);
+        if (previous != null) {
+          next.put(version, previous); // the old one keeps serving
+          statuses.put(version, new ModelStatus(name, Long.toString(version), ModelState.READY,
+              "reload failed: " + e.getMessage()));
+        } else {
+          statuses.put(version, new ModelStatus(name, Long.toString(version), ModelState.UNAVAILABLE,
+              e.getMessage()));
         }
-      } catch (NumberFormatException ignored) {
-        // reported below
-      }
-      throw new IllegalArgumentException("parameters.intra_op_thread_count must be a positive integer, got '"
-          + configured + "'");
-    }
-    return Math.max(1, options.cpuThreads() / instanceCount);
-  }
-
-  private List<LoadOptions> loadPlan(ModelConfig config) {
-    int threads = threadsPerInstance(
-        new ModelConfigParser.Raw(null, null, null, null, null, null, null, null, config.parameters()),
-        config.instanceCount());
-    boolean strict = Boolean.parseBoolean(config.parameters().getOrDefault("strict_device", "false"));
-    List<LoadOptions> plan = new ArrayList<>();
-    for (InstanceGroup group : config.instanceGroups()) {
-      for (int i = 0; i < group.count(); i++) {
-        switch (group.kind()) {
-          case KIND_CPU -> plan.add(new LoadOptions(Device.CPU, 0, threads, false));
-          case KIND_AUTO -> plan.add(new LoadOptions(Device.CUDA, 0, threads, false));
-          case KIND_GPU -> {
-            int gpu = group.gpus().isEmpty() ? 0 : group.gpus().get(i % group.gpus().size());
-            plan.add(new LoadOptions(Device.CUDA, gpu, threads, strict));
-          }
-        }
+        LOG.log(System.Logger.Level.WARNING, "model " + name + " version " + version + " failed to load: "
+            + e.getMessage());
+      } catch (RuntimeException e) {
+        failures.add("version " + version + ": internal error");
+        statuses.put(version, new ModelStatus(name, Long.toString(version), ModelState.UNAVAILABLE,
+            "internal error while loading"));
+        LOG.log(System.Logger.Level.ERROR, "model " + name + " version " + version + " failed to load", e);
       }
     }
-    return plan;
+    boolean anyNew = next.values().stream().anyMatch(v -> !entry.serving.containsValue(v));
+    if (next.isEmpty() && !entry.serving.isEmpty()) {
+      // Nothing new loaded: keep every version that served, the failure is in the statuses.
+      next.putAll(entry.serving);
+    }
+    NavigableMap<Long, ModelVersion> previous = entry.serving;
+    entry.serving = Collections.unmodifiableNavigableMap(next);
+    // Versions no longer selected stop being listed; failed ones stay listed with their reason.
+    statuses.keySet().removeIf(v -> !next.containsKey(v) && !plan.versions().contains(v));
+    entry.versionStatus = Map.copyOf(statuses);
+    entry.failure = failures.isEmpty() ? null : String.join("; ", failures);
+    entry.loadedFiles = files;
+    for (ModelVersion old : previous.values()) {
+      if (!next.containsValue(old)) {
+        old.retire();
+      }
+    }
+    if (anyNew && responseCache != null) {
+      responseCache.invalidate(name);
+    }
+    (failures.isEmpty() ? counts.loaded : counts.failed).incrementAndGet();
+    if (resident != null && !next.isEmpty()) {
+      for (String evicted : resident.admit(name, Math.max(1, footprint))) {
+        LOG.log(System.Logger.Level.INFO, "evicting model " + evicted + " to stay within the memory budget");
+        unloadNow(evicted, "evicted to stay within the memory budget");
+      }
+    }
   }
 
-  /** Resolves symlinks and requires the result to stay inside the repository root. */
-  private Path insideRoot(Path path, String model) throws ModelLoadFailure {
-    Path real;
+  /** Retires every version of a model; on the loader thread only. */
+  private ModelStatus unloadNow(String name, String reason) {
+    ModelEntry entry = models.get(name);
+    if (entry == null) {
+      return new ModelStatus(name, "", ModelState.UNAVAILABLE, reason);
+    }
+    entry.wanted = false;
+    NavigableMap<Long, ModelVersion> serving = entry.serving;
+    entry.serving = Collections.emptyNavigableMap();
+    entry.versionStatus = Map.of();
+    entry.failure = reason;
+    entry.loadedFiles = null;
+    serving.values().forEach(ModelVersion::retire);
+    if (resident != null) {
+      resident.remove(name);
+    }
+    if (responseCache != null) {
+      responseCache.invalidate(name);
+    }
+    if (!serving.isEmpty()) {
+      loadCounts.computeIfAbsent(name, n -> new LoadCounts()).unloaded.incrementAndGet();
+      LOG.log(System.Logger.Level.INFO, "unloaded model " + name + " (" + reason + ")");
+    }
+    return entry.status();
+  }
+
+  /** One poll: loads settled changes, unloads removed models. On the poller thread. */
+  private void poll() {
     try {
-      real = path.toRealPath();
-    } catch (NoSuchFileException e) {
-      throw new ModelLoadFailure("", "file '" + root.relativize(path.normalize()).toString().replace(model + "/", "")
-          + "' not found");
-    } catch (IOException e) {
-      throw new ModelLoadFailure("", "cannot read the model's files");
+      Map<String, ModelFiles> current = scanAll();
+      Map<String, ModelFiles> loaded = new HashMap<>();
+      for (ModelEntry entry : models.values()) {
+        if (entry.loadedFiles != null) {
+          loaded.put(entry.name, entry.loadedFiles);
+        } else if (entry.wanted) {
+          loaded.put(entry.name, new ModelFiles(Map.of("", "failed")));
+        }
+      }
+      RepositoryPoller.Decision decision = RepositoryPoller.decide(lastPoll, current, loaded);
+      lastPoll = current;
+      java.util.Set<String> toLoad = new java.util.TreeSet<>(decision.load());
+      if (resident != null) {
+        toLoad.retainAll(loaded.keySet()); // with residency, models load on first request, not on sight
+      }
+      for (String name : decision.unload()) {
+        loadThread.submit(() -> unloadNow(name, "removed from the repository")).get();
+      }
+      for (String name : toLoad) {
+        submitLoad(name, null).get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "repository poll failed: " + e);
     }
-    if (!real.startsWith(root)) {
-      throw new ModelLoadFailure("", "a path of model '" + model + "' points outside the repository");
-    }
-    return real;
   }
 
-  /** What the repository knows of one model name. Guarded by its own monitor for loads. */
+  private Map<String, ModelFiles> scanAll() {
+    Map<String, ModelFiles> files = new HashMap<>();
+    for (String name : listModelFolders()) {
+      files.put(name, scanModel(name));
+    }
+    return files;
+  }
+
+  private ModelFiles scanModel(String name) {
+    return ModelFiles.scan(root.resolve(name));
+  }
+
+  private List<String> listModelFolders() {
+    List<String> names = new ArrayList<>();
+    try (Stream<Path> children = Files.list(root)) {
+      children.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().forEach(name -> {
+        if (isValidModelName(name)) {
+          names.add(name);
+        } else {
+          LOG.log(System.Logger.Level.WARNING, "skipping folder with an invalid model name");
+        }
+      });
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.ERROR, "cannot list the model repository: " + e.getMessage());
+    }
+    return names;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /** What the repository knows of one model name. Written on the loader thread only. */
   private static final class ModelEntry {
     final String name;
-    volatile ModelVersion current;
-    volatile ModelStatus failure;
+    volatile NavigableMap<Long, ModelVersion> serving = Collections.emptyNavigableMap();
+    volatile Map<Long, ModelStatus> versionStatus = Map.of();
+    volatile String failure;
     volatile boolean loading;
+    volatile boolean wanted;
+    volatile ModelFiles loadedFiles;
+    CompletableFuture<ModelStatus> pending;
 
     ModelEntry(String name) {
       this.name = name;
     }
 
+    /** The model as a whole: its newest serving version, else loading, else why not. */
     ModelStatus status() {
-      ModelVersion version = current;
-      if (version != null) {
-        return new ModelStatus(name, version.versionString(), version.state(), "");
+      NavigableMap<Long, ModelVersion> current = serving;
+      String reason = failure == null ? "" : failure;
+      if (!current.isEmpty()) {
+        ModelVersion newest = current.lastEntry().getValue();
+        return new ModelStatus(name, newest.versionString(), newest.state(), reason);
       }
       if (loading) {
         return new ModelStatus(name, "", ModelState.LOADING, "");
       }
-      ModelStatus failed = failure;
-      return failed != null ? failed : new ModelStatus(name, "", ModelState.UNAVAILABLE, "not loaded");
+      return new ModelStatus(name, "", ModelState.UNAVAILABLE, reason.isEmpty() ? "not loaded" : reason);
+    }
+
+    /** One row per version known, ascending. */
+    List<ModelStatus> rows() {
+      List<ModelStatus> rows = new ArrayList<>(new TreeMap<>(versionStatus).values());
+      return rows;
     }
   }
 
-  private static final class ModelLoadFailure extends Exception {
-    private static final long serialVersionUID = 1L;
-    final String version;
-
-    ModelLoadFailure(String version, String message) {
-      super(message, null, false, false);
-      this.version = version;
-    }
+  /** Residency's view, for metrics: loaded models and their footprints; empty without a budget. */
+  public Map<String, Long> residentFootprints() {
+    return resident == null ? Map.of() : resident.footprints();
   }
 }

@@ -29,13 +29,21 @@ public final class ModelVersion {
   private final AtomicInteger leases = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+  private final ResponseCache cache;
   private volatile ModelState state = ModelState.READY;
 
   ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler) {
+    this(config, version, instances, scheduler, null);
+  }
+
+  /** @param cache the shared response cache, used when the configuration enables it; may be null */
+  ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler,
+      ResponseCache cache) {
     this.config = config;
     this.version = version;
     this.instances = List.copyOf(instances);
     this.scheduler = scheduler;
+    this.cache = config.responseCache() ? cache : null;
   }
 
   public String name() {
@@ -75,7 +83,23 @@ public final class ModelVersion {
     } catch (InferenceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return scheduler.submit(request);
+    if (cache == null) {
+      return scheduler.submit(request);
+    }
+    ResponseCache.Key key = ResponseCache.key(config.name(), version, request);
+    java.util.Map<String, dev.neutrino.runtime.Tensor> hit = cache.get(key);
+    if (hit != null) {
+      return CompletableFuture.completedFuture(new InferenceResult(hit, 0, 0, 0));
+    }
+    return scheduler.submit(request).thenApply(result -> {
+      cache.put(key, result.outputs());
+      return result;
+    });
+  }
+
+  /** Response-cache hits and misses of this model (all versions); zeros when it has no cache. */
+  public ResponseCache.Stats cacheStats() {
+    return cache == null ? new ResponseCache.Stats(0, 0) : cache.stats(config.name());
   }
 
   /** What the scheduler has done so far, for metrics and statistics. */

@@ -1,24 +1,74 @@
 package dev.neutrino.repo;
 
 import dev.neutrino.batching.SchedulerOptions;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * How the repository loads models.
  *
  * @param cpuThreads cores the model instances may use together; each instance's intra-op threads are
  *     this divided by the model's instance count (at least 1)
- * @param schedulerOptions queue limits for every model
+ * @param schedulerOptions queue limits for models without {@code dynamic_batching}
+ * @param controlMode who decides what is loaded
+ * @param pollInterval how often poll mode rescans
+ * @param startupModels in explicit mode, the models to load at start ({@code *} for all)
+ * @param memoryBudgetBytes with residency: loaded models' footprint stays under this, least recently
+ *     used models are unloaded to make room, and models load on first request; 0 turns it off
+ * @param responseCacheBytes the response cache's budget; 0 turns it off
  */
-public record RepositoryOptions(int cpuThreads, SchedulerOptions schedulerOptions) {
+public record RepositoryOptions(
+    int cpuThreads,
+    SchedulerOptions schedulerOptions,
+    ModelControlMode controlMode,
+    Duration pollInterval,
+    Set<String> startupModels,
+    long memoryBudgetBytes,
+    long responseCacheBytes) {
+
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
+
   public RepositoryOptions {
     Objects.requireNonNull(schedulerOptions, "schedulerOptions");
+    Objects.requireNonNull(controlMode, "controlMode");
+    Objects.requireNonNull(pollInterval, "pollInterval");
+    startupModels = Set.copyOf(startupModels);
     if (cpuThreads < 1) {
       throw new IllegalArgumentException("cpuThreads must be >= 1, got " + cpuThreads);
     }
+    if (pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("repository poll interval must be positive, got " + pollInterval);
+    }
+    if (memoryBudgetBytes < 0) {
+      throw new IllegalArgumentException("model memory budget must be >= 0, got " + memoryBudgetBytes);
+    }
+    if (responseCacheBytes < 0) {
+      throw new IllegalArgumentException("response cache size must be >= 0, got " + responseCacheBytes);
+    }
+  }
+
+  /** Load everything at start, no polling, no residency, no cache. */
+  public RepositoryOptions(int cpuThreads, SchedulerOptions schedulerOptions) {
+    this(cpuThreads, schedulerOptions, ModelControlMode.NONE, DEFAULT_POLL_INTERVAL, Set.of(), 0, 0);
   }
 
   public static RepositoryOptions defaults() {
     return new RepositoryOptions(Runtime.getRuntime().availableProcessors(), SchedulerOptions.DEFAULT);
+  }
+
+  public RepositoryOptions withControlMode(ModelControlMode mode, Duration poll, Set<String> startup) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, mode, poll, startup, memoryBudgetBytes,
+        responseCacheBytes);
+  }
+
+  public RepositoryOptions withMemoryBudget(long bytes) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels, bytes,
+        responseCacheBytes);
+  }
+
+  public RepositoryOptions withResponseCache(long bytes) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
+        memoryBudgetBytes, bytes);
   }
 }

@@ -63,9 +63,21 @@ public abstract sealed class InferenceException extends RuntimeException {
   /** The model exists but cannot serve now: loading, unloading, or failed. */
   public static final class NotReady extends InferenceException {
     private static final long serialVersionUID = 1L;
+    private final Duration retryAfter;
 
     public NotReady(String message) {
+      this(message, null);
+    }
+
+    /** @param retryAfter when the model is expected to be ready (for example while it loads), or null */
+    public NotReady(String message, Duration retryAfter) {
       super(message, null);
+      this.retryAfter = retryAfter;
+    }
+
+    /** When to try again, or null when unknown. */
+    public Duration retryAfter() {
+      return retryAfter;
     }
 
     @Override

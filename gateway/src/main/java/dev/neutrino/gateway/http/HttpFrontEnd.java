@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.http;
 
+import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
@@ -22,7 +23,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -132,6 +136,8 @@ public final class HttpFrontEnd {
       }
     } else if (n >= 3 && parts.get(1).equals("models")) {
       routeModel(request, parts);
+    } else if (n >= 3 && parts.get(1).equals("repository")) {
+      routeRepository(request, parts);
     } else {
       notFound(request);
     }
@@ -167,6 +173,50 @@ public final class HttpFrontEnd {
     }
   }
 
+  /** Routes the repository extension: {@code /v2/repository/index} and {@code .../models/{m}/load|unload}. */
+  private void routeRepository(HttpServerRequest request, List<String> parts) {
+    boolean index = parts.size() == 3 && parts.get(2).equals("index");
+    boolean change = parts.size() == 5 && parts.get(2).equals("models")
+        && (parts.get(4).equals("load") || parts.get(4).equals("unload"));
+    if (!index && !change) {
+      notFound(request);
+      return;
+    }
+    if (request.method() != HttpMethod.POST) {
+      methodNotAllowed(request);
+      return;
+    }
+    readBody(request, body -> {
+      ProtocolJson.RepositoryRequest parsed;
+      try {
+        parsed = ProtocolJson.repositoryRequest(body);
+      } catch (InferenceException e) {
+        sendFailure(request, e);
+        return;
+      }
+      if (index) {
+        vertx.executeBlocking(() -> repository.index(parsed.readyOnly()), false)
+            .onSuccess(rows -> sendJson(request, 200, ProtocolJson.write(ProtocolJson.index(rows))))
+            .onFailure(error -> sendFailure(request, error));
+        return;
+      }
+      String model = parts.get(3);
+      boolean load = parts.get(4).equals("load");
+      LOG.log(System.Logger.Level.INFO, "repository API: " + (load ? "load" : "unload") + " of model '" + model
+          + "' requested by " + request.remoteAddress());
+      CompletionStage<?> done = load
+          ? repository.requestLoad(model, parsed.config())
+          : repository.requestUnload(model);
+      Future.fromCompletionStage(done, vertx.getOrCreateContext()).onComplete(result -> {
+        if (result.succeeded()) {
+          sendEmpty(request, 200);
+        } else {
+          sendFailure(request, result.cause());
+        }
+      });
+    });
+  }
+
   private void metadata(HttpServerRequest request, String model, String version) {
     try {
       ModelVersion found = repository.find(model, version);
@@ -195,28 +245,49 @@ public final class HttpFrontEnd {
   }
 
   private void infer(HttpServerRequest request, String model, String version, Buffer body) {
-    int headerLength;
+    DecodedInference decoded;
     try {
-      headerLength = inferenceHeaderLength(request);
+      decoded = HttpInferenceCodec.decode(body, inferenceHeaderLength(request));
     } catch (InferenceException e) {
       sendFailure(request, e);
       return;
     }
-    Lease lease;
-    try {
-      lease = repository.acquire(model, version);
-    } catch (InferenceException e) {
-      sendFailure(request, e);
-      return;
+    InferenceRequest inference = decoded.request();
+    long deadline = inference.deadlineNanos();
+    if (inference.timeoutMicros() > 0) {
+      deadline = Math.min(deadline, System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(inference.timeoutMicros()));
     }
+    CompletableFuture<Lease> leasing = repository.acquireAsync(model, version, deadline).toCompletableFuture();
+    if (leasing.isDone()) {
+      // The usual case: the model is loaded, so stay on this event loop without a hop.
+      Lease lease;
+      try {
+        lease = leasing.join();
+      } catch (CompletionException e) {
+        sendFailure(request, e.getCause());
+        return;
+      }
+      run(request, lease, decoded);
+    } else {
+      // Residency: the model is loading for this request.
+      Future.fromCompletionStage(leasing, vertx.getOrCreateContext()).onComplete(leased -> {
+        if (leased.succeeded()) {
+          run(request, leased.result(), decoded);
+        } else {
+          sendFailure(request, leased.cause());
+        }
+      });
+    }
+  }
+
+  /** Runs a decoded request on a leased version and writes the answer; releases the lease after. */
+  private void run(HttpServerRequest request, Lease lease, DecodedInference decoded) {
     try {
-      DecodedInference decoded = HttpInferenceCodec.decode(body, headerLength);
       ModelVersion target = lease.version();
       CompletionStage<InferenceResult> stage = target.infer(decoded.request());
       HttpServerResponse response = request.response();
       response.closeHandler(v -> stage.toCompletableFuture().cancel(false));
-      Context context = vertx.getOrCreateContext();
-      Future.fromCompletionStage(stage, context).onComplete(result -> {
+      Future.fromCompletionStage(stage, vertx.getOrCreateContext()).onComplete(result -> {
         try {
           if (result.succeeded()) {
             EncodedResponse encoded = HttpInferenceCodec.encode(target.name(), target.versionString(),
@@ -239,9 +310,6 @@ public final class HttpFrontEnd {
           lease.close();
         }
       });
-    } catch (InferenceException e) {
-      lease.close();
-      sendFailure(request, e);
     } catch (RuntimeException e) {
       lease.close();
       sendFailure(request, e);
@@ -326,8 +394,10 @@ public final class HttpFrontEnd {
     }
     if (cause instanceof InferenceException e) {
       HttpServerResponse response = request.response();
-      if (e instanceof InferenceException.Overloaded overloaded && !response.headWritten()) {
-        long seconds = Math.max(1, (overloaded.retryAfter().toMillis() + 999) / 1000);
+      java.time.Duration retryAfter = e instanceof InferenceException.Overloaded overloaded ? overloaded.retryAfter()
+          : e instanceof InferenceException.NotReady notReady ? notReady.retryAfter() : null;
+      if (retryAfter != null && !response.headWritten()) {
+        long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
         response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
       }
       if (e.kind() == InferenceException.Kind.CANCELLED) {

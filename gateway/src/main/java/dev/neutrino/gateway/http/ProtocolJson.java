@@ -2,11 +2,14 @@ package dev.neutrino.gateway.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.repo.InstanceGroup;
+import dev.neutrino.repo.ModelStatus;
+import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.repo.ModelConfig;
 import dev.neutrino.repo.TensorConfig;
 import io.vertx.core.buffer.Buffer;
@@ -29,6 +32,68 @@ final class ProtocolJson {
 
   record ModelMetadata(
       String name, List<String> versions, String platform, List<TensorMetadata> inputs, List<TensorMetadata> outputs) {}
+
+  /** One row of the repository index; absent fields are left out, as Triton does. */
+  record IndexRow(String name, String version, String state, String reason) {}
+
+  static List<IndexRow> index(List<ModelStatus> rows) {
+    List<IndexRow> out = new ArrayList<>(rows.size());
+    for (ModelStatus row : rows) {
+      out.add(new IndexRow(row.name(), row.version().isEmpty() ? null : row.version(), row.state().name(),
+          row.reason().isEmpty() ? null : row.reason()));
+    }
+    return out;
+  }
+
+  /**
+   * The body of a repository call: {@code {"ready": bool}} for the index, {@code {"parameters":
+   * {"config": "<JSON>"}}} for a load (a configuration used instead of config.yaml). Empty bodies
+   * are fine.
+   */
+  record RepositoryRequest(boolean readyOnly, String config) {}
+
+  static RepositoryRequest repositoryRequest(Buffer body) {
+    if (body.length() == 0) {
+      return new RepositoryRequest(false, null);
+    }
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(body.getBytes());
+    } catch (java.io.IOException e) {
+      throw new InferenceException.InvalidInput("malformed JSON in the request body");
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return new RepositoryRequest(false, null);
+    }
+    if (!root.isObject()) {
+      throw new InferenceException.InvalidInput("the request body must be a JSON object");
+    }
+    JsonNode ready = root.path("ready");
+    if (!ready.isMissingNode() && !ready.isBoolean()) {
+      throw new InferenceException.InvalidInput("'ready' must be a boolean");
+    }
+    String config = null;
+    JsonNode parameters = root.path("parameters");
+    if (!parameters.isMissingNode()) {
+      if (!parameters.isObject()) {
+        throw new InferenceException.InvalidInput("'parameters' must be an object");
+      }
+      var fields = parameters.fields();
+      while (fields.hasNext()) {
+        var field = fields.next();
+        if (field.getKey().equals("config")) {
+          if (!field.getValue().isTextual()) {
+            throw new InferenceException.InvalidInput("parameter 'config' must be a string holding JSON");
+          }
+          config = field.getValue().asText();
+        } else if (field.getKey().startsWith("file:")) {
+          throw new InferenceException.InvalidInput("file parameters of the load request are not supported");
+        }
+        // Other parameters (unload_dependents, ...) have no effect here: there are no ensembles.
+      }
+    }
+    return new RepositoryRequest(ready.asBoolean(false), config);
+  }
 
   static Buffer write(Object document) {
     try {

@@ -1,0 +1,315 @@
+package dev.neutrino.repo;
+
+import dev.neutrino.batching.DirectScheduler;
+import dev.neutrino.batching.DynamicBatcher;
+import dev.neutrino.batching.Scheduler;
+import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.Device;
+import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.LoadOptions;
+import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.ModelLoadException;
+import dev.neutrino.runtime.Tensor;
+import dev.neutrino.runtime.TensorSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Turns a model folder into loaded versions: reads {@code config.yaml} (or a configuration given with
+ * the load request), picks the versions the version policy serves, loads each version's instances,
+ * completes the configuration from the model file, creates its scheduler and warms it up. Blocking;
+ * runs on the repository's loader thread only. Every path is resolved and required to stay inside
+ * the repository root; failure messages name no path.
+ */
+final class ModelLoader {
+  private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+
+  private final Path root;
+  private final RepositoryOptions options;
+  private final Backend backend;
+  private final ResponseCache cache;
+
+  /** @param cache the shared response cache, or null when it is off */
+  ModelLoader(Path root, RepositoryOptions options, Backend backend, ResponseCache cache) {
+    this.root = root;
+    this.options = options;
+    this.backend = backend;
+    this.cache = cache;
+  }
+
+  /** What to load for one model: its folder, its configuration as written, and the versions chosen. */
+  record Plan(Path modelDir, ModelConfigParser.Raw raw, List<Long> versions) {}
+
+  /** A failure to load, with the version it concerns ("" for the whole model). The message names no path. */
+  static final class LoadFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+    final String version;
+
+    LoadFailure(String version, String message) {
+      super(message, null, false, false);
+      this.version = version;
+    }
+  }
+
+  /** The folder of {@code name}, resolved inside the root. */
+  Path modelDir(String name) throws LoadFailure {
+    return insideRoot(root.resolve(name), name);
+  }
+
+  /**
+   * Reads the configuration ({@code configOverride} replaces {@code config.yaml} when given, as JSON
+   * or YAML) and picks the versions to serve.
+   */
+  Plan plan(String name, String configOverride) throws LoadFailure {
+    Path modelDir = modelDir(name);
+    ModelConfigParser.Raw raw;
+    try {
+      if (configOverride != null) {
+        raw = ModelConfigParser.parse(configOverride);
+      } else {
+        Path configFile = modelDir.resolve("config.yaml");
+        raw = Files.exists(configFile)
+            ? ModelConfigParser.parse(Files.readString(insideRoot(configFile, name), StandardCharsets.UTF_8))
+            : ModelConfigParser.Raw.EMPTY;
+      }
+    } catch (IOException e) {
+      throw new LoadFailure("", "cannot read config.yaml");
+    } catch (IllegalArgumentException e) {
+      throw new LoadFailure("", (configOverride != null ? "configuration: " : "config.yaml: ") + e.getMessage());
+    }
+    List<Long> onDisk = new ArrayList<>();
+    try (Stream<Path> children = Files.list(modelDir)) {
+      children.filter(Files::isDirectory)
+          .map(p -> p.getFileName().toString())
+          .filter(v -> VERSION.matcher(v).matches())
+          .forEach(v -> onDisk.add(Long.parseLong(v)));
+    } catch (IOException e) {
+      throw new LoadFailure("", "cannot list the model's folder");
+    }
+    List<Long> chosen;
+    try {
+      chosen = ModelConfigParser.versionPolicy(raw.versionPolicy()).select(onDisk);
+    } catch (IllegalArgumentException e) {
+      throw new LoadFailure("", "config.yaml: " + e.getMessage());
+    }
+    if (chosen.isEmpty()) {
+      throw new LoadFailure("", onDisk.isEmpty() ? "no version folder (1, 2, ...) found"
+          : "the version policy selects none of the versions present " + onDisk);
+    }
+    return new Plan(modelDir, raw, chosen);
+  }
+
+  /** A loaded version and what it weighs. */
+  record Loaded(ModelVersion version, long footprintBytes) {}
+
+  /** Loads, completes, schedules and warms up one version. */
+  Loaded load(String name, long version, Plan plan) throws LoadFailure {
+    String versionName = Long.toString(version);
+    ModelConfigParser.Raw raw = plan.raw();
+    String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
+    if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
+      throw new LoadFailure(versionName, "default_model_filename must be a plain file name");
+    }
+    Path modelFile;
+    try {
+      modelFile = insideRoot(plan.modelDir().resolve(versionName).resolve(fileName), name);
+    } catch (LoadFailure e) {
+      throw new LoadFailure(versionName, e.getMessage());
+    }
+    List<LoadedModel> instances = new ArrayList<>();
+    try {
+      int total = raw.instanceGroup() == null ? 1
+          : raw.instanceGroup().stream().mapToInt(g -> g.count() == null ? 1 : g.count()).sum();
+      // The first instance loads on the CPU to read the model's declaration; the configuration is
+      // completed from it, then the remaining instances load where the configuration says.
+      LoadedModel first = backend.load(modelFile, LoadOptions.cpu(threadsPerInstance(raw.parameters(), Math.max(1, total))));
+      instances.add(first);
+      ModelConfig config = ModelConfigParser.complete(name, raw, backend.platform(), backend.name(),
+          backend.defaultModelFileName(), first.inputs(), first.outputs());
+      List<LoadOptions> placements = placements(config);
+      if (placements.get(0).device() != Device.CPU) {
+        first.close();
+        instances.clear();
+      }
+      while (instances.size() < placements.size()) {
+        instances.add(backend.load(modelFile, placements.get(instances.size())));
+      }
+      warmUp(config, instances);
+      String label = name + "-" + versionName;
+      Scheduler scheduler = config.dynamicallyBatched()
+          ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
+          : DirectScheduler.create(label, instances, options.schedulerOptions());
+      // Weights dominate a model's memory: its files once per instance. (The process's RSS growth
+      // during the load was tried and is too noisy: the runtime's first session, arenas and the GC.)
+      long footprint = fileBytes(plan.modelDir().resolve(versionName)) * instances.size();
+      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache), footprint);
+    } catch (ModelLoadException e) {
+      instances.forEach(LoadedModel::close);
+      throw new LoadFailure(versionName, e.getMessage());
+    } catch (IllegalArgumentException e) {
+      instances.forEach(LoadedModel::close);
+      throw new LoadFailure(versionName, "config.yaml: " + e.getMessage());
+    } catch (InferenceException e) {
+      instances.forEach(LoadedModel::close);
+      throw new LoadFailure(versionName, "warm-up failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Runs Triton's {@code model_warmup} samples, or by default one zero-filled request per preferred
+   * batch size (one row when there is none), on every instance before the version takes traffic.
+   */
+  private static void warmUp(ModelConfig config, List<LoadedModel> instances) {
+    List<WarmupSample> samples = new ArrayList<>(config.warmup());
+    if (samples.isEmpty()) {
+      List<Integer> sizes = config.dynamicallyBatched() && !config.dynamicBatching().preferredBatchSizes().isEmpty()
+          ? config.dynamicBatching().preferredBatchSizes() : List.of(1);
+      for (int size : sizes) {
+        samples.add(new WarmupSample("default_" + size, size, 1, Map.of()));
+      }
+    }
+    Set<String> outputs = new LinkedHashSet<>();
+    config.outputs().forEach(o -> outputs.add(o.name()));
+    SplittableRandom random = new SplittableRandom(42);
+    for (WarmupSample sample : samples) {
+      Map<String, Tensor> inputs = new LinkedHashMap<>();
+      for (TensorConfig input : config.inputs()) {
+        WarmupSample.Input given = sample.inputs().get(input.name());
+        long[] dims = given != null ? given.dims() : input.dims();
+        inputs.put(input.name(), syntheticTensor(input.dataType(), config.batched(),
+            Math.min(sample.batchSize(), Math.max(1, config.maxBatchSize())), dims, given != null && given.randomData(),
+            random));
+      }
+      for (LoadedModel instance : instances) {
+        for (int i = 0; i < sample.count(); i++) {
+          instance.run(inputs, outputs);
+        }
+      }
+    }
+  }
+
+  private static Tensor syntheticTensor(DataType type, boolean batched, int rows, long[] dims, boolean randomData,
+      SplittableRandom random) {
+    long[] shape = new long[dims.length + (batched ? 1 : 0)];
+    int offset = 0;
+    if (batched) {
+      shape[0] = rows;
+      offset = 1;
+    }
+    for (int i = 0; i < dims.length; i++) {
+      shape[i + offset] = dims[i] < 0 ? 1 : dims[i];
+    }
+    long count = dev.neutrino.runtime.Shapes.elementCount(shape);
+    if (type == DataType.BYTES) {
+      ByteBuffer data = Tensor.allocate(4 * count);
+      data.position(data.limit()).flip();
+      return Tensor.of(type, shape, data); // every element empty: a zero length each
+    }
+    ByteBuffer data = Tensor.allocate(count * type.elementSize());
+    if (randomData && type != DataType.BOOL) {
+      byte[] bytes = new byte[data.capacity()];
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = (byte) random.nextInt(256);
+      }
+      if (type == DataType.FP32 || type == DataType.FP64 || type == DataType.FP16 || type == DataType.BF16) {
+        // random bit patterns may be NaN; small random values are what a model expects
+        data.clear();
+        for (long i = 0; i < count; i++) {
+          float value = (float) random.nextDouble(-1, 1);
+          switch (type) {
+            case FP32 -> data.putFloat(value);
+            case FP64 -> data.putDouble(value);
+            default -> data.putShort((short) 0); // half precision: zeros
+          }
+        }
+      } else {
+        data.put(bytes);
+      }
+      data.flip();
+    }
+    return Tensor.of(type, shape, data);
+  }
+
+  private int threadsPerInstance(Map<String, String> parameters, int instanceCount) {
+    String configured = parameters == null ? null : parameters.get("intra_op_thread_count");
+    if (configured != null) {
+      try {
+        int threads = Integer.parseInt(configured.trim());
+        if (threads >= 1) {
+          return threads;
+        }
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      throw new IllegalArgumentException("parameters.intra_op_thread_count must be a positive integer, got '"
+          + configured + "'");
+    }
+    return Math.max(1, options.cpuThreads() / instanceCount);
+  }
+
+  /** Where each instance runs: KIND_GPU and KIND_AUTO ask for CUDA and fall back to CPU unless strict. */
+  private List<LoadOptions> placements(ModelConfig config) {
+    int threads = threadsPerInstance(config.parameters(), config.instanceCount());
+    boolean strict = Boolean.parseBoolean(config.parameters().getOrDefault("strict_device", "false"));
+    List<LoadOptions> plan = new ArrayList<>();
+    for (InstanceGroup group : config.instanceGroups()) {
+      for (int i = 0; i < group.count(); i++) {
+        switch (group.kind()) {
+          case KIND_CPU -> plan.add(new LoadOptions(Device.CPU, 0, threads, false));
+          case KIND_AUTO -> plan.add(new LoadOptions(Device.CUDA, 0, threads, false));
+          case KIND_GPU -> {
+            int gpu = group.gpus().isEmpty() ? 0 : group.gpus().get(i % group.gpus().size());
+            plan.add(new LoadOptions(Device.CUDA, gpu, threads, strict));
+          }
+        }
+      }
+    }
+    return plan;
+  }
+
+  /** Resolves symlinks and requires the result to stay inside the repository root. */
+  Path insideRoot(Path path, String model) throws LoadFailure {
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (NoSuchFileException e) {
+      Path relative = root.relativize(path.normalize());
+      String shown = relative.getNameCount() > 1 ? relative.subpath(1, relative.getNameCount()).toString() : model;
+      throw new LoadFailure("", "'" + shown + "' not found");
+    } catch (IOException e) {
+      throw new LoadFailure("", "cannot read the model's files");
+    }
+    if (!real.startsWith(root)) {
+      throw new LoadFailure("", "a path of model '" + model + "' points outside the repository");
+    }
+    return real;
+  }
+
+  private static long fileBytes(Path dir) {
+    try (Stream<Path> files = Files.walk(dir, 2)) {
+      return files.filter(Files::isRegularFile).mapToLong(p -> {
+        try {
+          return Files.size(p);
+        } catch (IOException e) {
+          return 0;
+        }
+      }).sum();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+}
