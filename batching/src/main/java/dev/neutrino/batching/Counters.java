@@ -17,7 +17,19 @@ final class Counters {
   final LongAdder succeeded = new LongAdder();
   final LongAdder failed = new LongAdder();
   private final Map<RejectReason, LongAdder> rejected = new EnumMap<>(RejectReason.class);
-  private final ConcurrentHashMap<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, SizeCounters> batchSizes = new ConcurrentHashMap<>();
+
+  /** The batches of one size: how many, and their time in each phase. */
+  private static final class SizeCounters {
+    final LongAdder count = new LongAdder();
+    final LongAdder inputNanos = new LongAdder();
+    final LongAdder inferNanos = new LongAdder();
+    final LongAdder outputNanos = new LongAdder();
+
+    BatchTimes snapshot() {
+      return new BatchTimes(count.sum(), inputNanos.sum(), inferNanos.sum(), outputNanos.sum());
+    }
+  }
 
   Counters() {
     for (RejectReason reason : RejectReason.values()) {
@@ -29,22 +41,31 @@ final class Counters {
     rejected.get(reason).increment();
   }
 
-  void batch(int batchRows) {
+  /** One batch of {@code batchRows} rows ran, with its time in each phase. */
+  void batch(int batchRows, long inputNanos, long inferNanos, long outputNanos) {
     batches.increment();
     rows.add(batchRows);
-    LongAdder count = batchSizes.get(batchRows);
-    if (count == null) {
-      count = batchSizes.computeIfAbsent(batchRows, ignored -> new LongAdder());
+    SizeCounters size = batchSizes.get(batchRows);
+    if (size == null) {
+      size = batchSizes.computeIfAbsent(batchRows, ignored -> new SizeCounters());
     }
-    count.increment();
+    size.inputNanos.add(inputNanos);
+    size.inferNanos.add(inferNanos);
+    size.outputNanos.add(outputNanos);
+    size.count.increment();
   }
 
-  SchedulerStats snapshot(int queueDepth, int inFlight) {
+  SchedulerStats snapshot(int queueDepth, int inFlight, long oldestQueuedAgeNanos) {
     Map<RejectReason, Long> reasons = new EnumMap<>(RejectReason.class);
     rejected.forEach((reason, count) -> reasons.put(reason, count.sum()));
     TreeMap<Integer, Long> sizes = new TreeMap<>();
-    batchSizes.forEach((size, count) -> sizes.put(size, count.sum()));
+    TreeMap<Integer, BatchTimes> times = new TreeMap<>();
+    batchSizes.forEach((size, counters) -> {
+      BatchTimes t = counters.snapshot();
+      sizes.put(size, t.count());
+      times.put(size, t);
+    });
     return new SchedulerStats(queued.sum(), dispatched.sum(), batches.sum(), rows.sum(), reasons, expired.sum(),
-        cancelled.sum(), succeeded.sum(), failed.sum(), sizes, queueDepth, inFlight);
+        cancelled.sum(), succeeded.sum(), failed.sum(), sizes, queueDepth, inFlight, oldestQueuedAgeNanos, times);
   }
 }

@@ -86,6 +86,8 @@ public final class DynamicBatcher implements Scheduler {
   private final Counters counters = new Counters();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger queueDepth = new AtomicInteger();
+  /** When the longest-waiting request was queued; NO_DEADLINE when none waits. Written under the lock. */
+  private volatile long oldestEnqueuedNanos = InferenceRequest.NO_DEADLINE;
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -221,7 +223,7 @@ public final class DynamicBatcher implements Scheduler {
         queue.add(entry);
         counters.queued.increment();
         inFlight.incrementAndGet();
-        queueDepth.set(queue.size());
+        queueChanged();
         arrivals.record(now, rows);
         work.signal();
       }
@@ -308,7 +310,15 @@ public final class DynamicBatcher implements Scheduler {
 
   @Override
   public SchedulerStats stats() {
-    return counters.snapshot(queueDepth.get(), inFlight.get());
+    long oldest = oldestEnqueuedNanos;
+    long age = oldest == InferenceRequest.NO_DEADLINE ? 0 : Math.max(0, ticker.read() - oldest);
+    return counters.snapshot(queueDepth.get(), inFlight.get(), age);
+  }
+
+  /** Publishes the queue's gauges after it changed. Under the lock. */
+  private void queueChanged() {
+    queueDepth.set(queue.size());
+    oldestEnqueuedNanos = queue.oldestEnqueuedNanos();
   }
 
   /** Stops taking requests; queued ones are dispatched without waiting for more to batch with. */
@@ -339,7 +349,7 @@ public final class DynamicBatcher implements Scheduler {
         stopped = true;
         accepting = false;
         abandoned = queue.removeAll();
-        queueDepth.set(0);
+        queueChanged();
         for (Worker worker : idle) {
           worker.mailbox.offer(Batch.STOP);
         }
@@ -378,7 +388,7 @@ public final class DynamicBatcher implements Scheduler {
             queue.removeWithdrawn(withdrawn);
           }
           if (!expired.isEmpty() || !withdrawn.isEmpty()) {
-            queueDepth.set(queue.size());
+            queueChanged();
             break;
           }
           long timer = queue.nextTimerNanos();
@@ -434,7 +444,7 @@ public final class DynamicBatcher implements Scheduler {
       rows += member.rows;
     }
     worker.busyUntilNanos = now + costModel.curve().predict(rows);
-    queueDepth.set(queue.size());
+    queueChanged();
     counters.dispatched.add(count);
     return new Batch(members, order != null ? nextSequence++ : -1);
   }
@@ -486,6 +496,7 @@ public final class DynamicBatcher implements Scheduler {
     InferenceException failure = null;
     long runStart = start;
     long runEnd = start;
+    long splitEnd = start;
     try {
       Map<String, Tensor> inputs = live.size() == 1
           ? live.get(0).request.inputs()
@@ -497,19 +508,25 @@ public final class DynamicBatcher implements Scheduler {
       outputs = live.size() == 1
           ? List.of(BatchAssembly.select(produced, live.get(0), signature.outputNames()))
           : BatchAssembly.split(produced, live, rows, signature.outputNames());
+      splitEnd = ticker.read();
     } catch (InferenceException e) {
       failure = e;
     } catch (RuntimeException | OutOfMemoryError e) {
       LOG.log(System.Logger.Level.WARNING, "model " + modelLabel + " failed on a batch of " + rows + " rows", e);
       failure = new InferenceException.BackendFailure("model " + modelLabel + " failed", e);
     }
-    counters.batch(rows);
+    if (failure != null) {
+      runEnd = Math.max(runEnd, runStart);
+      splitEnd = Math.max(splitEnd, runEnd);
+    }
+    long inputNanos = runStart - start;
+    long computeNanos = runEnd - runStart;
+    long outputNanos = splitEnd - runEnd;
+    counters.batch(rows, inputNanos, computeNanos, outputNanos);
     if (failure == null) {
-      costModel.observe(rows, ticker.read() - start);
+      costModel.observe(rows, splitEnd - start);
     }
     int batchRows = rows;
-    long computeNanos = runEnd - runStart;
-    long started = runStart;
     List<Map<String, Tensor>> results = outputs;
     InferenceException error = failure;
     complete(batch, () -> {
@@ -524,7 +541,8 @@ public final class DynamicBatcher implements Scheduler {
           inFlight.decrementAndGet();
           counters.succeeded.increment();
           member.future.complete(
-              new InferenceResult(results.get(i), started - member.enqueuedNanos, computeNanos, batchRows));
+              new InferenceResult(results.get(i), start - member.enqueuedNanos, inputNanos, computeNanos, outputNanos,
+                  batchRows));
         }
       }
       checkDrained();

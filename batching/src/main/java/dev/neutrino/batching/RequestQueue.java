@@ -190,6 +190,24 @@ final class RequestQueue implements QueueView {
     return all;
   }
 
+  /**
+   * When the longest-waiting request was queued, on the ticker's scale; {@link InferenceRequest#NO_DEADLINE}
+   * when the queue is empty. Looks at the head of each level's queues only, so it is exact while a
+   * level's delayed requests time out in the order they came (the same timeout for all of them).
+   */
+  long oldestEnqueuedNanos() {
+    long oldest = InferenceRequest.NO_DEADLINE;
+    for (Level level : levels) {
+      if (!level.waiting.isEmpty()) {
+        oldest = Math.min(oldest, level.waiting.get(0).enqueuedNanos);
+      }
+      if (!level.delayed.isEmpty()) {
+        oldest = Math.min(oldest, level.delayed.get(0).enqueuedNanos);
+      }
+    }
+    return oldest;
+  }
+
   /** When the next timeout or deadline falls; {@link InferenceRequest#NO_DEADLINE} if none. */
   long nextTimerNanos() {
     while (!timers.isEmpty()) {

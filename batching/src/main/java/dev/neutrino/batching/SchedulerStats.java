@@ -23,6 +23,9 @@ import java.util.TreeMap;
  * @param batchSizes how many batches ran with each number of rows
  * @param queueDepth requests waiting now
  * @param inFlight requests accepted and not yet completed now (waiting plus running)
+ * @param oldestQueuedAgeNanos how long the oldest request waiting now has waited; 0 when none waits
+ * @param batchTimes for each number of rows, the batches run with it and where their time went (the
+ *     counts equal {@code batchSizes})
  */
 public record SchedulerStats(
     long queued,
@@ -36,7 +39,20 @@ public record SchedulerStats(
     long failed,
     SortedMap<Integer, Long> batchSizes,
     int queueDepth,
-    int inFlight) {
+    int inFlight,
+    long oldestQueuedAgeNanos,
+    SortedMap<Integer, BatchTimes> batchTimes) {
+
+  /** Stats without the queue's age or batch timings (schedulers that do not measure them). */
+  public SchedulerStats(long queued, long dispatched, long batches, long rows, Map<RejectReason, Long> rejected,
+      long expired, long cancelled, long succeeded, long failed, SortedMap<Integer, Long> batchSizes,
+      int queueDepth, int inFlight) {
+    this(queued, dispatched, batches, rows, rejected, expired, cancelled, succeeded, failed, batchSizes, queueDepth,
+        inFlight, 0, new TreeMap<>());
+  }
+
+  /** A scheduler that has done nothing. */
+  public static final SchedulerStats EMPTY = new SchedulerStats(0, 0, 0, 0, Map.of(), 0, 0, 0, 0, new TreeMap<>(), 0, 0);
 
   public SchedulerStats {
     EnumMap<RejectReason, Long> reasons = new EnumMap<>(RejectReason.class);
@@ -45,6 +61,7 @@ public record SchedulerStats(
     }
     rejected = Collections.unmodifiableMap(reasons);
     batchSizes = Collections.unmodifiableSortedMap(new TreeMap<>(batchSizes));
+    batchTimes = Collections.unmodifiableSortedMap(new TreeMap<>(batchTimes));
   }
 
   /** Rows per batch on average; 0 before the first batch. */
@@ -54,5 +71,25 @@ public record SchedulerStats(
 
   public long rejected(RejectReason reason) {
     return rejected.get(reason);
+  }
+
+  /**
+   * This and {@code other} together, as if one scheduler had done the work of both (a model version
+   * whose scheduler was replaced by a reload): counters and gauges add up, the oldest age is the
+   * larger.
+   */
+  public SchedulerStats plus(SchedulerStats other) {
+    EnumMap<RejectReason, Long> reasons = new EnumMap<>(RejectReason.class);
+    for (RejectReason reason : RejectReason.values()) {
+      reasons.put(reason, rejected(reason) + other.rejected(reason));
+    }
+    TreeMap<Integer, Long> sizes = new TreeMap<>(batchSizes);
+    other.batchSizes.forEach((size, count) -> sizes.merge(size, count, Long::sum));
+    TreeMap<Integer, BatchTimes> times = new TreeMap<>(batchTimes);
+    other.batchTimes.forEach((size, t) -> times.merge(size, t, BatchTimes::plus));
+    return new SchedulerStats(queued + other.queued, dispatched + other.dispatched, batches + other.batches,
+        rows + other.rows, reasons, expired + other.expired, cancelled + other.cancelled,
+        succeeded + other.succeeded, failed + other.failed, sizes, queueDepth + other.queueDepth,
+        inFlight + other.inFlight, Math.max(oldestQueuedAgeNanos, other.oldestQueuedAgeNanos), times);
   }
 }

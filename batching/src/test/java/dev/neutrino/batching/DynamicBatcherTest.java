@@ -589,4 +589,50 @@ class DynamicBatcherTest {
     assertEquals(0, stats.queueDepth());
     assertEquals(0, stats.inFlight());
   }
+  @Test
+  void reportsHowLongTheOldestRequestHasWaited() throws Exception {
+    FakeTicker ticker = new FakeTicker();
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model), 4, DynamicBatching.defaults(), ticker);
+    CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
+    assertEquals(0, batcher.stats().oldestQueuedAgeNanos(), "nothing waits");
+    CompletableFuture<InferenceResult> a = submit(batcher, request("a", 1, 1, 2));
+    ticker.advance(3_000);
+    CompletableFuture<InferenceResult> b = submit(batcher, request("b", 2, 1, 2));
+    ticker.advance(2_000);
+    SchedulerStats waiting = batcher.stats();
+    assertEquals(2, waiting.queueDepth());
+    assertEquals(5_000, waiting.oldestQueuedAgeNanos(), "a has waited longest");
+    model.open();
+    result(blocker);
+    result(a);
+    result(b);
+    assertEquals(0, batcher.stats().oldestQueuedAgeNanos());
+  }
+
+  @Test
+  void timesEveryBatchBySize() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model), 4, DynamicBatching.defaults());
+    CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
+    List<CompletableFuture<InferenceResult>> waiting = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      waiting.add(submit(batcher, request("r" + i, i, 1, 2)));
+    }
+    model.open();
+    result(blocker);
+    for (CompletableFuture<InferenceResult> f : waiting) {
+      InferenceResult r = result(f);
+      assertTrue(r.queueNanos() >= 0 && r.computeInputNanos() >= 0 && r.computeNanos() >= 0
+          && r.computeOutputNanos() >= 0);
+      assertFalse(r.fromCache());
+    }
+    SchedulerStats stats = batcher.stats();
+    assertEquals(stats.batchSizes().keySet(), stats.batchTimes().keySet());
+    stats.batchSizes().forEach((size, count) -> assertEquals(count, stats.batchTimes().get(size).count()));
+    assertEquals(stats.batches(), stats.batchTimes().values().stream().mapToLong(BatchTimes::count).sum());
+    SchedulerStats twice = stats.plus(stats);
+    assertEquals(2 * stats.rows(), twice.rows());
+    assertEquals(2 * stats.batchTimes().get(1).computeInferNanos(), twice.batchTimes().get(1).computeInferNanos());
+  }
 }

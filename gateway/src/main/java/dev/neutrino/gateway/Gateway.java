@@ -1,8 +1,8 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.repo.ModelRepository;
-import dev.neutrino.repo.RepositoryOptions;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import io.vertx.core.Future;
@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,14 +24,20 @@ import java.util.concurrent.CompletableFuture;
 public final class Gateway {
   /** Reported by {@code GET /v2}. */
   public static final String VERSION = "0.1.0";
+  /** The protocol extensions gRPC's {@code ServerMetadata} reports (the same as {@code GET /v2}). */
+  public static final List<String> EXTENSIONS = List.of(
+      "binary_tensor_data", "model_configuration", "model_repository", "model_repository(unload_dependents)",
+      "parameters");
 
   private final GatewayConfig config;
   private final Backend backend;
   private Vertx vertx;
   private ModelRepository repository;
   private HttpFrontEnd http;
+  private GrpcFrontEnd grpc;
   private volatile boolean ready;
   private volatile int httpPort = -1;
+  private volatile int grpcPort = -1;
   private final Promise<Integer> bound = Promise.promise();
 
   private Gateway(GatewayConfig config, Backend backend) {
@@ -52,20 +59,26 @@ public final class Gateway {
     int cores = Runtime.getRuntime().availableProcessors();
     int loops = config.eventLoops() > 0 ? config.eventLoops() : cores;
     try {
-      repository = ModelRepository.open(config.modelRepository(), new RepositoryOptions(
-          config.cpuThreads() > 0 ? config.cpuThreads() : cores,
-          dev.neutrino.batching.SchedulerOptions.DEFAULT), backend);
+      repository = ModelRepository.open(config.modelRepository(),
+          config.repository().options(config.cpuThreads() > 0 ? config.cpuThreads() : cores), backend);
     } catch (IOException e) {
       return Future.failedFuture(new UncheckedIOException("cannot open the model repository "
           + config.modelRepository() + ": " + e.getMessage(), e));
     }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, () -> ready);
+    grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, EXTENSIONS, () -> ready);
     return http.listen(config.host(), config.httpPort(), loops)
-        .onFailure(bound::tryFail)
+        .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
         .compose(port -> {
           httpPort = port;
-          bound.tryComplete(port);
+          return grpc.listen(config.host(), config.grpcPort(), loops)
+              .recover(error -> Future.failedFuture(bindFailure("gRPC", config.grpcPort(), error)));
+        })
+        .onFailure(bound::tryFail)
+        .compose(port -> {
+          grpcPort = port;
+          bound.tryComplete(httpPort);
           return vertx.executeBlocking(() -> {
             repository.loadAll();
             return null;
@@ -77,13 +90,26 @@ public final class Gateway {
         });
   }
 
-  /** Completes with the HTTP port once the front end is bound, before the models finish loading. */
+  private IllegalStateException bindFailure(String protocol, int port, Throwable error) {
+    return new IllegalStateException("cannot serve " + protocol + " on " + config.host() + ":" + port + ": "
+        + error.getMessage(), error);
+  }
+
+  /**
+   * Completes with the HTTP port once both front ends are bound (then {@link #grpcPort()} is known
+   * too), before the models finish loading.
+   */
   public Future<Integer> listening() {
     return bound.future();
   }
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /** The gRPC port bound; -1 before {@link #listening()} completes. */
+  public int grpcPort() {
+    return grpcPort;
   }
 
   public String host() {
@@ -111,7 +137,7 @@ public final class Gateway {
     Vertx v = vertx;
     vertx = null;
     CompletableFuture<Void> done = new CompletableFuture<>();
-    http.close().onComplete(closed -> {
+    Future.join(http.close(), grpc.close()).onComplete(closed -> {
       try {
         repository.close();
       } finally {

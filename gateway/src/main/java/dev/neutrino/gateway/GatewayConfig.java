@@ -7,11 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.neutrino.batching.SchedulerOptions;
+import dev.neutrino.repo.ModelControlMode;
+import dev.neutrino.repo.RepositoryOptions;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -21,34 +28,84 @@ import java.util.Objects;
  *
  * @param host the address the front ends bind
  * @param httpPort HTTP port; 0 picks a free one
+ * @param grpcPort gRPC port; 0 picks a free one
  * @param modelRepository the repository folder
- * @param maxRequestBytes largest request body accepted
+ * @param maxRequestBytes largest request accepted: an HTTP body, or one gRPC message
  * @param idleTimeoutSeconds idle connections are closed after this long
  * @param eventLoops event-loop threads; 0 means one per core
  * @param cpuThreads cores the model instances may use together; 0 means all
+ * @param repository how the model repository is controlled
  */
 public record GatewayConfig(
     String host,
     int httpPort,
+    int grpcPort,
     Path modelRepository,
     long maxRequestBytes,
     int idleTimeoutSeconds,
     int eventLoops,
-    int cpuThreads) {
+    int cpuThreads,
+    RepositorySettings repository) {
+
+  /**
+   * The repository's settings, with Triton's flag names where Triton has them.
+   *
+   * @param controlMode {@code --model-control-mode}
+   * @param pollSeconds {@code --repository-poll-secs}
+   * @param loadModels {@code --load-model}, repeatable, {@code *} for all (explicit mode)
+   * @param memoryBudgetBytes {@code --model-memory-budget}; 0 turns residency off
+   * @param responseCacheBytes {@code --response-cache-bytes}; 0 turns the response cache off
+   */
+  public record RepositorySettings(
+      ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
+      long responseCacheBytes) {
+    public static final RepositorySettings DEFAULTS =
+        new RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 0);
+
+    public RepositorySettings {
+      Objects.requireNonNull(controlMode, "model_control_mode");
+      loadModels = List.copyOf(loadModels);
+      if (pollSeconds < 1) {
+        throw new IllegalArgumentException("repository_poll_secs must be >= 1, got " + pollSeconds);
+      }
+      if (memoryBudgetBytes < 0) {
+        throw new IllegalArgumentException("model_memory_budget must be >= 0, got " + memoryBudgetBytes);
+      }
+      if (responseCacheBytes < 0) {
+        throw new IllegalArgumentException("response_cache_bytes must be >= 0, got " + responseCacheBytes);
+      }
+      if (!loadModels.isEmpty() && controlMode != ModelControlMode.EXPLICIT) {
+        throw new IllegalArgumentException("--load-model needs --model-control-mode explicit");
+      }
+    }
+
+    /** The repository's options for a process with {@code cpuThreads} cores for models. */
+    public RepositoryOptions options(int cpuThreads) {
+      return new RepositoryOptions(cpuThreads, SchedulerOptions.DEFAULT)
+          .withControlMode(controlMode, Duration.ofSeconds(pollSeconds), new java.util.HashSet<>(loadModels))
+          .withMemoryBudget(memoryBudgetBytes)
+          .withResponseCache(responseCacheBytes);
+    }
+  }
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8000;
+  public static final int DEFAULT_GRPC_PORT = 8001;
   public static final Path DEFAULT_MODEL_REPOSITORY = Path.of(
       System.getProperty("neutrino.home", "."), "model-repo", "target", "example-repository");
 
   public GatewayConfig {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(modelRepository, "model_repository");
+    Objects.requireNonNull(repository, "repository");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException("http_port must be between 0 and 65535, got " + httpPort);
+    }
+    if (grpcPort < 0 || grpcPort > 65535) {
+      throw new IllegalArgumentException("grpc_port must be between 0 and 65535, got " + grpcPort);
     }
     new HttpOptions(maxRequestBytes, idleTimeoutSeconds); // validates both
     if (eventLoops < 0) {
@@ -60,24 +117,43 @@ public record GatewayConfig(
   }
 
   public static GatewayConfig defaults() {
-    return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_MODEL_REPOSITORY,
-        HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0);
+    return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
+        HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
+        RepositorySettings.DEFAULTS);
   }
 
   public HttpOptions httpOptions() {
     return new HttpOptions(maxRequestBytes, idleTimeoutSeconds);
   }
 
-  public GatewayConfig withHttpPort(int port) {
-    return new GatewayConfig(host, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops, cpuThreads);
+  /** The gRPC front end's limits: one message may be as large as an HTTP body. */
+  public GrpcOptions grpcOptions() {
+    return new GrpcOptions(maxRequestBytes, idleTimeoutSeconds);
   }
 
-  public GatewayConfig withModelRepository(Path repository) {
-    return new GatewayConfig(host, httpPort, repository, maxRequestBytes, idleTimeoutSeconds, eventLoops, cpuThreads);
+  public GatewayConfig withHttpPort(int port) {
+    return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository);
+  }
+
+  public GatewayConfig withGrpcPort(int port) {
+    return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository);
+  }
+
+  public GatewayConfig withModelRepository(Path folder) {
+    return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
-    return new GatewayConfig(host, httpPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops, cpuThreads);
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository);
+  }
+
+  public GatewayConfig withRepository(RepositorySettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, settings);
   }
 
   /** The configuration as YAML-style key/value pairs, for the start-up log. Nothing here is secret yet. */
@@ -85,11 +161,17 @@ public record GatewayConfig(
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("host", host);
     out.put("http_port", httpPort);
+    out.put("grpc_port", grpcPort);
     out.put("model_repository", modelRepository.toString());
     out.put("max_request_bytes", maxRequestBytes);
     out.put("idle_timeout_seconds", idleTimeoutSeconds);
     out.put("event_loops", eventLoops);
     out.put("cpu_threads", cpuThreads);
+    out.put("model_control_mode", repository.controlMode().name().toLowerCase(Locale.ROOT));
+    out.put("repository_poll_secs", repository.pollSeconds());
+    out.put("load_model", repository.loadModels());
+    out.put("model_memory_budget", repository.memoryBudgetBytes());
+    out.put("response_cache_bytes", repository.responseCacheBytes());
     return out;
   }
 
@@ -97,11 +179,17 @@ public record GatewayConfig(
   record FileConfig(
       String host,
       Integer httpPort,
+      Integer grpcPort,
       String modelRepository,
       Long maxRequestBytes,
       Integer idleTimeoutSeconds,
       Integer eventLoops,
-      Integer cpuThreads) {}
+      Integer cpuThreads,
+      String modelControlMode,
+      Integer repositoryPollSecs,
+      List<String> loadModel,
+      Long modelMemoryBudget,
+      Long responseCacheBytes) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -129,11 +217,26 @@ public record GatewayConfig(
     return new GatewayConfig(
         file.host() != null ? file.host() : base.host(),
         file.httpPort() != null ? file.httpPort() : base.httpPort(),
+        file.grpcPort() != null ? file.grpcPort() : base.grpcPort(),
         file.modelRepository() != null ? Path.of(file.modelRepository()) : base.modelRepository(),
         file.maxRequestBytes() != null ? file.maxRequestBytes() : base.maxRequestBytes(),
         file.idleTimeoutSeconds() != null ? file.idleTimeoutSeconds() : base.idleTimeoutSeconds(),
         file.eventLoops() != null ? file.eventLoops() : base.eventLoops(),
-        file.cpuThreads() != null ? file.cpuThreads() : base.cpuThreads());
+        file.cpuThreads() != null ? file.cpuThreads() : base.cpuThreads(),
+        new RepositorySettings(
+            file.modelControlMode() != null ? controlMode(file.modelControlMode()) : base.repository().controlMode(),
+            file.repositoryPollSecs() != null ? file.repositoryPollSecs() : base.repository().pollSeconds(),
+            file.loadModel() != null ? file.loadModel() : base.repository().loadModels(),
+            file.modelMemoryBudget() != null ? file.modelMemoryBudget() : base.repository().memoryBudgetBytes(),
+            file.responseCacheBytes() != null ? file.responseCacheBytes() : base.repository().responseCacheBytes()));
+  }
+
+  private static ModelControlMode controlMode(String value) {
+    try {
+      return ModelControlMode.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("model control mode must be none, poll or explicit, got '" + value + "'");
+    }
   }
 
   /**
@@ -164,6 +267,9 @@ public record GatewayConfig(
       if (!FLAGS.containsKey(key)) {
         throw new IllegalArgumentException("unknown flag --" + key);
       }
+      if (key.equals("load-model") && flags.containsKey(key)) {
+        value = flags.get(key) + "," + value; // repeatable
+      }
       flags.put(key, value);
     }
     GatewayConfig config = defaults();
@@ -173,35 +279,61 @@ public record GatewayConfig(
     for (Map.Entry<String, String> flag : flags.entrySet()) {
       config = apply(config, flag.getKey(), flag.getValue());
     }
+    // Checked once every source has spoken: a flag may move one port away from the file's other.
+    if (config.httpPort() != 0 && config.httpPort() == config.grpcPort()) {
+      throw new IllegalArgumentException("http_port and grpc_port must differ, both are " + config.httpPort());
+    }
     return config;
   }
 
   /** The flags {@link #fromArgs} accepts, with their help text. */
-  public static final Map<String, String> FLAGS = Map.of(
-      "config", "YAML configuration file (flags override it)",
-      "model-repository", "model repository folder (default: the example repository)",
-      "host", "address to bind (default 127.0.0.1)",
-      "http-port", "HTTP port (default 8000; 0 picks a free port)",
-      "max-request-bytes", "largest request body accepted (default 64 MiB)",
-      "idle-timeout-seconds", "close connections idle this long (default 120)",
-      "event-loops", "event-loop threads (default: one per core)",
-      "cpu-threads", "cores model instances may use together (default: all)");
+  public static final Map<String, String> FLAGS = Map.ofEntries(
+      Map.entry("model-control-mode", "none (load all at start), poll or explicit (default none)"),
+      Map.entry("repository-poll-secs", "how often poll mode rescans the repository (default 15)"),
+      Map.entry("load-model", "explicit mode: a model to load at start; repeatable; * for all"),
+      Map.entry("model-memory-budget", "bytes of models kept loaded; least recently used are unloaded (default off)"),
+      Map.entry("response-cache-bytes", "size of the response cache for models that enable it (default off)"),
+      Map.entry("config", "YAML configuration file (flags override it)"),
+      Map.entry("model-repository", "model repository folder (default: the example repository)"),
+      Map.entry("host", "address to bind (default 127.0.0.1)"),
+      Map.entry("http-port", "HTTP port (default 8000; 0 picks a free port)"),
+      Map.entry("grpc-port", "gRPC port (default 8001; 0 picks a free port)"),
+      Map.entry("max-request-bytes", "largest HTTP body or gRPC message accepted (default 64 MiB)"),
+      Map.entry("idle-timeout-seconds", "close connections idle this long (default 120)"),
+      Map.entry("event-loops", "event-loop threads (default: one per core)"),
+      Map.entry("cpu-threads", "cores model instances may use together (default: all)"));
 
   private static GatewayConfig apply(GatewayConfig c, String key, String value) {
     try {
       return switch (key) {
         case "config" -> c;
         case "model-repository" -> c.withModelRepository(Path.of(value));
-        case "host" -> new GatewayConfig(value, c.httpPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, c.eventLoops, c.cpuThreads);
+        case "host" -> new GatewayConfig(value, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
+            c.idleTimeoutSeconds, c.eventLoops, c.cpuThreads, c.repository);
         case "http-port" -> c.withHttpPort(Integer.parseInt(value));
+        case "grpc-port" -> c.withGrpcPort(Integer.parseInt(value));
         case "max-request-bytes" -> c.withMaxRequestBytes(Long.parseLong(value));
-        case "idle-timeout-seconds" -> new GatewayConfig(c.host, c.httpPort, c.modelRepository, c.maxRequestBytes,
-            Integer.parseInt(value), c.eventLoops, c.cpuThreads);
-        case "event-loops" -> new GatewayConfig(c.host, c.httpPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, Integer.parseInt(value), c.cpuThreads);
-        case "cpu-threads" -> new GatewayConfig(c.host, c.httpPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, c.eventLoops, Integer.parseInt(value));
+        case "idle-timeout-seconds" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository,
+            c.maxRequestBytes, Integer.parseInt(value), c.eventLoops, c.cpuThreads, c.repository);
+        case "event-loops" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
+            c.idleTimeoutSeconds, Integer.parseInt(value), c.cpuThreads, c.repository);
+        case "cpu-threads" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
+            c.idleTimeoutSeconds, c.eventLoops, Integer.parseInt(value), c.repository);
+        case "model-control-mode" -> c.withRepository(new RepositorySettings(controlMode(value),
+            c.repository.pollSeconds(), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
+            c.repository.responseCacheBytes()));
+        case "repository-poll-secs" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
+            Integer.parseInt(value), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
+            c.repository.responseCacheBytes()));
+        case "load-model" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
+            c.repository.pollSeconds(), List.of(value.split(",")), c.repository.memoryBudgetBytes(),
+            c.repository.responseCacheBytes()));
+        case "model-memory-budget" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
+            c.repository.pollSeconds(), c.repository.loadModels(), Long.parseLong(value),
+            c.repository.responseCacheBytes()));
+        case "response-cache-bytes" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
+            c.repository.pollSeconds(), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
+            Long.parseLong(value)));
         default -> throw new IllegalArgumentException("unknown flag --" + key);
       };
     } catch (NumberFormatException e) {

@@ -46,7 +46,8 @@ public final class Main {
     });
     // The listening line comes as soon as the port is bound, before the models finish loading.
     gateway.listening().onSuccess(port -> {
-      System.out.println("neutrino listening http=" + config.host() + ":" + port);
+      System.out.println("neutrino listening http=" + config.host() + ":" + port
+          + " grpc=" + config.host() + ":" + gateway.grpcPort());
       System.out.flush();
     });
     stopped.await();

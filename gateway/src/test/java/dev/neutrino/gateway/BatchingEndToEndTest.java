@@ -55,7 +55,7 @@ class BatchingEndToEndTest {
   void start(@TempDir Path dir) throws ModelLoadException {
     Path repository = TestGateways.exampleRepository(dir.resolve("repo"));
     GatewayConfig config = GatewayConfig.defaults().withHttpPort(0).withModelRepository(repository);
-    gateway = TestGateways.await(Gateway.create(config, backend).start().toCompletionStage().toCompletableFuture());
+    gateway = TestGateways.start(config, backend);
     client = TestGateways.client(gateway);
     reference = OnnxRuntimeBackend.create()
         .load(repository.resolve("recommender_mlp").resolve("1").resolve("model.onnx"), LoadOptions.cpu(1));

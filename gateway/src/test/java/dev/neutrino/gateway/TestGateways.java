@@ -1,30 +1,48 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.repo.examples.ExampleModels;
+import dev.neutrino.runtime.Backend;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** Starts and stops real gateways on 127.0.0.1 with free ports. */
-final class TestGateways {
+/**
+ * Starts and stops real gateways on 127.0.0.1 with free ports. Public for the tests of the front-end
+ * packages ({@code dev.neutrino.gateway.grpc}).
+ */
+public final class TestGateways {
   private TestGateways() {}
 
-  static Gateway start(Path repository) {
+  public static Gateway start(Path repository) {
     GatewayConfig config = GatewayConfig.defaults().withHttpPort(0).withModelRepository(repository);
     return start(config);
   }
 
-  static Gateway start(GatewayConfig config) {
-    return await(Gateway.create(config).start().toCompletionStage().toCompletableFuture());
+  public static Gateway start(GatewayConfig config) {
+    return await(Gateway.create(freePorts(config)).start().toCompletionStage().toCompletableFuture());
   }
 
-  static void stop(Gateway gateway) {
+  /** A gateway running its models on a test backend. */
+  public static Gateway start(GatewayConfig config, Backend backend) {
+    return await(Gateway.create(freePorts(config), backend).start().toCompletionStage().toCompletableFuture());
+  }
+
+  /**
+   * Tests bind no fixed port: a configuration left at a default port gets a free one, so that
+   * gateways of several tests (and a gateway serving on this machine) never collide.
+   */
+  public static GatewayConfig freePorts(GatewayConfig config) {
+    GatewayConfig free = config.httpPort() == GatewayConfig.DEFAULT_HTTP_PORT ? config.withHttpPort(0) : config;
+    return free.grpcPort() == GatewayConfig.DEFAULT_GRPC_PORT ? free.withGrpcPort(0) : free;
+  }
+
+  public static void stop(Gateway gateway) {
     if (gateway != null) {
       await(gateway.stop().toCompletionStage().toCompletableFuture());
     }
   }
 
-  static Path exampleRepository(Path dir) {
+  public static Path exampleRepository(Path dir) {
     try {
       ExampleModels.writeRepository(dir);
       return dir;
@@ -33,7 +51,7 @@ final class TestGateways {
     }
   }
 
-  static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+  public static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
     try {
       return future.get(120, TimeUnit.SECONDS);
     } catch (Exception e) {

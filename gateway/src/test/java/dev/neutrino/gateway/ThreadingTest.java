@@ -24,9 +24,7 @@ class ThreadingTest {
     Files.createDirectories(dir.resolve("failing/1"));
     Files.writeString(dir.resolve("failing/1/model.onnx"), "fail");
     EchoBackend backend = new EchoBackend();
-    Gateway gateway = TestGateways.await(Gateway.create(
-        GatewayConfig.defaults().withHttpPort(0).withModelRepository(dir), backend)
-        .start().toCompletionStage().toCompletableFuture());
+    Gateway gateway = TestGateways.start(GatewayConfig.defaults().withModelRepository(dir), backend);
     try {
       TestClient client = TestGateways.client(gateway);
       String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}";

@@ -1,6 +1,12 @@
 package dev.neutrino.repo;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import java.io.IOException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -68,7 +74,7 @@ public final class ModelConfigParser {
       List<RawTensor> output,
       List<RawInstanceGroup> instanceGroup,
       String defaultModelFilename,
-      Map<String, String> parameters,
+      @JsonDeserialize(contentUsing = ParameterValue.class) Map<String, String> parameters,
       RawDynamicBatching dynamicBatching,
       RawVersionPolicy versionPolicy,
       List<RawWarmup> modelWarmup,
@@ -112,7 +118,32 @@ public final class ModelConfigParser {
 
   record RawTensor(String name, String dataType, List<Long> dims) {}
 
-  record RawInstanceGroup(Integer count, String kind, List<Integer> gpus) {}
+  /** Triton's JSON form also names each group; the name is accepted and not used. */
+  record RawInstanceGroup(String name, Integer count, String kind, List<Integer> gpus) {}
+
+  /**
+   * A parameter's value: a plain scalar ({@code intra_op_thread_count: 1}) or Triton's JSON form
+   * ({@code {"string_value": "1"}}), so the configuration served by {@code /config} loads back as is.
+   */
+  static final class ParameterValue extends StdDeserializer<String> {
+    private static final long serialVersionUID = 1L;
+
+    ParameterValue() {
+      super(String.class);
+    }
+
+    @Override
+    public String deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+      JsonNode node = parser.readValueAsTree();
+      if (node.isObject() && node.size() == 1 && node.has("string_value") && node.get("string_value").isValueNode()) {
+        return node.get("string_value").asText();
+      }
+      if (node.isValueNode() && !node.isNull()) {
+        return node.asText();
+      }
+      throw JsonMappingException.from(parser, "a parameter must be a scalar or {string_value: ...}");
+    }
+  }
 
   /**
    * Parses the text of a {@code config.yaml}.

@@ -156,7 +156,7 @@ final class ModelLoader {
       // Weights dominate a model's memory: its files once per instance. (The process's RSS growth
       // during the load was tried and is too noisy: the runtime's first session, arenas and the GC.)
       long footprint = fileBytes(plan.modelDir().resolve(versionName)) * instances.size();
-      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache), footprint);
+      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache, footprint), footprint);
     } catch (ModelLoadException e) {
       instances.forEach(LoadedModel::close);
       throw new LoadFailure(versionName, e.getMessage());

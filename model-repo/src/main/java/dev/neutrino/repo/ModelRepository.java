@@ -288,6 +288,39 @@ public final class ModelRepository implements AutoCloseable {
     return result;
   }
 
+  /**
+   * Every version serving now, by model name then version. Never blocks; for metrics, which read
+   * each version's counters.
+   */
+  public List<ModelVersion> servingVersions() {
+    List<ModelVersion> versions = new ArrayList<>();
+    models.values().stream().sorted(Comparator.comparing(e -> e.name))
+        .forEach(e -> versions.addAll(e.serving.values()));
+    return versions;
+  }
+
+  /**
+   * One row per version of every model the repository has loaded or tried to load (a model without
+   * any version has one row without a version), like {@link #index(boolean)} without listing the
+   * folder: models never touched are left out. Never blocks; for metrics.
+   */
+  public List<ModelStatus> knownVersions() {
+    List<ModelStatus> rows = new ArrayList<>();
+    models.values().stream().sorted(Comparator.comparing(e -> e.name)).forEach(e -> {
+      List<ModelStatus> versions = e.rows();
+      rows.addAll(versions.isEmpty() ? List.of(e.status()) : versions);
+    });
+    return rows;
+  }
+
+  /**
+   * Whether {@code name} is a model folder of the repository now (touches the file system: metrics
+   * use it on a worker to keep names that are not models out of their labels).
+   */
+  public boolean isModelFolder(String name) {
+    return isValidModelName(name) && Files.isDirectory(root.resolve(name));
+  }
+
   /** Every model the repository knows, with the state of its newest version. */
   public List<ModelStatus> index() {
     List<ModelStatus> rows = new ArrayList<>();

@@ -30,20 +30,25 @@ public final class ModelVersion {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
   private final ResponseCache cache;
+  private final long footprintBytes;
   private volatile ModelState state = ModelState.READY;
 
   ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler) {
-    this(config, version, instances, scheduler, null);
+    this(config, version, instances, scheduler, null, 0);
   }
 
-  /** @param cache the shared response cache, used when the configuration enables it; may be null */
+  /**
+   * @param cache the shared response cache, used when the configuration enables it; may be null
+   * @param footprintBytes the memory its instances are estimated to hold
+   */
   ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler,
-      ResponseCache cache) {
+      ResponseCache cache, long footprintBytes) {
     this.config = config;
     this.version = version;
     this.instances = List.copyOf(instances);
     this.scheduler = scheduler;
     this.cache = config.responseCache() ? cache : null;
+    this.footprintBytes = footprintBytes;
   }
 
   public String name() {
@@ -89,7 +94,7 @@ public final class ModelVersion {
     ResponseCache.Key key = ResponseCache.key(config.name(), version, request);
     java.util.Map<String, dev.neutrino.runtime.Tensor> hit = cache.get(key);
     if (hit != null) {
-      return CompletableFuture.completedFuture(new InferenceResult(hit, 0, 0, 0));
+      return CompletableFuture.completedFuture(InferenceResult.cached(hit));
     }
     return scheduler.submit(request).thenApply(result -> {
       cache.put(key, result.outputs());
@@ -97,9 +102,30 @@ public final class ModelVersion {
     });
   }
 
-  /** Response-cache hits and misses of this model (all versions); zeros when it has no cache. */
+  /**
+   * Response-cache hits and misses of this version (earlier loads of the same version number
+   * included); zeros when it has no cache.
+   */
   public ResponseCache.Stats cacheStats() {
-    return cache == null ? new ResponseCache.Stats(0, 0) : cache.stats(config.name());
+    return cache == null ? new ResponseCache.Stats(0, 0) : cache.stats(config.name(), version);
+  }
+
+  /** Whether its answers go through the response cache. */
+  public boolean cached() {
+    return cache != null;
+  }
+
+  /** Model instances it runs on, all on {@link #device()}. */
+  public int instanceCount() {
+    return instances.size();
+  }
+
+  /**
+   * The memory its instances are estimated to hold: the model's files once per instance (what
+   * residency budgets with); 0 when unknown.
+   */
+  public long footprintBytes() {
+    return footprintBytes;
   }
 
   /** What the scheduler has done so far, for metrics and statistics. */
@@ -124,8 +150,16 @@ public final class ModelVersion {
 
   void release() {
     if (leases.decrementAndGet() == 0 && state == ModelState.UNLOADING) {
-      closeInstances();
+      closeWhenIdle();
     }
+  }
+
+  /**
+   * Closes the instances once the scheduler has nothing running: a request cancelled mid-batch
+   * releases its lease before its batch ends, so no lease is no proof that no batch runs.
+   */
+  private void closeWhenIdle() {
+    scheduler.drain().whenComplete((ignored, error) -> closeInstances());
   }
 
   /**
@@ -138,7 +172,7 @@ public final class ModelVersion {
   CompletionStage<Void> retire() {
     state = ModelState.UNLOADING;
     if (leases.get() == 0) {
-      closeInstances();
+      closeWhenIdle();
     }
     return closedFuture;
   }
@@ -151,7 +185,7 @@ public final class ModelVersion {
     state = ModelState.UNLOADING;
     scheduler.close();
     if (leases.get() == 0) {
-      closeInstances();
+      closeWhenIdle();
     }
   }
 

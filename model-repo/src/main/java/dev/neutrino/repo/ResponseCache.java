@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A key is the model, its version, the requested outputs and every input's name, datatype, shape
  * and bytes, compared exactly (the hash only picks the bucket), so a hit returns the very bytes the
  * model computed for the same request. Entries are weighed by their key and output bytes. Hits and
- * misses are counted per model. Thread-safe.
+ * misses are counted per model version. Thread-safe.
  */
 public final class ResponseCache {
   private final Cache<Key, Map<String, Tensor>> cache;
-  private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+  /** Hits and misses by model, then version. */
+  private final Map<String, Map<Long, Counts>> counts = new ConcurrentHashMap<>();
 
   private ResponseCache(long maxBytes) {
     this.cache = Caffeine.newBuilder()
@@ -54,7 +55,8 @@ public final class ResponseCache {
   /** The cached outputs for {@code key}, counting a hit or a miss for its model; null on a miss. */
   public Map<String, Tensor> get(Key key) {
     Map<String, Tensor> outputs = cache.getIfPresent(key);
-    Counts c = counts.computeIfAbsent(key.model, m -> new Counts());
+    Counts c = counts.computeIfAbsent(key.model, m -> new ConcurrentHashMap<>())
+        .computeIfAbsent(key.version, v -> new Counts());
     (outputs != null ? c.hits : c.misses).increment();
     return outputs;
   }
@@ -63,8 +65,21 @@ public final class ResponseCache {
     cache.put(key, Collections.unmodifiableMap(new LinkedHashMap<>(outputs)));
   }
 
+  /** Hits and misses of every version of {@code model}, since the cache was created. */
   public Stats stats(String model) {
-    Counts c = counts.get(model);
+    Map<Long, Counts> versions = counts.getOrDefault(model, Map.of());
+    long hits = 0;
+    long misses = 0;
+    for (Counts c : versions.values()) {
+      hits += c.hits.sum();
+      misses += c.misses.sum();
+    }
+    return new Stats(hits, misses);
+  }
+
+  /** Hits and misses of one version of {@code model}, since the cache was created (reloads included). */
+  public Stats stats(String model, long version) {
+    Counts c = counts.getOrDefault(model, Map.of()).get(version);
     return c == null ? new Stats(0, 0) : new Stats(c.hits.sum(), c.misses.sum());
   }
 
@@ -73,8 +88,9 @@ public final class ResponseCache {
     cache.asMap().keySet().removeIf(key -> key.model.equals(model));
   }
 
-  /** Bytes held now, as weighed. */
+  /** Bytes held now, as weighed, once pending evictions have run (they run asynchronously otherwise). */
   public long weightedSize() {
+    cache.cleanUp();
     return cache.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
   }
 

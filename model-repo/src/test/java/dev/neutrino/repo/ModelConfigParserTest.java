@@ -207,4 +207,16 @@ class ModelConfigParserTest {
     assertEquals(32, encoder.maxBatchSize());
     assertTrue(encoder.dynamicallyBatched());
   }
+
+  @Test
+  void readsTheJsonThatTheConfigEndpointServes() {
+    ModelConfig config = complete("{\"name\":\"simple\",\"platform\":\"onnxruntime_onnx\",\"backend\":\"onnxruntime\","
+        + "\"version_policy\":{\"latest\":{\"num_versions\":1}},\"max_batch_size\":8,"
+        + "\"input\":[{\"name\":\"INPUT0\",\"data_type\":\"TYPE_INT32\",\"dims\":[16]},"
+        + "{\"name\":\"INPUT1\",\"data_type\":\"TYPE_INT32\",\"dims\":[16]}],"
+        + "\"instance_group\":[{\"name\":\"simple_0\",\"kind\":\"KIND_CPU\",\"count\":3,\"gpus\":[]}],"
+        + "\"default_model_filename\":\"model.onnx\",\"parameters\":{\"intra_op_thread_count\":{\"string_value\":\"1\"}}}");
+    assertEquals(3, config.instanceCount());
+    assertEquals("1", config.parameters().get("intra_op_thread_count"));
+  }
 }

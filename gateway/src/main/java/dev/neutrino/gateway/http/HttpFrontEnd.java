@@ -67,7 +67,7 @@ public final class HttpFrontEnd {
   public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, HttpOptions options,
       String serverVersion, BooleanSupplier serverReady) {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata(
-        "neutrino", serverVersion, List.of("binary_tensor_data", "model_configuration", "parameters"));
+        "neutrino", serverVersion, dev.neutrino.gateway.Gateway.EXTENSIONS);
     return new HttpFrontEnd(vertx, repository, options, metadata, serverReady);
   }
 

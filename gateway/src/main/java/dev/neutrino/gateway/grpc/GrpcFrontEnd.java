@@ -1,0 +1,118 @@
+package dev.neutrino.gateway.grpc;
+
+import dev.neutrino.repo.ModelRepository;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.server.GrpcProtocol;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The gRPC side of the Open Inference Protocol: {@code inference.GRPCInferenceService} over HTTP/2
+ * (cleartext, prior knowledge, as gRPC clients speak it without TLS), served by Vert.x gRPC.
+ *
+ * <p>Handlers run on the event loop of their connection and never block it (see
+ * {@link InferenceService}). A request message larger than {@link GrpcOptions#maxMessageBytes()} is
+ * refused with RESOURCE_EXHAUSTED as soon as its length prefix is read; the rest of it is skipped,
+ * not buffered. Only the binary protobuf wire format over HTTP/2 is served: gRPC-Web and JSON
+ * transcoding are off.
+ */
+public final class GrpcFrontEnd {
+  /** Concurrent calls one connection may carry (grpc-java multiplexes every call on one connection). */
+  static final long MAX_CONCURRENT_STREAMS = 1024;
+  /** Per-call HTTP/2 flow-control window: large tensors need not wait for a window update every 64 KiB. */
+  static final int STREAM_WINDOW_BYTES = 1024 * 1024;
+  /** Flow-control window of a whole connection. */
+  static final int CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+  /**
+   * Stream resets one connection may carry per {@link #RST_FLOOD_WINDOW_SECONDS} before it is closed
+   * as a reset flood (CVE-2023-44487). A gRPC client resets a call whenever it cancels it or its
+   * deadline passes, so a busy client with tight deadlines resets far more than Vert.x's default of
+   * 200 per 30 s allows; one connection carries every call of a grpc-java channel, and closing it would
+   * fail them all.
+   */
+  static final int RST_FLOOD_MAX_PER_WINDOW = 10_000;
+  static final int RST_FLOOD_WINDOW_SECONDS = 30;
+
+  private final Vertx vertx;
+  private final GrpcOptions options;
+  private final GrpcServer server;
+  private volatile String deploymentId;
+
+  private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server) {
+    this.vertx = vertx;
+    this.options = options;
+    this.server = server;
+  }
+
+  /**
+   * @param serverVersion reported by {@code ServerMetadata}
+   * @param extensions the protocol extensions {@code ServerMetadata} reports
+   * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
+   */
+  public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
+      String serverVersion, List<String> extensions, BooleanSupplier serverReady) {
+    GrpcServerOptions serverOptions = new GrpcServerOptions()
+        .setMaxMessageSize(options.maxMessageBytes())
+        .removeEnabledProtocol(GrpcProtocol.WEB)
+        .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
+        .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
+    GrpcServer server = GrpcServer.server(vertx, serverOptions);
+    new InferenceService(vertx, repository, serverReady, serverVersion, extensions).bind(server);
+    return new GrpcFrontEnd(vertx, options, server);
+  }
+
+  /**
+   * Binds {@code instances} HTTP/2 servers, one per event loop, to one port ({@code port} 0 picks a
+   * free one), as instances of one verticle so that Vert.x shares the socket among them. They share
+   * the one {@link GrpcServer}, whose method table is not changed after {@link #create}.
+   *
+   * @return the port bound
+   */
+  public Future<Integer> listen(String host, int port, int instances) {
+    HttpServerOptions serverOptions = new HttpServerOptions()
+        .setHost(host)
+        .setPort(port)
+        .setTcpNoDelay(true)
+        .setIdleTimeout(options.idleTimeoutSeconds())
+        .setHttp2ClearTextEnabled(true)
+        .setHttp2ConnectionWindowSize(CONNECTION_WINDOW_BYTES)
+        .setHttp2RstFloodMaxRstFramePerWindow(RST_FLOOD_MAX_PER_WINDOW)
+        .setHttp2RstFloodWindowDuration(RST_FLOOD_WINDOW_SECONDS)
+        .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS)
+        .setInitialSettings(new Http2Settings()
+            .setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+            .setInitialWindowSize(STREAM_WINDOW_BYTES));
+    int[] bound = {-1};
+    return vertx.deployVerticle(() -> new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        return vertx.createHttpServer(serverOptions).requestHandler(server).listen()
+            .onSuccess(http -> {
+              synchronized (bound) {
+                bound[0] = http.actualPort();
+              }
+            });
+      }
+    }, new DeploymentOptions().setInstances(instances)).map(id -> {
+      deploymentId = id;
+      synchronized (bound) {
+        return bound[0];
+      }
+    });
+  }
+
+  /** Stops accepting connections. */
+  public Future<Void> close() {
+    String id = deploymentId;
+    deploymentId = null;
+    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
+  }
+}

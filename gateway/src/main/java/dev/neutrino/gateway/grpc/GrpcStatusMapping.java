@@ -1,0 +1,55 @@
+package dev.neutrino.gateway.grpc;
+
+import dev.neutrino.runtime.InferenceException;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The one place where failures become gRPC statuses (DESIGN.md, "Errors"). A known failure never
+ * becomes UNKNOWN; anything else is INTERNAL with a message that reveals nothing of the server.
+ */
+final class GrpcStatusMapping {
+  private static final System.Logger LOG = System.getLogger(GrpcStatusMapping.class.getName());
+
+  private GrpcStatusMapping() {}
+
+  /** A status and the message sent with it. */
+  record Failure(GrpcStatus status, String message) {}
+
+  static GrpcStatus status(InferenceException.Kind kind) {
+    return switch (kind) {
+      case INVALID_INPUT -> GrpcStatus.INVALID_ARGUMENT;
+      case NOT_FOUND -> GrpcStatus.NOT_FOUND;
+      case NOT_READY -> GrpcStatus.UNAVAILABLE;
+      case OVERLOADED -> GrpcStatus.RESOURCE_EXHAUSTED;
+      case DEADLINE_EXCEEDED -> GrpcStatus.DEADLINE_EXCEEDED;
+      case CANCELLED -> GrpcStatus.CANCELLED;
+      case BACKEND_FAILURE -> GrpcStatus.INTERNAL;
+      case UNAUTHENTICATED -> GrpcStatus.UNAUTHENTICATED;
+      case FORBIDDEN -> GrpcStatus.PERMISSION_DENIED;
+      case TOO_LARGE -> GrpcStatus.RESOURCE_EXHAUSTED;
+    };
+  }
+
+  /**
+   * What to answer for {@code failure}, a failed future's cause. Unexpected failures are logged here,
+   * with their stack trace, and answered as INTERNAL.
+   *
+   * @param what the call, for the log line, for example {@code ModelInfer}
+   */
+  static Failure of(Throwable failure, String what) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof InferenceException e) {
+      return new Failure(status(e.kind()), e.getMessage());
+    }
+    if (cause instanceof CancellationException) {
+      return new Failure(GrpcStatus.CANCELLED, "the request was cancelled");
+    }
+    LOG.log(System.Logger.Level.ERROR, "unexpected failure serving " + what, cause);
+    return new Failure(GrpcStatus.INTERNAL, "internal error");
+  }
+}

@@ -1,0 +1,243 @@
+package dev.neutrino.gateway.grpc;
+
+import dev.neutrino.gateway.grpc.proto.ModelConfigResponse;
+import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
+import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
+import dev.neutrino.gateway.grpc.proto.ModelReadyResponse;
+import dev.neutrino.gateway.grpc.proto.ServerLiveResponse;
+import dev.neutrino.gateway.grpc.proto.ServerMetadataResponse;
+import dev.neutrino.gateway.grpc.proto.ServerReadyResponse;
+import dev.neutrino.repo.ModelRepository;
+import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.runtime.InferenceException;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The handlers of {@code inference.GRPCInferenceService}: a thin protocol adapter over the domain path
+ * HTTP takes too ({@code repository.acquireAsync} → {@code ModelVersion.infer} → a
+ * {@code CompletionStage}; see {@link GrpcInference}).
+ *
+ * <p>Threading: every handler runs on the event loop of its call's connection and only parses,
+ * validates, enqueues and writes; metadata answers are non-blocking lookups. Inference completes on a
+ * model instance's thread and is brought back to the call's own context
+ * ({@code Future.fromCompletionStage(stage, context)}) before anything is written. A call the client
+ * cancels (or whose deadline passes on the client) cancels its stage, which withdraws a request
+ * still queued. Every path ends the call with a status from {@link GrpcStatusMapping}: none is left
+ * hanging, and none answers UNKNOWN.
+ *
+ * <p>Thread-safe: the state here is immutable; per-call state lives in the call's closures,
+ * {@link GrpcInference} and {@link StreamInferCall}, each touched only on its call's event loop.
+ */
+final class InferenceService {
+  private final Vertx vertx;
+  private final ModelRepository repository;
+  private final BooleanSupplier serverReady;
+  private final ServerMetadataResponse serverMetadata;
+
+  InferenceService(Vertx vertx, ModelRepository repository, BooleanSupplier serverReady, String serverVersion,
+      List<String> extensions) {
+    this.vertx = vertx;
+    this.repository = repository;
+    this.serverReady = serverReady;
+    this.serverMetadata = ServerMetadataResponse.newBuilder()
+        .setName("neutrino")
+        .setVersion(serverVersion)
+        .addAllExtensions(extensions)
+        .build();
+  }
+
+  /** Registers every method of the service on {@code server}. Call once, before it serves. */
+  void bind(GrpcServer server) {
+    unary(server, ServiceMethods.SERVER_LIVE, request -> ServerLiveResponse.newBuilder().setLive(true).build());
+    unary(server, ServiceMethods.SERVER_READY, request -> ServerReadyResponse.newBuilder()
+        .setReady(serverReady.getAsBoolean() && repository.allReady()).build());
+    unary(server, ServiceMethods.MODEL_READY, request -> ModelReadyResponse.newBuilder()
+        .setReady(modelReady(request.getName(), request.getVersion())).build());
+    unary(server, ServiceMethods.SERVER_METADATA, request -> serverMetadata);
+    unary(server, ServiceMethods.MODEL_METADATA, request -> {
+      ModelVersion found = repository.find(request.getName(), request.getVersion());
+      List<String> versions = request.getVersion().isEmpty()
+          ? repository.readyVersions(request.getName()) : List.of(found.versionString());
+      return ModelMessages.metadata(found.config(), versions);
+    });
+    unary(server, ServiceMethods.MODEL_CONFIG, request -> ModelConfigResponse.newBuilder()
+        .setConfig(ModelMessages.config(repository.find(request.getName(), request.getVersion()).config()))
+        .build());
+    server.callHandler(ServiceMethods.MODEL_INFER, call -> {
+      long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
+      readOne(call, message -> modelInfer(call, message, deadlineNanos));
+    });
+    server.callHandler(ServiceMethods.MODEL_STREAM_INFER, call -> {
+      long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
+      if (refuseEncoding(call)) {
+        return;
+      }
+      new StreamInferCall(this, call, vertx.getOrCreateContext(), deadlineNanos).start();
+    });
+    for (ServiceMethod<?, ?> method : ServiceMethods.NOT_YET) {
+      refuse(server, method, method.methodName() + " is not implemented yet");
+    }
+    for (ServiceMethod<?, ?> method : ServiceMethods.NOT_OFFERED) {
+      refuse(server, method, method.methodName() + " is not supported by this server");
+    }
+  }
+
+  private boolean modelReady(String name, String version) {
+    try {
+      repository.find(name, version);
+      return true;
+    } catch (InferenceException e) {
+      // Triton answers ready=false, not an error, for a model that is unknown or not loaded.
+      return false;
+    }
+  }
+
+  /**
+   * Starts one inference for a call: decoded, leased and submitted on the domain path HTTP takes
+   * too. {@code answer} runs once, on {@code context}; the lease is released after it returns.
+   *
+   * @return the inference, to cancel if the client goes away
+   */
+  GrpcInference infer(ModelInferRequest message, long deadlineNanos, Context context,
+      Handler<AsyncResult<ModelInferResponse>> answer) {
+    GrpcInference inference = new GrpcInference(repository, message, deadlineNanos, context, answer);
+    inference.start();
+    return inference;
+  }
+
+  private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
+      ModelInferRequest message, long deadlineNanos) {
+    GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
+    GrpcInference inference = infer(message, deadlineNanos, vertx.getOrCreateContext(), outcome -> {
+      if (outcome.succeeded()) {
+        end(response, outcome.result());
+      } else {
+        fail(response, outcome.cause(), "ModelInfer");
+      }
+    });
+    whenGone(call, inference::cancel);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Call plumbing
+
+  /** A unary method answered at once, on the event loop, from the request message. */
+  private static <Req, Resp> void unary(
+      GrpcServer server, ServiceMethod<Received<Req>, Resp> method, Function<Req, Resp> answer) {
+    server.callHandler(method, call -> readOne(call, request -> end(call.response(), answer.apply(request))));
+  }
+
+  /**
+   * Reads a unary call's one request message, then runs {@code then} on it, on the call's event loop.
+   * A missing, repeated or malformed message is answered INVALID_ARGUMENT; whatever {@code then}
+   * throws is answered through {@link GrpcStatusMapping}.
+   */
+  private static <Req, Resp> void readOne(GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then) {
+    if (refuseEncoding(call)) {
+      return;
+    }
+    String method = call.methodName();
+    Received<?>[] first = {null};
+    int[] count = {0};
+    call.handler(received -> {
+      if (count[0]++ == 0) {
+        first[0] = received;
+      }
+    });
+    call.endHandler(v -> {
+      if (count[0] != 1) {
+        end(call.response(), GrpcStatus.INVALID_ARGUMENT,
+            method + " takes exactly one request message, got " + count[0]);
+        return;
+      }
+      @SuppressWarnings("unchecked")
+      Received<Req> received = (Received<Req>) first[0];
+      if (received.problem() != null) {
+        end(call.response(), GrpcStatus.INVALID_ARGUMENT, received.problem());
+        return;
+      }
+      try {
+        then.accept(received.message());
+      } catch (RuntimeException e) {
+        fail(call.response(), e, method);
+      }
+    });
+  }
+
+  /** Answers every call of {@code method} UNIMPLEMENTED once its request has arrived. */
+  private static <Req, Resp> void refuse(GrpcServer server, ServiceMethod<Req, Resp> method, String message) {
+    server.callHandler(method, call -> {
+      call.handler(ignored -> { });
+      call.endHandler(v -> end(call.response(), GrpcStatus.UNIMPLEMENTED, message));
+    });
+  }
+
+  /**
+   * Refuses a call whose messages are compressed in a way this server cannot read (Vert.x reads
+   * {@code identity} and {@code gzip}), rather than leaving it hanging.
+   *
+   * @return whether the call was refused
+   */
+  static boolean refuseEncoding(GrpcServerRequest<?, ?> call) {
+    String encoding = call.encoding();
+    if (encoding == null || encoding.equals("identity") || encoding.equals("gzip")) {
+      return false;
+    }
+    call.handler(ignored -> { });
+    end(call.response(), GrpcStatus.UNIMPLEMENTED, "message encoding '" + encoding + "' is not supported");
+    return true;
+  }
+
+  /**
+   * Runs {@code action} once if the client goes away before the call ends: it cancels the call (also
+   * what a client does when its deadline passes), or its connection fails.
+   */
+  static void whenGone(GrpcServerRequest<?, ?> call, Runnable action) {
+    boolean[] ran = {false};
+    Runnable once = () -> {
+      if (!ran[0]) {
+        ran[0] = true;
+        action.run();
+      }
+    };
+    call.errorHandler(error -> once.run());
+    call.exceptionHandler(error -> once.run());
+    call.response().exceptionHandler(error -> once.run());
+  }
+
+  /** Ends the call with {@code message} and status OK. */
+  static <Resp> void end(GrpcServerResponse<?, Resp> response, Resp message) {
+    try {
+      response.end(message);
+    } catch (IllegalStateException gone) {
+      // The client reset the call, or it has ended already: nobody is left to answer.
+    }
+  }
+
+  /** Ends the call with a status and no message. */
+  static void end(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {
+    try {
+      response.status(status).statusMessage(message).end();
+    } catch (IllegalStateException gone) {
+      // As above.
+    }
+  }
+
+  /** Ends the call with the status {@link GrpcStatusMapping} gives {@code failure}. */
+  static void fail(GrpcServerResponse<?, ?> response, Throwable failure, String method) {
+    GrpcStatusMapping.Failure answer = GrpcStatusMapping.of(failure, method);
+    end(response, answer.status(), answer.message());
+  }
+}

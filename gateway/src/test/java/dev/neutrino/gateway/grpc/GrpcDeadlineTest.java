@@ -1,0 +1,197 @@
+package dev.neutrino.gateway.grpc;
+
+import static dev.neutrino.gateway.grpc.GrpcTestClient.assertStatus;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.neutrino.gateway.Gateway;
+import dev.neutrino.gateway.GatewayConfig;
+import dev.neutrino.gateway.TestGateways;
+import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
+import dev.neutrino.gateway.grpc.proto.InferTensorContents;
+import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
+import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
+import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Deadlines and cancellation: a request that cannot start before its deadline, or whose client went
+ * away, never reaches the backend. The model's one instance is held busy by a request the backend
+ * blocks ({@link HoldingBackend}); the requests under test queue behind it.
+ */
+class GrpcDeadlineTest {
+  @TempDir Path dir;
+  HoldingBackend backend;
+  Gateway gateway;
+  GrpcTestClient client;
+  GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub futures;
+
+  @BeforeEach
+  void start() throws IOException {
+    Files.createDirectories(dir.resolve("held").resolve("1"));
+    Files.writeString(dir.resolve("held").resolve("1").resolve("model.onnx"), "ok");
+    backend = new HoldingBackend();
+    gateway = TestGateways.start(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(dir),
+        backend);
+    backend.forget();
+    client = new GrpcTestClient(gateway);
+    futures = GRPCInferenceServiceGrpc.newFutureStub(client.channel);
+  }
+
+  @AfterEach
+  void stop() {
+    backend.release();
+    if (client != null) {
+      client.close();
+    }
+    TestGateways.stop(gateway);
+  }
+
+  @Test
+  void deadlineShorterThanTheQueueWaitIsDeadlineExceededAndTheRequestNeverRuns() throws Exception {
+    ListenableFuture<ModelInferResponse> held = holdTheInstance();
+    assertStatus(Status.Code.DEADLINE_EXCEEDED, () -> client.blocking.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+        .modelInfer(request("held", 2f).build()));
+    awaitInFlight(1);
+    backend.release();
+    assertEquals(HoldingBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0));
+    assertEquals(3f, client.blocking.modelInfer(request("held", 3f).build()).getOutputs(0).getContents()
+        .getFp32Contents(0));
+    assertEquals(List.of(HoldingBackend.HOLD, 3f), new ArrayList<>(backend.ran), "the expired request never ran");
+  }
+
+  @Test
+  void timeoutParameterShorterThanTheQueueWaitIsDeadlineExceeded() throws Exception {
+    ListenableFuture<ModelInferResponse> held = holdTheInstance();
+    String message = assertStatus(Status.Code.DEADLINE_EXCEEDED, () -> client.blocking.modelInfer(
+        request("held", 2f).putParameters("timeout", GrpcTestClient.int64(200_000)).build()));
+    assertTrue(message.contains("held"), message);
+    awaitInFlight(1);
+    backend.release();
+    held.get(30, TimeUnit.SECONDS);
+    assertEquals(List.of(HoldingBackend.HOLD), new ArrayList<>(backend.ran));
+  }
+
+  @Test
+  void cancelledCallIsWithdrawnFromTheQueue() throws Exception {
+    ListenableFuture<ModelInferResponse> held = holdTheInstance();
+    ListenableFuture<ModelInferResponse> cancelled = futures.modelInfer(request("held", 4f).build());
+    awaitInFlight(2);
+    cancelled.cancel(true);
+    awaitInFlight(1);
+    backend.release();
+    held.get(30, TimeUnit.SECONDS);
+    client.blocking.modelInfer(request("held", 5f).build());
+    assertEquals(List.of(HoldingBackend.HOLD, 5f), new ArrayList<>(backend.ran), "the cancelled request never ran");
+  }
+
+  @Test
+  void cancelledStreamWithdrawsItsQueuedRequests() throws Exception {
+    ListenableFuture<ModelInferResponse> held = holdTheInstance();
+    StreamObserver<ModelInferRequest> stream = client.async.modelStreamInfer(new StreamObserver<>() {
+      @Override
+      public void onNext(ModelStreamInferResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    for (int i = 0; i < 3; i++) {
+      stream.onNext(request("held", 10f + i).setId("s" + i).build());
+    }
+    awaitInFlight(4);
+    stream.onError(Status.CANCELLED.withDescription("test cancels").asRuntimeException());
+    awaitInFlight(1);
+    backend.release();
+    held.get(30, TimeUnit.SECONDS);
+    client.blocking.modelInfer(request("held", 6f).build());
+    assertEquals(List.of(HoldingBackend.HOLD, 6f), new ArrayList<>(backend.ran));
+  }
+
+  @Test
+  void manyCallsPastTheirDeadlineDoNotCloseTheConnection() throws Exception {
+    ListenableFuture<ModelInferResponse> held = holdTheInstance();
+    List<ListenableFuture<ModelInferResponse>> expiring = new ArrayList<>();
+    // More than the 200 resets per 30 s that Vert.x's flood protection allows a connection by default.
+    for (int i = 0; i < 300; i++) {
+      expiring.add(futures.withDeadlineAfter(100, TimeUnit.MILLISECONDS).modelInfer(request("held", 100f + i).build()));
+    }
+    for (ListenableFuture<ModelInferResponse> call : expiring) {
+      assertStatus(Status.Code.DEADLINE_EXCEEDED, () -> {
+        try {
+          call.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          throw e.getCause();
+        }
+      });
+    }
+    awaitInFlight(1);
+    backend.release();
+    assertEquals(HoldingBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0),
+        "the call on the same connection as 300 resets survived");
+    assertEquals(List.of(HoldingBackend.HOLD), new ArrayList<>(backend.ran));
+  }
+
+  @Test
+  void backendFailureIsInternalAndFailsOnlyItsRequest() {
+    String message = assertStatus(Status.Code.INTERNAL, () -> client.blocking.modelInfer(
+        request("held", HoldingBackend.FAIL).build()));
+    assertTrue(message.contains("failed"), message);
+    assertFalse(message.contains("Exception"), message);
+    assertEquals(7f, client.blocking.modelInfer(request("held", 7f).build()).getOutputs(0).getContents()
+        .getFp32Contents(0));
+  }
+
+  @Test
+  void inferenceRunsOnInstanceThreadsNeverOnEventLoops() {
+    for (int i = 0; i < 10; i++) {
+      client.blocking.modelInfer(request("held", i).build());
+    }
+    assertEquals(10, backend.runThreads.size());
+    for (String thread : backend.runThreads) {
+      assertFalse(thread.contains("eventloop"), thread);
+    }
+  }
+
+  /** Sends the request the backend blocks on, and waits until the instance is running it. */
+  private ListenableFuture<ModelInferResponse> holdTheInstance() throws InterruptedException {
+    ListenableFuture<ModelInferResponse> held = futures.modelInfer(request("held", HoldingBackend.HOLD).build());
+    assertTrue(backend.holding.await(30, TimeUnit.SECONDS), "the held request reached the backend");
+    return held;
+  }
+
+  /** Waits (bounded) until the model has exactly {@code expected} requests queued or running. */
+  private void awaitInFlight(int expected) throws InterruptedException {
+    IntSupplier inFlight = () -> gateway.repository().find("held", null).inFlight();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (inFlight.getAsInt() != expected && System.nanoTime() < until) {
+      Thread.sleep(5);
+    }
+    assertEquals(expected, inFlight.getAsInt(), "requests in flight on 'held'");
+  }
+
+  private static ModelInferRequest.Builder request(String model, float marker) {
+    return ModelInferRequest.newBuilder()
+        .setModelName(model)
+        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("INPUT0").setDatatype("FP32")
+            .addShape(1).addShape(2)
+            .setContents(InferTensorContents.newBuilder().addFp32Contents(marker).addFp32Contents(0)));
+  }
+}
