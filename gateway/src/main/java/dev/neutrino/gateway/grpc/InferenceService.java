@@ -7,6 +7,11 @@ import dev.neutrino.gateway.grpc.proto.ModelReadyResponse;
 import dev.neutrino.gateway.grpc.proto.ServerLiveResponse;
 import dev.neutrino.gateway.grpc.proto.ServerMetadataResponse;
 import dev.neutrino.gateway.grpc.proto.ServerReadyResponse;
+import dev.neutrino.gateway.grpc.proto.ModelRepositoryParameter;
+import dev.neutrino.gateway.grpc.proto.RepositoryIndexResponse;
+import dev.neutrino.gateway.grpc.proto.RepositoryModelLoadResponse;
+import dev.neutrino.gateway.grpc.proto.RepositoryModelUnloadResponse;
+import dev.neutrino.repo.ModelStatus;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
@@ -20,6 +25,7 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -42,6 +48,7 @@ import java.util.function.Function;
  */
 final class InferenceService {
   private final Vertx vertx;
+  private static final System.Logger LOG = System.getLogger(InferenceService.class.getName());
   private final ModelRepository repository;
   private final BooleanSupplier serverReady;
   private final ServerMetadataResponse serverMetadata;
@@ -86,12 +93,58 @@ final class InferenceService {
       }
       new StreamInferCall(this, call, vertx.getOrCreateContext(), deadlineNanos).start();
     });
+    server.callHandler(ServiceMethods.REPOSITORY_INDEX, call -> readOne(call, request ->
+        vertx.executeBlocking(() -> repository.index(request.getReady()), false).onComplete(rows -> {
+          if (rows.failed()) {
+            fail(call.response(), rows.cause(), "RepositoryIndex");
+            return;
+          }
+          RepositoryIndexResponse.Builder index = RepositoryIndexResponse.newBuilder();
+          for (ModelStatus row : rows.result()) {
+            index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(row.name())
+                .setVersion(row.version()).setState(row.state().name()).setReason(row.reason()));
+          }
+          end(call.response(), index.build());
+        })));
+    server.callHandler(ServiceMethods.REPOSITORY_LOAD, call -> readOne(call, request -> {
+      String config = null;
+      for (Map.Entry<String, ModelRepositoryParameter> parameter : request.getParametersMap().entrySet()) {
+        if (parameter.getKey().equals("config")) {
+          if (!parameter.getValue().hasStringParam()) {
+            throw new InferenceException.InvalidInput("parameter 'config' must be a string holding JSON");
+          }
+          config = parameter.getValue().getStringParam();
+        } else if (parameter.getKey().startsWith("file:")) {
+          throw new InferenceException.InvalidInput("file parameters of the load request are not supported");
+        }
+      }
+      LOG.log(System.Logger.Level.INFO, "repository API (gRPC): load of model '" + request.getModelName() + "'");
+      answerRepositoryChange(call.response(), repository.requestLoad(request.getModelName(), config),
+          RepositoryModelLoadResponse.getDefaultInstance(), "RepositoryModelLoad");
+    }));
+    server.callHandler(ServiceMethods.REPOSITORY_UNLOAD, call -> readOne(call, request -> {
+      LOG.log(System.Logger.Level.INFO, "repository API (gRPC): unload of model '" + request.getModelName() + "'");
+      answerRepositoryChange(call.response(), repository.requestUnload(request.getModelName()),
+          RepositoryModelUnloadResponse.getDefaultInstance(), "RepositoryModelUnload");
+    }));
     for (ServiceMethod<?, ?> method : ServiceMethods.NOT_YET) {
       refuse(server, method, method.methodName() + " is not implemented yet");
     }
     for (ServiceMethod<?, ?> method : ServiceMethods.NOT_OFFERED) {
       refuse(server, method, method.methodName() + " is not supported by this server");
     }
+  }
+
+  /** Answers a load or unload once the repository has done it, on the call's own context. */
+  private <Resp> void answerRepositoryChange(GrpcServerResponse<?, Resp> response,
+      java.util.concurrent.CompletionStage<?> done, Resp success, String method) {
+    io.vertx.core.Future.fromCompletionStage(done, vertx.getOrCreateContext()).onComplete(result -> {
+      if (result.succeeded()) {
+        end(response, success);
+      } else {
+        fail(response, result.cause(), method);
+      }
+    });
   }
 
   private boolean modelReady(String name, String version) {

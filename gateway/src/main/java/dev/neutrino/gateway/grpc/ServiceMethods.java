@@ -70,16 +70,17 @@ final class ServiceMethods {
   static final ServiceMethod<Received<ModelConfigRequest>, ModelConfigResponse> MODEL_CONFIG =
       method("ModelConfig", ModelConfigRequest.parser());
 
+  static final ServiceMethod<Received<RepositoryIndexRequest>, RepositoryIndexResponse> REPOSITORY_INDEX =
+      method("RepositoryIndex", RepositoryIndexRequest.parser());
+  static final ServiceMethod<Received<RepositoryModelLoadRequest>, RepositoryModelLoadResponse> REPOSITORY_LOAD =
+      method("RepositoryModelLoad", RepositoryModelLoadRequest.parser());
+  static final ServiceMethod<Received<RepositoryModelUnloadRequest>, RepositoryModelUnloadResponse>
+      REPOSITORY_UNLOAD = method("RepositoryModelUnload", RepositoryModelUnloadRequest.parser());
+
   /** Declared by the protocol and answered UNIMPLEMENTED until their issues build them. */
   static final List<ServiceMethod<?, ?>> NOT_YET = List.of(
       ServiceMethods.<ModelStatisticsRequest, ModelStatisticsResponse>method(
-          "ModelStatistics", ModelStatisticsRequest.parser()),
-      ServiceMethods.<RepositoryIndexRequest, RepositoryIndexResponse>method(
-          "RepositoryIndex", RepositoryIndexRequest.parser()),
-      ServiceMethods.<RepositoryModelLoadRequest, RepositoryModelLoadResponse>method(
-          "RepositoryModelLoad", RepositoryModelLoadRequest.parser()),
-      ServiceMethods.<RepositoryModelUnloadRequest, RepositoryModelUnloadResponse>method(
-          "RepositoryModelUnload", RepositoryModelUnloadRequest.parser()));
+          "ModelStatistics", ModelStatisticsRequest.parser()));
 
   /** Triton extensions Neutrino does not offer: shared memory, tracing and log settings. */
   static final List<ServiceMethod<?, ?>> NOT_OFFERED = List.of(

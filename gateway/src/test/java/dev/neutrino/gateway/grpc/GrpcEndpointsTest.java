@@ -234,14 +234,20 @@ class GrpcEndpointsTest {
   }
 
   @Test
-  void statisticsAndRepositoryRpcsAreUnimplementedForNow() {
+  void statisticsAreUnimplementedForNow() {
     assertStatus(Status.Code.UNIMPLEMENTED,
         () -> client.blocking.modelStatistics(ModelStatisticsRequest.getDefaultInstance()));
-    assertStatus(Status.Code.UNIMPLEMENTED,
-        () -> client.blocking.repositoryIndex(RepositoryIndexRequest.getDefaultInstance()));
-    assertStatus(Status.Code.UNIMPLEMENTED, () -> client.blocking.repositoryModelLoad(
+  }
+
+  @Test
+  void repositoryIndexListsModelsAndLoadIsRefusedOutsideExplicitMode() {
+    var index = client.blocking.repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(true).build());
+    assertTrue(index.getModelsList().stream().anyMatch(m -> m.getName().equals("simple")
+        && m.getVersion().equals("1") && m.getState().equals("READY")), index.toString());
+    String refused = assertStatus(Status.Code.INVALID_ARGUMENT, () -> client.blocking.repositoryModelLoad(
         RepositoryModelLoadRequest.newBuilder().setModelName("simple").build()));
-    assertStatus(Status.Code.UNIMPLEMENTED, () -> client.blocking.repositoryModelUnload(
+    assertTrue(refused.contains("not allowed"), refused);
+    assertStatus(Status.Code.INVALID_ARGUMENT, () -> client.blocking.repositoryModelUnload(
         RepositoryModelUnloadRequest.newBuilder().setModelName("simple").build()));
     assertTrue(client.blocking.modelReady(ModelReadyRequest.newBuilder().setName("simple").build()).getReady(),
         "the unload was refused, not done");
