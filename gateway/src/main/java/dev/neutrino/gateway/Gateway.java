@@ -2,6 +2,9 @@ package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.metrics.MetricsEndpoint;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
@@ -18,16 +21,21 @@ import java.util.concurrent.CompletableFuture;
  * One serving process: a Vert.x instance, the model repository and the front ends. Several gateways
  * can run in one JVM; they share nothing.
  *
- * <p>{@link #start()} binds the front ends first (so liveness answers at once), then loads the
- * repository on a worker thread; the returned future completes once both are done.
+ * <p>{@link #start()} binds the front ends and the metrics endpoint first (so liveness answers at
+ * once), then loads the repository on a worker thread; the returned future completes once both are
+ * done. Each gateway has its own metrics ({@link GatewayMetrics}, its own registry).
  */
 public final class Gateway {
   /** Reported by {@code GET /v2}. */
   public static final String VERSION = "0.1.0";
-  /** The protocol extensions gRPC's {@code ServerMetadata} reports (the same as {@code GET /v2}). */
+  /**
+   * The protocol extensions {@code GET /v2} and gRPC's {@code ServerMetadata} report; a gateway with
+   * metrics off leaves out {@value #STATISTICS} (see {@link #extensions()}).
+   */
   public static final List<String> EXTENSIONS = List.of(
       "binary_tensor_data", "model_configuration", "model_repository", "model_repository(unload_dependents)",
-      "parameters");
+      "parameters", "statistics");
+  static final String STATISTICS = "statistics";
 
   private final GatewayConfig config;
   private final Backend backend;
@@ -35,9 +43,12 @@ public final class Gateway {
   private ModelRepository repository;
   private HttpFrontEnd http;
   private GrpcFrontEnd grpc;
+  private GatewayMetrics metrics;
+  private MetricsEndpoint metricsEndpoint;
   private volatile boolean ready;
   private volatile int httpPort = -1;
   private volatile int grpcPort = -1;
+  private volatile int metricsPort = -1;
   private final Promise<Integer> bound = Promise.promise();
 
   private Gateway(GatewayConfig config, Backend backend) {
@@ -66,8 +77,13 @@ public final class Gateway {
           + config.modelRepository() + ": " + e.getMessage(), e));
     }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
-    http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, () -> ready);
-    grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, EXTENSIONS, () -> ready);
+    metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
+    AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
+    http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), () -> ready, metrics,
+        accessLog);
+    grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), () -> ready, metrics,
+        accessLog);
+    metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics) : null;
     return http.listen(config.host(), config.httpPort(), loops)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
         .compose(port -> {
@@ -75,9 +91,18 @@ public final class Gateway {
           return grpc.listen(config.host(), config.grpcPort(), loops)
               .recover(error -> Future.failedFuture(bindFailure("gRPC", config.grpcPort(), error)));
         })
-        .onFailure(bound::tryFail)
         .compose(port -> {
           grpcPort = port;
+          if (metricsEndpoint == null) {
+            return Future.succeededFuture(-1);
+          }
+          int wanted = config.telemetry().metricsPort();
+          return metricsEndpoint.listen(config.host(), wanted)
+              .recover(error -> Future.failedFuture(bindFailure("metrics", wanted, error)));
+        })
+        .onFailure(bound::tryFail)
+        .compose(port -> {
+          metricsPort = port;
           bound.tryComplete(httpPort);
           return vertx.executeBlocking(() -> {
             repository.loadAll();
@@ -96,8 +121,8 @@ public final class Gateway {
   }
 
   /**
-   * Completes with the HTTP port once both front ends are bound (then {@link #grpcPort()} is known
-   * too), before the models finish loading.
+   * Completes with the HTTP port once both front ends and the metrics endpoint are bound (then
+   * {@link #grpcPort()} and {@link #metricsPort()} are known too), before the models finish loading.
    */
   public Future<Integer> listening() {
     return bound.future();
@@ -110,6 +135,22 @@ public final class Gateway {
   /** The gRPC port bound; -1 before {@link #listening()} completes. */
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** The metrics port bound; -1 before {@link #listening()} completes, or when metrics are off. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  /** What this gateway measures; null before {@link #start()}. */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /** The protocol extensions this gateway offers: the statistics extension only with metrics on. */
+  public List<String> extensions() {
+    return config.telemetry().metricsEnabled() ? EXTENSIONS
+        : EXTENSIONS.stream().filter(e -> !e.equals(STATISTICS)).toList();
   }
 
   public String host() {
@@ -137,7 +178,8 @@ public final class Gateway {
     Vertx v = vertx;
     vertx = null;
     CompletableFuture<Void> done = new CompletableFuture<>();
-    Future.join(http.close(), grpc.close()).onComplete(closed -> {
+    Future<Void> metricsClosed = metricsEndpoint == null ? Future.succeededFuture() : metricsEndpoint.close();
+    Future.join(http.close(), grpc.close(), metricsClosed).onComplete(closed -> {
       try {
         repository.close();
       } finally {

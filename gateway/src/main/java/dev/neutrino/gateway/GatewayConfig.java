@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
+import dev.neutrino.gateway.logging.LogSetup;
+import dev.neutrino.gateway.metrics.MetricsOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +37,7 @@ import java.util.Objects;
  * @param eventLoops event-loop threads; 0 means one per core
  * @param cpuThreads cores the model instances may use together; 0 means all
  * @param repository how the model repository is controlled
+ * @param telemetry metrics and logs
  */
 public record GatewayConfig(
     String host,
@@ -45,7 +48,8 @@ public record GatewayConfig(
     int idleTimeoutSeconds,
     int eventLoops,
     int cpuThreads,
-    RepositorySettings repository) {
+    RepositorySettings repository,
+    TelemetrySettings telemetry) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -88,6 +92,63 @@ public record GatewayConfig(
     }
   }
 
+  /**
+   * What the process tells SREs about itself.
+   *
+   * @param metricsPort {@code --metrics-port}: Prometheus metrics at {@code /metrics}; 0 picks a free
+   *     port, -1 turns metrics off altogether (nothing measured, no statistics extension)
+   * @param tritonCompatibleMetrics {@code --triton-compatible-metrics}: also Triton's
+   *     {@code nv_inference_*} names and units
+   * @param logLevel {@code --log-level}: error, warn, info, debug or trace
+   * @param accessLog {@code --access-log}: a JSON line per request
+   */
+  public record TelemetrySettings(int metricsPort, boolean tritonCompatibleMetrics, String logLevel,
+      boolean accessLog) {
+    /** Triton's metrics port. */
+    public static final int DEFAULT_METRICS_PORT = 8002;
+    /** The {@code --metrics-port} value that turns metrics off. */
+    public static final int METRICS_OFF = -1;
+    public static final TelemetrySettings DEFAULTS =
+        new TelemetrySettings(DEFAULT_METRICS_PORT, false, LogSetup.DEFAULT_LEVEL, false);
+
+    public TelemetrySettings {
+      Objects.requireNonNull(logLevel, "log_level");
+      if (metricsPort < METRICS_OFF || metricsPort > 65535) {
+        throw new IllegalArgumentException("metrics_port must be between 0 and 65535, or -1 for no metrics, got "
+            + metricsPort);
+      }
+      LogSetup.parseLevel(logLevel); // names the accepted values when it fails
+      if (tritonCompatibleMetrics && metricsPort == METRICS_OFF) {
+        throw new IllegalArgumentException("triton_compatible_metrics needs metrics: metrics_port is -1");
+      }
+    }
+
+    public boolean metricsEnabled() {
+      return metricsPort != METRICS_OFF;
+    }
+
+    /** What the gateway measures and exports. */
+    public MetricsOptions metricsOptions() {
+      return metricsEnabled() ? new MetricsOptions(true, tritonCompatibleMetrics) : MetricsOptions.OFF;
+    }
+
+    TelemetrySettings withMetricsPort(int port) {
+      return new TelemetrySettings(port, tritonCompatibleMetrics, logLevel, accessLog);
+    }
+
+    TelemetrySettings withTritonCompatibleMetrics(boolean on) {
+      return new TelemetrySettings(metricsPort, on, logLevel, accessLog);
+    }
+
+    TelemetrySettings withLogLevel(String level) {
+      return new TelemetrySettings(metricsPort, tritonCompatibleMetrics, level, accessLog);
+    }
+
+    TelemetrySettings withAccessLog(boolean on) {
+      return new TelemetrySettings(metricsPort, tritonCompatibleMetrics, logLevel, on);
+    }
+  }
+
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8000;
   public static final int DEFAULT_GRPC_PORT = 8001;
@@ -98,6 +159,7 @@ public record GatewayConfig(
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(modelRepository, "model_repository");
     Objects.requireNonNull(repository, "repository");
+    Objects.requireNonNull(telemetry, "telemetry");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -119,7 +181,7 @@ public record GatewayConfig(
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
-        RepositorySettings.DEFAULTS);
+        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS);
   }
 
   public HttpOptions httpOptions() {
@@ -133,27 +195,32 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository);
+        cpuThreads, repository, telemetry);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository);
+        cpuThreads, repository, telemetry);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository);
+        cpuThreads, repository, telemetry);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository);
+        cpuThreads, repository, telemetry);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings);
+        cpuThreads, settings, telemetry);
+  }
+
+  public GatewayConfig withTelemetry(TelemetrySettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, settings);
   }
 
   /** The configuration as YAML-style key/value pairs, for the start-up log. Nothing here is secret yet. */
@@ -172,6 +239,10 @@ public record GatewayConfig(
     out.put("load_model", repository.loadModels());
     out.put("model_memory_budget", repository.memoryBudgetBytes());
     out.put("response_cache_bytes", repository.responseCacheBytes());
+    out.put("metrics_port", telemetry.metricsPort());
+    out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
+    out.put("log_level", telemetry.logLevel());
+    out.put("access_log", telemetry.accessLog());
     return out;
   }
 
@@ -189,7 +260,11 @@ public record GatewayConfig(
       Integer repositoryPollSecs,
       List<String> loadModel,
       Long modelMemoryBudget,
-      Long responseCacheBytes) {}
+      Long responseCacheBytes,
+      Integer metricsPort,
+      Boolean tritonCompatibleMetrics,
+      String logLevel,
+      Boolean accessLog) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -228,7 +303,21 @@ public record GatewayConfig(
             file.repositoryPollSecs() != null ? file.repositoryPollSecs() : base.repository().pollSeconds(),
             file.loadModel() != null ? file.loadModel() : base.repository().loadModels(),
             file.modelMemoryBudget() != null ? file.modelMemoryBudget() : base.repository().memoryBudgetBytes(),
-            file.responseCacheBytes() != null ? file.responseCacheBytes() : base.repository().responseCacheBytes()));
+            file.responseCacheBytes() != null ? file.responseCacheBytes() : base.repository().responseCacheBytes()),
+        new TelemetrySettings(
+            file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
+            file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
+                : base.telemetry().tritonCompatibleMetrics(),
+            file.logLevel() != null ? file.logLevel() : base.telemetry().logLevel(),
+            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()));
+  }
+
+  private static boolean bool(String key, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("flag --" + key + " takes true or false, got '" + value + "'");
+    };
   }
 
   private static ModelControlMode controlMode(String value) {
@@ -259,10 +348,13 @@ public record GatewayConfig(
         value = arg.substring(eq + 1);
       } else {
         key = arg.substring(2);
-        if (i + 1 >= args.length) {
+        if (SWITCHES.contains(key) && (i + 1 >= args.length || args[i + 1].startsWith("--"))) {
+          value = "true"; // a switch given alone turns its setting on
+        } else if (i + 1 >= args.length) {
           throw new IllegalArgumentException("flag --" + key + " needs a value");
+        } else {
+          value = args[++i];
         }
-        value = args[++i];
       }
       if (!FLAGS.containsKey(key)) {
         throw new IllegalArgumentException("unknown flag --" + key);
@@ -283,6 +375,11 @@ public record GatewayConfig(
     if (config.httpPort() != 0 && config.httpPort() == config.grpcPort()) {
       throw new IllegalArgumentException("http_port and grpc_port must differ, both are " + config.httpPort());
     }
+    int metricsPort = config.telemetry().metricsPort();
+    if (metricsPort > 0 && (metricsPort == config.httpPort() || metricsPort == config.grpcPort())) {
+      throw new IllegalArgumentException("metrics_port must differ from http_port and grpc_port, all on "
+          + metricsPort);
+    }
     return config;
   }
 
@@ -301,7 +398,14 @@ public record GatewayConfig(
       Map.entry("max-request-bytes", "largest HTTP body or gRPC message accepted (default 64 MiB)"),
       Map.entry("idle-timeout-seconds", "close connections idle this long (default 120)"),
       Map.entry("event-loops", "event-loop threads (default: one per core)"),
-      Map.entry("cpu-threads", "cores model instances may use together (default: all)"));
+      Map.entry("cpu-threads", "cores model instances may use together (default: all)"),
+      Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
+      Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
+      Map.entry("log-level", "error, warn, info, debug or trace (default info)"),
+      Map.entry("access-log", "one JSON line per request on standard output (default off)"));
+
+  /** Flags that may be given without a value, meaning {@code true}. */
+  static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log");
 
   private static GatewayConfig apply(GatewayConfig c, String key, String value) {
     try {
@@ -309,16 +413,16 @@ public record GatewayConfig(
         case "config" -> c;
         case "model-repository" -> c.withModelRepository(Path.of(value));
         case "host" -> new GatewayConfig(value, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, c.eventLoops, c.cpuThreads, c.repository);
+            c.idleTimeoutSeconds, c.eventLoops, c.cpuThreads, c.repository, c.telemetry);
         case "http-port" -> c.withHttpPort(Integer.parseInt(value));
         case "grpc-port" -> c.withGrpcPort(Integer.parseInt(value));
         case "max-request-bytes" -> c.withMaxRequestBytes(Long.parseLong(value));
         case "idle-timeout-seconds" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository,
-            c.maxRequestBytes, Integer.parseInt(value), c.eventLoops, c.cpuThreads, c.repository);
+            c.maxRequestBytes, Integer.parseInt(value), c.eventLoops, c.cpuThreads, c.repository, c.telemetry);
         case "event-loops" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, Integer.parseInt(value), c.cpuThreads, c.repository);
+            c.idleTimeoutSeconds, Integer.parseInt(value), c.cpuThreads, c.repository, c.telemetry);
         case "cpu-threads" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, c.eventLoops, Integer.parseInt(value), c.repository);
+            c.idleTimeoutSeconds, c.eventLoops, Integer.parseInt(value), c.repository, c.telemetry);
         case "model-control-mode" -> c.withRepository(new RepositorySettings(controlMode(value),
             c.repository.pollSeconds(), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
             c.repository.responseCacheBytes()));
@@ -334,6 +438,11 @@ public record GatewayConfig(
         case "response-cache-bytes" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
             c.repository.pollSeconds(), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
             Long.parseLong(value)));
+        case "metrics-port" -> c.withTelemetry(c.telemetry.withMetricsPort(Integer.parseInt(value)));
+        case "triton-compatible-metrics" -> c.withTelemetry(c.telemetry.withTritonCompatibleMetrics(
+            bool(key, value)));
+        case "log-level" -> c.withTelemetry(c.telemetry.withLogLevel(value.toLowerCase(Locale.ROOT)));
+        case "access-log" -> c.withTelemetry(c.telemetry.withAccessLog(bool(key, value)));
         default -> throw new IllegalArgumentException("unknown flag --" + key);
       };
     } catch (NumberFormatException e) {

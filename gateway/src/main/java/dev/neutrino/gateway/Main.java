@@ -1,5 +1,6 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.gateway.logging.LogSetup;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
@@ -27,6 +28,9 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // Process-wide, so here and not in Gateway: several gateways in one JVM (the tests) leave it alone.
+    LogSetup logging = LogSetup.install(LogSetup.parseLevel(config.telemetry().logLevel()),
+        config.telemetry().accessLog(), System.out);
     LOG.log(System.Logger.Level.INFO, "effective configuration: " + config.describe());
     Gateway gateway = Gateway.create(config);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -47,9 +51,11 @@ public final class Main {
     // The listening line comes as soon as the port is bound, before the models finish loading.
     gateway.listening().onSuccess(port -> {
       System.out.println("neutrino listening http=" + config.host() + ":" + port
-          + " grpc=" + config.host() + ":" + gateway.grpcPort());
+          + " grpc=" + config.host() + ":" + gateway.grpcPort()
+          + (gateway.metricsPort() >= 0 ? " metrics=" + config.host() + ":" + gateway.metricsPort() : ""));
       System.out.flush();
     });
     stopped.await();
+    logging.level(); // the setup, and the loggers it configured, live as long as the process
   }
 }

@@ -33,7 +33,12 @@ public final class TestGateways {
    */
   public static GatewayConfig freePorts(GatewayConfig config) {
     GatewayConfig free = config.httpPort() == GatewayConfig.DEFAULT_HTTP_PORT ? config.withHttpPort(0) : config;
-    return free.grpcPort() == GatewayConfig.DEFAULT_GRPC_PORT ? free.withGrpcPort(0) : free;
+    free = free.grpcPort() == GatewayConfig.DEFAULT_GRPC_PORT ? free.withGrpcPort(0) : free;
+    GatewayConfig.TelemetrySettings telemetry = free.telemetry();
+    return telemetry.metricsPort() == GatewayConfig.TelemetrySettings.DEFAULT_METRICS_PORT
+        ? free.withTelemetry(new GatewayConfig.TelemetrySettings(0, telemetry.tritonCompatibleMetrics(),
+            telemetry.logLevel(), telemetry.accessLog()))
+        : free;
   }
 
   public static void stop(Gateway gateway) {

@@ -1,5 +1,7 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -56,16 +58,19 @@ public final class GrpcFrontEnd {
    * @param serverVersion reported by {@code ServerMetadata}
    * @param extensions the protocol extensions {@code ServerMetadata} reports
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
+   * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
+   * @param accessLog where every call is logged, when it is on
    */
   public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
-      String serverVersion, List<String> extensions, BooleanSupplier serverReady) {
+      String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
+      AccessLog accessLog) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
         .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
-    new InferenceService(vertx, repository, serverReady, serverVersion, extensions).bind(server);
+    new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
     return new GrpcFrontEnd(vertx, options, server);
   }
 

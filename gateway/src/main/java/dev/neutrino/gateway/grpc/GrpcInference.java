@@ -5,6 +5,10 @@ import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.gateway.grpc.GrpcInferenceCodec.Decoded;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.logging.LogFields;
+import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
@@ -30,6 +34,10 @@ import java.util.concurrent.TimeUnit;
  * lease is released right after it returns, so after the response is written. {@link #cancel()} (the
  * client went away) withdraws the request if it is still queued, or keeps it from being submitted
  * if its model is still loading; the answer is then a {@link CancellationException}.
+ *
+ * <p>Each inference is reported once to the gateway's metrics (and access log, when on), right
+ * after its answer has been handed to the call: labelled with the version it ran on, or, when it
+ * failed before reaching one, with whatever loaded version its names resolve to.
  */
 final class GrpcInference {
   private final ModelRepository repository;
@@ -37,8 +45,17 @@ final class GrpcInference {
   private final long callDeadlineNanos;
   private final Context context;
   private final Handler<AsyncResult<ModelInferResponse>> answer;
+  private final Observers observers;
+  private final long arrivedNanos = System.nanoTime();
   private CompletionStage<InferenceResult> stage;
   private boolean cancelled;
+
+  /**
+   * Who hears of each answered inference.
+   *
+   * @param path the call's method path, for the access log
+   */
+  record Observers(GatewayMetrics metrics, AccessLog accessLog, String path) {}
 
   /**
    * @param callDeadlineNanos the call's gRPC deadline ({@link System#nanoTime()} scale), or
@@ -46,12 +63,13 @@ final class GrpcInference {
    * @param answer gets the encoded response or the failure, once, on {@code context}
    */
   GrpcInference(ModelRepository repository, ModelInferRequest message, long callDeadlineNanos, Context context,
-      Handler<AsyncResult<ModelInferResponse>> answer) {
+      Handler<AsyncResult<ModelInferResponse>> answer, Observers observers) {
     this.repository = repository;
     this.message = message;
     this.callDeadlineNanos = callDeadlineNanos;
     this.context = context;
     this.answer = answer;
+    this.observers = observers;
   }
 
   /** Decodes and leases; the answer may come before this returns (a bad request, an unknown model). */
@@ -60,7 +78,7 @@ final class GrpcInference {
     try {
       decoded = GrpcInferenceCodec.decode(message, callDeadlineNanos);
     } catch (RuntimeException e) {
-      answer.handle(Future.failedFuture(e));
+      failBeforeVersion(e);
       return;
     }
     InferenceRequest request = decoded.request();
@@ -73,7 +91,7 @@ final class GrpcInference {
       leasing = repository.acquireAsync(message.getModelName(), message.getModelVersion(), deadline)
           .toCompletableFuture();
     } catch (RuntimeException e) {
-      answer.handle(Future.failedFuture(e));
+      failBeforeVersion(e);
       return;
     }
     if (leasing.isDone()) {
@@ -82,7 +100,7 @@ final class GrpcInference {
       try {
         lease = leasing.join();
       } catch (CompletionException | CancellationException e) {
-        answer.handle(Future.failedFuture(e instanceof CompletionException ? e.getCause() : e));
+        failBeforeVersion(e instanceof CompletionException ? e.getCause() : e);
         return;
       }
       run(lease, decoded);
@@ -90,10 +108,16 @@ final class GrpcInference {
       // Residency: the model is being loaded for this request.
       Future.fromCompletionStage(leasing, context).onComplete(leased -> {
         if (leased.failed()) {
-          answer.handle(Future.failedFuture(leased.cause()));
+          failBeforeVersion(leased.cause());
         } else if (cancelled) {
-          leased.result().close();
-          answer.handle(Future.failedFuture(new CancellationException("the client went away")));
+          ModelVersion version = leased.result().version();
+          CancellationException gone = new CancellationException("the client went away");
+          try {
+            answer.handle(Future.failedFuture(gone));
+            observe(version, null, gone);
+          } finally {
+            leased.result().close();
+          }
         } else {
           run(leased.result(), decoded);
         }
@@ -114,8 +138,12 @@ final class GrpcInference {
     try {
       stage = version.infer(decoded.request());
     } catch (RuntimeException e) {
-      lease.close();
-      answer.handle(Future.failedFuture(e));
+      try {
+        answer.handle(Future.failedFuture(e));
+        observe(version, null, e);
+      } finally {
+        lease.close();
+      }
       return;
     }
     Future.fromCompletionStage(stage, context).onComplete(result -> {
@@ -130,10 +158,45 @@ final class GrpcInference {
       }
       try {
         answer.handle(outcome);
+        observe(version, outcome.succeeded() ? result.result() : null, outcome.succeeded() ? null : outcome.cause());
       } finally {
         lease.close();
       }
     });
+  }
+
+  /** Answers a failure that came before the request reached a model version, and reports it. */
+  private void failBeforeVersion(Throwable failure) {
+    answer.handle(Future.failedFuture(failure));
+    long nanos = System.nanoTime() - arrivedNanos;
+    String code = GrpcStatusMapping.statusOf(failure).name();
+    observers.metrics().failed(Protocol.GRPC, message.getModelName(), message.getModelVersion(), code, nanos, failure);
+    access(code, nanos, message.getModelVersion());
+  }
+
+  /**
+   * Reports an answered inference on {@code version}: {@code result} when it succeeded, else
+   * {@code failure}.
+   */
+  private void observe(ModelVersion version, InferenceResult result, Throwable failure) {
+    long nanos = System.nanoTime() - arrivedNanos;
+    String code;
+    if (result != null) {
+      code = Protocol.GRPC.successCode();
+      observers.metrics().succeeded(Protocol.GRPC, version, nanos, result);
+    } else {
+      code = GrpcStatusMapping.statusOf(failure).name();
+      observers.metrics().failed(Protocol.GRPC, version, code, nanos, failure);
+    }
+    access(code, nanos, version.versionString());
+  }
+
+  private void access(String code, long nanos, String version) {
+    AccessLog log = observers.accessLog();
+    if (log.enabled()) {
+      log.log(new LogFields.Access("grpc", "POST", observers.path(), code, TimeUnit.NANOSECONDS.toMicros(nanos),
+          message.getModelName(), version, message.getId()));
+    }
   }
 
 }

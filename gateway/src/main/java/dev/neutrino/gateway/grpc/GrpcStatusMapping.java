@@ -33,6 +33,21 @@ final class GrpcStatusMapping {
   }
 
   /**
+   * The status {@code failure} (a failed future's cause) is answered with, without logging: for
+   * metrics and the access log. Unexpected failures are INTERNAL.
+   */
+  static GrpcStatus statusOf(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof InferenceException e) {
+      return status(e.kind());
+    }
+    return cause instanceof CancellationException ? GrpcStatus.CANCELLED : GrpcStatus.INTERNAL;
+  }
+
+  /**
    * What to answer for {@code failure}, a failed future's cause. Unexpected failures are logged here,
    * with their stack trace, and answered as INTERNAL.
    *

@@ -1,6 +1,9 @@
 package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.gateway.grpc.proto.ModelConfigResponse;
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.logging.LogFields;
+import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelReadyResponse;
@@ -52,12 +55,16 @@ final class InferenceService {
   private final ModelRepository repository;
   private final BooleanSupplier serverReady;
   private final ServerMetadataResponse serverMetadata;
+  private final GatewayMetrics metrics;
+  private final AccessLog accessLog;
 
   InferenceService(Vertx vertx, ModelRepository repository, BooleanSupplier serverReady, String serverVersion,
-      List<String> extensions) {
+      List<String> extensions, GatewayMetrics metrics, AccessLog accessLog) {
     this.vertx = vertx;
     this.repository = repository;
     this.serverReady = serverReady;
+    this.metrics = metrics;
+    this.accessLog = accessLog;
     this.serverMetadata = ServerMetadataResponse.newBuilder()
         .setName("neutrino")
         .setVersion(serverVersion)
@@ -79,6 +86,9 @@ final class InferenceService {
           ? repository.readyVersions(request.getName()) : List.of(found.versionString());
       return ModelMessages.metadata(found.config(), versions);
     });
+    // The statistics extension, from the counters the metrics read.
+    unary(server, ServiceMethods.MODEL_STATISTICS, request ->
+        ModelMessages.statistics(metrics.statistics(request.getName(), request.getVersion())));
     unary(server, ServiceMethods.MODEL_CONFIG, request -> ModelConfigResponse.newBuilder()
         .setConfig(ModelMessages.config(repository.find(request.getName(), request.getVersion()).config()))
         .build());
@@ -163,9 +173,10 @@ final class InferenceService {
    *
    * @return the inference, to cancel if the client goes away
    */
-  GrpcInference infer(ModelInferRequest message, long deadlineNanos, Context context,
+  GrpcInference infer(String method, ModelInferRequest message, long deadlineNanos, Context context,
       Handler<AsyncResult<ModelInferResponse>> answer) {
-    GrpcInference inference = new GrpcInference(repository, message, deadlineNanos, context, answer);
+    GrpcInference inference = new GrpcInference(repository, message, deadlineNanos, context, answer,
+        new GrpcInference.Observers(metrics, accessLog, path(method)));
     inference.start();
     return inference;
   }
@@ -173,7 +184,7 @@ final class InferenceService {
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
       ModelInferRequest message, long deadlineNanos) {
     GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
-    GrpcInference inference = infer(message, deadlineNanos, vertx.getOrCreateContext(), outcome -> {
+    GrpcInference inference = infer("ModelInfer", message, deadlineNanos, vertx.getOrCreateContext(), outcome -> {
       if (outcome.succeeded()) {
         end(response, outcome.result());
       } else {
@@ -186,10 +197,37 @@ final class InferenceService {
   // ---------------------------------------------------------------------------------------------
   // Call plumbing
 
-  /** A unary method answered at once, on the event loop, from the request message. */
-  private static <Req, Resp> void unary(
+  /** The HTTP/2 path of one of the service's methods, for the access log. */
+  static String path(String method) {
+    return "/" + ServiceMethods.SERVICE.fullyQualifiedName() + "/" + method;
+  }
+
+  /**
+   * A unary method answered at once, on the event loop, from the request message; logged to the
+   * access log when that is on (calls refused before their message is read are not).
+   */
+  private <Req, Resp> void unary(
       GrpcServer server, ServiceMethod<Received<Req>, Resp> method, Function<Req, Resp> answer) {
-    server.callHandler(method, call -> readOne(call, request -> end(call.response(), answer.apply(request))));
+    if (!accessLog.enabled()) {
+      server.callHandler(method, call -> readOne(call, request -> end(call.response(), answer.apply(request))));
+      return;
+    }
+    String path = path(method.methodName());
+    server.callHandler(method, call -> {
+      long arrived = System.nanoTime();
+      readOne(call, request -> {
+        String status = GrpcStatus.OK.name();
+        try {
+          end(call.response(), answer.apply(request));
+        } catch (RuntimeException e) {
+          status = GrpcStatusMapping.statusOf(e).name();
+          throw e; // readOne answers it
+        } finally {
+          accessLog.log(new LogFields.Access("grpc", "POST", path, status,
+              java.util.concurrent.TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - arrived), null, null, null));
+        }
+      });
+    });
   }
 
   /**

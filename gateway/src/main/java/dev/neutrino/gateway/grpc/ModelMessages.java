@@ -3,6 +3,8 @@ package dev.neutrino.gateway.grpc;
 import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.gateway.grpc.proto.DataType;
+import dev.neutrino.gateway.grpc.proto.InferBatchStatistics;
+import dev.neutrino.gateway.grpc.proto.InferStatistics;
 import dev.neutrino.gateway.grpc.proto.ModelConfig;
 import dev.neutrino.gateway.grpc.proto.ModelDynamicBatching;
 import dev.neutrino.gateway.grpc.proto.ModelInput;
@@ -13,6 +15,9 @@ import dev.neutrino.gateway.grpc.proto.ModelOutput;
 import dev.neutrino.gateway.grpc.proto.ModelParameter;
 import dev.neutrino.gateway.grpc.proto.ModelQueuePolicy;
 import dev.neutrino.gateway.grpc.proto.ModelResponseCache;
+import dev.neutrino.gateway.grpc.proto.ModelStatistics;
+import dev.neutrino.gateway.grpc.proto.ModelStatisticsResponse;
+import dev.neutrino.gateway.grpc.proto.StatisticDuration;
 import dev.neutrino.gateway.grpc.proto.ModelVersionPolicy;
 import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.TensorConfig;
@@ -21,9 +26,45 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
-/** A model's metadata and configuration as the protocol's messages. Stateless. */
+/** A model's metadata, configuration and statistics as the protocol's messages. Stateless. */
 final class ModelMessages {
   private ModelMessages() {}
+
+  /** The statistics extension's answer (Triton's {@code ModelStatisticsResponse}). */
+  static ModelStatisticsResponse statistics(List<dev.neutrino.gateway.metrics.ModelStatistics> models) {
+    ModelStatisticsResponse.Builder response = ModelStatisticsResponse.newBuilder();
+    for (dev.neutrino.gateway.metrics.ModelStatistics m : models) {
+      dev.neutrino.gateway.metrics.ModelStatistics.InferStatistics s = m.inferenceStats();
+      ModelStatistics.Builder model = ModelStatistics.newBuilder()
+          .setName(m.name())
+          .setVersion(m.version())
+          .setLastInference(m.lastInferenceMillis())
+          .setInferenceCount(m.inferenceCount())
+          .setExecutionCount(m.executionCount())
+          .setInferenceStats(InferStatistics.newBuilder()
+              .setSuccess(duration(s.success()))
+              .setFail(duration(s.fail()))
+              .setQueue(duration(s.queue()))
+              .setComputeInput(duration(s.computeInput()))
+              .setComputeInfer(duration(s.computeInfer()))
+              .setComputeOutput(duration(s.computeOutput()))
+              .setCacheHit(duration(s.cacheHit()))
+              .setCacheMiss(duration(s.cacheMiss())));
+      for (dev.neutrino.gateway.metrics.ModelStatistics.BatchStatistics b : m.batchStats()) {
+        model.addBatchStats(InferBatchStatistics.newBuilder()
+            .setBatchSize(b.batchSize())
+            .setComputeInput(duration(b.computeInput()))
+            .setComputeInfer(duration(b.computeInfer()))
+            .setComputeOutput(duration(b.computeOutput())));
+      }
+      response.addModelStats(model);
+    }
+    return response.build();
+  }
+
+  private static StatisticDuration duration(dev.neutrino.gateway.metrics.ModelStatistics.Duration d) {
+    return StatisticDuration.newBuilder().setCount(d.count()).setNs(d.ns()).build();
+  }
 
   static ModelMetadataResponse metadata(dev.neutrino.repo.ModelConfig config, List<String> versions) {
     ModelMetadataResponse.Builder metadata = ModelMetadataResponse.newBuilder()

@@ -77,10 +77,11 @@ final class ServiceMethods {
   static final ServiceMethod<Received<RepositoryModelUnloadRequest>, RepositoryModelUnloadResponse>
       REPOSITORY_UNLOAD = method("RepositoryModelUnload", RepositoryModelUnloadRequest.parser());
 
+  static final ServiceMethod<Received<ModelStatisticsRequest>, ModelStatisticsResponse> MODEL_STATISTICS =
+      method("ModelStatistics", ModelStatisticsRequest.parser());
+
   /** Declared by the protocol and answered UNIMPLEMENTED until their issues build them. */
-  static final List<ServiceMethod<?, ?>> NOT_YET = List.of(
-      ServiceMethods.<ModelStatisticsRequest, ModelStatisticsResponse>method(
-          "ModelStatistics", ModelStatisticsRequest.parser()));
+  static final List<ServiceMethod<?, ?>> NOT_YET = List.of();
 
   /** Triton extensions Neutrino does not offer: shared memory, tracing and log settings. */
   static final List<ServiceMethod<?, ?>> NOT_OFFERED = List.of(

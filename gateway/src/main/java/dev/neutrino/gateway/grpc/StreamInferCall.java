@@ -80,7 +80,7 @@ final class StreamInferCall {
     Pending pending = new Pending(received.message());
     outstanding.add(pending);
     pauseIfFull();
-    pending.inference = service.infer(received.message(), deadlineNanos, context, pending);
+    pending.inference = service.infer("ModelStreamInfer", received.message(), deadlineNanos, context, pending);
   }
 
   /** One request of the stream, from its arrival until its answer is written. */

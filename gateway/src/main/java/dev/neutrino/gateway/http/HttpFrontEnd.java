@@ -2,6 +2,10 @@ package dev.neutrino.gateway.http;
 
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.logging.LogFields;
+import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
@@ -30,12 +34,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * The REST side of the Open Inference Protocol: health, metadata, configuration and inference.
+ * The REST side of the Open Inference Protocol: health, metadata, configuration, statistics and
+ * inference.
  *
  * <p>Every handler runs on the event loop of its connection and only parses, validates, enqueues and
  * writes: inference completes on a model instance's thread and is brought back to the request's own
  * context before the response is written. A request body is counted as it arrives and refused with
  * 413 as soon as it passes the limit, before it is buffered.
+ *
+ * <p>Each inference request is reported to the gateway's {@link GatewayMetrics} once, when it is
+ * answered (or its client goes away), and every request to the {@link AccessLog} when that is on. An
+ * {@link Exchange} carries what both need through the handlers.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
@@ -43,32 +52,90 @@ public final class HttpFrontEnd {
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   private static final CharSequence OCTET_STREAM = HttpHeaders.createOptimized("application/octet-stream");
   private static final CharSequence INFERENCE_HEADER = HttpHeaders.createOptimized(HEADER_LENGTH);
+  /** What a request whose client went away is counted as: nginx's "client closed request". */
+  static final int CLIENT_GONE = 499;
+  private static final InferenceException TOO_LARGE = new InferenceException.TooLarge("request body too large");
+  private static final String[] CODES = new String[600];
+
+  static {
+    for (int i = 100; i < CODES.length; i++) {
+      CODES[i] = Integer.toString(i);
+    }
+  }
 
   private final Vertx vertx;
   private final ModelRepository repository;
   private final HttpOptions options;
   private final ProtocolJson.ServerMetadata serverMetadata;
   private final BooleanSupplier serverReady;
+  private final GatewayMetrics metrics;
+  private final AccessLog accessLog;
   private volatile String deploymentId;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, HttpOptions options,
-      ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady) {
+      ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
+      AccessLog accessLog) {
     this.vertx = vertx;
     this.repository = repository;
     this.options = options;
     this.serverMetadata = serverMetadata;
     this.serverReady = serverReady;
+    this.metrics = metrics;
+    this.accessLog = accessLog;
   }
 
   /**
    * @param serverVersion reported by {@code GET /v2}
+   * @param extensions the protocol extensions {@code GET /v2} reports
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
+   * @param metrics where inference requests are counted, and what the statistics extension reads
+   * @param accessLog where every request is logged, when it is on
    */
   public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, HttpOptions options,
-      String serverVersion, BooleanSupplier serverReady) {
-    ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata(
-        "neutrino", serverVersion, dev.neutrino.gateway.Gateway.EXTENSIONS);
-    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady);
+      String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
+      AccessLog accessLog) {
+    ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", serverVersion,
+        List.copyOf(extensions));
+    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog);
+  }
+
+  /**
+   * One request on its way through the handlers, on its connection's event loop only: when it
+   * arrived, and what the access log says of it once answered.
+   */
+  private final class Exchange {
+    final HttpServerRequest request;
+    final long arrivedNanos;
+    String model;
+    String version;
+    String requestId;
+    private boolean finished;
+
+    Exchange(HttpServerRequest request, long arrivedNanos) {
+      this.request = request;
+      this.arrivedNanos = arrivedNanos;
+    }
+
+    HttpServerResponse response() {
+      return request.response();
+    }
+
+    /** The request has been answered with {@code status} (or its client is gone): log it once. */
+    void finished(int status) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      if (accessLog.enabled()) {
+        accessLog.log(new LogFields.Access("http", request.method().name(), request.path(), code(status),
+            TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - arrivedNanos), model, version, requestId));
+      }
+    }
+  }
+
+  /** The {@code code} label of an HTTP status. */
+  static String code(int status) {
+    return status >= 100 && status < CODES.length ? CODES[status] : Integer.toString(status);
   }
 
   /**
@@ -115,36 +182,39 @@ public final class HttpFrontEnd {
   }
 
   private void handle(HttpServerRequest request) {
+    Exchange x = new Exchange(request, System.nanoTime());
     String path = request.path();
     if (!path.startsWith("/v2")) {
-      notFound(request);
+      notFound(x);
       return;
     }
     List<String> parts = segments(path);
     if (parts == null) {
-      sendError(request, 400, "malformed path");
+      sendError(x, 400, "malformed path");
       return;
     }
     int n = parts.size();
     if (n == 1) {
-      get(request, () -> sendJson(request, 200, ProtocolJson.write(serverMetadata)));
+      get(x, () -> sendJson(x, 200, ProtocolJson.write(serverMetadata)));
     } else if (n == 3 && parts.get(1).equals("health")) {
       switch (parts.get(2)) {
-        case "live" -> get(request, () -> sendEmpty(request, 200));
-        case "ready" -> get(request, () -> sendEmpty(request, serverReady.getAsBoolean() && repository.allReady() ? 200 : 503));
-        default -> notFound(request);
+        case "live" -> get(x, () -> sendEmpty(x, 200));
+        case "ready" -> get(x, () -> sendEmpty(x, serverReady.getAsBoolean() && repository.allReady() ? 200 : 503));
+        default -> notFound(x);
       }
+    } else if (n == 3 && parts.get(1).equals("models") && parts.get(2).equals("stats")) {
+      get(x, () -> statistics(x, null, null)); // Triton's GET /v2/models/stats: every model
     } else if (n >= 3 && parts.get(1).equals("models")) {
-      routeModel(request, parts);
+      routeModel(x, parts);
     } else if (n >= 3 && parts.get(1).equals("repository")) {
-      routeRepository(request, parts);
+      routeRepository(x, parts);
     } else {
-      notFound(request);
+      notFound(x);
     }
   }
 
-  /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config]}. */
-  private void routeModel(HttpServerRequest request, List<String> parts) {
+  /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats]}. */
+  private void routeModel(Exchange x, List<String> parts) {
     String model = parts.get(2);
     String version = null;
     int next = 3;
@@ -154,53 +224,59 @@ public final class HttpFrontEnd {
     }
     String action = parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
     if (action == null) {
-      notFound(request);
+      notFound(x);
       return;
     }
+    x.model = model;
+    x.version = version;
     String v = version;
     switch (action) {
-      case "" -> get(request, () -> metadata(request, model, v));
-      case "ready" -> get(request, () -> modelReady(request, model, v));
-      case "config" -> get(request, () -> config(request, model, v));
+      case "" -> get(x, () -> metadata(x, model, v));
+      case "ready" -> get(x, () -> modelReady(x, model, v));
+      case "config" -> get(x, () -> config(x, model, v));
+      case "stats" -> get(x, () -> statistics(x, model, v));
       case "infer" -> {
-        if (request.method() != HttpMethod.POST) {
-          methodNotAllowed(request);
+        if (x.request.method() != HttpMethod.POST) {
+          methodNotAllowed(x);
         } else {
-          readBody(request, body -> infer(request, model, v, body));
+          readBody(x, body -> infer(x, model, v, body),
+              () -> metrics.failed(Protocol.HTTP, model, v, code(413), System.nanoTime() - x.arrivedNanos, TOO_LARGE));
         }
       }
-      default -> notFound(request);
+      default -> notFound(x);
     }
   }
 
   /** Routes the repository extension: {@code /v2/repository/index} and {@code .../models/{m}/load|unload}. */
-  private void routeRepository(HttpServerRequest request, List<String> parts) {
+  private void routeRepository(Exchange x, List<String> parts) {
+    HttpServerRequest request = x.request;
     boolean index = parts.size() == 3 && parts.get(2).equals("index");
     boolean change = parts.size() == 5 && parts.get(2).equals("models")
         && (parts.get(4).equals("load") || parts.get(4).equals("unload"));
     if (!index && !change) {
-      notFound(request);
+      notFound(x);
       return;
     }
     if (request.method() != HttpMethod.POST) {
-      methodNotAllowed(request);
+      methodNotAllowed(x);
       return;
     }
-    readBody(request, body -> {
+    readBody(x, body -> {
       ProtocolJson.RepositoryRequest parsed;
       try {
         parsed = ProtocolJson.repositoryRequest(body);
       } catch (InferenceException e) {
-        sendFailure(request, e);
+        sendFailure(x, e);
         return;
       }
       if (index) {
         vertx.executeBlocking(() -> repository.index(parsed.readyOnly()), false)
-            .onSuccess(rows -> sendJson(request, 200, ProtocolJson.write(ProtocolJson.index(rows))))
-            .onFailure(error -> sendFailure(request, error));
+            .onSuccess(rows -> sendJson(x, 200, ProtocolJson.write(ProtocolJson.index(rows))))
+            .onFailure(error -> sendFailure(x, error));
         return;
       }
       String model = parts.get(3);
+      x.model = model;
       boolean load = parts.get(4).equals("load");
       LOG.log(System.Logger.Level.INFO, "repository API: " + (load ? "load" : "unload") + " of model '" + model
           + "' requested by " + request.remoteAddress());
@@ -209,50 +285,62 @@ public final class HttpFrontEnd {
           : repository.requestUnload(model);
       Future.fromCompletionStage(done, vertx.getOrCreateContext()).onComplete(result -> {
         if (result.succeeded()) {
-          sendEmpty(request, 200);
+          sendEmpty(x, 200);
         } else {
-          sendFailure(request, result.cause());
+          sendFailure(x, result.cause());
         }
       });
-    });
+    }, null);
   }
 
-  private void metadata(HttpServerRequest request, String model, String version) {
+  private void metadata(Exchange x, String model, String version) {
     try {
       ModelVersion found = repository.find(model, version);
       List<String> versions = version == null ? repository.readyVersions(model) : List.of(found.versionString());
-      sendJson(request, 200, ProtocolJson.write(ProtocolJson.metadata(found.config(), versions)));
+      sendJson(x, 200, ProtocolJson.write(ProtocolJson.metadata(found.config(), versions)));
     } catch (InferenceException e) {
-      sendFailure(request, e);
+      sendFailure(x, e);
     }
   }
 
-  private void modelReady(HttpServerRequest request, String model, String version) {
+  private void modelReady(Exchange x, String model, String version) {
     try {
       repository.find(model, version);
-      sendEmpty(request, 200);
+      sendEmpty(x, 200);
     } catch (InferenceException e) {
-      sendFailure(request, e);
+      sendFailure(x, e);
     }
   }
 
-  private void config(HttpServerRequest request, String model, String version) {
+  private void config(Exchange x, String model, String version) {
     try {
-      sendJson(request, 200, ProtocolJson.write(ProtocolJson.config(repository.find(model, version).config())));
+      sendJson(x, 200, ProtocolJson.write(ProtocolJson.config(repository.find(model, version).config())));
     } catch (InferenceException e) {
-      sendFailure(request, e);
+      sendFailure(x, e);
     }
   }
 
-  private void infer(HttpServerRequest request, String model, String version, Buffer body) {
+  /** The statistics extension, from the counters the metrics read. */
+  private void statistics(Exchange x, String model, String version) {
+    try {
+      sendJson(x, 200, ProtocolJson.write(ProtocolJson.statistics(metrics.statistics(model, version))));
+    } catch (InferenceException e) {
+      sendFailure(x, e);
+    }
+  }
+
+  private void infer(Exchange x, String model, String version, Buffer body) {
+    long read = System.nanoTime();
     DecodedInference decoded;
     try {
-      decoded = HttpInferenceCodec.decode(body, inferenceHeaderLength(request));
+      decoded = HttpInferenceCodec.decode(body, inferenceHeaderLength(x.request));
     } catch (InferenceException e) {
-      sendFailure(request, e);
+      int status = sendFailure(x, e);
+      metrics.failed(Protocol.HTTP, model, version, code(status), System.nanoTime() - read, e);
       return;
     }
     InferenceRequest inference = decoded.request();
+    x.requestId = inference.id();
     long deadline = inference.deadlineNanos();
     if (inference.timeoutMicros() > 0) {
       deadline = Math.min(deadline, System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(inference.timeoutMicros()));
@@ -264,28 +352,36 @@ public final class HttpFrontEnd {
       try {
         lease = leasing.join();
       } catch (CompletionException e) {
-        sendFailure(request, e.getCause());
+        int status = sendFailure(x, e.getCause());
+        metrics.failed(Protocol.HTTP, model, version, code(status), System.nanoTime() - read, e.getCause());
         return;
       }
-      run(request, lease, decoded);
+      run(x, lease, decoded, read);
     } else {
       // Residency: the model is loading for this request.
       Future.fromCompletionStage(leasing, vertx.getOrCreateContext()).onComplete(leased -> {
         if (leased.succeeded()) {
-          run(request, leased.result(), decoded);
+          run(x, leased.result(), decoded, read);
         } else {
-          sendFailure(request, leased.cause());
+          int status = sendFailure(x, leased.cause());
+          metrics.failed(Protocol.HTTP, model, version, code(status), System.nanoTime() - read, leased.cause());
         }
       });
     }
   }
 
-  /** Runs a decoded request on a leased version and writes the answer; releases the lease after. */
-  private void run(HttpServerRequest request, Lease lease, DecodedInference decoded) {
+  /**
+   * Runs a decoded request on a leased version and writes the answer; counts it, then releases the
+   * lease.
+   *
+   * @param read when the request had been read, for its duration
+   */
+  private void run(Exchange x, Lease lease, DecodedInference decoded, long read) {
+    ModelVersion target = lease.version();
+    x.version = target.versionString();
     try {
-      ModelVersion target = lease.version();
       CompletionStage<InferenceResult> stage = target.infer(decoded.request());
-      HttpServerResponse response = request.response();
+      HttpServerResponse response = x.response();
       response.closeHandler(v -> stage.toCompletableFuture().cancel(false));
       Future.fromCompletionStage(stage, vertx.getOrCreateContext()).onComplete(result -> {
         try {
@@ -300,19 +396,27 @@ public final class HttpFrontEnd {
             }
             if (!response.closed()) {
               response.setStatusCode(200).end(encoded.body());
+              metrics.succeeded(Protocol.HTTP, target, System.nanoTime() - read, result.result());
+              x.finished(200);
+            } else {
+              metrics.failed(Protocol.HTTP, target, code(CLIENT_GONE), System.nanoTime() - read, null);
+              x.finished(CLIENT_GONE);
             }
           } else {
-            sendFailure(request, result.cause());
+            int status = sendFailure(x, result.cause());
+            metrics.failed(Protocol.HTTP, target, code(status), System.nanoTime() - read, result.cause());
           }
         } catch (RuntimeException e) {
-          sendFailure(request, e);
+          int status = sendFailure(x, e);
+          metrics.failed(Protocol.HTTP, target, code(status), System.nanoTime() - read, e);
         } finally {
           lease.close();
         }
       });
     } catch (RuntimeException e) {
+      int status = sendFailure(x, e);
+      metrics.failed(Protocol.HTTP, target, code(status), System.nanoTime() - read, e);
       lease.close();
-      sendFailure(request, e);
     }
   }
 
@@ -332,8 +436,13 @@ public final class HttpFrontEnd {
     }
   }
 
-  /** Buffers the body, refusing it with 413 as soon as it is known to pass the limit. */
-  private void readBody(HttpServerRequest request, Handler<Buffer> then) {
+  /**
+   * Buffers the body, refusing it with 413 as soon as it is known to pass the limit.
+   *
+   * @param refused runs after a 413, or null
+   */
+  private void readBody(Exchange x, Handler<Buffer> then, Runnable refused) {
+    HttpServerRequest request = x.request;
     long limit = options.maxRequestBytes();
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     long expected = 0;
@@ -341,59 +450,75 @@ public final class HttpFrontEnd {
       try {
         expected = Long.parseLong(declared.trim());
       } catch (NumberFormatException e) {
-        sendError(request, 400, "malformed Content-Length");
+        sendError(x, 400, "malformed Content-Length");
         return;
       }
       if (expected > limit) {
-        refuseTooLarge(request, "request body of " + expected + " bytes exceeds the limit of " + limit + " bytes");
+        refuseTooLarge(x, "request body of " + expected + " bytes exceeds the limit of " + limit + " bytes", refused);
         return;
       }
     }
     Buffer body = Buffer.buffer((int) Math.max(256, Math.min(expected, limit)));
-    boolean[] refused = {false};
+    boolean[] stopped = {false};
     request.handler(chunk -> {
-      if (refused[0]) {
+      if (stopped[0]) {
         return;
       }
       if ((long) body.length() + chunk.length() > limit) {
-        refused[0] = true;
-        refuseTooLarge(request, "request body exceeds the limit of " + limit + " bytes");
+        stopped[0] = true;
+        refuseTooLarge(x, "request body exceeds the limit of " + limit + " bytes", refused);
         return;
       }
       body.appendBuffer(chunk);
     });
-    request.exceptionHandler(error -> refused[0] = true);
+    request.exceptionHandler(error -> {
+      if (!stopped[0]) {
+        stopped[0] = true;
+        x.finished(CLIENT_GONE);
+      }
+    });
     request.endHandler(v -> {
-      if (!refused[0]) {
+      if (!stopped[0]) {
         then.handle(body);
       }
     });
   }
 
-  private void refuseTooLarge(HttpServerRequest request, String message) {
+  private void refuseTooLarge(Exchange x, String message, Runnable refused) {
+    HttpServerRequest request = x.request;
     HttpServerResponse response = request.response();
-    if (request.version() != HttpVersion.HTTP_2) {
-      // The rest of the body will not be read, so the connection cannot be reused.
+    boolean http2 = request.version() == HttpVersion.HTTP_2;
+    if (!http2 && !response.ended() && !response.closed()) {
+      // The rest of the body will not be read, so the connection cannot be reused: close it once
+      // the answer is out (the handler must be set before the response ends).
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-    }
-    sendError(request, 413, message);
-    if (request.version() != HttpVersion.HTTP_2) {
       response.endHandler(v -> request.connection().close());
-    } else {
+    }
+    sendError(x, 413, message);
+    if (refused != null) {
+      refused.run();
+    }
+    if (http2) {
       response.reset();
     }
   }
 
-  private void sendFailure(HttpServerRequest request, Throwable failure) {
+  /**
+   * Answers a failure with the status HttpStatusMapping gives it.
+   *
+   * @return the status answered, or {@link #CLIENT_GONE} when nobody was left to answer
+   */
+  private int sendFailure(Exchange x, Throwable failure) {
     Throwable cause = failure;
     if (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
       cause = cause.getCause();
     }
     if (cause instanceof java.util.concurrent.CancellationException) {
-      return; // the client went away: nobody to answer
+      x.finished(CLIENT_GONE); // the client went away: nobody to answer
+      return CLIENT_GONE;
     }
     if (cause instanceof InferenceException e) {
-      HttpServerResponse response = request.response();
+      HttpServerResponse response = x.response();
       java.time.Duration retryAfter = e instanceof InferenceException.Overloaded overloaded ? overloaded.retryAfter()
           : e instanceof InferenceException.NotReady notReady ? notReady.retryAfter() : null;
       if (retryAfter != null && !response.headWritten()) {
@@ -401,47 +526,59 @@ public final class HttpFrontEnd {
         response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
       }
       if (e.kind() == InferenceException.Kind.CANCELLED) {
-        return;
+        x.finished(CLIENT_GONE);
+        return CLIENT_GONE;
       }
-      sendError(request, HttpStatusMapping.status(e.kind()), e.getMessage());
-    } else {
-      LOG.log(System.Logger.Level.ERROR, "unexpected failure serving " + request.method() + " " + request.path(), cause);
-      sendError(request, 500, "internal error");
+      int status = HttpStatusMapping.status(e.kind());
+      sendError(x, status, e.getMessage());
+      return status;
     }
+    HttpServerRequest request = x.request;
+    LOG.log(System.Logger.Level.ERROR, "unexpected failure serving " + request.method() + " " + request.path(),
+        cause);
+    sendError(x, 500, "internal error");
+    return 500;
   }
 
-  private void get(HttpServerRequest request, Runnable action) {
-    if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-      methodNotAllowed(request);
+  private void get(Exchange x, Runnable action) {
+    HttpMethod method = x.request.method();
+    if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+      methodNotAllowed(x);
     } else {
       action.run();
     }
   }
 
-  private void notFound(HttpServerRequest request) {
-    sendError(request, 404, "no such endpoint");
+  private void notFound(Exchange x) {
+    sendError(x, 404, "no such endpoint");
   }
 
-  private void methodNotAllowed(HttpServerRequest request) {
-    sendError(request, 405, "method " + request.method() + " is not allowed here");
+  private void methodNotAllowed(Exchange x) {
+    sendError(x, 405, "method " + x.request.method() + " is not allowed here");
   }
 
-  private static void sendEmpty(HttpServerRequest request, int status) {
-    HttpServerResponse response = request.response();
+  private static void sendEmpty(Exchange x, int status) {
+    HttpServerResponse response = x.response();
     if (!response.closed() && !response.ended()) {
       response.setStatusCode(status).end();
+      x.finished(status);
+    } else {
+      x.finished(CLIENT_GONE);
     }
   }
 
-  private static void sendJson(HttpServerRequest request, int status, Buffer body) {
-    HttpServerResponse response = request.response();
+  private static void sendJson(Exchange x, int status, Buffer body) {
+    HttpServerResponse response = x.response();
     if (!response.closed() && !response.ended()) {
       response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(body);
+      x.finished(status);
+    } else {
+      x.finished(CLIENT_GONE);
     }
   }
 
-  private static void sendError(HttpServerRequest request, int status, String message) {
-    sendJson(request, status, HttpInferenceCodec.errorBody(message));
+  private static void sendError(Exchange x, int status, String message) {
+    sendJson(x, status, HttpInferenceCodec.errorBody(message));
   }
 
   /** Splits and percent-decodes the path; null when it cannot be decoded. */

@@ -1,12 +1,14 @@
 package dev.neutrino.gateway.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
+import dev.neutrino.gateway.metrics.ModelStatistics;
 import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.ModelStatus;
 import dev.neutrino.runtime.InferenceException;
@@ -93,6 +95,50 @@ final class ProtocolJson {
       }
     }
     return new RepositoryRequest(ready.asBoolean(false), config);
+  }
+
+  /** Triton's statistics extension: {@code {"model_stats": [...]}}. */
+  record StatisticsResponse(@JsonProperty("model_stats") List<ModelStat> modelStats) {}
+
+  record ModelStat(String name, String version, @JsonProperty("last_inference") long lastInference,
+      @JsonProperty("inference_count") long inferenceCount, @JsonProperty("execution_count") long executionCount,
+      @JsonProperty("inference_stats") InferStats inferenceStats,
+      @JsonProperty("batch_stats") List<BatchStat> batchStats) {}
+
+  record StatDuration(long count, long ns) {}
+
+  record InferStats(StatDuration success, StatDuration fail, StatDuration queue,
+      @JsonProperty("compute_input") StatDuration computeInput,
+      @JsonProperty("compute_infer") StatDuration computeInfer,
+      @JsonProperty("compute_output") StatDuration computeOutput,
+      @JsonProperty("cache_hit") StatDuration cacheHit,
+      @JsonProperty("cache_miss") StatDuration cacheMiss) {}
+
+  record BatchStat(@JsonProperty("batch_size") long batchSize,
+      @JsonProperty("compute_input") StatDuration computeInput,
+      @JsonProperty("compute_infer") StatDuration computeInfer,
+      @JsonProperty("compute_output") StatDuration computeOutput) {}
+
+  static StatisticsResponse statistics(List<ModelStatistics> models) {
+    List<ModelStat> out = new ArrayList<>(models.size());
+    for (ModelStatistics m : models) {
+      ModelStatistics.InferStatistics s = m.inferenceStats();
+      List<BatchStat> batches = new ArrayList<>(m.batchStats().size());
+      for (ModelStatistics.BatchStatistics b : m.batchStats()) {
+        batches.add(new BatchStat(b.batchSize(), duration(b.computeInput()), duration(b.computeInfer()),
+            duration(b.computeOutput())));
+      }
+      out.add(new ModelStat(m.name(), m.version(), m.lastInferenceMillis(), m.inferenceCount(), m.executionCount(),
+          new InferStats(duration(s.success()), duration(s.fail()), duration(s.queue()), duration(s.computeInput()),
+              duration(s.computeInfer()), duration(s.computeOutput()), duration(s.cacheHit()),
+              duration(s.cacheMiss())),
+          batches));
+    }
+    return new StatisticsResponse(out);
+  }
+
+  private static StatDuration duration(ModelStatistics.Duration d) {
+    return new StatDuration(d.count(), d.ns());
   }
 
   static Buffer write(Object document) {

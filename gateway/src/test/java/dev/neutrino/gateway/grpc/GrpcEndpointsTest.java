@@ -234,9 +234,12 @@ class GrpcEndpointsTest {
   }
 
   @Test
-  void statisticsAreUnimplementedForNow() {
-    assertStatus(Status.Code.UNIMPLEMENTED,
-        () -> client.blocking.modelStatistics(ModelStatisticsRequest.getDefaultInstance()));
+  void statisticsAnswerForEveryLoadedVersion() {
+    var stats = client.blocking.modelStatistics(ModelStatisticsRequest.getDefaultInstance());
+    assertTrue(stats.getModelStatsList().stream().anyMatch(m -> m.getName().equals("simple")
+        && m.getVersion().equals("1")), stats.toString());
+    assertStatus(Status.Code.NOT_FOUND,
+        () -> client.blocking.modelStatistics(ModelStatisticsRequest.newBuilder().setName("no_such_model").build()));
   }
 
   @Test

@@ -1,0 +1,97 @@
+package dev.neutrino.gateway.metrics;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * Serves {@code GET /metrics} on the gateway's own Vert.x, on a port of its own: Prometheus text
+ * 0.0.4 by default, OpenMetrics 1.0 when the scraper's {@code Accept} asks for it, gzip when it
+ * accepts that.
+ *
+ * <p>The request arrives on an event loop; collecting and formatting (which read the JVM's management
+ * beans) run on a one-thread worker named {@code neutrino-metrics}, so concurrent scrapes queue
+ * there and never hold an event loop or the model-loading workers.
+ */
+public final class MetricsEndpoint {
+  /** The metrics port Triton uses. */
+  public static final int DEFAULT_PORT = 8002;
+  static final String PATH = "/metrics";
+
+  private final Vertx vertx;
+  private final GatewayMetrics metrics;
+  private WorkerExecutor worker;
+  private HttpServer server;
+
+  private MetricsEndpoint(Vertx vertx, GatewayMetrics metrics) {
+    this.vertx = vertx;
+    this.metrics = metrics;
+  }
+
+  public static MetricsEndpoint create(Vertx vertx, GatewayMetrics metrics) {
+    if (!metrics.enabled()) {
+      throw new IllegalArgumentException("metrics are off: nothing to serve");
+    }
+    return new MetricsEndpoint(vertx, metrics);
+  }
+
+  /**
+   * Binds {@code host:port} ({@code port} 0 picks a free one).
+   *
+   * @return the port bound
+   */
+  public synchronized Future<Integer> listen(String host, int port) {
+    worker = vertx.createSharedWorkerExecutor("neutrino-metrics", 1);
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(host)
+        .setPort(port)
+        .setTcpNoDelay(true)
+        .setCompressionSupported(true)
+        .setIdleTimeout(120);
+    server = vertx.createHttpServer(options).requestHandler(this::handle);
+    return server.listen().map(HttpServer::actualPort);
+  }
+
+  private void handle(HttpServerRequest request) {
+    if (!request.path().equals(PATH)) {
+      request.response().setStatusCode(404).end();
+      return;
+    }
+    if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+      request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
+      return;
+    }
+    String accept = request.getHeader(HttpHeaders.ACCEPT);
+    worker.executeBlocking(() -> metrics.scrape(accept), false).onComplete(result -> {
+      if (request.response().closed()) {
+        return;
+      }
+      if (result.succeeded()) {
+        request.response()
+            .putHeader(HttpHeaders.CONTENT_TYPE, result.result().contentType())
+            .end(result.result().body());
+      } else {
+        System.getLogger(MetricsEndpoint.class.getName())
+            .log(System.Logger.Level.ERROR, "collecting metrics failed", result.cause());
+        request.response().setStatusCode(500).end("collecting metrics failed\n");
+      }
+    });
+  }
+
+  /** Stops serving. */
+  public synchronized Future<Void> close() {
+    HttpServer s = server;
+    WorkerExecutor w = worker;
+    server = null;
+    worker = null;
+    if (s == null) {
+      return Future.succeededFuture();
+    }
+    return s.close().eventually(() -> w.close());
+  }
+}

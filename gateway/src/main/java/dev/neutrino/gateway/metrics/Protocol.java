@@ -1,0 +1,25 @@
+package dev.neutrino.gateway.metrics;
+
+/** The front end a request came in on: the {@code protocol} label, and what counts as success there. */
+public enum Protocol {
+  HTTP("http", "200"),
+  GRPC("grpc", "OK");
+
+  private final String label;
+  private final String successCode;
+
+  Protocol(String label, String successCode) {
+    this.label = label;
+    this.successCode = successCode;
+  }
+
+  /** The label value, for example {@code http}. */
+  public String label() {
+    return label;
+  }
+
+  /** The {@code code} label of a successful request: the HTTP status or the gRPC status name. */
+  public String successCode() {
+    return successCode;
+  }
+}

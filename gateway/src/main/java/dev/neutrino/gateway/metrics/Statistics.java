@@ -1,0 +1,61 @@
+package dev.neutrino.gateway.metrics;
+
+import dev.neutrino.batching.BatchTimes;
+import dev.neutrino.batching.SchedulerStats;
+import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.ResponseCache;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Reads a {@link VersionSeries} as {@link ModelStatistics}. */
+final class Statistics {
+  private Statistics() {}
+
+  static ModelStatistics of(VersionSeries series) {
+    LatencyHistogram.Snapshot success = LatencyHistogram.Snapshot.EMPTY;
+    LatencyHistogram.Snapshot queue = LatencyHistogram.Snapshot.EMPTY;
+    LatencyHistogram.Snapshot input = LatencyHistogram.Snapshot.EMPTY;
+    LatencyHistogram.Snapshot infer = LatencyHistogram.Snapshot.EMPTY;
+    LatencyHistogram.Snapshot output = LatencyHistogram.Snapshot.EMPTY;
+    long failures = 0;
+    for (Protocol protocol : Protocol.values()) {
+      VersionSeries.Side side = series.side(protocol);
+      success = success.plus(side.request.snapshot());
+      queue = queue.plus(side.queue.snapshot());
+      input = input.plus(side.computeInput.snapshot());
+      infer = infer.plus(side.computeInfer.snapshot());
+      output = output.plus(side.computeOutput.snapshot());
+      for (Map.Entry<String, Long> code : side.codes().entrySet()) {
+        if (!code.getKey().equals(protocol.successCode())) {
+          failures += code.getValue();
+        }
+      }
+    }
+    ResponseCache.Stats cache = new ResponseCache.Stats(0, 0);
+    ModelVersion newest = series.newest();
+    if (newest != null && newest.cached()) {
+      cache = newest.cacheStats();
+    }
+    SchedulerStats scheduler = series.schedulerStats();
+    List<ModelStatistics.BatchStatistics> batches = new ArrayList<>();
+    scheduler.batchTimes().forEach((size, times) -> batches.add(batch(size, times)));
+    return new ModelStatistics(series.model, series.version, series.lastInferenceMillis(), scheduler.rows(),
+        scheduler.batches(), new ModelStatistics.InferStatistics(
+            duration(success), new ModelStatistics.Duration(failures, series.failNanos()), duration(queue),
+            duration(input), duration(infer), duration(output),
+            new ModelStatistics.Duration(cache.hits(), 0), new ModelStatistics.Duration(cache.misses(), 0)),
+        batches);
+  }
+
+  private static ModelStatistics.Duration duration(LatencyHistogram.Snapshot snapshot) {
+    return new ModelStatistics.Duration(snapshot.count(), snapshot.sumNanos());
+  }
+
+  private static ModelStatistics.BatchStatistics batch(int size, BatchTimes times) {
+    return new ModelStatistics.BatchStatistics(size,
+        new ModelStatistics.Duration(times.count(), times.computeInputNanos()),
+        new ModelStatistics.Duration(times.count(), times.computeInferNanos()),
+        new ModelStatistics.Duration(times.count(), times.computeOutputNanos()));
+  }
+}

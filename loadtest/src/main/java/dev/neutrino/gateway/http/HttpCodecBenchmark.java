@@ -1,0 +1,71 @@
+package dev.neutrino.gateway.http;
+
+import dev.neutrino.loadtest.jmh.BenchmarkDefaults;
+import dev.neutrino.runtime.Tensor;
+import io.vertx.core.buffer.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The HTTP inference codec on one tensor of 256 FP32 values (the recommender's feature row): decoding
+ * a JSON request, decoding a binary request (Triton's binary tensor extension) and encoding a JSON
+ * response. The codec is package-private in the gateway; this class sits in its package (from the
+ * load tester's sources, on the same class path) to call it directly.
+ *
+ * <p>Run: {@code java -cp loadtest/target/neutrino-loadtest.jar org.openjdk.jmh.Main HttpCodecBenchmark}
+ */
+@State(Scope.Benchmark)
+public class HttpCodecBenchmark extends BenchmarkDefaults {
+  private Buffer jsonRequest;
+  private Buffer binaryRequest;
+  private int binaryHeaderLength;
+  private Map<String, Tensor> outputs;
+
+  @Setup
+  public void setUp() {
+    float[] values = new float[256];
+    SplittableRandom random = new SplittableRandom(1);
+    StringBuilder data = new StringBuilder();
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextDouble();
+      data.append(i == 0 ? "" : ",").append(values[i]);
+    }
+    jsonRequest = Buffer.buffer("{\"inputs\":[{\"name\":\"features\",\"shape\":[1,256],\"datatype\":\"FP32\",\"data\":["
+        + data + "]}]}");
+    String header = "{\"inputs\":[{\"name\":\"features\",\"shape\":[1,256],\"datatype\":\"FP32\","
+        + "\"parameters\":{\"binary_data_size\":1024}}],\"parameters\":{\"binary_data_output\":true}}";
+    byte[] headerBytes = header.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer raw = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      raw.putFloat(v);
+    }
+    binaryHeaderLength = headerBytes.length;
+    binaryRequest = Buffer.buffer().appendBytes(headerBytes).appendBytes(raw.array());
+    outputs = Map.of("embedding", Tensor.ofFloats(new long[] {1, 256}, values));
+    // Fail at set-up, not in the middle of a measurement, if a body does not decode.
+    HttpInferenceCodec.decode(jsonRequest, -1);
+    HttpInferenceCodec.decode(binaryRequest, binaryHeaderLength);
+  }
+
+  @Benchmark
+  public Object decodeJson() {
+    return HttpInferenceCodec.decode(jsonRequest, -1);
+  }
+
+  @Benchmark
+  public Object decodeBinary() {
+    return HttpInferenceCodec.decode(binaryRequest, binaryHeaderLength);
+  }
+
+  @Benchmark
+  public Object encodeJson() {
+    return HttpInferenceCodec.encode("recommender_mlp", "1", "", DecodedInference.OutputEncoding.JSON, outputs);
+  }
+}

@@ -1,0 +1,667 @@
+package dev.neutrino.loadtest;
+
+import dev.neutrino.gateway.Gateway;
+import dev.neutrino.gateway.GatewayConfig;
+import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.examples.ExampleModels;
+import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The scenarios of BENCHMARKS.md, each measuring the gateway beside the in-process limit and the
+ * naive server in one run, under one generator.
+ *
+ * <p>Everything runs in this JVM, one after another: a gateway on free loopback ports over a fresh
+ * copy of the example repository, then the naive server, then the limit. Each network target first
+ * takes a discarded warm-up at its highest level (JIT, ONNX Runtime's first runs), then every level
+ * takes its own warm-up before it is measured.
+ */
+final class Bench {
+  static final Duration FIRST_WARMUP_EXTRA = Duration.ofSeconds(2);
+  static final List<String> SCENARIOS = List.of("overhead", "throughput-mlp", "throughput-encoder", "overload",
+      "hotswap");
+
+  /**
+   * @param concurrency closed-loop levels of the throughput sweeps
+   * @param limitDuration how long the limit runs each batch size
+   * @param naiveWorkers the naive server's worker threads, or 0 to try a few and keep the best
+   * @param gatewayFlags flags of {@code neutrino serve} for the gateway under test, over its defaults
+   *     (its ports and repository are the bench's own)
+   */
+  record Options(String scenario, Duration warmup, Duration duration, List<Integer> concurrency,
+      Duration limitDuration, int naiveWorkers, int clientThreads, List<String> gatewayFlags) {
+    Options {
+      gatewayFlags = List.copyOf(gatewayFlags);
+    }
+  }
+
+  /** A scenario that cannot run in this build, and why. */
+  static final class Unavailable extends Exception {
+    Unavailable(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final Options options;
+  private final PrintStream out;
+  private final CpuMeter meter = new CpuMeter();
+  /** Held so that the level set below stays in force (the logging framework keeps loggers weakly). */
+  private final java.util.logging.Logger neutrinoLog = java.util.logging.Logger.getLogger("dev.neutrino");
+  private final int cores = Runtime.getRuntime().availableProcessors();
+  private Report report;
+
+  Bench(Options options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  Report run() throws Exception {
+    // The gateway's start-up lines (a line per model loaded) would break up the tables.
+    neutrinoLog.setLevel(java.util.logging.Level.WARNING);
+    Path repository = Files.createTempDirectory("neutrino-bench-");
+    try {
+      ExampleModels.writeRepository(repository);
+      return switch (options.scenario()) {
+        case "overhead" -> overhead(repository);
+        case "throughput-mlp" -> throughput(repository, "recommender_mlp");
+        case "throughput-encoder" -> throughput(repository, "text_encoder");
+        case "overload" -> overload(repository);
+        case "hotswap" -> hotswap(repository);
+        default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "': use one of "
+            + String.join(", ", SCENARIOS));
+      };
+    } finally {
+      deleteRecursively(repository);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Scenarios
+
+  private Report overhead(Path repository) throws Exception {
+    String model = "identity_fp32";
+    Map<String, long[]> shapes = Map.of("INPUT0", new long[] {1, 16});
+    start("overhead", model, "one client, sequential calls of a 1x16 FP32 tensor through identity_fp32");
+    List<LoadSpec> levels = List.of(LoadSpec.closed(1, options.warmup(), options.duration()));
+    try (RunningGateway gateway = startGateway(repository, List.of())) {
+      note(gateway);
+      sweep(Report.GATEWAY_HTTP_JSON, gateway.http(), Protocol.HTTP_JSON, model, shapes, levels);
+      sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, shapes, levels);
+      grpcSweep(gateway, model, shapes, levels);
+    }
+    naiveSweep(repository, model, shapes, levels, cores);
+    LimitResult limit = limit(repository, model, shapes, List.of(1), List.of(new InProcessLimit.Layout(1, cores)),
+        options.duration());
+
+    LatencySummary inProcess = limit.best.result().latency();
+    Report.Run binary = best(Report.GATEWAY_HTTP_BINARY);
+    report.ratio("overhead_p50_us", binary.result().latency().p50() - inProcess.p50());
+    report.ratio("overhead_p99_us", binary.result().latency().p99() - inProcess.p99());
+    for (String target : List.of(Report.GATEWAY_HTTP_JSON, Report.GATEWAY_HTTP_BINARY, Report.GATEWAY_GRPC)) {
+      Report.Run run = best(target);
+      report.ratio("overhead_p50_us_" + target.substring("gateway-".length()).replace('-', '_'),
+          run == null ? null : run.result().latency().p50() - inProcess.p50());
+    }
+    report.ratio("in_process_p50_us", inProcess.p50());
+    report.ratio("in_process_p99_us", inProcess.p99());
+    headline(limit);
+    report.note("overhead_* = gateway latency minus the in-process call's (same tensor, same machine, same run); "
+        + "gateway_vs_limit and gateway_vs_naive compare throughput of one sequential client");
+    return report;
+  }
+
+  private Report throughput(Path repository, String model) throws Exception {
+    start("throughput-" + (model.equals("text_encoder") ? "encoder" : "mlp"), model,
+        "closed-loop concurrency sweep " + options.concurrency());
+    List<LoadSpec> levels = new ArrayList<>();
+    for (int c : options.concurrency()) {
+      levels.add(LoadSpec.closed(c, options.warmup(), options.duration()));
+    }
+    int maxBatch;
+    try (RunningGateway gateway = startGateway(repository, List.of())) {
+      note(gateway);
+      maxBatch = gateway.maxBatchSize(model);
+      sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, Map.of(), levels);
+      grpcSweep(gateway, model, Map.of(), levels);
+    }
+    naiveSweep(repository, model, Map.of(), levels, 0);
+    LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
+    headline(limit);
+    Map<String, Object> byLevel = new LinkedHashMap<>();
+    for (int c : options.concurrency()) {
+      Report.Run g = at(Report.GATEWAY_HTTP_BINARY, c);
+      Report.Run n = at(Report.NAIVE_HTTP, c);
+      if (g != null && n != null && n.result().throughputRps() > 0) {
+        byLevel.put(Integer.toString(c), Report.round(g.result().throughputRps() / n.result().throughputRps()));
+      }
+    }
+    report.ratio("gateway_http_binary_vs_naive_by_concurrency", byLevel);
+    return report;
+  }
+
+  private Report overload(Path repository) throws Exception {
+    String model = "recommender_mlp";
+    int probe = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(128);
+    start("overload", model, "capacity: closed loop at concurrency " + probe + "; then open loop (Poisson) at "
+        + "twice that for the same time");
+    int maxBatch;
+    Map<String, Object> ratios = new LinkedHashMap<>();
+    try (RunningGateway gateway = startGateway(repository, List.of())) {
+      note(gateway);
+      maxBatch = gateway.maxBatchSize(model);
+      overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway");
+    }
+    int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * cores;
+    try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, workers, 1)) {
+      report.setting("naive_workers", workers + " x 1 thread");
+      overloadOf(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), model, probe, ratios, "naive");
+    }
+    LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
+    ratios.forEach(report::ratio);
+    double gatewayGoodput = (double) ratios.get("gateway_goodput_rps");
+    double naiveGoodput = (double) ratios.get("naive_goodput_rps");
+    report.ratio("gateway_vs_limit", Report.round(gatewayGoodput / limit.best.result().throughputRps()));
+    report.ratio("gateway_vs_naive", naiveGoodput > 0 ? Report.round(gatewayGoodput / naiveGoodput) : null);
+    report.ratio("limit_rps", Report.round(limit.best.result().throughputRps()));
+    report.note("goodput = successful responses per second under twice the measured capacity, over the time "
+        + "from the first send until the last answer (a server that queues the excess answers late, and its "
+        + "goodput falls to what it can serve); gateway_vs_limit and gateway_vs_naive compare goodput");
+    return report;
+  }
+
+  private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
+      String prefix) throws IOException {
+    ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), Math.max(probe, 128))
+        .withTimeout(Duration.ofSeconds(10));
+    try (InferenceClient client = InferenceClients.connect(endpoint, settings, meter)) {
+      LoadGenerator generator = new LoadGenerator(client, meter);
+      warm(generator, target, probe);
+      LevelResult capacity = generator.run(LoadSpec.closed(probe, options.warmup(), options.duration()));
+      double rate = Math.max(1, 2 * capacity.throughputRps());
+      LevelResult overload = generator.run(
+          LoadSpec.open(rate, LoadSpec.Distribution.POISSON, options.warmup(), options.duration())
+              .withDrainTimeout(Duration.ofSeconds(15)));
+      Report.Run closedRun = new Report.Run(target, capacity);
+      Report.Run openRun = new Report.Run(target, overload);
+      report.add(closedRun);
+      report.add(openRun);
+      out.println(target + " (" + model + "): capacity, closed loop");
+      TablePrinter closed = new TablePrinter(false, false, false);
+      out.println(closed.header());
+      out.println(closed.row(closedRun));
+      out.println(target + " (" + model + "): open loop at twice the capacity");
+      TablePrinter open = new TablePrinter(true, false, false);
+      out.println(open.header());
+      out.println(open.row(openRun));
+      out.println();
+      long rejected = overload.errors().entrySet().stream()
+          .filter(e -> e.getKey().equals("429") || e.getKey().equals("503") || e.getKey().equals("RESOURCE_EXHAUSTED"))
+          .mapToLong(Map.Entry::getValue).sum();
+      ratios.put(prefix + "_capacity_rps", Report.round(capacity.throughputRps()));
+      ratios.put(prefix + "_offered_rps", Report.round(overload.offeredRps()));
+      ratios.put(prefix + "_goodput_rps", Report.round(overload.throughputRps()));
+      ratios.put(prefix + "_goodput_vs_capacity", capacity.throughputRps() > 0
+          ? Report.round(overload.throughputRps() / capacity.throughputRps()) : null);
+      ratios.put(prefix + "_p99_ok_us", overload.latency().p99());
+      ratios.put(prefix + "_rejected_share", overload.requests() > 0
+          ? Report.round((double) rejected / overload.requests()) : null);
+      ratios.put(prefix + "_rejection_p50_us", rejected > 0 ? overload.errorLatency().p50() : null);
+      ratios.put(prefix + "_rejection_p99_us", rejected > 0 ? overload.errorLatency().p99() : null);
+      ratios.put(prefix + "_other_errors", overload.errorCount() - rejected);
+    }
+  }
+
+  private Report hotswap(Path repository) throws Exception {
+    String model = "recommender_mlp";
+    start("hotswap", model, "open loop at half capacity while version 2 is loaded and swapped in");
+    // Loading through the repository API needs Triton's explicit model control mode. Asked for by flag,
+    // so that a gateway without the mode says so instead of failing to compile against this tool.
+    RunningGateway started;
+    try {
+      started = startGateway(repository, List.of("--model-control-mode", "explicit"));
+    } catch (IllegalArgumentException e) {
+      throw new Unavailable("hotswap cannot run yet: the gateway has no explicit model control mode ("
+          + e.getMessage() + "), so no new version can be loaded while traffic flows; it runs once the "
+          + "repository issue lands. Nothing was measured.");
+    }
+    try (RunningGateway gateway = started) {
+      note(gateway);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      String base = "http://127.0.0.1:" + gateway.gateway.httpPort();
+      HttpResponse<String> index = post(http, base + "/v2/repository/index");
+      if (index.statusCode() != 200) {
+        throw new Unavailable("hotswap cannot run yet: the gateway has no repository API (POST "
+            + "/v2/repository/index answered " + index.statusCode() + "), so a new version cannot be loaded "
+            + "while traffic flows; it runs once the repository issue lands. Nothing was measured.");
+      }
+      HttpResponse<String> first = post(http, base + "/v2/repository/models/" + model + "/load");
+      if (first.statusCode() != 200) {
+        throw new Unavailable("hotswap cannot run: loading " + model + " through the repository API answered "
+            + first.statusCode() + " " + first.body() + ". Nothing was measured.");
+      }
+      Path versionTwo = repository.resolve(model).resolve("2");
+      Files.createDirectories(versionTwo);
+      Files.copy(modelFile(repository, model), versionTwo.resolve("model.onnx"));
+
+      ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), 64);
+      try (InferenceClient client = InferenceClients.connect(gateway.http(), settings, meter)) {
+        LoadGenerator generator = new LoadGenerator(client, meter);
+        warm(generator, Report.GATEWAY_HTTP_BINARY, 64);
+        LevelResult capacity = generator.run(LoadSpec.closed(64, options.warmup(), options.duration()));
+        double rate = Math.max(1, capacity.throughputRps() / 2);
+        Duration phase = options.duration().compareTo(Duration.ofSeconds(3)) < 0 ? Duration.ofSeconds(3)
+            : options.duration();
+        LoadGenerator.Phases phases = new LoadGenerator.Phases(3);
+        long[] swapNanos = {0};
+        String[] swapAnswer = {"not attempted"};
+        Thread swapper = new Thread(() -> {
+          try {
+            Thread.sleep(options.warmup().plus(phase).toMillis());
+            long t0 = System.nanoTime();
+            phases.advance();
+            HttpResponse<String> load = post(http, base + "/v2/repository/models/" + model + "/load");
+            swapNanos[0] = System.nanoTime() - t0;
+            swapAnswer[0] = load.statusCode() + (load.statusCode() == 200 ? "" : " " + load.body());
+            phases.advance();
+          } catch (IOException e) {
+            swapAnswer[0] = "failed: " + e.getMessage();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "neutrino-bench-swap");
+        swapper.start();
+        List<LevelResult> results = generator.run(LoadSpec.open(rate, LoadSpec.Distribution.POISSON,
+            options.warmup(), phase.multipliedBy(3)), phases);
+        swapper.join(TimeUnit.MINUTES.toMillis(2));
+        String[] names = {"before", "during", "after"};
+        List<Report.Run> runs = new ArrayList<>();
+        runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, capacity));
+        for (int i = 0; i < results.size(); i++) {
+          runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, results.get(i), null, names[i]));
+        }
+        runs.forEach(report::add);
+        print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): capacity at concurrency 64", runs.subList(0, 1));
+        print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): half of it while version 2 is swapped in",
+            runs.subList(1, runs.size()));
+        long errors = results.stream().mapToLong(LevelResult::errorCount).sum();
+        report.ratio("hotswap_errors", errors);
+        report.ratio("hotswap_load_answer", swapAnswer[0]);
+        report.ratio("hotswap_load_seconds", Report.round(swapNanos[0] / 1e9));
+        for (int i = 0; i < results.size(); i++) {
+          report.ratio("p99_us_" + names[i], results.get(i).latency().p99());
+        }
+        report.ratio("rate_rps", Report.round(rate));
+        report.note("hotswap: the during phase runs from the load request to its answer; errors must be 0");
+      }
+    }
+    return report;
+  }
+
+  private static HttpResponse<String> post(HttpClient http, String url) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString("{}"))
+        .header("Content-Type", "application/json").timeout(Duration.ofMinutes(2)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Targets
+
+  private void sweep(String target, Endpoint endpoint, Protocol protocol, String model, Map<String, long[]> shapes,
+      List<LoadSpec> levels) throws IOException {
+    int connections = levels.stream().mapToInt(LoadSpec::concurrency).max().orElse(1);
+    try (InferenceClient client = InferenceClients.connect(endpoint, settings(model, protocol, shapes, connections),
+        meter)) {
+      runLevels(target, model, client, levels);
+    }
+  }
+
+  private void runLevels(String target, String model, InferenceClient client, List<LoadSpec> levels) {
+    LoadGenerator generator = new LoadGenerator(client, meter);
+    int top = levels.stream().mapToInt(LoadSpec::concurrency).max().orElse(1);
+    warm(generator, target, top);
+    out.println(target + " (" + model + ", closed loop)");
+    TablePrinter printer = new TablePrinter(false, false, false);
+    out.println(printer.header());
+    for (LoadSpec level : levels) {
+      Report.Run run = new Report.Run(target, generator.run(level));
+      report.add(run);
+      out.println(printer.row(run));
+      out.flush();
+    }
+    out.println();
+  }
+
+  /**
+   * A target's first warm-up, discarded: {@link #FIRST_WARMUP_EXTRA} longer than a level's, so that the
+   * JIT has compiled the request path (a sequential client sends too few requests in one second).
+   */
+  private void warm(LoadGenerator generator, String target, int concurrency) {
+    Duration warmup = options.warmup().plus(FIRST_WARMUP_EXTRA);
+    out.println("warming up " + target + " at concurrency " + concurrency + " for "
+        + Report.number(LoadtestCommand.seconds(warmup)) + " s...");
+    out.flush();
+    generator.run(LoadSpec.closed(concurrency, Duration.ZERO, warmup));
+  }
+
+  private void grpcSweep(RunningGateway gateway, String model, Map<String, long[]> shapes, List<LoadSpec> levels)
+      throws IOException {
+    if (gateway.grpc() == null) {
+      String why = "the gateway serves no gRPC port";
+      out.println(Report.GATEWAY_GRPC + ": skipped; " + why);
+      out.println();
+      report.note(Report.GATEWAY_GRPC + " skipped: " + why);
+      return;
+    }
+    sweep(Report.GATEWAY_GRPC, gateway.grpc(), Protocol.GRPC, model, shapes, levels);
+  }
+
+  /**
+   * The naive server over HTTP binary.
+   *
+   * @param workers its worker threads; 0 tries a few layouts at the highest level first and keeps
+   *     the one with the most throughput
+   */
+  private void naiveSweep(Path repository, String model, Map<String, long[]> shapes, List<LoadSpec> levels,
+      int workers) throws Exception {
+    int top = levels.stream().mapToInt(LoadSpec::concurrency).max().orElse(1);
+    int[] layout = {workers > 0 ? workers : options.naiveWorkers(), 1};
+    if (layout[0] <= 0) {
+      layout = calibrateNaive(repository, model, shapes, Math.min(top, 32));
+    }
+    report.setting("naive_server", layout[0] + " worker threads, " + layout[1] + " ONNX Runtime thread(s) per run");
+    try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1])) {
+      sweep(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), Protocol.HTTP_BINARY, model, shapes, levels);
+    }
+  }
+
+  /** Tries worker and intra-op thread counts a competent user would try; returns the best {workers, threads}. */
+  private int[] calibrateNaive(Path repository, String model, Map<String, long[]> shapes, int concurrency)
+      throws Exception {
+    List<int[]> candidates = new ArrayList<>();
+    candidates.add(new int[] {cores, 1});
+    candidates.add(new int[] {2 * cores, 1});
+    candidates.add(new int[] {4 * cores, 1});
+    if (cores > 1) {
+      candidates.add(new int[] {cores, cores});
+    }
+    out.println("naive server: trying worker layouts at concurrency " + concurrency + "...");
+    int[] best = candidates.get(0);
+    double bestRps = -1;
+    Map<String, Object> tried = new LinkedHashMap<>();
+    Duration probe = Duration.ofMillis(Math.max(1000, options.limitDuration().toMillis()));
+    for (int[] candidate : candidates) {
+      try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, candidate[0], candidate[1]);
+          InferenceClient client = InferenceClients.connect(Endpoint.http("127.0.0.1", naive.port()),
+              settings(model, Protocol.HTTP_BINARY, shapes, concurrency), meter)) {
+        // The first layout also warms the JIT up for the naive path, so that it is not measured cold.
+        Duration warmup = candidate == candidates.get(0) ? options.warmup().plus(FIRST_WARMUP_EXTRA) : options.warmup();
+        LevelResult r = new LoadGenerator(client, meter).run(LoadSpec.closed(concurrency, warmup, probe));
+        String label = candidate[0] + " workers x " + candidate[1] + " thread(s)";
+        tried.put(label, Report.round(r.throughputRps()));
+        out.println("  " + label + ": " + Report.number(r.throughputRps()) + " rps, p99 " + r.latency().p99() + " us");
+        if (r.throughputRps() > bestRps) {
+          bestRps = r.throughputRps();
+          best = candidate;
+        }
+      }
+    }
+    report.setting("naive_calibration_rps", tried);
+    return best;
+  }
+
+  /** The limit's best run and where it came from. */
+  private record LimitResult(Report.Run best, InProcessLimit.Layout layout) {}
+
+  /**
+   * Measures the limit on each layout and batch size, adds the best layout's runs to the report and
+   * prints every layout.
+   */
+  private LimitResult limit(Path repository, String model, Map<String, long[]> shapes, List<Integer> batches,
+      List<InProcessLimit.Layout> layouts, Duration duration) throws Exception {
+    Backend backend = OnnxRuntimeBackend.create();
+    List<TensorData> row = null;
+    Report.Run best = null;
+    InProcessLimit.Layout bestLayout = null;
+    List<Report.Run> bestRuns = null;
+    Map<String, Object> byLayout = new LinkedHashMap<>();
+    for (InProcessLimit.Layout layout : layouts) {
+      try (InProcessLimit limit = InProcessLimit.load(backend, modelFile(repository, model), layout)) {
+        if (row == null) {
+          row = rowOf(backend, repository, model, shapes);
+          report.setting("execution_provider", limit.device());
+        }
+        List<Integer> sizes = limit.batchable() ? batches : List.of(1);
+        Duration warmup = Duration.ofMillis(Math.min(500, options.warmup().toMillis()));
+        out.println(Report.IN_PROCESS + " (" + model + ", " + layout + ", back-to-back batches)");
+        TablePrinter printer = new TablePrinter(false, true, false);
+        out.println(printer.header());
+        List<Report.Run> runs = new ArrayList<>();
+        limit.measure(row, sizes.get(sizes.size() - 1), Duration.ZERO, warmup); // first runs, discarded
+        for (int batch : sizes) {
+          Report.Run run = new Report.Run(Report.IN_PROCESS, limit.measure(row, batch, warmup, duration), batch, null);
+          runs.add(run);
+          out.println(printer.row(run));
+          out.flush();
+        }
+        out.println();
+        Report.Run layoutBest = runs.stream().max(Comparator.comparingDouble(r -> r.result().throughputRps()))
+            .orElseThrow();
+        byLayout.put(layout.toString(), Report.round(layoutBest.result().throughputRps()));
+        if (best == null || layoutBest.result().throughputRps() > best.result().throughputRps()) {
+          best = layoutBest;
+          bestLayout = layout;
+          bestRuns = runs;
+        }
+      }
+    }
+    bestRuns.forEach(report::add);
+    report.setting("limit_layout", bestLayout.toString());
+    if (layouts.size() > 1) {
+      report.setting("limit_rows_per_s_by_layout", byLayout);
+    }
+    return new LimitResult(best, bestLayout);
+  }
+
+  private List<TensorData> rowOf(Backend backend, Path repository, String model, Map<String, long[]> shapes)
+      throws Exception {
+    try (LoadedModel loaded = backend.load(modelFile(repository, model), dev.neutrino.runtime.LoadOptions.cpu(1))) {
+      ModelMetadata metadata = new ModelMetadata(model, List.of("1"), backend.platform(), loaded.inputs(),
+          loaded.outputs());
+      return InputData.prepare(metadata, new InputData.Random(1), shapes, 1).get(0);
+    }
+  }
+
+  /** Records the headline ratios every scenario has: gateway against limit and against naive, by throughput. */
+  private void headline(LimitResult limit) {
+    Report.Run gateway = null;
+    for (String target : List.of(Report.GATEWAY_HTTP_JSON, Report.GATEWAY_HTTP_BINARY, Report.GATEWAY_GRPC)) {
+      Report.Run r = best(target);
+      if (r != null && (gateway == null || r.result().throughputRps() > gateway.result().throughputRps())) {
+        gateway = r;
+      }
+    }
+    Report.Run naive = best(Report.NAIVE_HTTP);
+    double g = gateway.result().throughputRps();
+    double l = limit.best().result().throughputRps();
+    double n = naive == null ? 0 : naive.result().throughputRps();
+    report.ratio("gateway_vs_limit", l > 0 ? Report.round(g / l) : null);
+    report.ratio("gateway_vs_naive", n > 0 ? Report.round(g / n) : null);
+    report.ratio("gateway_target", gateway.target());
+    report.ratio("gateway_rps", Report.round(g));
+    report.ratio("gateway_concurrency", gateway.result().spec().concurrency());
+    report.ratio("gateway_p99_us", gateway.result().latency().p99());
+    report.ratio("limit_rps", Report.round(l));
+    report.ratio("limit_batch_size", limit.best().batchSize());
+    report.ratio("limit_layout", limit.layout().toString());
+    report.ratio("naive_rps", Report.round(n));
+    report.ratio("naive_concurrency", naive == null ? null : naive.result().spec().concurrency());
+    report.ratio("naive_p99_us", naive == null ? null : naive.result().latency().p99());
+  }
+
+  private Report.Run best(String target) {
+    return report.runsOf(target).stream().max(Comparator.comparingDouble(r -> r.result().throughputRps()))
+        .orElse(null);
+  }
+
+  private Report.Run at(String target, int concurrency) {
+    return report.runsOf(target).stream()
+        .filter(r -> r.result().spec().mode() == LoadSpec.Mode.CLOSED && r.result().spec().concurrency() == concurrency)
+        .findFirst().orElse(null);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Set-up
+
+  private void start(String scenario, String model, String what) {
+    Map<String, Object> machine = MachineInfo.collect("cpu");
+    report = new Report("neutrino bench " + scenario + ": " + model, scenario, model, machine);
+    report.setting("warmup_s", LoadtestCommand.seconds(options.warmup()));
+    report.setting("duration_s", LoadtestCommand.seconds(options.duration()));
+    report.setting("limit_duration_s", LoadtestCommand.seconds(options.limitDuration()));
+    report.setting("client_event_loops", options.clientThreads());
+    report.setting("protocol_naive", Protocol.HTTP_BINARY.flagName());
+    report.note(what);
+    report.note("the load generator, the gateway, the naive server and the in-process limit run in one JVM on the "
+        + "same " + cores + " cores, one target at a time: the generator takes CPU from the server it measures "
+        + "(its share is the gen cpu column); compare targets within this run, not with another machine");
+    report.note("in-process rows: requests and throughput count rows (one row = one gateway request); latency "
+        + "is per call of batch_size rows; srv batch = batch size, compute us = mean call");
+    out.println("== neutrino bench " + scenario + " (" + model + ") ==");
+    out.println("machine: " + MachineInfo.describe(machine));
+    out.println("note: generator and servers share these " + cores + " cores and this JVM; figures compare "
+        + "within this run");
+    out.println();
+  }
+
+  /**
+   * Starts the gateway under test: the defaults of {@code neutrino serve}, the bench's free ports and
+   * repository, then {@code extra} and the user's {@code --gateway-flags}.
+   *
+   * @throws IllegalArgumentException when the gateway does not know a flag
+   */
+  private RunningGateway startGateway(Path repository, List<String> extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--http-port", "0", "--grpc-port", "0",
+        "--model-repository", repository.toString()));
+    args.addAll(extra);
+    args.addAll(options.gatewayFlags());
+    GatewayConfig config;
+    try {
+      config = GatewayConfig.fromArgs(args.toArray(String[]::new));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the gateway's configuration: " + e.getMessage(), e);
+    }
+    report.setting("gateway_flags", options.gatewayFlags().isEmpty() ? "(defaults)"
+        : String.join(" ", options.gatewayFlags()));
+    return RunningGateway.start(config);
+  }
+
+  private void note(RunningGateway gateway) {
+    out.println("gateway listening http=" + gateway.http() + (gateway.grpc() == null ? "" : " grpc=" + gateway.grpc()));
+    out.println();
+  }
+
+  private ClientSettings settings(String model, Protocol protocol, Map<String, long[]> shapes, int connections) {
+    return new ClientSettings(model, "", protocol, new InputData.Random(1), shapes, 1, Math.max(1, connections),
+        false, ClientSettings.DEFAULT_TIMEOUT, options.clientThreads());
+  }
+
+  private void print(String title, List<Report.Run> runs) {
+    out.println(title);
+    out.print(TablePrinter.forRuns(runs).table(runs));
+    out.println();
+  }
+
+  private static List<Integer> batchSizes(int maxBatch) {
+    List<Integer> sizes = new ArrayList<>();
+    for (int b = 1; b < maxBatch; b *= 2) {
+      sizes.add(b);
+    }
+    sizes.add(Math.max(1, maxBatch));
+    return sizes;
+  }
+
+  private List<InProcessLimit.Layout> layouts() {
+    return cores > 1
+        ? List.of(new InProcessLimit.Layout(1, cores), new InProcessLimit.Layout(cores, 1))
+        : List.of(new InProcessLimit.Layout(1, 1));
+  }
+
+  static Path modelFile(Path repository, String model) {
+    return repository.resolve(model).resolve("1").resolve("model.onnx");
+  }
+
+  private static void deleteRecursively(Path root) {
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // A temporary folder: what remains is removed with the system's temporary files.
+        }
+      });
+    } catch (IOException e) {
+      // As above.
+    }
+  }
+
+  /** A gateway started in this JVM on free loopback ports, stopped on close. */
+  private static final class RunningGateway implements AutoCloseable {
+    final Gateway gateway;
+
+    private RunningGateway(Gateway gateway) {
+      this.gateway = gateway;
+    }
+
+    static RunningGateway start(GatewayConfig config) throws Exception {
+      Gateway gateway = Gateway.create(config);
+      try {
+        gateway.start().toCompletionStage().toCompletableFuture().get(3, TimeUnit.MINUTES);
+      } catch (Exception e) {
+        gateway.stop();
+        throw e;
+      }
+      return new RunningGateway(gateway);
+    }
+
+    Endpoint http() {
+      return Endpoint.http("127.0.0.1", gateway.httpPort());
+    }
+
+    /** The gRPC endpoint, or null when this gateway serves none. */
+    Endpoint grpc() {
+      int port = gateway.grpcPort();
+      return port > 0 ? Endpoint.grpc("127.0.0.1", port) : null;
+    }
+
+    int maxBatchSize(String model) {
+      ModelVersion version = gateway.repository().find(model, null);
+      return version.config().maxBatchSize();
+    }
+
+    @Override
+    public void close() throws java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+      try {
+        gateway.stop().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

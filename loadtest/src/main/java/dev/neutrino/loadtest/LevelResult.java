@@ -1,0 +1,68 @@
+package dev.neutrino.loadtest;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * What one level of load measured. Latencies are in microseconds, from the moment a request was sent
+ * (closed loop) or scheduled to be sent (open loop) to the end of its response.
+ *
+ * @param spec the level as planned
+ * @param durationSeconds the measured interval: from its start until its last request was answered
+ *     (or its end, when that comes later). A server that falls behind in open loop answers the last
+ *     requests after the sending stopped, and this interval, the divisor of the throughput, includes
+ *     that time.
+ * @param windowSeconds the part of the interval in which requests were sent
+ * @param requests requests sent (or due) in the measured interval
+ * @param ok requests answered with success
+ * @param errors the others, by status ({@code "429"}, {@code "RESOURCE_EXHAUSTED"}) or by what went
+ *     wrong on the client side ({@code "timeout"}, {@code "connection"}, {@code "no_response"})
+ * @param latency successful requests' latency
+ * @param errorLatency failed requests' latency (how fast a rejection came back)
+ * @param sendLag open loop: how late the generator sent after the scheduled time; EMPTY in closed loop
+ * @param server what the server said about itself over the interval
+ * @param generatorCpuCores the generator's own threads' CPU time over the interval, in cores
+ *     (1.0 = one core busy the whole time)
+ */
+public record LevelResult(
+    LoadSpec spec,
+    double durationSeconds,
+    double windowSeconds,
+    long requests,
+    long ok,
+    Map<String, Long> errors,
+    LatencySummary latency,
+    LatencySummary errorLatency,
+    LatencySummary sendLag,
+    ServerStats server,
+    double generatorCpuCores) {
+
+  public LevelResult {
+    Objects.requireNonNull(spec, "spec");
+    errors = Collections.unmodifiableMap(new TreeMap<>(errors));
+    Objects.requireNonNull(latency, "latency");
+    Objects.requireNonNull(errorLatency, "errorLatency");
+    Objects.requireNonNull(sendLag, "sendLag");
+    Objects.requireNonNull(server, "server");
+  }
+
+  public long errorCount() {
+    long n = 0;
+    for (long v : errors.values()) {
+      n += v;
+    }
+    return n;
+  }
+
+  /** Successful responses per second over the measured interval (goodput). */
+  public double throughputRps() {
+    return durationSeconds > 0 ? ok / durationSeconds : 0;
+  }
+
+  /** Requests sent (or due) per second while sending. */
+  public double offeredRps() {
+    return windowSeconds > 0 ? requests / windowSeconds : 0;
+  }
+}

@@ -1,0 +1,221 @@
+package dev.neutrino.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The generator against {@link ScriptedServer}, whose answers and stalls the tests control. Counts
+ * and the effect of a stall are asserted, never the machine's speed.
+ */
+@Timeout(60)
+class LoadGeneratorTest {
+  private static final Duration NONE = Duration.ZERO;
+  private static final Duration CAP = Duration.ofSeconds(30);
+
+  private static InferenceClient connect(ScriptedServer server, Protocol protocol, int connections)
+      throws Exception {
+    return HttpInferenceClient.connect(server.endpoint(), ClientSettings.of("m", protocol, connections), new CpuMeter());
+  }
+
+  @Test
+  void closedLoopSendsExactlyTheRequestCount() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 4)) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.closed(4, NONE, CAP).withMaxRequests(200));
+
+      assertEquals(200, result.requests());
+      assertEquals(200, result.ok());
+      assertEquals(Map.of(), result.errors());
+      assertEquals(200, result.latency().count());
+      assertEquals(201, server.inferCalls(), "200 measured calls after the one checking request");
+    }
+  }
+
+  @Test
+  void closedLoopRunsForItsDurationAndDrains() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_BINARY, 2)) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.closed(2, Duration.ofMillis(200), Duration.ofMillis(500)));
+
+      assertTrue(result.requests() > 0);
+      assertEquals(result.requests(), result.ok(), "every measured request was answered before the run ended");
+      assertEquals(0.5, result.windowSeconds(), 1e-9);
+      assertTrue(result.durationSeconds() >= 0.5, "the interval runs until the last answer");
+    }
+  }
+
+  @Test
+  void openLoopSendsRateTimesDurationRequests() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 8)) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.open(200, LoadSpec.Distribution.CONSTANT, NONE, Duration.ofSeconds(1)));
+
+      assertEquals(200, result.requests());
+      assertEquals(200, result.ok());
+      assertEquals(201, server.inferCalls());
+    }
+  }
+
+  @Test
+  void poissonArrivalsAreReproducibleFromTheSeed() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 8)) {
+      LoadSpec spec = LoadSpec.open(300, LoadSpec.Distribution.POISSON, NONE, Duration.ofMillis(500)).withSeed(42);
+      LoadGenerator generator = new LoadGenerator(client, new CpuMeter());
+      long first = generator.run(spec).requests();
+      long second = generator.run(spec).requests();
+
+      assertEquals(first, second);
+      assertTrue(first > 0);
+    }
+  }
+
+  /**
+   * A server that stalls for a second: in open loop every request scheduled during the stall waits
+   * for its end, and latency counted from the schedule puts the stall in the p99; the closed loop's
+   * one client waits out the stall with a single request, which only its maximum shows.
+   */
+  @Test
+  void stallShowsInOpenLoopP99AndNotInClosedLoopP99() throws Exception {
+    long stallMicros = 1_000_000;
+    LevelResult open;
+    try (ScriptedServer server = ScriptedServer.ok().stallAt(50, stallMicros / 1000);
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 8)) {
+      open = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.open(100, LoadSpec.Distribution.CONSTANT, NONE, Duration.ofSeconds(3)));
+    }
+    LevelResult closed;
+    try (ScriptedServer server = ScriptedServer.ok().stallAt(50, stallMicros / 1000);
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 1)) {
+      closed = new LoadGenerator(client, new CpuMeter()).run(LoadSpec.closed(1, NONE, CAP).withMaxRequests(300));
+    }
+
+    // Open loop: about a third of the requests were scheduled during the stall, a sixth in its first half.
+    assertEquals(300, open.requests());
+    assertTrue(open.latency().p99() >= stallMicros / 2, "open-loop p99 " + open.latency().p99() + " us");
+    // Closed loop: one request of 300 waited out the stall.
+    assertEquals(300, closed.ok());
+    assertTrue(closed.latency().max() >= stallMicros * 9 / 10, "closed-loop max " + closed.latency().max() + " us");
+    assertTrue(closed.latency().p99() < stallMicros / 2, "closed-loop p99 " + closed.latency().p99() + " us");
+  }
+
+  @Test
+  void errorsAreCountedByStatus() throws Exception {
+    // Call 0 is the generator's checking request; calls 1..100 are measured.
+    try (ScriptedServer server = new ScriptedServer(
+            call -> call > 0 && call % 4 == 0 ? 429 : call % 10 == 5 ? 503 : 200, false);
+        InferenceClient client = connect(server, Protocol.HTTP_BINARY, 4)) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.closed(4, NONE, CAP).withMaxRequests(100));
+
+      assertEquals(100, result.requests());
+      assertEquals(Map.of("429", 25L, "503", 10L), result.errors());
+      assertEquals(65, result.ok());
+      assertEquals(35, result.errorLatency().count());
+    }
+  }
+
+  @Test
+  void refusedConnectionsAreCountedAsErrors() throws Exception {
+    ScriptedServer server = ScriptedServer.ok();
+    InferenceClient client = connect(server, Protocol.HTTP_JSON, 1);
+    server.close();
+    try (client) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.closed(1, NONE, CAP).withMaxRequests(5));
+
+      assertEquals(5, result.requests());
+      assertEquals(0, result.ok());
+      assertEquals(5, result.errorCount(), "errors: " + result.errors());
+    }
+  }
+
+  @Test
+  void usesTheServersStatisticsWhenItHasThem() throws Exception {
+    try (ScriptedServer server = new ScriptedServer(call -> 200, true);
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 2)) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.closed(2, NONE, CAP).withMaxRequests(200));
+
+      ServerStats stats = result.server();
+      assertNotNull(stats.avgBatchSize());
+      assertEquals(2.0, stats.avgBatchSize(), 0.1);
+      assertEquals(1.0, stats.queueUsAvg(), 1e-9);
+      assertEquals(2.0, stats.computeUsAvg(), 1e-9);
+    }
+  }
+
+  @Test
+  void reportsNoStatisticsWhenTheServerHasNone() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 1)) {
+      LevelResult result = new LoadGenerator(client, new CpuMeter()).run(LoadSpec.closed(1, NONE, CAP).withMaxRequests(10));
+
+      assertTrue(result.server().isEmpty());
+      assertNull(result.server().avgBatchSize());
+      assertEquals("n/a", Report.orNa(result.server().queueUsAvg()));
+    }
+  }
+
+  @Test
+  void phasesSplitOneRun() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 4)) {
+      LoadGenerator.Phases phases = new LoadGenerator.Phases(3);
+      Thread switcher = new Thread(() -> {
+        try {
+          Thread.sleep(300);
+          phases.advance();
+          Thread.sleep(300);
+          phases.advance();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      switcher.start();
+      var results = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.open(200, LoadSpec.Distribution.CONSTANT, NONE, Duration.ofMillis(900)), phases);
+      switcher.join();
+
+      assertEquals(3, results.size());
+      assertEquals(180, results.stream().mapToLong(LevelResult::requests).sum());
+      results.forEach(r -> assertTrue(r.requests() > 0, "every phase saw requests"));
+      assertEquals(0.9, results.stream().mapToDouble(LevelResult::windowSeconds).sum(), 1e-6);
+    }
+  }
+
+  @Test
+  void aPhaseThatNeverBeginsIsEmpty() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 4)) {
+      LoadGenerator.Phases phases = new LoadGenerator.Phases(3);
+      Thread switcher = new Thread(() -> {
+        try {
+          Thread.sleep(300);
+          phases.advance();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      switcher.start();
+      var results = new LoadGenerator(client, new CpuMeter())
+          .run(LoadSpec.open(200, LoadSpec.Distribution.CONSTANT, NONE, Duration.ofMillis(600)), phases);
+      switcher.join();
+
+      assertEquals(120, results.stream().mapToLong(LevelResult::requests).sum());
+      assertEquals(0, results.get(2).requests());
+      assertEquals(0.0, results.get(2).durationSeconds());
+      assertEquals(0.6, results.get(0).windowSeconds() + results.get(1).windowSeconds(), 1e-6);
+    }
+  }
+}
