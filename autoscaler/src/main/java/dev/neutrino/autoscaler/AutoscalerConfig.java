@@ -150,13 +150,13 @@ public record AutoscalerConfig(
       }
 
       /**
-       * The default expressions for a model, from the gateway's own metric names: demand is in-flight
-       * plus queued requests summed over replicas.
+       * The default expressions for a model, from the gateway's own metric names: demand is the
+       * in-flight requests (the gateway counts queued ones among them) summed over replicas.
        */
       public static Prometheus defaults(String model) {
         String m = "{model=\"" + model.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
         return new Prometheus(
-            "sum(neutrino_inflight_requests" + m + ") + (sum(neutrino_queue_depth" + m + ") or vector(0))",
+            "sum(neutrino_inflight_requests" + m + ")",
             "sum(neutrino_queue_depth" + m + ")",
             "max(neutrino_queue_oldest_age_seconds" + m + ")",
             "sum(rate(neutrino_requests_total" + m + "[1m]))");

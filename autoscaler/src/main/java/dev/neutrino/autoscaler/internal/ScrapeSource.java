@@ -15,8 +15,8 @@ import java.util.List;
 /**
  * Reads a target's metrics straight from the gateways' {@code /metrics}, where no Prometheus runs.
  * Per gateway it reads the model's {@code neutrino_inflight_requests}, {@code neutrino_queue_depth},
- * {@code neutrino_queue_oldest_age_seconds} and {@code neutrino_requests_total}; demand is in-flight
- * plus queued summed over gateways, the queue age the maximum, and the answer rate the growth of the
+ * {@code neutrino_queue_oldest_age_seconds} and {@code neutrino_requests_total}; demand is the in-flight
+ * requests (queued ones are among them) summed over gateways, the queue age the maximum, and the answer rate the growth of the
  * summed request counter since the previous scrape (NaN on the first scrape and after a counter
  * reset). Every gateway must answer and at least one must report the model, or the reading fails:
  * a partial sum would look like a drop in demand.
@@ -73,7 +73,7 @@ public final class ScrapeSource implements MetricSource {
     }
     previousTime = now;
     previousTotal = total;
-    return new MetricSample(now, Math.max(0, inflight + queued), Math.max(0, queued), Math.max(0, age), rate);
+    return new MetricSample(now, Math.max(0, inflight), Math.max(0, queued), Math.max(0, age), rate);
   }
 
   @Override

@@ -56,7 +56,7 @@ class AutoscalerIntegrationTest {
   static void start() throws Exception {
     gateway = FakeGateway.start();
     gateway.set("text_encoder", 40, 0, 0, 1000);
-    gateway.set("recommender_mlp", 25, 5, 0.2, 500);
+    gateway.set("recommender_mlp", 30, 5, 0.2, 500); // in flight includes the 5 queued, as on the gateway
     prometheusDir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "prometheus-it-");
     prometheus = LocalPrometheus.start(gateway.hostPort(), prometheusDir);
   }
@@ -193,7 +193,7 @@ class AutoscalerIntegrationTest {
 
   @Test
   void scrapesGatewaysDirectlyWhereNoPrometheusRunsAndExportsItsOwnMetrics() throws Exception {
-    gateway.set("scraped_model", 50, 10, 0.3, 100);
+    gateway.set("scraped_model", 60, 10, 0.3, 100);
     gateway.instances("scraped_model", 2);
     AutoscalerConfig config = AutoscalerConfig.parse("""
         metrics_host: 127.0.0.1
@@ -215,7 +215,7 @@ class AutoscalerIntegrationTest {
         """.formatted(gateway.base(), gateway.metricsUri()));
     try (Autoscaler autoscaler = Autoscaler.create(config, new FakeClock(), false)) {
       autoscaler.runOnce();
-      assertEquals(6, gateway.instances("scraped_model"), "(50 in flight + 10 queued) / 10 per instance");
+      assertEquals(6, gateway.instances("scraped_model"), "60 in flight (10 of them queued) / 10 per instance");
       HttpResponse<String> own = HTTP.send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + autoscaler.metricsPort() + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString());

@@ -137,9 +137,6 @@ final class InferenceService {
       answerRepositoryChange(call.response(), repository.requestUnload(request.getModelName()),
           RepositoryModelUnloadResponse.getDefaultInstance(), "RepositoryModelUnload");
     }));
-    for (ServiceMethod<?, ?> method : ServiceMethods.NOT_YET) {
-      refuse(server, method, method.methodName() + " is not implemented yet");
-    }
     for (ServiceMethod<?, ?> method : ServiceMethods.NOT_OFFERED) {
       refuse(server, method, method.methodName() + " is not supported by this server");
     }

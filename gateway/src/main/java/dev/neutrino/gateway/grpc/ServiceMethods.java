@@ -80,9 +80,6 @@ final class ServiceMethods {
   static final ServiceMethod<Received<ModelStatisticsRequest>, ModelStatisticsResponse> MODEL_STATISTICS =
       method("ModelStatistics", ModelStatisticsRequest.parser());
 
-  /** Declared by the protocol and answered UNIMPLEMENTED until their issues build them. */
-  static final List<ServiceMethod<?, ?>> NOT_YET = List.of();
-
   /** Triton extensions Neutrino does not offer: shared memory, tracing and log settings. */
   static final List<ServiceMethod<?, ?>> NOT_OFFERED = List.of(
       ServiceMethods.<SystemSharedMemoryStatusRequest, SystemSharedMemoryStatusResponse>method(
