@@ -198,7 +198,7 @@ class ModelConfigParserTest {
     assertEquals(64, recommender.maxBatchSize());
     assertTrue(recommender.dynamicallyBatched());
     assertFalse(recommender.dynamicBatching().preferredBatchSizes().isEmpty());
-    assertTrue(recommender.dynamicBatching().maxQueueDelayMicros() > 0);
+    assertEquals(0, recommender.dynamicBatching().maxQueueDelayMicros(), "a lone request never waits to be batched");
     ModelConfig encoder = ModelConfigParser.complete("text_encoder",
         ModelConfigParser.parse(Files.readString(dir.resolve("text_encoder/config.yaml"))),
         "onnxruntime_onnx", "onnxruntime", "model.onnx",

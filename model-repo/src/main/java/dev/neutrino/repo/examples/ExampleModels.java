@@ -84,7 +84,7 @@ public final class ExampleModels {
           dims: [1]
       dynamic_batching:
         preferred_batch_size: [16, 32, 64]
-        max_queue_delay_microseconds: 100
+        max_queue_delay_microseconds: 0   # batches form while the instance is busy; a lone request never waits
       instance_group:
         - count: 1
           kind: KIND_CPU
@@ -103,7 +103,7 @@ public final class ExampleModels {
           dims: [384]
       dynamic_batching:
         preferred_batch_size: [8, 16, 32]
-        max_queue_delay_microseconds: 100
+        max_queue_delay_microseconds: 0   # batches form while the instance is busy; a lone request never waits
       instance_group:
         - count: 1
           kind: KIND_CPU
