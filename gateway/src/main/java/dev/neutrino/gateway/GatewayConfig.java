@@ -2,10 +2,13 @@ package dev.neutrino.gateway;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
@@ -18,6 +21,7 @@ import dev.neutrino.batching.SchedulerOptions;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -130,22 +134,6 @@ public record GatewayConfig(
     /** What the gateway measures and exports. */
     public MetricsOptions metricsOptions() {
       return metricsEnabled() ? new MetricsOptions(true, tritonCompatibleMetrics) : MetricsOptions.OFF;
-    }
-
-    TelemetrySettings withMetricsPort(int port) {
-      return new TelemetrySettings(port, tritonCompatibleMetrics, logLevel, accessLog);
-    }
-
-    TelemetrySettings withTritonCompatibleMetrics(boolean on) {
-      return new TelemetrySettings(metricsPort, on, logLevel, accessLog);
-    }
-
-    TelemetrySettings withLogLevel(String level) {
-      return new TelemetrySettings(metricsPort, tritonCompatibleMetrics, level, accessLog);
-    }
-
-    TelemetrySettings withAccessLog(boolean on) {
-      return new TelemetrySettings(metricsPort, tritonCompatibleMetrics, logLevel, on);
     }
   }
 
@@ -276,18 +264,45 @@ public record GatewayConfig(
    * @throws IllegalArgumentException naming an unknown key or a bad value
    */
   public static GatewayConfig fromYaml(String yaml, GatewayConfig base) {
-    FileConfig file;
+    return merge(readYaml(yaml), base, Map.of());
+  }
+
+  private static ObjectNode readYaml(String yaml) {
     try {
-      file = yaml.isBlank() ? null : YAML.readValue(yaml, FileConfig.class);
-    } catch (UnrecognizedPropertyException e) {
-      throw new IllegalArgumentException("unknown configuration key '" + e.getPropertyName() + "'");
-    } catch (JsonMappingException e) {
-      throw new IllegalArgumentException("invalid configuration value: " + e.getOriginalMessage().split("\n")[0]);
+      JsonNode tree = yaml.isBlank() ? null : YAML.readTree(yaml);
+      if (tree == null || tree.isNull() || tree.isMissingNode()) {
+        return YAML.createObjectNode();
+      }
+      if (!tree.isObject()) {
+        throw new IllegalArgumentException("the configuration file must be a mapping of keys to values");
+      }
+      return (ObjectNode) tree;
     } catch (JacksonException e) {
       throw new IllegalArgumentException("malformed configuration YAML: " + e.getOriginalMessage());
     }
-    if (file == null) {
-      return base;
+  }
+
+  /**
+   * Lays {@code settings} (the file's keys, flags already written over them) over {@code base}.
+   *
+   * @param flags the raw flag values by key, to name the flag rather than the key in errors
+   */
+  private static GatewayConfig merge(ObjectNode settings, GatewayConfig base, Map<String, String> flags) {
+    FileConfig file;
+    try {
+      file = YAML.treeToValue(settings, FileConfig.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new IllegalArgumentException("unknown configuration key '" + e.getPropertyName() + "'");
+    } catch (JsonMappingException e) {
+      String key = e.getPath().isEmpty() ? null : e.getPath().get(0).getFieldName();
+      String flag = key == null ? null : key.replace('_', '-');
+      if (flag != null && flags.containsKey(flag)) {
+        throw new IllegalArgumentException("flag --" + flag + " has an invalid value '" + flags.get(flag) + "'");
+      }
+      throw new IllegalArgumentException("invalid configuration value" + (key == null ? "" : " for " + key)
+          + ": " + e.getOriginalMessage().split("\n")[0]);
+    } catch (JacksonException e) {
+      throw new IllegalArgumentException("malformed configuration: " + e.getOriginalMessage());
     }
     return new GatewayConfig(
         file.host() != null ? file.host() : base.host(),
@@ -308,16 +323,8 @@ public record GatewayConfig(
             file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
                 : base.telemetry().tritonCompatibleMetrics(),
-            file.logLevel() != null ? file.logLevel() : base.telemetry().logLevel(),
+            file.logLevel() != null ? file.logLevel().toLowerCase(Locale.ROOT) : base.telemetry().logLevel(),
             file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()));
-  }
-
-  private static boolean bool(String key, String value) {
-    return switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new IllegalArgumentException("flag --" + key + " takes true or false, got '" + value + "'");
-    };
   }
 
   private static ModelControlMode controlMode(String value) {
@@ -329,12 +336,15 @@ public record GatewayConfig(
   }
 
   /**
-   * Builds the configuration from command-line arguments: {@code --config FILE} first, then flags over it.
+   * Builds the configuration from command-line arguments: {@code --config FILE} first, then flags over
+   * it. A flag is its configuration key spelt with dashes ({@code --http-port} is {@code http_port}),
+   * so flags and the file go through one mapping and one set of checks.
    *
    * @throws IllegalArgumentException naming an unknown flag or a bad value
    */
   public static GatewayConfig fromArgs(String[] args) throws IOException {
     Map<String, String> flags = new LinkedHashMap<>();
+    List<String> loadModels = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--")) {
@@ -359,18 +369,24 @@ public record GatewayConfig(
       if (!FLAGS.containsKey(key)) {
         throw new IllegalArgumentException("unknown flag --" + key);
       }
-      if (key.equals("load-model") && flags.containsKey(key)) {
-        value = flags.get(key) + "," + value; // repeatable
+      if (key.equals("load-model")) {
+        loadModels.addAll(List.of(value.split(","))); // repeatable
       }
       flags.put(key, value);
     }
-    GatewayConfig config = defaults();
-    if (flags.containsKey("config")) {
-      config = fromYaml(Files.readString(Path.of(flags.get("config"))), config);
-    }
+    ObjectNode settings = flags.containsKey("config")
+        ? readYaml(Files.readString(Path.of(flags.get("config"))))
+        : YAML.createObjectNode();
     for (Map.Entry<String, String> flag : flags.entrySet()) {
-      config = apply(config, flag.getKey(), flag.getValue());
+      String key = flag.getKey().replace('-', '_');
+      if (key.equals("load_model")) {
+        ArrayNode models = settings.putArray(key);
+        loadModels.forEach(models::add);
+      } else if (!key.equals("config")) {
+        settings.put(key, flag.getValue());
+      }
     }
+    GatewayConfig config = merge(settings, defaults(), flags);
     // Checked once every source has spoken: a flag may move one port away from the file's other.
     if (config.httpPort() != 0 && config.httpPort() == config.grpcPort()) {
       throw new IllegalArgumentException("http_port and grpc_port must differ, both are " + config.httpPort());
@@ -406,47 +422,4 @@ public record GatewayConfig(
 
   /** Flags that may be given without a value, meaning {@code true}. */
   static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log");
-
-  private static GatewayConfig apply(GatewayConfig c, String key, String value) {
-    try {
-      return switch (key) {
-        case "config" -> c;
-        case "model-repository" -> c.withModelRepository(Path.of(value));
-        case "host" -> new GatewayConfig(value, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, c.eventLoops, c.cpuThreads, c.repository, c.telemetry);
-        case "http-port" -> c.withHttpPort(Integer.parseInt(value));
-        case "grpc-port" -> c.withGrpcPort(Integer.parseInt(value));
-        case "max-request-bytes" -> c.withMaxRequestBytes(Long.parseLong(value));
-        case "idle-timeout-seconds" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository,
-            c.maxRequestBytes, Integer.parseInt(value), c.eventLoops, c.cpuThreads, c.repository, c.telemetry);
-        case "event-loops" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, Integer.parseInt(value), c.cpuThreads, c.repository, c.telemetry);
-        case "cpu-threads" -> new GatewayConfig(c.host, c.httpPort, c.grpcPort, c.modelRepository, c.maxRequestBytes,
-            c.idleTimeoutSeconds, c.eventLoops, Integer.parseInt(value), c.repository, c.telemetry);
-        case "model-control-mode" -> c.withRepository(new RepositorySettings(controlMode(value),
-            c.repository.pollSeconds(), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
-            c.repository.responseCacheBytes()));
-        case "repository-poll-secs" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
-            Integer.parseInt(value), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
-            c.repository.responseCacheBytes()));
-        case "load-model" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
-            c.repository.pollSeconds(), List.of(value.split(",")), c.repository.memoryBudgetBytes(),
-            c.repository.responseCacheBytes()));
-        case "model-memory-budget" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
-            c.repository.pollSeconds(), c.repository.loadModels(), Long.parseLong(value),
-            c.repository.responseCacheBytes()));
-        case "response-cache-bytes" -> c.withRepository(new RepositorySettings(c.repository.controlMode(),
-            c.repository.pollSeconds(), c.repository.loadModels(), c.repository.memoryBudgetBytes(),
-            Long.parseLong(value)));
-        case "metrics-port" -> c.withTelemetry(c.telemetry.withMetricsPort(Integer.parseInt(value)));
-        case "triton-compatible-metrics" -> c.withTelemetry(c.telemetry.withTritonCompatibleMetrics(
-            bool(key, value)));
-        case "log-level" -> c.withTelemetry(c.telemetry.withLogLevel(value.toLowerCase(Locale.ROOT)));
-        case "access-log" -> c.withTelemetry(c.telemetry.withAccessLog(bool(key, value)));
-        default -> throw new IllegalArgumentException("unknown flag --" + key);
-      };
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("flag --" + key + " needs a number, got '" + value + "'");
-    }
-  }
 }

@@ -1,0 +1,51 @@
+package dev.neutrino.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.neutrino.repo.ModelControlMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Flags are the configuration file's keys spelt with dashes, laid over the file. */
+class GatewayConfigFlagsTest {
+  @Test
+  void repositoryFlagsAndRepeatedLoadModel() throws Exception {
+    GatewayConfig config = GatewayConfig.fromArgs(new String[] {
+        "--model-control-mode", "explicit", "--load-model", "a", "--load-model=b,c",
+        "--repository-poll-secs", "3", "--model-memory-budget", "1000", "--response-cache-bytes", "2000"});
+    assertEquals(new GatewayConfig.RepositorySettings(ModelControlMode.EXPLICIT, 3, List.of("a", "b", "c"), 1000, 2000),
+        config.repository());
+  }
+
+  @Test
+  void flagsOverrideTheFileKeyByKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("neutrino.yaml");
+    Files.writeString(file, "http_port: 9000\ngrpc_port: 9001\nlog_level: warn\nload_model: [x]\n"
+        + "model_control_mode: explicit\n");
+    GatewayConfig config = GatewayConfig.fromArgs(new String[] {"--config", file.toString(), "--http-port", "9100"});
+    assertEquals(9100, config.httpPort());
+    assertEquals(9001, config.grpcPort());
+    assertEquals("warn", config.telemetry().logLevel());
+    assertEquals(List.of("x"), config.repository().loadModels());
+  }
+
+  @Test
+  void badValuesNameTheFlagOrKey(@TempDir Path dir) throws Exception {
+    String flag = assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--cpu-threads", "many"})).getMessage();
+    assertTrue(flag.contains("--cpu-threads") && flag.contains("many"), flag);
+    Path file = dir.resolve("neutrino.yaml");
+    Files.writeString(file, "cpu_threads: many\n");
+    String key = assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--config", file.toString()})).getMessage();
+    assertTrue(key.contains("cpu_threads"), key);
+    String mode = assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--model-control-mode", "sometimes"})).getMessage();
+    assertTrue(mode.contains("sometimes"), mode);
+  }
+}
