@@ -277,10 +277,7 @@ public final class ModelRepository implements AutoCloseable {
     for (String name : listModelFolders()) {
       rows.put(name, List.of(new ModelStatus(name, "", ModelState.UNAVAILABLE, "not loaded")));
     }
-    for (ModelEntry entry : models.values()) {
-      List<ModelStatus> versions = entry.rows();
-      rows.put(entry.name, versions.isEmpty() ? List.of(entry.status()) : versions);
-    }
+    models.values().forEach(entry -> rows.put(entry.name, entry.indexRows()));
     List<ModelStatus> result = new ArrayList<>();
     rows.values().forEach(list -> list.stream()
         .filter(row -> !readyOnly || row.state() == ModelState.READY)
@@ -306,10 +303,7 @@ public final class ModelRepository implements AutoCloseable {
    */
   public List<ModelStatus> knownVersions() {
     List<ModelStatus> rows = new ArrayList<>();
-    models.values().stream().sorted(Comparator.comparing(e -> e.name)).forEach(e -> {
-      List<ModelStatus> versions = e.rows();
-      rows.addAll(versions.isEmpty() ? List.of(e.status()) : versions);
-    });
+    models.values().stream().sorted(Comparator.comparing(e -> e.name)).forEach(e -> rows.addAll(e.indexRows()));
     return rows;
   }
 
@@ -319,13 +313,6 @@ public final class ModelRepository implements AutoCloseable {
    */
   public boolean isModelFolder(String name) {
     return isValidModelName(name) && Files.isDirectory(root.resolve(name));
-  }
-
-  /** Every model the repository knows, with the state of its newest version. */
-  public List<ModelStatus> index() {
-    List<ModelStatus> rows = new ArrayList<>();
-    models.values().stream().sorted(Comparator.comparing(e -> e.name)).forEach(e -> rows.add(e.status()));
-    return rows;
   }
 
   /** Whether every model that should be serving (loaded, not unloaded or evicted) has a ready version. */
@@ -625,10 +612,10 @@ public final class ModelRepository implements AutoCloseable {
       return new ModelStatus(name, "", ModelState.UNAVAILABLE, reason.isEmpty() ? "not loaded" : reason);
     }
 
-    /** One row per version known, ascending. */
-    List<ModelStatus> rows() {
+    /** The index's rows: one per version known, ascending, or the model's status when it has none. */
+    List<ModelStatus> indexRows() {
       List<ModelStatus> rows = new ArrayList<>(new TreeMap<>(versionStatus).values());
-      return rows;
+      return rows.isEmpty() ? List.of(status()) : rows;
     }
   }
 
