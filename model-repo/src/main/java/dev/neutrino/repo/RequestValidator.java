@@ -2,6 +2,7 @@ package dev.neutrino.repo;
 
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.Shapes;
 import dev.neutrino.runtime.Tensor;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -40,7 +41,7 @@ final class RequestValidator {
       }
       long[] shape = tensor.shape();
       long[] declared = expected.fullShape(config.batched());
-      if (!fits(declared, shape)) {
+      if (!Shapes.matches(declared, shape)) {
         throw invalid("input '" + expected.name() + "': shape " + Arrays.toString(shape)
             + " does not match the model's " + Arrays.toString(declared));
       }
@@ -72,18 +73,6 @@ final class RequestValidator {
         throw invalid("output '" + name + "' is requested twice");
       }
     }
-  }
-
-  private static boolean fits(long[] declared, long[] actual) {
-    if (declared.length != actual.length) {
-      return false;
-    }
-    for (int i = 0; i < declared.length; i++) {
-      if (declared[i] >= 0 && declared[i] != actual[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static InferenceException.InvalidInput invalid(String message) {
