@@ -141,6 +141,18 @@ class MalformedRequestTest {
   }
 
   @Test
+  void everyWholeBodyOverTheLimitGetsIts413() {
+    // The client writes the whole body while the server answers early: the answer must survive.
+    String big = "{\"inputs\":[{\"name\":\"INPUT0\",\"data\":[" + "1,".repeat((int) LIMIT) + "1]}]}";
+    for (int i = 0; i < 40; i++) {
+      TestClient.Reply reply = client.post("/v2/models/simple/infer", big);
+      assertEquals(413, reply.status(), "attempt " + i);
+      assertTrue(new String(reply.body(), StandardCharsets.UTF_8).contains("limit"), "attempt " + i);
+    }
+    assertEquals(200, client.post("/v2/models/simple/infer", HttpEndpointsTest.simpleRequest("")).status());
+  }
+
+  @Test
   void serverStillServesAfterBadInput() {
     for (int i = 0; i < 50; i++) {
       client.post("/v2/models/simple/infer", "{\"inputs\":[{\"name\":");

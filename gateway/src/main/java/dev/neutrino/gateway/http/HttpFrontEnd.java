@@ -17,6 +17,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
@@ -54,6 +55,9 @@ public final class HttpFrontEnd {
   private static final CharSequence INFERENCE_HEADER = HttpHeaders.createOptimized(HEADER_LENGTH);
   /** What a request whose client went away is counted as: nginx's "client closed request". */
   static final int CLIENT_GONE = 499;
+  /** How much of a refused body is read and dropped before the connection is closed anyway. */
+  private static final long DISCARD_LIMIT_BYTES = 16L * 1024 * 1024;
+  private static final long DISCARD_LIMIT_MILLIS = 5_000;
   private static final InferenceException TOO_LARGE = new InferenceException.TooLarge("request body too large");
   private static final String[] CODES = new String[600];
 
@@ -489,10 +493,12 @@ public final class HttpFrontEnd {
     HttpServerResponse response = request.response();
     boolean http2 = request.version() == HttpVersion.HTTP_2;
     if (!http2 && !response.ended() && !response.closed()) {
-      // The rest of the body will not be read, so the connection cannot be reused: close it once
-      // the answer is out (the handler must be set before the response ends).
+      // The connection will not be reused. Closing it while the client is still sending would make
+      // the kernel answer the unread bytes with a reset, which can destroy the 413 before the client
+      // reads it; so the rest of the body is read and dropped (bounded), and Vert.x closes the
+      // connection when the request ends.
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-      response.endHandler(v -> request.connection().close());
+      discardRest(request);
     }
     sendError(x, 413, message);
     if (refused != null) {
@@ -501,6 +507,33 @@ public final class HttpFrontEnd {
     if (http2) {
       response.reset();
     }
+  }
+
+  /**
+   * Reads and drops what is left of a refused HTTP/1.1 body, closing the connection once the body
+   * ends, or at once if the client sends more than {@link #DISCARD_LIMIT_BYTES} or takes longer than
+   * {@link #DISCARD_LIMIT_MILLIS}.
+   */
+  private void discardRest(HttpServerRequest request) {
+    HttpConnection connection = request.connection();
+    if (request.isEnded()) {
+      request.response().endHandler(v -> connection.close());
+      return;
+    }
+    long timer = vertx.setTimer(DISCARD_LIMIT_MILLIS, t -> connection.close());
+    long[] discarded = {0};
+    request.handler(chunk -> {
+      discarded[0] += chunk.length();
+      if (discarded[0] > DISCARD_LIMIT_BYTES) {
+        vertx.cancelTimer(timer);
+        connection.close();
+      }
+    });
+    request.exceptionHandler(error -> vertx.cancelTimer(timer));
+    request.endHandler(v -> {
+      vertx.cancelTimer(timer);
+      connection.close();
+    });
   }
 
   /**
