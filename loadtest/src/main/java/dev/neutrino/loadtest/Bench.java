@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -46,7 +48,8 @@ final class Bench {
    *     (its ports and repository are the bench's own)
    */
   record Options(String scenario, Duration warmup, Duration duration, List<Integer> concurrency,
-      Duration limitDuration, int naiveWorkers, int clientThreads, List<String> gatewayFlags) {
+      Duration limitDuration, int naiveWorkers, int clientThreads, List<String> gatewayFlags,
+      Duration targetLatency) {
     Options {
       gatewayFlags = List.copyOf(gatewayFlags);
     }
@@ -58,6 +61,9 @@ final class Bench {
       super(message, null, false, false);
     }
   }
+
+  private static final Pattern DYNAMIC_BATCHING = Pattern.compile("(?m)^dynamic_batching:[ \\t]*\\R");
+  private static final Pattern EXISTING_TARGET = Pattern.compile("(?m)^[ \\t]+target_latency_microseconds:.*\\R");
 
   private final Options options;
   private final PrintStream out;
@@ -168,6 +174,18 @@ final class Bench {
       maxBatch = gateway.maxBatchSize(model);
       overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway");
     }
+    if (!options.targetLatency().isZero()) {
+      // The same model with a latency target: the batcher refuses at the door what it cannot serve in time.
+      long micros = options.targetLatency().toNanos() / 1_000;
+      Path config = repository.resolve(model).resolve("config.yaml");
+      Files.writeString(config, withTargetLatency(Files.readString(config), micros));
+      report.setting("latency_target_us", micros);
+      try (RunningGateway gateway = startGateway(repository, List.of())) {
+        note(gateway);
+        overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
+            "gateway_latency_target");
+      }
+    }
     int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * cores;
     try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, workers, 1)) {
       report.setting("naive_workers", workers + " x 1 thread");
@@ -182,8 +200,25 @@ final class Bench {
     report.ratio("limit_rps", Report.round(limit.best.result().throughputRps()));
     report.note("goodput = successful responses per second under twice the measured capacity, over the time "
         + "from the first send until the last answer (a server that queues the excess answers late, and its "
-        + "goodput falls to what it can serve); gateway_vs_limit and gateway_vs_naive compare goodput");
+        + "goodput falls to what it can serve); gateway_vs_limit and gateway_vs_naive compare goodput; "
+        + "gateway_latency_target_* = the same gateway with target_latency_microseconds set on the model");
     return report;
+  }
+
+  /**
+   * A model configuration (the YAML form) with {@code target_latency_microseconds} set in its
+   * {@code dynamic_batching} section.
+   *
+   * @throws IllegalArgumentException if the configuration has no {@code dynamic_batching} section
+   */
+  static String withTargetLatency(String yaml, long micros) {
+    String without = EXISTING_TARGET.matcher(yaml).replaceAll("");
+    Matcher section = DYNAMIC_BATCHING.matcher(without);
+    if (!section.find()) {
+      throw new IllegalArgumentException("the model's configuration has no dynamic_batching section");
+    }
+    return without.substring(0, section.end()) + "  target_latency_microseconds: " + micros + "\n"
+        + without.substring(section.end());
   }
 
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,

@@ -34,13 +34,16 @@ final class BenchCommand {
         --limit-duration T    time per batch size of the in-process limit (default 1.5s)
         --naive-workers N     the naive server's worker threads (default: try a few, keep the best)
         --client-threads N    the generator's event-loop threads (default 1)
+        --target-latency T    overload: also run the gateway with this target_latency_microseconds on the
+                              model, so that it refuses at the door what it cannot serve in time
+                              (default 50ms; 0 skips that run)
         --gateway-flags "F"   flags of ./neutrino serve for the gateway under test, e.g. "--cpu-threads 1"
         --json FILE           the report as JSON (fields of BENCHMARKS.md, with the headline ratios)
         --html FILE           a self-contained page with a latency-versus-throughput chart per target
       """;
 
   private static final Set<String> VALUED = Set.of("scenario", "duration", "warmup", "concurrency",
-      "limit-duration", "naive-workers", "client-threads", "gateway-flags", "json", "html");
+      "limit-duration", "naive-workers", "client-threads", "gateway-flags", "target-latency", "json", "html");
 
   private BenchCommand() {}
 
@@ -75,7 +78,8 @@ final class BenchCommand {
           flags.duration("limit-duration", Duration.ofMillis(1500)), flags.integer("naive-workers", 0),
           Math.max(1, flags.integer("client-threads", ClientSettings.DEFAULT_EVENT_LOOPS)),
           java.util.Arrays.stream(flags.get("gateway-flags", "").trim().split("\\s+"))
-              .filter(f -> !f.isEmpty()).toList());
+              .filter(f -> !f.isEmpty()).toList(),
+          flags.duration("target-latency", Duration.ofMillis(50)));
       json = flags.has("json") ? Path.of(flags.get("json", null)) : null;
       html = flags.has("html") ? Path.of(flags.get("html", null)) : null;
     } catch (IllegalArgumentException e) {

@@ -27,6 +27,8 @@ final class Report {
   static final String GATEWAY_HTTP_JSON = "gateway-http-json";
   static final String GATEWAY_HTTP_BINARY = "gateway-http-binary";
   static final String GATEWAY_GRPC = "gateway-grpc";
+  /** The gateway over HTTP binary with a latency target set on the model (the overload scenario). */
+  static final String GATEWAY_HTTP_BINARY_LATENCY_TARGET = "gateway-http-binary-latency-target";
   static final String NAIVE_HTTP = "naive-http";
   static final String IN_PROCESS = "in-process";
 
