@@ -592,7 +592,7 @@ final class Bench {
    * @throws IllegalArgumentException when the gateway does not know a flag
    */
   private RunningGateway startGateway(Path repository, List<String> extra) throws Exception {
-    List<String> args = new ArrayList<>(List.of("--http-port", "0", "--grpc-port", "0",
+    List<String> args = new ArrayList<>(List.of("--http-port", "0", "--grpc-port", "0", "--metrics-port", "0",
         "--model-repository", repository.toString()));
     args.addAll(extra);
     args.addAll(options.gatewayFlags());

@@ -28,8 +28,8 @@ class GatewayTargetsTest {
         .output("OUTPUT0", DataType.FP32, -1, 16)
         .node("Identity", List.of("INPUT0"), List.of("OUTPUT0"))
         .toByteArray());
-    Gateway gateway = Gateway.create(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0)
-        .withModelRepository(repository));
+    Gateway gateway = Gateway.create(GatewayConfig.fromArgs(new String[] {"--http-port", "0", "--grpc-port", "0",
+        "--metrics-port", "0", "--model-repository", repository.toString()}));
     gateway.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     try {
       Map<Protocol, Endpoint> endpoints = Map.of(

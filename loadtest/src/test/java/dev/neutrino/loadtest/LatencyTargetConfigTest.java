@@ -30,8 +30,8 @@ class LatencyTargetConfigTest {
     String once = Bench.withTargetLatency(Files.readString(config), 80_000);
     Files.writeString(config, Bench.withTargetLatency(once, 50_000)); // a second rewrite replaces the first
 
-    Gateway gateway = Gateway.create(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0)
-        .withModelRepository(repository));
+    Gateway gateway = Gateway.create(GatewayConfig.fromArgs(new String[] {"--http-port", "0", "--grpc-port", "0",
+        "--metrics-port", "0", "--model-repository", repository.toString()}));
     gateway.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     try {
       HttpResponse<String> reply = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
