@@ -16,6 +16,7 @@ import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelStatistics;
 import dev.neutrino.gateway.grpc.proto.ModelStatisticsRequest;
 import dev.neutrino.gateway.grpc.proto.ModelStatisticsResponse;
+import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
 import dev.neutrino.repo.ModelControlMode;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -59,7 +60,8 @@ class MetricsEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_REQUEST_BYTES = 16 * 1024;
   /** One model per test that counts exactly; {@code misc} for the tests that only compare views. */
-  private static final List<String> MODELS = List.of("echo", "gated", "cached", "reloaded", "grpcstats", "misc");
+  private static final List<String> MODELS = List.of("echo", "gated", "cached", "reloaded", "grpcstats", "toolarge",
+      "streamtoolarge", "misc");
 
   private final GatedBackend backend = new GatedBackend();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -257,7 +259,7 @@ class MetricsEndToEndTest {
   }
 
   @Test
-  void countsCacheHitsAndMisses() {
+  void countsCacheHitsAndMissesAndTheirTime() {
     assertEquals(200, client.post(path("cached"), body(9, 9)).status());
     assertEquals(200, client.post(path("cached"), body(9, 9)).status());
     Map<String, Double> s = scrape();
@@ -272,8 +274,126 @@ class MetricsEndToEndTest {
     JsonNode stats = stats("cached");
     assertEquals(1, stats.at("/inference_stats/cache_hit/count").asLong());
     assertEquals(1, stats.at("/inference_stats/cache_miss/count").asLong());
+    long hitNs = stats.at("/inference_stats/cache_hit/ns").asLong();
+    long missNs = stats.at("/inference_stats/cache_miss/ns").asLong();
+    assertTrue(hitNs > 0, "the hit's lookup was timed: " + stats);
+    assertTrue(missNs > 0, "the miss's lookup and insertion were timed: " + stats);
     assertEquals(2, stats.at("/inference_stats/success/count").asLong());
     assertEquals(1, stats.get("inference_count").asLong());
+
+    ModelStatistics grpcStats = grpc.modelStatistics(
+        ModelStatisticsRequest.newBuilder().setName("cached").setVersion("1").build()).getModelStats(0);
+    assertEquals(1, grpcStats.getInferenceStats().getCacheHit().getCount());
+    assertEquals(hitNs, grpcStats.getInferenceStats().getCacheHit().getNs(), "gRPC and REST read the same counters");
+    assertEquals(1, grpcStats.getInferenceStats().getCacheMiss().getCount());
+    assertEquals(missNs, grpcStats.getInferenceStats().getCacheMiss().getNs());
+
+    Map<String, Double> after = scrape();
+    assertEquals(hitNs / 1e9, value(after, key("neutrino_cache_hit_duration_seconds_total", v1)), 1e-9);
+    assertEquals(missNs / 1e9, value(after, key("neutrino_cache_miss_duration_seconds_total", v1)), 1e-9);
+    assertEquals(1, value(after, key("nv_cache_num_hits_per_model", v1)));
+    assertEquals(hitNs / 1000.0, value(after, key("nv_cache_hit_duration_per_model", v1)), 1e-3);
+    assertEquals(missNs / 1000.0, value(after, key("nv_cache_miss_duration_per_model", v1)), 1e-3);
+  }
+
+  @Test
+  void statisticsReportTheLoadedVersionsMemory() {
+    Map<String, Double> s = scrape();
+    double footprint = value(s, key("neutrino_model_memory_bytes", "model", "misc", "version", "1"));
+    assertTrue(footprint > 0, "the model's files, once per instance");
+    JsonNode memory = stats("misc").get("memory_usage");
+    assertNotNull(memory, "memory_usage is reported");
+    assertEquals(1, memory.size(), memory.toString());
+    assertEquals("CPU", memory.get(0).get("type").asText());
+    assertEquals(0, memory.get(0).get("id").asLong());
+    assertEquals((long) footprint, memory.get(0).get("byte_size").asLong());
+
+    ModelStatistics grpcStats = grpc.modelStatistics(
+        ModelStatisticsRequest.newBuilder().setName("misc").setVersion("1").build()).getModelStats(0);
+    assertEquals(1, grpcStats.getMemoryUsageCount());
+    assertEquals("CPU", grpcStats.getMemoryUsage(0).getType());
+    assertEquals(0, grpcStats.getMemoryUsage(0).getId());
+    assertEquals((long) footprint, grpcStats.getMemoryUsage(0).getByteSize());
+    for (ModelStatistics every : grpc.modelStatistics(ModelStatisticsRequest.getDefaultInstance()).getModelStatsList()) {
+      assertTrue(every.getMemoryUsageCount() == 1 && every.getMemoryUsage(0).getByteSize() > 0, every.getName());
+    }
+  }
+
+  @Test
+  void grpcMessageOverTheLimitIsCountedUnderItsModelOnly() {
+    String unrouted = key("neutrino_unrouted_requests_total", "code", "RESOURCE_EXHAUSTED", "protocol", "grpc");
+    double unroutedBefore = scrape().getOrDefault(unrouted, 0.0);
+    ModelInferRequest large = grpcRequest("toolarge", "FP32", new float[MAX_REQUEST_BYTES / 2]);
+    assertTrue(large.getSerializedSize() > MAX_REQUEST_BYTES);
+    StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> grpc.modelInfer(large));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+
+    Map<String, Double> s = scrape();
+    String[] v1 = {"model", "toolarge", "version", "1"};
+    assertEquals(1, value(s, key("neutrino_requests_total", "model", "toolarge", "version", "1", "protocol", "grpc",
+        "code", "RESOURCE_EXHAUSTED")));
+    assertEquals(1, sum(s, "neutrino_requests_total", v1), "counted once, and nothing else");
+    assertEquals(1, value(s, key("neutrino_rejected_requests_total", "model", "toolarge", "version", "1",
+        "reason", "body_too_large")));
+    assertEquals(1, sum(s, "neutrino_rejected_requests_total", v1));
+    assertEquals(1, stats("toolarge").at("/inference_stats/fail/count").asLong());
+    assertEquals(unroutedBefore, s.getOrDefault(unrouted, 0.0), "a known model's refusal is not unrouted");
+
+    Set<String> before = labelledSeries(s);
+    ModelInferRequest unknown = grpcRequest("grpc-oversized-unknown", "FP32", new float[MAX_REQUEST_BYTES / 2]);
+    StatusRuntimeException alsoRefused = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> grpc.modelInfer(unknown));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, alsoRefused.getStatus().getCode());
+    Map<String, Double> after = scrape();
+    Set<String> added = new TreeSet<>(labelledSeries(after));
+    added.removeAll(before);
+    added.remove(unrouted); // at most this one series: protocol and code, no model
+    assertEquals(Set.of(), added, "no series for an unknown name");
+    assertTrue(after.keySet().stream().noneMatch(k -> k.contains("oversized-unknown")));
+    assertEquals(unroutedBefore + 1, value(after, unrouted));
+    assertEquals(1, sum(after, "neutrino_requests_total", v1), "the known model's count did not move");
+  }
+
+  @Test
+  void streamMessageOverTheLimitIsCountedUnderItsModel() throws Exception {
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub async = GRPCInferenceServiceGrpc.newStub(channel);
+    java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
+    io.grpc.stub.StreamObserver<ModelInferRequest> requests = async.modelStreamInfer(
+        new io.grpc.stub.StreamObserver<ModelStreamInferResponse>() {
+          @Override
+          public void onNext(ModelStreamInferResponse response) {
+            events.add(response);
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            events.add(error);
+          }
+
+          @Override
+          public void onCompleted() {
+            events.add("completed");
+          }
+        });
+    requests.onNext(grpcRequest("streamtoolarge", "FP32", 1, 2));
+    Object first = events.poll(60, TimeUnit.SECONDS);
+    assertTrue(first instanceof ModelStreamInferResponse r && r.getErrorMessage().isEmpty(), String.valueOf(first));
+    requests.onNext(grpcRequest("streamtoolarge", "FP32", new float[MAX_REQUEST_BYTES / 2]));
+    Object end = events.poll(60, TimeUnit.SECONDS);
+    assertTrue(end instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED,
+        String.valueOf(end));
+    requests.onError(new IllegalStateException("done")); // cancels the client side
+
+    Map<String, Double> s = scrape();
+    String[] v1 = {"model", "streamtoolarge", "version", "1"};
+    assertEquals(1, value(s, key("neutrino_requests_total", "model", "streamtoolarge", "version", "1",
+        "protocol", "grpc", "code", "OK")), "the message before it was served");
+    assertEquals(1, value(s, key("neutrino_requests_total", "model", "streamtoolarge", "version", "1",
+        "protocol", "grpc", "code", "RESOURCE_EXHAUSTED")), "the second message's prefix was found");
+    assertEquals(2, sum(s, "neutrino_requests_total", v1));
+    assertEquals(1, value(s, key("neutrino_rejected_requests_total", "model", "streamtoolarge", "version", "1",
+        "reason", "body_too_large")));
   }
 
   @Test

@@ -6,7 +6,9 @@ import dev.neutrino.batching.Scheduler;
 import dev.neutrino.batching.SchedulerStats;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.Tensor;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -91,23 +93,31 @@ public final class ModelVersion {
     if (cache == null) {
       return scheduler.submit(request);
     }
+    // Timed as Triton times its cache: a hit from building the key to the answer in hand, a miss
+    // from building the key to the lookup's end plus the insertion of the computed answer.
+    long started = System.nanoTime();
     ResponseCache.Key key = ResponseCache.key(config.name(), version, request);
-    java.util.Map<String, dev.neutrino.runtime.Tensor> hit = cache.get(key);
+    Map<String, Tensor> hit = cache.get(key);
     if (hit != null) {
-      return CompletableFuture.completedFuture(InferenceResult.cached(hit));
+      CompletionStage<InferenceResult> served = CompletableFuture.completedFuture(InferenceResult.cached(hit));
+      cache.addHitNanos(key, System.nanoTime() - started);
+      return served;
     }
+    cache.addMissNanos(key, System.nanoTime() - started);
     return scheduler.submit(request).thenApply(result -> {
+      long inserting = System.nanoTime();
       cache.put(key, result.outputs());
+      cache.addMissNanos(key, System.nanoTime() - inserting);
       return result;
     });
   }
 
   /**
-   * Response-cache hits and misses of this version (earlier loads of the same version number
-   * included); zeros when it has no cache.
+   * Response-cache hits and misses of this version and their time (earlier loads of the same version
+   * number included); zeros when it has no cache.
    */
   public ResponseCache.Stats cacheStats() {
-    return cache == null ? new ResponseCache.Stats(0, 0) : cache.stats(config.name(), version);
+    return cache == null ? ResponseCache.Stats.NONE : cache.stats(config.name(), version);
   }
 
   /** Whether its answers go through the response cache. */

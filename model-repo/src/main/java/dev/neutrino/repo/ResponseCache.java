@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A key is the model, its version, the requested outputs and every input's name, datatype, shape
  * and bytes, compared exactly (the hash only picks the bucket), so a hit returns the very bytes the
  * model computed for the same request. Entries are weighed by their key and output bytes. Hits and
- * misses are counted per model version. Thread-safe.
+ * misses are counted per model version, with the time they took as the caller measures it
+ * ({@link #addHitNanos}, {@link #addMissNanos}): Triton's {@code cache_hit} and {@code cache_miss}
+ * statistics. Thread-safe.
  */
 public final class ResponseCache {
   private final Cache<Key, Map<String, Tensor>> cache;
@@ -44,21 +46,52 @@ public final class ResponseCache {
     return new ResponseCache(maxBytes);
   }
 
-  /** Hits and misses of one model. */
-  public record Stats(long hits, long misses) {}
+  /**
+   * Hits and misses of one model or version, and the time they took.
+   *
+   * @param hitNanos looking the hits up and serving their answers (Triton's {@code cache_hit} time)
+   * @param missNanos looking the misses up and inserting their computed answers (Triton's
+   *     {@code cache_miss} time); the inference between the two is not included
+   */
+  public record Stats(long hits, long misses, long hitNanos, long missNanos) {
+    public static final Stats NONE = new Stats(0, 0, 0, 0);
+  }
 
   /** The cache key of a request; build it once per request. */
   public static Key key(String model, long version, InferenceRequest request) {
     return Key.of(model, version, request);
   }
 
-  /** The cached outputs for {@code key}, counting a hit or a miss for its model; null on a miss. */
+  /**
+   * The cached outputs for {@code key}, counting a hit or a miss for its model version; null on a
+   * miss. The time is the caller's to measure and add.
+   */
   public Map<String, Tensor> get(Key key) {
     Map<String, Tensor> outputs = cache.getIfPresent(key);
-    Counts c = counts.computeIfAbsent(key.model, m -> new ConcurrentHashMap<>())
-        .computeIfAbsent(key.version, v -> new Counts());
-    (outputs != null ? c.hits : c.misses).increment();
+    (outputs != null ? counts(key).hits : counts(key).misses).increment();
     return outputs;
+  }
+
+  /** Adds to the hit time of {@code key}'s version: looking a hit up and serving its answer. */
+  public void addHitNanos(Key key, long nanos) {
+    counts(key).hitNanos.add(Math.max(0, nanos));
+  }
+
+  /**
+   * Adds to the miss time of {@code key}'s version: looking a miss up, and inserting the answer
+   * computed for it.
+   */
+  public void addMissNanos(Key key, long nanos) {
+    counts(key).missNanos.add(Math.max(0, nanos));
+  }
+
+  private Counts counts(Key key) {
+    Map<Long, Counts> versions = counts.get(key.model);
+    if (versions == null) {
+      versions = counts.computeIfAbsent(key.model, m -> new ConcurrentHashMap<>());
+    }
+    Counts c = versions.get(key.version);
+    return c != null ? c : versions.computeIfAbsent(key.version, v -> new Counts());
   }
 
   public void put(Key key, Map<String, Tensor> outputs) {
@@ -70,17 +103,21 @@ public final class ResponseCache {
     Map<Long, Counts> versions = counts.getOrDefault(model, Map.of());
     long hits = 0;
     long misses = 0;
+    long hitNanos = 0;
+    long missNanos = 0;
     for (Counts c : versions.values()) {
       hits += c.hits.sum();
       misses += c.misses.sum();
+      hitNanos += c.hitNanos.sum();
+      missNanos += c.missNanos.sum();
     }
-    return new Stats(hits, misses);
+    return new Stats(hits, misses, hitNanos, missNanos);
   }
 
   /** Hits and misses of one version of {@code model}, since the cache was created (reloads included). */
   public Stats stats(String model, long version) {
     Counts c = counts.getOrDefault(model, Map.of()).get(version);
-    return c == null ? new Stats(0, 0) : new Stats(c.hits.sum(), c.misses.sum());
+    return c == null ? Stats.NONE : new Stats(c.hits.sum(), c.misses.sum(), c.hitNanos.sum(), c.missNanos.sum());
   }
 
   /** Drops every entry of {@code model} (all versions), for unload and reload. */
@@ -105,6 +142,8 @@ public final class ResponseCache {
   private static final class Counts {
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
+    final LongAdder hitNanos = new LongAdder();
+    final LongAdder missNanos = new LongAdder();
   }
 
   /** A request's identity for the cache: compared byte for byte. */

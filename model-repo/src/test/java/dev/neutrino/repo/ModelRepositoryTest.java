@@ -335,9 +335,17 @@ class ModelRepositoryTest {
     }
     assertArrayEquals(first, second);
     assertEquals(dispatchedBefore, repository.find("m", null).schedulerStats().dispatched(), "the hit skipped the queue");
-    assertEquals(new ResponseCache.Stats(1, 1), repository.find("m", null).cacheStats());
+    ResponseCache.Stats stats = repository.find("m", null).cacheStats();
+    assertEquals(1, stats.hits());
+    assertEquals(1, stats.misses());
+    assertTrue(stats.hitNanos() > 0, "the hit's lookup was timed: " + stats);
+    assertTrue(stats.missNanos() > 0, "the miss's lookup and insertion were timed: " + stats);
     assertEquals(14f, infer(repository, "m", 13f), "a different request misses and runs");
-    assertEquals(new ResponseCache.Stats(1, 2), repository.find("m", null).cacheStats());
+    ResponseCache.Stats after = repository.find("m", null).cacheStats();
+    assertEquals(1, after.hits());
+    assertEquals(2, after.misses());
+    assertEquals(stats.hitNanos(), after.hitNanos(), "a miss adds no hit time");
+    assertTrue(after.missNanos() > stats.missNanos());
   }
 
   private static byte[] bytes(InferenceResult result) {

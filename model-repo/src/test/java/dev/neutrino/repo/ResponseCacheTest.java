@@ -27,7 +27,7 @@ class ResponseCacheTest {
     Map<String, Tensor> hit = cache.get(ResponseCache.key("m", 1, request(1f, List.of())));
     assertNotNull(hit);
     assertSame(outputs.get("y"), hit.get("y"));
-    assertEquals(new ResponseCache.Stats(1, 1), cache.stats("m"));
+    assertEquals(new ResponseCache.Stats(1, 1, 0, 0), cache.stats("m"), "time is the caller's to add");
   }
 
   @Test
@@ -38,7 +38,25 @@ class ResponseCacheTest {
     assertNull(cache.get(ResponseCache.key("m", 2, request(1f, List.of()))));
     assertNull(cache.get(ResponseCache.key("other", 1, request(1f, List.of()))));
     assertNull(cache.get(ResponseCache.key("m", 1, request(1f, List.of("y")))));
-    assertEquals(new ResponseCache.Stats(0, 3), cache.stats("m"));
+    assertEquals(new ResponseCache.Stats(0, 3, 0, 0), cache.stats("m"));
+  }
+
+  @Test
+  void addsTimeToTheKeysVersionOnly() {
+    ResponseCache cache = ResponseCache.create(1 << 20);
+    ResponseCache.Key v1 = ResponseCache.key("m", 1, request(1f, List.of()));
+    ResponseCache.Key v2 = ResponseCache.key("m", 2, request(1f, List.of()));
+    assertNull(cache.get(v1));
+    cache.addMissNanos(v1, 300);
+    cache.put(v1, Map.of());
+    cache.addMissNanos(v1, 200);
+    assertNotNull(cache.get(v1));
+    cache.addHitNanos(v1, 70);
+    cache.addHitNanos(v2, -5); // a clock read out of order counts as nothing
+    assertEquals(new ResponseCache.Stats(1, 1, 70, 500), cache.stats("m", 1));
+    assertEquals(new ResponseCache.Stats(0, 0, 0, 0), cache.stats("m", 2));
+    assertEquals(new ResponseCache.Stats(1, 1, 70, 500), cache.stats("m"));
+    assertEquals(ResponseCache.Stats.NONE, cache.stats("other", 1));
   }
 
   @Test

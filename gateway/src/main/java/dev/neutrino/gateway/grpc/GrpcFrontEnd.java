@@ -23,8 +23,9 @@ import java.util.function.BooleanSupplier;
  * <p>Handlers run on the event loop of their connection and never block it (see
  * {@link InferenceService}). A request message larger than {@link GrpcOptions#maxMessageBytes()} is
  * refused with RESOURCE_EXHAUSTED as soon as its length prefix is read; the rest of it is skipped,
- * not buffered. Only the binary protobuf wire format over HTTP/2 is served: gRPC-Web and JSON
- * transcoding are off.
+ * not buffered (an inference message is counted first, under the model it names: see
+ * {@link OversizedMessageProbe}). Only the binary protobuf wire format over HTTP/2 is served:
+ * gRPC-Web and JSON transcoding are off.
  */
 public final class GrpcFrontEnd {
   /** Concurrent calls one connection may carry (grpc-java multiplexes every call on one connection). */
@@ -46,12 +47,17 @@ public final class GrpcFrontEnd {
   private final Vertx vertx;
   private final GrpcOptions options;
   private final GrpcServer server;
+  private final GatewayMetrics metrics;
+  private final AccessLog accessLog;
   private volatile String deploymentId;
 
-  private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server) {
+  private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
+      AccessLog accessLog) {
     this.vertx = vertx;
     this.options = options;
     this.server = server;
+    this.metrics = metrics;
+    this.accessLog = accessLog;
   }
 
   /**
@@ -71,7 +77,7 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
-    return new GrpcFrontEnd(vertx, options, server);
+    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog);
   }
 
   /**
@@ -99,7 +105,12 @@ public final class GrpcFrontEnd {
     return vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        return vertx.createHttpServer(serverOptions).requestHandler(server).listen()
+        // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its
+        // size is counted under the model it names.
+        return vertx.createHttpServer(serverOptions)
+            .requestHandler(request -> server.handle(
+                OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog)))
+            .listen()
             .onSuccess(http -> {
               synchronized (bound) {
                 bound[0] = http.actualPort();

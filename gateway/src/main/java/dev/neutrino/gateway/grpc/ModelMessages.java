@@ -5,6 +5,7 @@ import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.gateway.grpc.proto.DataType;
 import dev.neutrino.gateway.grpc.proto.InferBatchStatistics;
 import dev.neutrino.gateway.grpc.proto.InferStatistics;
+import dev.neutrino.gateway.grpc.proto.MemoryUsage;
 import dev.neutrino.gateway.grpc.proto.ModelConfig;
 import dev.neutrino.gateway.grpc.proto.ModelDynamicBatching;
 import dev.neutrino.gateway.grpc.proto.ModelInput;
@@ -56,6 +57,9 @@ final class ModelMessages {
             .setComputeInput(duration(b.computeInput()))
             .setComputeInfer(duration(b.computeInfer()))
             .setComputeOutput(duration(b.computeOutput())));
+      }
+      for (dev.neutrino.gateway.metrics.ModelStatistics.MemoryUsage u : m.memoryUsage()) {
+        model.addMemoryUsage(MemoryUsage.newBuilder().setType(u.type()).setId(u.id()).setByteSize(u.byteSize()));
       }
       response.addModelStats(model);
     }

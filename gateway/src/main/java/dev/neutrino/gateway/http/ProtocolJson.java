@@ -103,9 +103,12 @@ final class ProtocolJson {
   record ModelStat(String name, String version, @JsonProperty("last_inference") long lastInference,
       @JsonProperty("inference_count") long inferenceCount, @JsonProperty("execution_count") long executionCount,
       @JsonProperty("inference_stats") InferStats inferenceStats,
-      @JsonProperty("batch_stats") List<BatchStat> batchStats) {}
+      @JsonProperty("batch_stats") List<BatchStat> batchStats,
+      @JsonProperty("memory_usage") List<MemoryStat> memoryUsage) {}
 
   record StatDuration(long count, long ns) {}
+
+  record MemoryStat(String type, long id, @JsonProperty("byte_size") long byteSize) {}
 
   record InferStats(StatDuration success, StatDuration fail, StatDuration queue,
       @JsonProperty("compute_input") StatDuration computeInput,
@@ -128,11 +131,15 @@ final class ProtocolJson {
         batches.add(new BatchStat(b.batchSize(), duration(b.computeInput()), duration(b.computeInfer()),
             duration(b.computeOutput())));
       }
+      List<MemoryStat> memory = new ArrayList<>(m.memoryUsage().size());
+      for (ModelStatistics.MemoryUsage u : m.memoryUsage()) {
+        memory.add(new MemoryStat(u.type(), u.id(), u.byteSize()));
+      }
       out.add(new ModelStat(m.name(), m.version(), m.lastInferenceMillis(), m.inferenceCount(), m.executionCount(),
           new InferStats(duration(s.success()), duration(s.fail()), duration(s.queue()), duration(s.computeInput()),
               duration(s.computeInfer()), duration(s.computeOutput()), duration(s.cacheHit()),
               duration(s.cacheMiss())),
-          batches));
+          batches, memory));
     }
     return new StatisticsResponse(out);
   }

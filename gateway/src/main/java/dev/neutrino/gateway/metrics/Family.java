@@ -30,6 +30,11 @@ final class Family {
     return new Family(name, Collector.Type.COUNTER, "", help, List.of(labels));
   }
 
+  /** A counter of a quantity in a base unit, such as seconds spent; {@code name} ends with the unit. */
+  static Family counterOf(String name, String unit, String help, String... labels) {
+    return new Family(name, Collector.Type.COUNTER, unit, help, List.of(labels));
+  }
+
   static Family gauge(String name, String unit, String help, String... labels) {
     return new Family(name, Collector.Type.GAUGE, unit, help, List.of(labels));
   }

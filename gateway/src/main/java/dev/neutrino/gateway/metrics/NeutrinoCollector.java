@@ -73,12 +73,20 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
       "Requests answered from the response cache.", "model", "version");
   static final Family CACHE_MISSES = Family.counter("neutrino_cache_misses",
       "Response-cache lookups that found nothing.", "model", "version");
+  static final Family CACHE_HIT_DURATION = Family.counterOf("neutrino_cache_hit_duration_seconds", "seconds",
+      "Time spent looking up cache hits and serving their answers (the statistics extension's cache_hit).",
+      "model", "version");
+  static final Family CACHE_MISS_DURATION = Family.counterOf("neutrino_cache_miss_duration_seconds", "seconds",
+      "Time spent looking up cache misses and inserting their computed answers, the inference not included "
+          + "(the statistics extension's cache_miss).",
+      "model", "version");
   static final Family CACHE_BYTES = Family.gauge("neutrino_response_cache_bytes", "bytes",
       "Bytes the response cache holds now.");
 
   static final List<Family> FAMILIES = List.of(REQUESTS, UNROUTED, REQUEST_DURATION, QUEUE_DURATION, COMPUTE_INPUT,
       COMPUTE_INFER, COMPUTE_OUTPUT, BATCH_SIZE, REJECTED, EXPIRED, CANCELLED, INFLIGHT, QUEUE_DEPTH, QUEUE_AGE,
-      INSTANCES, MEMORY, STATE, LOADS, LOAD_FAILURES, UNLOADS, CACHE_HITS, CACHE_MISSES, CACHE_BYTES);
+      INSTANCES, MEMORY, STATE, LOADS, LOAD_FAILURES, UNLOADS, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
+      CACHE_MISS_DURATION, CACHE_BYTES);
 
   /** The latency buckets' bounds as {@code le} values, in seconds. */
   static final List<String> SECONDS_BOUNDS = seconds(LatencyHistogram.BOUNDS_NANOS);
@@ -138,6 +146,8 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
         ResponseCache.Stats cache = newest.cacheStats();
         scrape.get(CACHE_HITS).add(cache.hits(), series.model, series.version);
         scrape.get(CACHE_MISSES).add(cache.misses(), series.model, series.version);
+        scrape.get(CACHE_HIT_DURATION).add(cache.hitNanos() / 1e9, series.model, series.version);
+        scrape.get(CACHE_MISS_DURATION).add(cache.missNanos() / 1e9, series.model, series.version);
       }
     }
     perModel.forEach((model, gauges) -> {

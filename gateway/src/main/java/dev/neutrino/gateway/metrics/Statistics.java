@@ -32,7 +32,7 @@ final class Statistics {
         }
       }
     }
-    ResponseCache.Stats cache = new ResponseCache.Stats(0, 0);
+    ResponseCache.Stats cache = ResponseCache.Stats.NONE;
     ModelVersion newest = series.newest();
     if (newest != null && newest.cached()) {
       cache = newest.cacheStats();
@@ -44,8 +44,33 @@ final class Statistics {
         scheduler.batches(), new ModelStatistics.InferStatistics(
             duration(success), new ModelStatistics.Duration(failures, series.failNanos()), duration(queue),
             duration(input), duration(infer), duration(output),
-            new ModelStatistics.Duration(cache.hits(), 0), new ModelStatistics.Duration(cache.misses(), 0)),
-        batches);
+            new ModelStatistics.Duration(cache.hits(), cache.hitNanos()),
+            new ModelStatistics.Duration(cache.misses(), cache.missNanos())),
+        batches, memoryUsage(newest));
+  }
+
+  /**
+   * What a version's open instance holds, as Triton reports it: its estimated footprint (the model's
+   * files once per instance, {@link ModelVersion#footprintBytes()}) on the device its instances run
+   * on. Empty when no instance is open or the footprint is unknown.
+   */
+  static List<ModelStatistics.MemoryUsage> memoryUsage(ModelVersion version) {
+    if (version == null || version.isClosed() || version.footprintBytes() <= 0) {
+      return List.of();
+    }
+    String device = version.device();
+    int colon = device.indexOf(':');
+    if (colon < 0) {
+      return List.of(new ModelStatistics.MemoryUsage("CPU", 0, version.footprintBytes()));
+    }
+    // An accelerator, named "<provider>:<ordinal>" (cuda:0, tensorrt:1).
+    long id;
+    try {
+      id = Long.parseLong(device.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      id = 0;
+    }
+    return List.of(new ModelStatistics.MemoryUsage("GPU", id, version.footprintBytes()));
   }
 
   private static ModelStatistics.Duration duration(LatencyHistogram.Snapshot snapshot) {

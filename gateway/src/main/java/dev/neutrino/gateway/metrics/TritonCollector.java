@@ -45,9 +45,16 @@ final class TritonCollector extends Collector implements Collector.Describable {
       "Number of cache hits per model", "model", "version");
   static final Family CACHE_MISSES = Family.untyped("nv_cache_num_misses_per_model",
       "Number of cache misses per model", "model", "version");
+  static final Family CACHE_HIT_DURATION = Family.untyped("nv_cache_hit_duration_per_model",
+      "Cumulative time requests spend retrieving a cached response per model on cache hits, in microseconds",
+      "model", "version");
+  static final Family CACHE_MISS_DURATION = Family.untyped("nv_cache_miss_duration_per_model",
+      "Cumulative time requests spend looking up and inserting responses into the cache on cache misses, "
+          + "in microseconds", "model", "version");
 
   static final List<Family> FAMILIES = List.of(SUCCESS, FAILURE, COUNT, EXEC_COUNT, REQUEST_DURATION, QUEUE_DURATION,
-      COMPUTE_INPUT, COMPUTE_INFER, COMPUTE_OUTPUT, PENDING, CACHE_HITS, CACHE_MISSES);
+      COMPUTE_INPUT, COMPUTE_INFER, COMPUTE_OUTPUT, PENDING, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
+      CACHE_MISS_DURATION);
 
   private final ModelRepository repository;
   private final VersionSeriesTable table;
@@ -90,6 +97,8 @@ final class TritonCollector extends Collector implements Collector.Describable {
         ResponseCache.Stats cache = newest.cacheStats();
         scrape.get(CACHE_HITS).add(cache.hits(), m, v);
         scrape.get(CACHE_MISSES).add(cache.misses(), m, v);
+        scrape.get(CACHE_HIT_DURATION).add(cache.hitNanos() / 1000.0, m, v);
+        scrape.get(CACHE_MISS_DURATION).add(cache.missNanos() / 1000.0, m, v);
       }
     }
     List<MetricFamilySamples> out = new ArrayList<>();
