@@ -1,28 +1,47 @@
 package dev.neutrino.batching;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * Learns, online, what a batch of each size costs on one model instance type: the input of the
  * latency-target mode. Thread-safe: instances report from their threads, the batcher reads
  * {@link #curve()} (an immutable snapshot) from any thread without locking.
  *
- * <p>Per batch size it keeps a running mean of observed costs (a plain mean over the first
- * {@value #FULL_WEIGHT_SAMPLES} samples, then an exponential average with that weight, so it follows
- * drift; once a size has a few samples, an observation over {@value #OUTLIER_FACTOR} times its mean is
- * clipped, so one GC pause does not poison it). The curve over all sizes interpolates linearly
- * between measured sizes and extrapolates beyond them along a slope fitted by weighted least squares
- * over every measured size (never negative); below the smallest measured size it never predicts less
- * than proportional scaling would. The curve is made non-decreasing: a batch never costs less than a
- * smaller one. With one measured size it is extrapolated proportionally (the pessimistic assumption
- * that batching does not pay) and marked not established.
+ * <p>Per batch size it keeps a running mean of observed costs and the weight of the evidence behind
+ * it, an effective sample count that grows by one per observation up to {@value #FULL_WEIGHT_SAMPLES}
+ * and decays exponentially with the time since the size was last observed (time constant
+ * {@link #TIME_CONSTANT_NANOS}). A new observation moves the mean by {@code 1 / (weight + 1)}: a
+ * size measured steadily follows drift with the weight of the last few samples, and a size not
+ * measured for a while is replaced by what the machine does now, so costs learned during a
+ * contention spike (or a cold first run) are forgotten once the machine is fast again. Once a size
+ * has the weight of a few recent samples, an observation over {@value #OUTLIER_FACTOR} times its mean
+ * is clipped, so one GC pause does not poison it.
+ *
+ * <p>The curve over all sizes rests on the <em>current</em> sizes: those whose decayed weight is at
+ * least {@value #CURRENT_WEIGHT} (a size last measured seconds ago says little about the machine
+ * now), and never fewer than the two most recently measured. It interpolates linearly between them
+ * and extrapolates beyond them along a slope fitted by least squares weighted by the decayed weights
+ * (never negative); below the smallest one it never predicts less than proportional scaling would.
+ * The curve is made non-decreasing: a batch never costs less than a smaller one. With one measured
+ * size it is extrapolated proportionally (the pessimistic assumption that batching does not pay) and
+ * marked not established. Time comes in as an argument.
  */
 final class CostModel {
   static final int FULL_WEIGHT_SAMPLES = 8;
   static final double OUTLIER_FACTOR = 4;
+  /** How fast the evidence behind a size fades when the size is not measured. */
+  static final long TIME_CONSTANT_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** The decayed weight below which a size no longer shapes the curve (see the class comment). */
+  static final double CURRENT_WEIGHT = 0.25;
   private static final int SAMPLES_BEFORE_CLIPPING = 4;
+  /** Keeps a stale size that must stay in the fit from dropping out of the least squares. */
+  private static final double MIN_FIT_WEIGHT = 1e-3;
 
   private final int maxBatchSize;
   private final double[] mean;
-  private final int[] samples;
+  /** Effective sample count as of {@code lastNanos}; 0 for a size never measured. */
+  private final double[] weight;
+  private final long[] lastNanos;
   private volatile CostCurve curve = CostCurve.EMPTY;
 
   CostModel(int maxBatchSize) {
@@ -31,23 +50,25 @@ final class CostModel {
     }
     this.maxBatchSize = maxBatchSize;
     this.mean = new double[maxBatchSize + 1];
-    this.samples = new int[maxBatchSize + 1];
+    this.weight = new double[maxBatchSize + 1];
+    this.lastNanos = new long[maxBatchSize + 1];
   }
 
-  /** Records that a batch of {@code rows} took {@code nanos} of an instance's time. */
-  synchronized void observe(int rows, long nanos) {
+  /** Records that a batch of {@code rows} took {@code nanos} of an instance's time, ending at {@code nowNanos}. */
+  synchronized void observe(int rows, long nanos, long nowNanos) {
     if (rows < 1 || rows > maxBatchSize || nanos <= 0) {
       return;
     }
     double x = nanos;
-    int n = samples[rows];
-    if (n >= SAMPLES_BEFORE_CLIPPING && x > OUTLIER_FACTOR * mean[rows]) {
+    double evidence = decayedWeight(rows, nowNanos);
+    if (evidence >= SAMPLES_BEFORE_CLIPPING && x > OUTLIER_FACTOR * mean[rows]) {
       x = OUTLIER_FACTOR * mean[rows];
     }
-    n = Math.min(n + 1, FULL_WEIGHT_SAMPLES);
-    samples[rows] = n;
+    double n = Math.min(evidence + 1, FULL_WEIGHT_SAMPLES);
     mean[rows] += (x - mean[rows]) / n;
-    curve = fit();
+    weight[rows] = n;
+    lastNanos[rows] = Math.max(lastNanos[rows], nowNanos);
+    curve = fit(nowNanos);
   }
 
   /** The latest curve; {@link CostCurve#EMPTY} until the first observation. */
@@ -55,17 +76,53 @@ final class CostModel {
     return curve;
   }
 
-  private CostCurve fit() {
+  private double decayedWeight(int rows, long nowNanos) {
+    if (weight[rows] == 0) {
+      return 0;
+    }
+    long age = Math.max(0, nowNanos - lastNanos[rows]);
+    return weight[rows] * Math.exp(-(double) age / TIME_CONSTANT_NANOS);
+  }
+
+  /** The weight each size has in the fit at {@code nowNanos}: 0 for sizes left out. */
+  private double[] fitWeights(long nowNanos) {
+    double[] w = new double[maxBatchSize + 1];
+    int current = 0;
     int measured = 0;
-    double weight = 0;
+    for (int b = 1; b <= maxBatchSize; b++) {
+      if (weight[b] > 0) {
+        measured++;
+        double decayed = decayedWeight(b, nowNanos);
+        if (decayed >= CURRENT_WEIGHT) {
+          w[b] = decayed;
+          current++;
+        }
+      }
+    }
+    for (int needed = Math.min(2, measured) - current; needed > 0; needed--) {
+      int latest = 0;
+      for (int b = 1; b <= maxBatchSize; b++) {
+        if (weight[b] > 0 && w[b] == 0 && (latest == 0 || lastNanos[b] > lastNanos[latest])) {
+          latest = b;
+        }
+      }
+      w[latest] = Math.max(MIN_FIT_WEIGHT, decayedWeight(latest, nowNanos));
+    }
+    return w;
+  }
+
+  private CostCurve fit(long nowNanos) {
+    double[] w = fitWeights(nowNanos);
+    int measured = 0;
+    double total = 0;
     double sumB = 0;
     double sumC = 0;
     for (int b = 1; b <= maxBatchSize; b++) {
-      if (samples[b] > 0) {
+      if (w[b] > 0) {
         measured++;
-        weight += samples[b];
-        sumB += samples[b] * (double) b;
-        sumC += samples[b] * mean[b];
+        total += w[b];
+        sumB += w[b] * (double) b;
+        sumC += w[b] * mean[b];
       }
     }
     if (measured == 0) {
@@ -73,17 +130,17 @@ final class CostModel {
     }
     double slope;
     if (measured == 1) {
-      int only = (int) Math.round(sumB / weight);
+      int only = (int) Math.round(sumB / total);
       slope = mean[only] / only;
     } else {
-      double meanB = sumB / weight;
-      double meanC = sumC / weight;
+      double meanB = sumB / total;
+      double meanC = sumC / total;
       double covariance = 0;
       double variance = 0;
       for (int b = 1; b <= maxBatchSize; b++) {
-        if (samples[b] > 0) {
-          covariance += samples[b] * (b - meanB) * (mean[b] - meanC);
-          variance += samples[b] * (b - meanB) * (b - meanB);
+        if (w[b] > 0) {
+          covariance += w[b] * (b - meanB) * (mean[b] - meanC);
+          variance += w[b] * (b - meanB) * (b - meanB);
         }
       }
       slope = Math.max(0, covariance / variance);
@@ -91,7 +148,7 @@ final class CostModel {
     double[] nanos = new double[maxBatchSize + 1];
     int previous = 0;
     for (int b = 1; b <= maxBatchSize; b++) {
-      if (samples[b] == 0) {
+      if (w[b] == 0) {
         continue;
       }
       if (previous == 0) {

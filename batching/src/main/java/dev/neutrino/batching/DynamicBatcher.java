@@ -64,8 +64,13 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class DynamicBatcher implements Scheduler {
   /** The retry hint of a refusal when nothing is known about how fast the queue drains. */
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
-  /** In the latency-target mode, one decision in this many may batch past the learned cap. */
+  /**
+   * In the latency-target mode, one decision in this many at most may batch past the learned cap, and
+   * no more often than would give exploring batches more than 1 / {@value #EXPLORE_SHARE} of an
+   * instance's time.
+   */
   static final int EXPLORE_EVERY = 64;
+  static final int EXPLORE_SHARE = 16;
 
   private static final System.Logger LOG = System.getLogger(DynamicBatcher.class.getName());
   private static final long MIN_RETRY_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -100,8 +105,10 @@ public final class DynamicBatcher implements Scheduler {
   private boolean withdrawPending;
   /** Guarded by {@link #lock}. */
   private long nextSequence;
-  /** Guarded by {@link #lock}. */
+  /** Decisions since the last exploring one. Guarded by {@link #lock}. */
   private long decisions;
+  /** No exploring decision before this time. Guarded by {@link #lock}. */
+  private long nextExploreNanos = Long.MIN_VALUE;
   private volatile boolean accepting = true;
   private volatile boolean stopped;
 
@@ -251,14 +258,14 @@ public final class DynamicBatcher implements Scheduler {
   /** The latency-target admission: null to admit, else the refusal. Called under the lock. */
   private InferenceException admit(QueuedRequest entry, long now) {
     CostCurve costs = costModel.curve();
-    if (!costs.established() || entry.targetDeadlineNanos == InferenceRequest.NO_DEADLINE) {
+    if (entry.targetDeadlineNanos == InferenceRequest.NO_DEADLINE) {
       return null;
     }
-    long latency = LatencyTargetPolicy.predictedLatencyNanos(costs, queue.rowsAtOrAbove(entry.level), entry.rows,
-        workers.size(), untilInstanceFree(now));
-    if (now + latency <= entry.targetDeadlineNanos) {
+    LatencyTargetPolicy.Backlog backlog = backlog(entry.level, now);
+    if (LatencyTargetPolicy.admits(costs, backlog, entry.rows, entry.targetDeadlineNanos - now)) {
       return null;
     }
+    long latency = LatencyTargetPolicy.predictedLatencyNanos(costs, backlog, entry.rows);
     return new InferenceException.Overloaded("model " + modelLabel + " cannot serve the request in time: about "
         + TimeUnit.NANOSECONDS.toMicros(latency) + " us of work is ahead of it, its deadline is in "
         + TimeUnit.NANOSECONDS.toMicros(entry.targetDeadlineNanos - now) + " us",
@@ -271,9 +278,14 @@ public final class DynamicBatcher implements Scheduler {
     if (!costs.established()) {
       return DEFAULT_RETRY_AFTER;
     }
-    long latency = LatencyTargetPolicy.predictedLatencyNanos(costs, queue.rowsAtOrAbove(level), rows,
-        workers.size(), untilInstanceFree(now));
+    long latency = LatencyTargetPolicy.predictedLatencyNanos(costs, backlog(level, now), rows);
     return Duration.ofNanos(Math.max(MIN_RETRY_AFTER_NANOS, latency));
+  }
+
+  /** What a request at {@code level} would find ahead of it. Called under the lock. */
+  private LatencyTargetPolicy.Backlog backlog(int level, long now) {
+    return new LatencyTargetPolicy.Backlog(queue.rowsAtOrAbove(level), workers.size(), idle.size(),
+        untilInstanceFree(now));
   }
 
   /** Nanoseconds until the first instance is predicted free; 0 when one is idle. Under the lock. */
@@ -394,7 +406,7 @@ public final class DynamicBatcher implements Scheduler {
           long timer = queue.nextTimerNanos();
           long wait = timer == InferenceRequest.NO_DEADLINE ? Long.MAX_VALUE : timer - now;
           if (queue.size() > 0 && !idle.isEmpty()) {
-            boolean exploring = targetLatencyNanos > 0 && ++decisions % EXPLORE_EVERY == 0;
+            boolean exploring = targetLatencyNanos > 0 && explores(now);
             queue.setLearned(arrivals.rowsPerSecond(now), costModel.curve(), exploring);
             BatchDecision decision = policy.decide(queue, now);
             if (decision.dispatches()) {
@@ -434,6 +446,19 @@ public final class DynamicBatcher implements Scheduler {
         worker.mailbox.add(batch);
       }
     }
+  }
+
+  /**
+   * Whether this decision may explore (see {@link #EXPLORE_EVERY}); if so, the next may not for a
+   * while. Under the lock.
+   */
+  private boolean explores(long now) {
+    if (++decisions < EXPLORE_EVERY || now < nextExploreNanos) {
+      return false;
+    }
+    decisions = 0;
+    nextExploreNanos = plus(now, EXPLORE_SHARE * costModel.curve().predict(maxBatchSize));
+    return true;
   }
 
   /** Takes a batch off the queue for {@code worker}. Under the lock. */
@@ -524,7 +549,7 @@ public final class DynamicBatcher implements Scheduler {
     long outputNanos = splitEnd - runEnd;
     counters.batch(rows, inputNanos, computeNanos, outputNanos);
     if (failure == null) {
-      costModel.observe(rows, splitEnd - start);
+      costModel.observe(rows, splitEnd - start, splitEnd);
     }
     int batchRows = rows;
     List<Map<String, Tensor>> results = outputs;

@@ -13,14 +13,15 @@ import java.util.concurrent.TimeUnit;
  * that, serve as much load as the instances can. Triton's knobs cannot say this: a fixed queue delay
  * and fixed preferred sizes are right for one load level and one model, and wrong for the next.
  *
- * <p><b>What is learned.</b> {@link CostModel} measures every batch an instance runs (assembly, run,
- * split) and keeps a curve {@code cost(b)} over batch sizes. Two facts about it drive everything:
- * whether batching <em>pays</em> (a large batch costs much less per row than a single request, as
- * for a dense MLP where 32 rows cost about two single runs), and the <em>batch cap</em>, the size
- * beyond which growing a batch stops paying. Where cost grows in proportion to size, or faster (some
- * convolutional models), the cap is 1 or close to it: joining requests only makes the first wait for
- * the others. Where batching pays, the cap is the largest size that is still about as cheap per row
- * as the best (see {@link CostCurve}).
+ * <p><b>What is learned.</b> {@link CostModel} measures every batch an instance runs (assembly,
+ * run, split) and keeps a curve {@code cost(b)} over batch sizes, weighted towards recent
+ * measurements (evidence decays within seconds), so it follows the machine as contention comes and
+ * goes. Two facts about it drive everything: whether batching <em>pays</em> (a large batch costs
+ * much less per row than a single request, as for a dense MLP where 32 rows cost about two single
+ * runs), and the <em>batch cap</em>, the size beyond which growing a batch stops paying. Where cost
+ * grows in proportion to size, or faster (some convolutional models), the cap is 1 or close to it:
+ * joining requests only makes the first wait for the others. Where batching pays, the cap is the
+ * largest size that is still about as cheap per row as the best (see {@link CostCurve}).
  *
  * <p><b>Forming a batch</b> (when an instance is free). Walk the queue in dispatch order and take
  * the largest prefix that (a) stays within the cap and {@code max_batch_size} and has one shape, and
@@ -39,19 +40,31 @@ import java.util.concurrent.TimeUnit;
  * that reaches the cap, or whose next member would miss a deadline, goes at once. Where batching
  * does not pay, requests are dispatched at once, whatever their number, in batches of the cap.
  *
- * <p><b>Admission</b> ({@link #predictedLatencyNanos}). At submit, predict when the new request
- * would finish: the time until the first instance is free (from the predicted ends of running
- * batches), plus the rows queued at its priority level or higher, plus its own, run in batches of
- * the cap spread over the instances. If that is past its deadline, refuse it at once as overloaded
+ * <p><b>Admission</b> ({@link #admits}). At submit, predict when the new request would finish
+ * ({@link #predictedLatencyNanos}): the time until the first instance is free (from the predicted
+ * ends of running batches; the rows running are counted there and nowhere else), plus the rows queued
+ * at its priority level or higher and its own, run in the batches the policy above forms for that
+ * backlog: full batches of the cap, spread over the instances, and then the batch holding the new
+ * request, which costs only what its rows cost (a backlog of 33 rows under a cap of 32 is one batch of
+ * 32 and one of 1, not two of 32). If that is past its deadline, refuse it at once as overloaded
  * ({@code latency_target}) with that predicted backlog as the retry hint: a request the gateway
  * cannot serve in time is refused at the door, not after it has waited.
+ *
+ * <p><b>Probing.</b> A request with nothing queued ahead of it that finds an instance idle is always
+ * admitted, whatever the prediction: it starts at once, so it is the best the gateway can do for it,
+ * and refusing it would teach the cost model nothing. Refused requests are never measured, so
+ * without this a curve inflated by a moment of CPU contention would refuse everything, measure
+ * nothing, and never recover; with it, the curve is measured again as soon as the queue runs dry,
+ * and the cost model's decay ({@link CostModel}) lets it forget the spike.
  *
  * <p><b>Cold start and learning.</b> Until batches of two sizes have been measured the curve is not
  * established: batches follow Triton's rule ({@link TritonBatchPolicy}, with the configured preferred
  * sizes and delay) and nothing is refused by prediction. Batches form by themselves under load while
  * instances are busy, so larger sizes get measured; now and then the batcher asks for an exploratory
  * decision ({@link QueueView#exploring()}) that ignores the cap, so that sizes above it stay measured
- * as the machine and the load change.
+ * as the machine and the load change. Exploring is paced (at most one decision in
+ * {@link DynamicBatcher#EXPLORE_EVERY}, and at most a sixteenth of an instance's time), because on a
+ * loaded machine a batch of the maximum can cost many single runs.
  *
  * <p>Pure: the clock, the queue and the learned curve all come in through {@link #decide}'s
  * arguments; the instance holds only configuration.
@@ -134,20 +147,47 @@ final class LatencyTargetPolicy implements BatchPolicy {
   }
 
   /**
-   * How long from now a request of {@code rows} would take to finish, queued behind
-   * {@code rowsAhead} rows, on {@code instances} instances of which the first is free in
-   * {@code untilInstanceFreeNanos}: the admission prediction (see the design note).
+   * What is ahead of a request arriving at the batcher: the input of the admission prediction.
+   *
+   * @param rowsAhead rows queued at the request's priority level or higher
+   * @param instances model instances
+   * @param idleInstances instances with nothing to run
+   * @param untilInstanceFreeNanos time until the first instance is predicted free; 0 when one is idle
    */
-  static long predictedLatencyNanos(
-      CostCurve costs, int rowsAhead, int rows, int instances, long untilInstanceFreeNanos) {
-    int cap = Math.max(1, costs.batchCap());
-    long total = (long) rowsAhead + rows;
-    long wait = Math.max(0, untilInstanceFreeNanos);
-    if (total <= cap) {
-      return wait + costs.predict((int) total);
+  record Backlog(int rowsAhead, int instances, int idleInstances, long untilInstanceFreeNanos) {
+    Backlog {
+      if (rowsAhead < 0 || instances < 1 || idleInstances < 0 || idleInstances > instances) {
+        throw new IllegalArgumentException("invalid backlog: " + rowsAhead + " rows ahead, " + idleInstances
+            + " of " + instances + " instances idle");
+      }
     }
-    long batches = (total + cap - 1) / cap;
-    long rounds = (batches + instances - 1) / Math.max(1, instances);
-    return wait + rounds * costs.predict(cap);
+  }
+
+  /**
+   * Whether to admit a request of {@code rows} behind {@code backlog} whose deadline is
+   * {@code untilDeadlineNanos} from now: always before the curve is established and when it finds
+   * nothing ahead and an instance idle (a probe), else when its predicted finish meets the deadline
+   * (see the design note).
+   */
+  static boolean admits(CostCurve costs, Backlog backlog, int rows, long untilDeadlineNanos) {
+    if (!costs.established() || (backlog.rowsAhead() == 0 && backlog.idleInstances() > 0)) {
+      return true;
+    }
+    return predictedLatencyNanos(costs, backlog, rows) <= untilDeadlineNanos;
+  }
+
+  /**
+   * How long from now a request of {@code rows} would take to finish behind {@code backlog}: the
+   * admission prediction (see the design note). Rows are treated as fluid: the backlog and the request
+   * fill batches of the cap in order, and the request finishes with the batch that holds its last row.
+   */
+  static long predictedLatencyNanos(CostCurve costs, Backlog backlog, int rows) {
+    int cap = Math.max(1, costs.batchCap());
+    long total = (long) backlog.rowsAhead() + rows;
+    long wait = Math.max(0, backlog.untilInstanceFreeNanos());
+    long batchesBefore = (total - 1) / cap;
+    int lastBatch = (int) (total - batchesBefore * cap);
+    long roundsBefore = batchesBefore / backlog.instances();
+    return wait + roundsBefore * costs.predict(cap) + costs.predict(lastBatch);
   }
 }

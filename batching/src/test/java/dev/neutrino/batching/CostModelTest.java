@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Learning what batches cost from observations, and what the curve concludes. */
 class CostModelTest {
   private static final long US = 1000;
+  private static final long T0 = FakeTicker.START;
 
   /** Dense MLP-like: a fixed cost that dominates, a little per row. */
   static final IntToLongFunction PAYS = rows -> 1000 * US + 10 * US * rows;
@@ -26,7 +27,7 @@ class CostModelTest {
     CostModel model = new CostModel(32);
     for (int round = 0; round < 3; round++) {
       for (int size : sizes) {
-        model.observe(size, cost.applyAsLong(size));
+        model.observe(size, cost.applyAsLong(size), T0);
       }
     }
     return model;
@@ -77,8 +78,8 @@ class CostModelTest {
   @Test
   void costNeverShrinksWithSize() {
     CostModel model = new CostModel(8);
-    model.observe(2, 500 * US);
-    model.observe(4, 300 * US); // noise: measured cheaper than a smaller batch
+    model.observe(2, 500 * US, T0);
+    model.observe(4, 300 * US, T0); // noise: measured cheaper than a smaller batch
     CostCurve curve = model.curve();
     for (int size = 2; size <= 8; size++) {
       assertTrue(curve.predict(size) >= curve.predict(size - 1), "at " + size);
@@ -89,9 +90,9 @@ class CostModelTest {
   void oneOutlierDoesNotPoisonASize() {
     CostModel model = new CostModel(8);
     for (int i = 0; i < 8; i++) {
-      model.observe(1, 100 * US);
+      model.observe(1, 100 * US, T0);
     }
-    model.observe(1, 100_000 * US); // a GC pause
+    model.observe(1, 100_000 * US, T0); // a GC pause
     assertTrue(model.curve().predict(1) < 200 * US, "predicted " + model.curve().predict(1));
   }
 
@@ -99,20 +100,77 @@ class CostModelTest {
   void followsACostThatChanges() {
     CostModel model = new CostModel(8);
     for (int i = 0; i < 8; i++) {
-      model.observe(1, 100 * US);
+      model.observe(1, 100 * US, T0);
     }
     for (int i = 0; i < 40; i++) {
-      model.observe(1, 300 * US);
+      model.observe(1, 300 * US, T0);
     }
     assertEquals(300 * US, model.curve().predict(1), 5 * US);
   }
 
   @Test
+  void aStaleCostIsReplacedByWhatTheMachineDoesNow() {
+    CostModel model = new CostModel(8);
+    for (int i = 0; i < 8; i++) {
+      model.observe(1, 1000 * US, T0); // measured under heavy contention
+    }
+    model.observe(1, 100 * US, T0 + 10 * CostModel.TIME_CONSTANT_NANOS);
+    assertEquals(100 * US, model.curve().predict(1), 1 * US, "within 1%: the old evidence has all but faded");
+  }
+
+  @Test
+  void decayLetsAnInflatedCurveRecover() {
+    IntToLongFunction inflated = rows -> 10 * PAYS.applyAsLong(rows);
+    CostModel model = new CostModel(32);
+    for (int round = 0; round < 8; round++) {
+      for (int size : new int[] {1, 2, 4, 8, 16, 32}) {
+        model.observe(size, inflated.applyAsLong(size), T0);
+      }
+    }
+    long later = T0 + 10 * CostModel.TIME_CONSTANT_NANOS;
+    for (int round = 0; round < 8; round++) {
+      model.observe(1, PAYS.applyAsLong(1), later);
+      model.observe(2, PAYS.applyAsLong(2), later);
+    }
+    CostCurve curve = model.curve();
+    assertTrue(curve.established());
+    assertTrue(curve.batchingPays());
+    for (int size : new int[] {1, 4, 16, 32}) {
+      assertEquals(PAYS.applyAsLong(size), curve.predict(size), PAYS.applyAsLong(size) / 100.0, "at " + size);
+    }
+  }
+
+  @Test
+  void recentSizesKeepTheirWeightWhileTheMachineIsSteady() {
+    CostModel model = new CostModel(32);
+    for (int round = 0; round < 8; round++) {
+      for (int size : new int[] {1, 2, 32}) {
+        model.observe(size, PAYS.applyAsLong(size), T0 + round * US);
+      }
+    }
+    model.observe(1, PAYS.applyAsLong(1), T0 + CostModel.TIME_CONSTANT_NANOS / 10);
+    assertEquals(PAYS.applyAsLong(32), model.curve().predict(32), 1.0, "measured a moment ago: still current");
+  }
+
+  @Test
+  void aCurveOnceEstablishedStaysEstablishedWhenOnlyOneSizeIsStillMeasured() {
+    CostModel model = new CostModel(8);
+    model.observe(1, 100 * US, T0);
+    model.observe(4, 130 * US, T0);
+    for (int i = 0; i < 8; i++) {
+      model.observe(1, 100 * US, T0 + 60 * CostModel.TIME_CONSTANT_NANOS);
+    }
+    CostCurve curve = model.curve();
+    assertTrue(curve.established());
+    assertEquals(130 * US, curve.predict(4), 1.0, "the latest knowledge of other sizes, for want of newer");
+  }
+
+  @Test
   void ignoresImpossibleObservations() {
     CostModel model = new CostModel(4);
-    model.observe(0, 100);
-    model.observe(5, 100);
-    model.observe(2, 0);
+    model.observe(0, 100, T0);
+    model.observe(5, 100, T0);
+    model.observe(2, 0, T0);
     assertTrue(model.curve().isEmpty());
   }
 }

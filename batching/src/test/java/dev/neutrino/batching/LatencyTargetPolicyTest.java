@@ -1,6 +1,7 @@
 package dev.neutrino.batching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -133,15 +134,59 @@ class LatencyTargetPolicyTest {
     assertEquals(5, policy.decide(queue, T0).count(), "no delay: what is queued");
   }
 
+  private static LatencyTargetPolicy.Backlog busy(int rowsAhead, int instances, long untilInstanceFreeNanos) {
+    return new LatencyTargetPolicy.Backlog(rowsAhead, instances, 0, untilInstanceFreeNanos);
+  }
+
   @Test
   void admissionPredictsTheBacklogInBatchesOfTheCap() {
     long run = PAYS.predict(MAX);
-    assertEquals(PAYS.predict(5), LatencyTargetPolicy.predictedLatencyNanos(PAYS, 4, 1, 1, 0));
-    assertEquals(micros(300) + PAYS.predict(5), LatencyTargetPolicy.predictedLatencyNanos(PAYS, 4, 1, 1, micros(300)));
-    assertEquals(3 * run, LatencyTargetPolicy.predictedLatencyNanos(PAYS, 70, 1, 1, 0), "71 rows: 3 batches");
-    assertEquals(2 * run, LatencyTargetPolicy.predictedLatencyNanos(PAYS, 70, 1, 2, 0), "two instances");
-    assertEquals(5 * PROPORTIONAL.predict(1), LatencyTargetPolicy.predictedLatencyNanos(PROPORTIONAL, 4, 1, 1, 0),
+    assertEquals(PAYS.predict(5), LatencyTargetPolicy.predictedLatencyNanos(PAYS, busy(4, 1, 0), 1));
+    assertEquals(micros(300) + PAYS.predict(5),
+        LatencyTargetPolicy.predictedLatencyNanos(PAYS, busy(4, 1, micros(300)), 1));
+    assertEquals(2 * run + PAYS.predict(7), LatencyTargetPolicy.predictedLatencyNanos(PAYS, busy(70, 1, 0), 1),
+        "71 rows: two full batches, then its own batch of 7");
+    assertEquals(run + PAYS.predict(7), LatencyTargetPolicy.predictedLatencyNanos(PAYS, busy(70, 2, 0), 1),
+        "two instances");
+    assertEquals(5 * PROPORTIONAL.predict(1),
+        LatencyTargetPolicy.predictedLatencyNanos(PROPORTIONAL, busy(4, 1, 0), 1),
         "one row at a time where batching does not pay");
+  }
+
+  @Test
+  void admitsADeepQueueWhenBatchesOfTheMaximumMeetTheDeadline() {
+    // 64 rows ahead of it where batching pays: two full batches, then its own batch of one.
+    long finish = 2 * PAYS.predict(MAX) + PAYS.predict(1);
+    assertEquals(MAX, PAYS.batchCap());
+    assertTrue(LatencyTargetPolicy.admits(PAYS, busy(2 * MAX, 1, 0), 1, finish), "just in time");
+    assertFalse(LatencyTargetPolicy.admits(PAYS, busy(2 * MAX, 1, 0), 1, finish - 1), "just too late");
+    assertTrue(finish < 3 * PAYS.predict(MAX), "a third full batch is not what it waits for");
+  }
+
+  @Test
+  void refusesWhatTheBacklogMakesLate() {
+    long deadline = micros(100_000);
+    int fits = (int) (deadline / PROPORTIONAL.predict(1));
+    assertTrue(LatencyTargetPolicy.admits(PROPORTIONAL, busy(fits - 1, 1, 0), 1, deadline));
+    assertFalse(LatencyTargetPolicy.admits(PROPORTIONAL, busy(fits, 1, 0), 1, deadline));
+  }
+
+  @Test
+  void anIdleInstanceWithNothingAheadAlwaysAdmits() {
+    // Learned under contention: one row predicted at 10 s, far past a 100 ms deadline.
+    CostCurve inflated = CostCurve.of(MAX, rows -> 10_000_000_000L * rows);
+    long deadline = micros(100_000);
+    var idle = new LatencyTargetPolicy.Backlog(0, 1, 1, 0);
+    assertTrue(LatencyTargetPolicy.predictedLatencyNanos(inflated, idle, 1) > deadline);
+    assertTrue(LatencyTargetPolicy.admits(inflated, idle, 1, deadline), "a probe: it starts at once");
+    assertFalse(LatencyTargetPolicy.admits(inflated, busy(0, 1, 0), 1, deadline), "the instance is busy");
+    assertFalse(LatencyTargetPolicy.admits(inflated, new LatencyTargetPolicy.Backlog(1, 1, 1, 0), 1, deadline),
+        "a request is queued ahead of it");
+  }
+
+  @Test
+  void admitsEverythingBeforeTheCurveIsEstablished() {
+    assertTrue(LatencyTargetPolicy.admits(CostCurve.EMPTY, busy(1000, 1, micros(1_000_000)), 1, micros(10)));
   }
 
   @Test
