@@ -62,6 +62,9 @@ final class Bench {
     }
   }
 
+  /** The overload scenario opens connections enough for the requests of this long at the offered rate. */
+  private static final Duration OVERLOAD_WINDOW = Duration.ofMillis(100);
+  private static final int MAX_OVERLOAD_CONNECTIONS = 4096;
   private static final Pattern DYNAMIC_BATCHING = Pattern.compile("(?m)^dynamic_batching:[ \\t]*\\R");
   private static final Pattern EXISTING_TARGET = Pattern.compile("(?m)^[ \\t]+target_latency_microseconds:.*\\R");
 
@@ -223,44 +226,54 @@ final class Bench {
 
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
       String prefix) throws IOException {
-    ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), Math.max(probe, 128))
+    ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), probe)
         .withTimeout(Duration.ofSeconds(10));
+    LevelResult capacity;
     try (InferenceClient client = InferenceClients.connect(endpoint, settings, meter)) {
       LoadGenerator generator = new LoadGenerator(client, meter);
       warm(generator, target, probe);
-      LevelResult capacity = generator.run(LoadSpec.closed(probe, options.warmup(), options.duration()));
-      double rate = Math.max(1, 2 * capacity.throughputRps());
-      LevelResult overload = generator.run(
+      capacity = generator.run(LoadSpec.closed(probe, options.warmup(), options.duration()));
+    }
+    double rate = Math.max(1, 2 * capacity.throughputRps());
+    // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
+    // in the generator's pool and the server would never see the overload. Enough connections for the
+    // requests of OVERLOAD_WINDOW at the offered rate put the whole excess in front of the server.
+    int connections = (int) Math.min(MAX_OVERLOAD_CONNECTIONS,
+        Math.max(probe, Math.ceil(rate * OVERLOAD_WINDOW.toNanos() / 1e9)));
+    report.setting("overload_connections_" + prefix, connections);
+    LevelResult overload;
+    try (InferenceClient client = InferenceClients.connect(endpoint, settings.withConnections(connections), meter)) {
+      overload = new LoadGenerator(client, meter).run(
           LoadSpec.open(rate, LoadSpec.Distribution.POISSON, options.warmup(), options.duration())
               .withDrainTimeout(Duration.ofSeconds(15)));
-      Report.Run closedRun = new Report.Run(target, capacity);
-      Report.Run openRun = new Report.Run(target, overload);
-      report.add(closedRun);
-      report.add(openRun);
-      out.println(target + " (" + model + "): capacity, closed loop");
-      TablePrinter closed = new TablePrinter(false, false, false);
-      out.println(closed.header());
-      out.println(closed.row(closedRun));
-      out.println(target + " (" + model + "): open loop at twice the capacity");
-      TablePrinter open = new TablePrinter(true, false, false);
-      out.println(open.header());
-      out.println(open.row(openRun));
-      out.println();
-      long rejected = overload.errors().entrySet().stream()
-          .filter(e -> e.getKey().equals("429") || e.getKey().equals("503") || e.getKey().equals("RESOURCE_EXHAUSTED"))
-          .mapToLong(Map.Entry::getValue).sum();
-      ratios.put(prefix + "_capacity_rps", Report.round(capacity.throughputRps()));
-      ratios.put(prefix + "_offered_rps", Report.round(overload.offeredRps()));
-      ratios.put(prefix + "_goodput_rps", Report.round(overload.throughputRps()));
-      ratios.put(prefix + "_goodput_vs_capacity", capacity.throughputRps() > 0
-          ? Report.round(overload.throughputRps() / capacity.throughputRps()) : null);
-      ratios.put(prefix + "_p99_ok_us", overload.latency().p99());
-      ratios.put(prefix + "_rejected_share", overload.requests() > 0
-          ? Report.round((double) rejected / overload.requests()) : null);
-      ratios.put(prefix + "_rejection_p50_us", rejected > 0 ? overload.errorLatency().p50() : null);
-      ratios.put(prefix + "_rejection_p99_us", rejected > 0 ? overload.errorLatency().p99() : null);
-      ratios.put(prefix + "_other_errors", overload.errorCount() - rejected);
     }
+    Report.Run closedRun = new Report.Run(target, capacity);
+    Report.Run openRun = new Report.Run(target, overload);
+    report.add(closedRun);
+    report.add(openRun);
+    out.println(target + " (" + model + "): capacity, closed loop");
+    TablePrinter closed = new TablePrinter(false, false, false);
+    out.println(closed.header());
+    out.println(closed.row(closedRun));
+    out.println(target + " (" + model + "): open loop at twice the capacity");
+    TablePrinter open = new TablePrinter(true, false, false);
+    out.println(open.header());
+    out.println(open.row(openRun));
+    out.println();
+    long rejected = overload.errors().entrySet().stream()
+        .filter(e -> e.getKey().equals("429") || e.getKey().equals("503") || e.getKey().equals("RESOURCE_EXHAUSTED"))
+        .mapToLong(Map.Entry::getValue).sum();
+    ratios.put(prefix + "_capacity_rps", Report.round(capacity.throughputRps()));
+    ratios.put(prefix + "_offered_rps", Report.round(overload.offeredRps()));
+    ratios.put(prefix + "_goodput_rps", Report.round(overload.throughputRps()));
+    ratios.put(prefix + "_goodput_vs_capacity", capacity.throughputRps() > 0
+        ? Report.round(overload.throughputRps() / capacity.throughputRps()) : null);
+    ratios.put(prefix + "_p99_ok_us", overload.latency().p99());
+    ratios.put(prefix + "_rejected_share", overload.requests() > 0
+        ? Report.round((double) rejected / overload.requests()) : null);
+    ratios.put(prefix + "_rejection_p50_us", rejected > 0 ? overload.errorLatency().p50() : null);
+    ratios.put(prefix + "_rejection_p99_us", rejected > 0 ? overload.errorLatency().p99() : null);
+    ratios.put(prefix + "_other_errors", overload.errorCount() - rejected);
   }
 
   private Report hotswap(Path repository) throws Exception {
