@@ -2,14 +2,7 @@ package dev.neutrino.loadtest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
-import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -19,16 +12,10 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.internal.VertxInternal;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * The Open Inference Protocol over HTTP, on Vert.x's asynchronous client: HTTP/1.1 keep-alive with a
@@ -38,35 +25,23 @@ import java.util.function.Supplier;
  * {@link #infer} writes one of them and counts the response's status, discarding its body without
  * aggregating it.
  *
- * <p>Threads. The client owns a Vert.x instance with {@link ClientSettings#eventLoops()} event
- * loops, registered with the {@link CpuMeter} (so the generator's CPU use is its own even when a
- * server shares the JVM). Each event loop is a <em>lane</em>: one context and one pool of
- * connections. Every request starts on its lane's context: a request started from a foreign thread
- * is handed to a lane first. Started elsewhere, Vert.x may deliver the response head on one thread
- * while the body arrives on another, and a response that ended before {@code end()} was attached
- * would never complete. A request started from a lane's callback (the closed loop's next request)
- * stays on that lane.
+ * <p>Threads: {@link ClientLanes}, one lane per event loop; HTTP/1.1 connections are split over the
+ * lanes, HTTP/2 multiplexes one connection per lane.
  */
 final class HttpInferenceClient implements InferenceClient {
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long BLOCKING_TIMEOUT_SECONDS = 30;
 
-  private final Vertx vertx;
-  private final Lane[] lanes;
-  private final AtomicInteger nextLane = new AtomicInteger();
+  private final ClientLanes lanes;
+  private final ClientLanes.Request send = this::send;
   private final String modelPath;
   private final RequestOptions[] requests;
   private final Buffer[] bodies;
   private final ModelMetadata metadata;
   private volatile boolean statsUnsupported;
 
-  /** One event loop's context and the connections only it uses. */
-  private record Lane(Context context, HttpClient client) {}
-
-  private HttpInferenceClient(Vertx vertx, Lane[] lanes, String modelPath, RequestOptions[] requests,
+  private HttpInferenceClient(ClientLanes lanes, String modelPath, RequestOptions[] requests,
       Buffer[] bodies, ModelMetadata metadata) {
-    this.vertx = vertx;
     this.lanes = lanes;
     this.modelPath = modelPath;
     this.requests = requests;
@@ -85,34 +60,25 @@ final class HttpInferenceClient implements InferenceClient {
     if (settings.protocol() == Protocol.GRPC) {
       throw new IllegalArgumentException("the HTTP client cannot speak gRPC");
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions()
-        .setEventLoopPoolSize(settings.eventLoops())
-        .setWorkerPoolSize(1)
-        .setInternalBlockingPoolSize(1));
+    HttpClientOptions options = new HttpClientOptions()
+        .setDefaultHost(endpoint.host())
+        .setDefaultPort(endpoint.port())
+        .setKeepAlive(true)
+        .setTcpNoDelay(true)
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis()))
+        .setMaxInitialLineLength(16 * 1024);
+    if (settings.http2()) {
+      options.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
+    }
+    int laneCount = settings.eventLoops();
+    // HTTP/1.1 connections split over lanes, each lane at least one; HTTP/2 multiplexes one per lane.
+    ClientLanes lanes = ClientLanes.start(laneCount, options, i -> new PoolOptions()
+        .setHttp1MaxSize(Math.max(1, (settings.connections() + laneCount - 1 - i) / laneCount))
+        .setHttp2MaxSize(1), meter);
     try {
-      registerEventLoops(vertx, meter);
-      HttpClientOptions options = new HttpClientOptions()
-          .setDefaultHost(endpoint.host())
-          .setDefaultPort(endpoint.port())
-          .setKeepAlive(true)
-          .setTcpNoDelay(true)
-          .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis()))
-          .setMaxInitialLineLength(16 * 1024);
-      if (settings.http2()) {
-        options.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
-      }
-      int laneCount = settings.eventLoops();
-      Lane[] lanes = new Lane[laneCount];
-      for (int i = 0; i < laneCount; i++) {
-        // HTTP/1.1 connections split over lanes, each lane at least one; HTTP/2 multiplexes one per lane.
-        int share = Math.max(1, (settings.connections() + laneCount - 1 - i) / laneCount);
-        PoolOptions pool = new PoolOptions().setHttp1MaxSize(share).setHttp2MaxSize(1);
-        lanes[i] = new Lane(((VertxInternal) vertx).createEventLoopContext(), vertx.createHttpClient(options, pool));
-      }
-
       String modelPath = endpoint.basePath() + "/v2/models/" + encode(settings.model())
           + (settings.version().isEmpty() ? "" : "/versions/" + encode(settings.version()));
-      ModelMetadata metadata = ModelMetadata.fromJson(getJson(lanes[0], modelPath, "the model's metadata"));
+      ModelMetadata metadata = ModelMetadata.fromJson(getJson(lanes.first(), modelPath, "the model's metadata"));
       List<List<TensorData>> payloads = InputData.prepare(metadata, settings.input(), settings.shapes(),
           settings.batchSize());
       RequestOptions[] requests = new RequestOptions[payloads.size()];
@@ -135,11 +101,11 @@ final class HttpInferenceClient implements InferenceClient {
             .setIdleTimeout(settings.timeout().toMillis());
         bodies[i] = Buffer.buffer(body.bytes());
       }
-      HttpInferenceClient result = new HttpInferenceClient(vertx, lanes, modelPath, requests, bodies, metadata);
+      HttpInferenceClient result = new HttpInferenceClient(lanes, modelPath, requests, bodies, metadata);
       result.check();
       return result;
     } catch (IOException | RuntimeException e) {
-      close(vertx);
+      lanes.close();
       throw e;
     }
   }
@@ -155,15 +121,7 @@ final class HttpInferenceClient implements InferenceClient {
 
   @Override
   public void infer(int payload, Outcome outcome) {
-    Context current = Vertx.currentContext();
-    for (Lane lane : lanes) {
-      if (lane.context == current) {
-        send(lane.client, payload, outcome);
-        return;
-      }
-    }
-    Lane lane = lanes.length == 1 ? lanes[0] : lanes[Math.floorMod(nextLane.getAndIncrement(), lanes.length)];
-    lane.context.runOnContext(v -> send(lane.client, payload, outcome));
+    lanes.dispatch(send, payload, outcome);
   }
 
   private void send(HttpClient client, int payload, Outcome outcome) {
@@ -192,7 +150,7 @@ final class HttpInferenceClient implements InferenceClient {
       return null;
     }
     try {
-      Response r = get(lanes[0], modelPath + "/stats");
+      Response r = get(lanes.first(), modelPath + "/stats");
       if (r.status != 200) {
         statsUnsupported = r.status == 404 || r.status == 405 || r.status == 501;
         return null;
@@ -205,16 +163,16 @@ final class HttpInferenceClient implements InferenceClient {
 
   @Override
   public void close() {
-    close(vertx);
+    lanes.close();
   }
 
   /** Sends the first prepared request and checks the answer is a successful inference response. */
   private void check() throws IOException {
-    Lane lane = lanes[0];
-    Response r = await(onContext(lane, () -> lane.client.request(requests[0])
+    HttpClient client = lanes.first().client();
+    Response r = ClientLanes.await(lanes.first(), () -> client.request(requests[0])
         .compose(request -> request.send(bodies[0]))
         .compose(response -> response.body().map(body -> new Response(response.statusCode(),
-            body, response.getHeader(HEADER_LENGTH))))), "a first inference request");
+            body, response.getHeader(HEADER_LENGTH)))), "a first inference request");
     if (r.status != 200) {
       throw new IOException("the server refused the prepared request: HTTP " + r.status + " " + r.text());
     }
@@ -225,7 +183,7 @@ final class HttpInferenceClient implements InferenceClient {
     }
   }
 
-  private static JsonNode getJson(Lane lane, String path, String what) throws IOException {
+  private static JsonNode getJson(ClientLanes.Lane lane, String path, String what) throws IOException {
     Response r = get(lane, path);
     if (r.status != 200) {
       throw new IOException("cannot read " + what + " (GET " + path + "): HTTP " + r.status + " " + r.text());
@@ -233,53 +191,11 @@ final class HttpInferenceClient implements InferenceClient {
     return JSON.readTree(r.body.getBytes());
   }
 
-  private static Response get(Lane lane, String path) throws IOException {
-    return await(onContext(lane, () -> lane.client.request(HttpMethod.GET, path)
+  private static Response get(ClientLanes.Lane lane, String path) throws IOException {
+    return ClientLanes.await(lane, () -> lane.client().request(HttpMethod.GET, path)
         .compose(request -> request.send())
-        .compose(response -> response.body().map(body -> new Response(response.statusCode(), body, null)))),
+        .compose(response -> response.body().map(body -> new Response(response.statusCode(), body, null))),
         "GET " + path);
-  }
-
-  /** Starts {@code action} on the lane's context (see the class comment for why). */
-  private static <T> Future<T> onContext(Lane lane, Supplier<Future<T>> action) {
-    Promise<T> promise = Promise.promise();
-    lane.context.runOnContext(v -> action.get().onComplete(promise));
-    return promise.future();
-  }
-
-  private static <T> T await(Future<T> future, String what) throws IOException {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(BLOCKING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      throw new IOException(what + " failed: "
-          + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new IOException(what + " got no answer in " + BLOCKING_TIMEOUT_SECONDS + " s");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted");
-    }
-  }
-
-  /** Registers every event-loop thread of {@code vertx} with the meter. */
-  private static void registerEventLoops(Vertx vertx, CpuMeter meter) {
-    EventLoopGroup group = ((VertxInternal) vertx).nettyEventLoopGroup();
-    List<io.netty.util.concurrent.Future<?>> done = new ArrayList<>();
-    for (EventExecutor executor : group) {
-      done.add(executor.submit(() -> meter.register(Thread.currentThread())));
-    }
-    for (io.netty.util.concurrent.Future<?> f : done) {
-      f.awaitUninterruptibly(10, TimeUnit.SECONDS);
-    }
-  }
-
-  private static void close(Vertx vertx) {
-    try {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // Best effort: the threads are daemons.
-    }
   }
 
   static String encode(String segment) {

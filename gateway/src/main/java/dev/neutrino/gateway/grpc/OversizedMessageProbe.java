@@ -239,47 +239,59 @@ final class OversizedMessageProbe extends HttpServerRequestWrapper {
     static Head read(Buffer bytes, int from, int to, boolean whole) {
       String model = null;
       String version = null;
-      int at = from;
-      while (at < to) {
-        long tag = 0;
-        int shift = 0;
-        int b;
-        do {
-          if (at >= to || shift > 28) {
-            return at >= to && !whole ? null : new Head(model, version);
-          }
-          b = bytes.getByte(at++) & 0xFF;
-          tag |= (long) (b & 0x7F) << shift;
-          shift += 7;
-        } while ((b & 0x80) != 0);
+      int[] at = {from};
+      while (at[0] < to) {
+        long tag = varint(bytes, at, to);
+        if (tag < 0) {
+          return tag == TRUNCATED && !whole ? null : new Head(model, version);
+        }
         int field = (int) (tag >>> 3);
         if ((field != MODEL_NAME && field != MODEL_VERSION) || (tag & 7) != LENGTH_DELIMITED) {
           return new Head(model, version); // past the head
         }
-        long size = 0;
-        shift = 0;
-        do {
-          if (at >= to || shift > 28) {
-            return at >= to && !whole ? null : new Head(model, version);
-          }
-          b = bytes.getByte(at++) & 0xFF;
-          size |= (long) (b & 0x7F) << shift;
-          shift += 7;
-        } while ((b & 0x80) != 0);
+        long size = varint(bytes, at, to);
+        if (size < 0) {
+          return size == TRUNCATED && !whole ? null : new Head(model, version);
+        }
         if (size > HEAD_BYTES) {
           return new Head(model, version); // no name that long is loaded
         }
-        if (at + size > to) {
+        if (at[0] + size > to) {
           return whole ? new Head(model, version) : null;
         }
-        String value = bytes.getString(at, at + (int) size, StandardCharsets.UTF_8.name());
+        String value = bytes.getString(at[0], at[0] + (int) size, StandardCharsets.UTF_8.name());
         if (field == MODEL_VERSION) {
           return new Head(model, value); // the name, if any, came first
         }
         model = value;
-        at += (int) size;
+        at[0] += (int) size;
       }
       return whole ? new Head(model, version) : null;
+    }
+
+    /** {@link #varint}: the bytes ended inside the varint. */
+    private static final long TRUNCATED = -1;
+    /** {@link #varint}: longer than the five bytes a tag or a length of the head may take. */
+    private static final long TOO_LONG = -2;
+
+    /**
+     * Reads the varint at {@code at[0]} of {@code bytes[.., to)}, moving {@code at[0]} past it.
+     *
+     * @return its value, or {@link #TRUNCATED} or {@link #TOO_LONG}
+     */
+    private static long varint(Buffer bytes, int[] at, int to) {
+      long value = 0;
+      for (int shift = 0; shift <= 28; shift += 7) {
+        if (at[0] >= to) {
+          return TRUNCATED;
+        }
+        int b = bytes.getByte(at[0]++) & 0xFF;
+        value |= (long) (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          return value;
+        }
+      }
+      return TOO_LONG;
     }
   }
 }
