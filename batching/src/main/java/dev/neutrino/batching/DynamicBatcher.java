@@ -27,7 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Threads.</b> One batcher thread runs the loop; each model instance owns one thread that runs
  * its batches. Callers of {@link #submit} never wait for either: they take the lock for a few
- * field updates and leave.
+ * field updates and leave. When an instance is idle and nothing is due for the batcher thread (no
+ * timeout, no withdrawal), {@code submit} asks the policy itself, under the same lock, and hands a
+ * batch it dispatches straight to the instance: at low load a request then crosses one thread
+ * boundary on its way to the model instead of two. The decision is the loop's, so the two paths
+ * cannot disagree; the batcher thread is still woken whenever requests remain queued.
  *
  * <p><b>State and its guard.</b> One lock guards the queues ({@link RequestQueue}: a queue per
  * priority level, timeouts in a heap), the stack of idle instances, each instance's predicted end of
@@ -215,6 +219,8 @@ public final class DynamicBatcher implements Scheduler {
         request.deadlineNanos(), target);
     RejectReason reason = null;
     InferenceException refusal = null;
+    Worker worker = null;
+    Batch batch = null;
     lock.lock();
     try {
       if (!accepting) {
@@ -232,7 +238,18 @@ public final class DynamicBatcher implements Scheduler {
         inFlight.incrementAndGet();
         queueChanged();
         arrivals.record(now, rows);
-        work.signal();
+        // The fast path: with an instance idle and nothing due for the batcher thread, decide here and
+        // hand the batch straight to the instance, one thread hand-off instead of two.
+        if (!idle.isEmpty() && !withdrawPending && queue.nextTimerNanos() > now) {
+          BatchDecision decision = decide(now);
+          if (decision.dispatches()) {
+            worker = idle.pop();
+            batch = dispatch(decision.count(), worker, now);
+          }
+        }
+        if (batch == null || queue.size() > 0) {
+          work.signal();
+        }
       }
     } finally {
       lock.unlock();
@@ -245,6 +262,9 @@ public final class DynamicBatcher implements Scheduler {
         withdrawn();
       }
     });
+    if (batch != null) {
+      worker.mailbox.add(batch);
+    }
     return future;
   }
 
@@ -406,9 +426,7 @@ public final class DynamicBatcher implements Scheduler {
           long timer = queue.nextTimerNanos();
           long wait = timer == InferenceRequest.NO_DEADLINE ? Long.MAX_VALUE : timer - now;
           if (queue.size() > 0 && !idle.isEmpty()) {
-            boolean exploring = targetLatencyNanos > 0 && explores(now);
-            queue.setLearned(arrivals.rowsPerSecond(now), costModel.curve(), exploring);
-            BatchDecision decision = policy.decide(queue, now);
+            BatchDecision decision = decide(now);
             if (decision.dispatches()) {
               worker = idle.pop();
               batch = dispatch(decision.count(), worker, now);
@@ -446,6 +464,13 @@ public final class DynamicBatcher implements Scheduler {
         worker.mailbox.add(batch);
       }
     }
+  }
+
+  /** Asks the policy what to do with the queue now. Under the lock, with an instance idle. */
+  private BatchDecision decide(long now) {
+    boolean exploring = targetLatencyNanos > 0 && explores(now);
+    queue.setLearned(arrivals.rowsPerSecond(now), costModel.curve(), exploring);
+    return policy.decide(queue, now);
   }
 
   /**

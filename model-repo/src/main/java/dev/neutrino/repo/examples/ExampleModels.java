@@ -84,9 +84,9 @@ public final class ExampleModels {
           dims: [1]
       dynamic_batching:
         preferred_batch_size: [16, 32, 64]
-        max_queue_delay_microseconds: 0   # batches form while the instance is busy; a lone request never waits
+        max_queue_delay_microseconds: 0   # batches form while the instances are busy; a lone request never waits
       instance_group:
-        - count: 1
+        - count: 2   # two sessions of one intra-op thread each (on 2 cores) beat one of two threads
           kind: KIND_CPU
       """;
 
