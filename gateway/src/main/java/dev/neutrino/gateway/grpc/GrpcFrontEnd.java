@@ -1,11 +1,10 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.repo.ModelRepository;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServerOptions;
@@ -44,16 +43,15 @@ public final class GrpcFrontEnd {
   static final int RST_FLOOD_MAX_PER_WINDOW = 10_000;
   static final int RST_FLOOD_WINDOW_SECONDS = 30;
 
-  private final Vertx vertx;
   private final GrpcOptions options;
   private final GrpcServer server;
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
-  private volatile String deploymentId;
+  private final ServerDeployment servers;
 
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
       AccessLog accessLog) {
-    this.vertx = vertx;
+    this.servers = new ServerDeployment(vertx);
     this.options = options;
     this.server = server;
     this.metrics = metrics;
@@ -101,34 +99,15 @@ public final class GrpcFrontEnd {
         .setInitialSettings(new Http2Settings()
             .setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)
             .setInitialWindowSize(STREAM_WINDOW_BYTES));
-    int[] bound = {-1};
-    return vertx.deployVerticle(() -> new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its
-        // size is counted under the model it names.
-        return vertx.createHttpServer(serverOptions)
-            .requestHandler(request -> server.handle(
-                OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog)))
-            .listen()
-            .onSuccess(http -> {
-              synchronized (bound) {
-                bound[0] = http.actualPort();
-              }
-            });
-      }
-    }, new DeploymentOptions().setInstances(instances)).map(id -> {
-      deploymentId = id;
-      synchronized (bound) {
-        return bound[0];
-      }
-    });
+    // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its size
+    // is counted under the model it names.
+    return servers.listen(serverOptions,
+        request -> server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog)),
+        instances);
   }
 
   /** Stops accepting connections. */
   public Future<Void> close() {
-    String id = deploymentId;
-    deploymentId = null;
-    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
+    return servers.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.http;
 
+import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -11,10 +12,8 @@ import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
@@ -74,12 +73,13 @@ public final class HttpFrontEnd {
   private final BooleanSupplier serverReady;
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
-  private volatile String deploymentId;
+  private final ServerDeployment servers;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, HttpOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
       AccessLog accessLog) {
     this.vertx = vertx;
+    this.servers = new ServerDeployment(vertx);
     this.repository = repository;
     this.options = options;
     this.serverMetadata = serverMetadata;
@@ -159,30 +159,12 @@ public final class HttpFrontEnd {
         .setHttp2ClearTextEnabled(true)
         .setMaxInitialLineLength(16 * 1024)
         .setMaxHeaderSize(64 * 1024);
-    int[] bound = {-1};
-    return vertx.deployVerticle(() -> new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        return vertx.createHttpServer(serverOptions).requestHandler(HttpFrontEnd.this::handle).listen()
-            .onSuccess(server -> {
-              synchronized (bound) {
-                bound[0] = server.actualPort();
-              }
-            });
-      }
-    }, new DeploymentOptions().setInstances(instances)).map(id -> {
-      deploymentId = id;
-      synchronized (bound) {
-        return bound[0];
-      }
-    });
+    return servers.listen(serverOptions, this::handle, instances);
   }
 
   /** Stops accepting connections. */
   public Future<Void> close() {
-    String id = deploymentId;
-    deploymentId = null;
-    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
+    return servers.close();
   }
 
   private void handle(HttpServerRequest request) {
