@@ -9,7 +9,6 @@ import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.repo.ResponseCache;
 import io.prometheus.client.Collector;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -113,15 +112,12 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
 
   @Override
   public List<MetricFamilySamples> describe() {
-    List<MetricFamilySamples> out = new ArrayList<>();
-    FAMILIES.forEach(f -> out.add(f.describe()));
-    return out;
+    return Scrape.describe(FAMILIES);
   }
 
   @Override
   public List<MetricFamilySamples> collect() {
-    Map<Family, Family> scrape = new LinkedHashMap<>();
-    FAMILIES.forEach(f -> scrape.put(f, f.fresh()));
+    Scrape scrape = new Scrape(FAMILIES);
     List<ModelVersion> serving = repository.servingVersions();
     List<VersionSeries> all = table.refresh(serving);
 
@@ -164,12 +160,10 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
     instances.forEach((model, devices) ->
         devices.forEach((device, count) -> scrape.get(INSTANCES).add(count, model, device)));
     repositorySide(scrape);
-    List<MetricFamilySamples> out = new ArrayList<>();
-    scrape.values().forEach(f -> out.add(f.toSamples()));
-    return out;
+    return scrape.samples();
   }
 
-  private static void requestSide(Map<Family, Family> scrape, VersionSeries series) {
+  private static void requestSide(Scrape scrape, VersionSeries series) {
     for (Protocol protocol : Protocol.values()) {
       VersionSeries.Side side = series.side(protocol);
       Map<String, Long> codes = side.codes();
@@ -192,7 +186,7 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
         series.model, series.version, protocol.label());
   }
 
-  private static void schedulerSide(Map<Family, Family> scrape, VersionSeries series, SchedulerStats stats) {
+  private static void schedulerSide(Scrape scrape, VersionSeries series, SchedulerStats stats) {
     long[] cumulative = new long[BATCH_BOUNDS.length + 1];
     stats.batchSizes().forEach((size, count) -> {
       int i = 0;
@@ -213,7 +207,7 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
     scrape.get(CANCELLED).add(stats.cancelled(), series.model, series.version);
   }
 
-  private void repositorySide(Map<Family, Family> scrape) {
+  private void repositorySide(Scrape scrape) {
     for (ModelStatus row : repository.knownVersions()) {
       if (!repository.isModelFolder(row.name())) {
         continue;

@@ -5,10 +5,7 @@ import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.repo.ResponseCache;
 import io.prometheus.client.Collector;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The same facts as {@link NeutrinoCollector}, under Triton's names and units
@@ -66,15 +63,12 @@ final class TritonCollector extends Collector implements Collector.Describable {
 
   @Override
   public List<MetricFamilySamples> describe() {
-    List<MetricFamilySamples> out = new ArrayList<>();
-    FAMILIES.forEach(f -> out.add(f.describe()));
-    return out;
+    return Scrape.describe(FAMILIES);
   }
 
   @Override
   public List<MetricFamilySamples> collect() {
-    Map<Family, Family> scrape = new LinkedHashMap<>();
-    FAMILIES.forEach(f -> scrape.put(f, f.fresh()));
+    Scrape scrape = new Scrape(FAMILIES);
     for (VersionSeries series : table.refresh(repository.servingVersions())) {
       ModelStatistics stats = Statistics.of(series);
       String m = series.model;
@@ -101,9 +95,7 @@ final class TritonCollector extends Collector implements Collector.Describable {
         scrape.get(CACHE_MISS_DURATION).add(cache.missNanos() / 1000.0, m, v);
       }
     }
-    List<MetricFamilySamples> out = new ArrayList<>();
-    scrape.values().forEach(f -> out.add(f.toSamples()));
-    return out;
+    return scrape.samples();
   }
 
   private static double micros(ModelStatistics.Duration duration) {
