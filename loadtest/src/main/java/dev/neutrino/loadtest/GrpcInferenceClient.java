@@ -365,22 +365,14 @@ final class GrpcInferenceClient implements InferenceClient {
       if (response.getModelStatsCount() == 0) {
         return null;
       }
-      long inference = 0;
-      long execution = 0;
-      long queueCount = 0;
-      long queueNs = 0;
-      long computeCount = 0;
-      long computeNs = 0;
+      ServerStats.Snapshot sum = ServerStats.Snapshot.ZERO;
       for (ModelStatistics m : response.getModelStatsList()) {
         InferStatistics s = m.getInferenceStats();
-        inference += m.getInferenceCount();
-        execution += m.getExecutionCount();
-        queueCount += s.getQueue().getCount();
-        queueNs += s.getQueue().getNs();
-        computeCount += s.getComputeInfer().getCount();
-        computeNs += s.getComputeInput().getNs() + s.getComputeInfer().getNs() + s.getComputeOutput().getNs();
+        sum = sum.plus(new ServerStats.Snapshot(m.getInferenceCount(), m.getExecutionCount(),
+            s.getQueue().getCount(), s.getQueue().getNs(), s.getComputeInfer().getCount(),
+            s.getComputeInput().getNs() + s.getComputeInfer().getNs() + s.getComputeOutput().getNs()));
       }
-      return new ServerStats.Snapshot(inference, execution, queueCount, queueNs, computeCount, computeNs);
+      return sum;
     } catch (CallFailed e) {
       statsUnsupported = e.status.equals(Status.Code.UNIMPLEMENTED.name())
           || e.status.equals(Status.Code.NOT_FOUND.name());

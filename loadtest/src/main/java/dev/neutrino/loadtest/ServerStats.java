@@ -24,6 +24,9 @@ public record ServerStats(Double avgBatchSize, Double queueUsAvg, Double compute
   public record Snapshot(long inferenceCount, long executionCount, long queueCount, long queueNs,
       long computeCount, long computeNs) {
 
+    /** Nothing counted. */
+    static final Snapshot ZERO = new Snapshot(0, 0, 0, 0, 0, 0);
+
     /**
      * Reads {@code {"model_stats": [ ... ]}}, summing over the versions listed.
      *
@@ -34,24 +37,22 @@ public record ServerStats(Double avgBatchSize, Double queueUsAvg, Double compute
       if (!models.isArray() || models.isEmpty()) {
         return null;
       }
-      long inference = 0;
-      long execution = 0;
-      long queueCount = 0;
-      long queueNs = 0;
-      long computeCount = 0;
-      long computeNs = 0;
+      Snapshot sum = ZERO;
       for (JsonNode model : models) {
-        inference += model.path("inference_count").asLong();
-        execution += model.path("execution_count").asLong();
         JsonNode stats = model.path("inference_stats");
-        queueCount += stats.path("queue").path("count").asLong();
-        queueNs += stats.path("queue").path("ns").asLong();
-        computeCount += stats.path("compute_infer").path("count").asLong();
-        computeNs += stats.path("compute_input").path("ns").asLong()
-            + stats.path("compute_infer").path("ns").asLong()
-            + stats.path("compute_output").path("ns").asLong();
+        sum = sum.plus(new Snapshot(model.path("inference_count").asLong(), model.path("execution_count").asLong(),
+            stats.path("queue").path("count").asLong(), stats.path("queue").path("ns").asLong(),
+            stats.path("compute_infer").path("count").asLong(),
+            stats.path("compute_input").path("ns").asLong() + stats.path("compute_infer").path("ns").asLong()
+                + stats.path("compute_output").path("ns").asLong()));
       }
-      return new Snapshot(inference, execution, queueCount, queueNs, computeCount, computeNs);
+      return sum;
+    }
+
+    /** The sum of two snapshots, as of versions of one model. */
+    Snapshot plus(Snapshot o) {
+      return new Snapshot(inferenceCount + o.inferenceCount, executionCount + o.executionCount,
+          queueCount + o.queueCount, queueNs + o.queueNs, computeCount + o.computeCount, computeNs + o.computeNs);
     }
   }
 
