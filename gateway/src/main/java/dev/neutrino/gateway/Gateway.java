@@ -1,5 +1,6 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -44,6 +45,7 @@ public final class Gateway {
   private HttpFrontEnd http;
   private GrpcFrontEnd grpc;
   private GatewayMetrics metrics;
+  private Edge edge;
   private MetricsEndpoint metricsEndpoint;
   private volatile boolean ready;
   private volatile int httpPort = -1;
@@ -79,10 +81,12 @@ public final class Gateway {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
     AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
+    edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
+    metrics.bodyBytes(edge.bodies()::reservedBytes);
     http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), () -> ready, metrics,
-        accessLog);
+        accessLog, edge);
     grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), () -> ready, metrics,
-        accessLog);
+        accessLog, edge);
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics) : null;
     return http.listen(config.host(), config.httpPort(), loops)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
@@ -145,6 +149,11 @@ public final class Gateway {
   /** What this gateway measures; null before {@link #start()}. */
   public GatewayMetrics metrics() {
     return metrics;
+  }
+
+  /** The budget and guard at this gateway's edge; null before {@link #start()}. */
+  public Edge edge() {
+    return edge;
   }
 
   /** The protocol extensions this gateway offers: the statistics extension only with metrics on. */

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.neutrino.gateway.edge.EdgeLimits;
 import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
 import dev.neutrino.gateway.logging.LogSetup;
@@ -42,6 +43,7 @@ import java.util.Objects;
  * @param cpuThreads cores the model instances may use together; 0 means all
  * @param repository how the model repository is controlled
  * @param telemetry metrics and logs
+ * @param edges what the edge allows a client: bodies in flight, connections, read timeouts, HTTP/2 limits
  */
 public record GatewayConfig(
     String host,
@@ -53,7 +55,8 @@ public record GatewayConfig(
     int eventLoops,
     int cpuThreads,
     RepositorySettings repository,
-    TelemetrySettings telemetry) {
+    TelemetrySettings telemetry,
+    EdgeLimits edges) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -148,6 +151,7 @@ public record GatewayConfig(
     Objects.requireNonNull(modelRepository, "model_repository");
     Objects.requireNonNull(repository, "repository");
     Objects.requireNonNull(telemetry, "telemetry");
+    Objects.requireNonNull(edges, "edges");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -158,6 +162,7 @@ public record GatewayConfig(
       throw new IllegalArgumentException("grpc_port must be between 0 and 65535, got " + grpcPort);
     }
     new HttpOptions(maxRequestBytes, idleTimeoutSeconds); // validates both
+    edges.bodyBudgetBytes(maxRequestBytes); // an explicit budget holds at least one largest request
     if (eventLoops < 0) {
       throw new IllegalArgumentException("event_loops must be >= 0, got " + eventLoops);
     }
@@ -169,7 +174,7 @@ public record GatewayConfig(
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
-        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS);
+        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, EdgeLimits.DEFAULTS);
   }
 
   public HttpOptions httpOptions() {
@@ -183,32 +188,37 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, edges);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, edges);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, edges);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, edges);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry);
+        cpuThreads, settings, telemetry, edges);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings);
+        cpuThreads, repository, settings, edges);
+  }
+
+  public GatewayConfig withEdges(EdgeLimits limits) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, limits);
   }
 
   /** The configuration as YAML-style key/value pairs, for the start-up log. Nothing here is secret yet. */
@@ -231,6 +241,12 @@ public record GatewayConfig(
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
     out.put("access_log", telemetry.accessLog());
+    out.put("max_inflight_request_bytes", edges.bodyBudgetBytes(maxRequestBytes));
+    out.put("max_connections", edges.maxConnections());
+    out.put("header_read_timeout_ms", edges.headerReadTimeoutMillis());
+    out.put("body_read_timeout_ms", edges.bodyReadTimeoutMillis());
+    out.put("http2_max_concurrent_streams", edges.http2MaxConcurrentStreams());
+    out.put("http2_max_header_list_size", edges.http2MaxHeaderListSize());
     return out;
   }
 
@@ -252,7 +268,13 @@ public record GatewayConfig(
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
-      Boolean accessLog) {}
+      Boolean accessLog,
+      Long maxInflightRequestBytes,
+      Integer maxConnections,
+      Long headerReadTimeoutMs,
+      Long bodyReadTimeoutMs,
+      Long http2MaxConcurrentStreams,
+      Long http2MaxHeaderListSize) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -324,7 +346,17 @@ public record GatewayConfig(
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
                 : base.telemetry().tritonCompatibleMetrics(),
             file.logLevel() != null ? file.logLevel().toLowerCase(Locale.ROOT) : base.telemetry().logLevel(),
-            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()));
+            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()),
+        new EdgeLimits(
+            file.maxInflightRequestBytes() != null ? file.maxInflightRequestBytes()
+                : base.edges().maxInflightRequestBytes(),
+            file.maxConnections() != null ? file.maxConnections() : base.edges().maxConnections(),
+            file.headerReadTimeoutMs() != null ? file.headerReadTimeoutMs() : base.edges().headerReadTimeoutMillis(),
+            file.bodyReadTimeoutMs() != null ? file.bodyReadTimeoutMs() : base.edges().bodyReadTimeoutMillis(),
+            file.http2MaxConcurrentStreams() != null ? file.http2MaxConcurrentStreams()
+                : base.edges().http2MaxConcurrentStreams(),
+            file.http2MaxHeaderListSize() != null ? file.http2MaxHeaderListSize()
+                : base.edges().http2MaxHeaderListSize()));
   }
 
   private static ModelControlMode controlMode(String value) {
@@ -418,7 +450,14 @@ public record GatewayConfig(
       Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
       Map.entry("log-level", "error, warn, info, debug or trace (default info)"),
-      Map.entry("access-log", "one JSON line per request on standard output (default off)"));
+      Map.entry("access-log", "one JSON line per request on standard output (default off)"),
+      Map.entry("max-inflight-request-bytes",
+          "bytes of request bodies and gRPC messages received at once; more get 503 (default 0: a quarter of the heap)"),
+      Map.entry("max-connections", "open connections over HTTP and gRPC; more are closed at once (default 4096)"),
+      Map.entry("header-read-timeout-ms", "close an HTTP/1.1 connection whose request headers take longer (default 10000)"),
+      Map.entry("body-read-timeout-ms", "refuse a request body that takes longer to arrive after its headers (default 60000)"),
+      Map.entry("http2-max-concurrent-streams", "streams one HTTP/2 connection may have open (default 1024)"),
+      Map.entry("http2-max-header-list-size", "bytes of headers one HTTP/2 request may carry (default 65536)"));
 
   /** Flags that may be given without a value, meaning {@code true}. */
   static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log");

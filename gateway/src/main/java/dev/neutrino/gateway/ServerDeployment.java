@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -27,14 +29,24 @@ public final class ServerDeployment {
    * @return the port bound
    */
   public Future<Integer> listen(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
+    return listen(options, handler, null, instances);
+  }
+
+  /** As {@link #listen(HttpServerOptions, Handler, int)}, also passing each new connection to {@code connections}. */
+  public Future<Integer> listen(HttpServerOptions options, Handler<HttpServerRequest> handler,
+      Handler<HttpConnection> connections, int instances) {
     int[] bound = {-1};
     return vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        return vertx.createHttpServer(options).requestHandler(handler).listen()
-            .onSuccess(server -> {
+        HttpServer server = vertx.createHttpServer(options).requestHandler(handler);
+        if (connections != null) {
+          server.connectionHandler(connections);
+        }
+        return server.listen()
+            .onSuccess(listening -> {
               synchronized (bound) {
-                bound[0] = server.actualPort();
+                bound[0] = listening.actualPort();
               }
             });
       }

@@ -1,6 +1,7 @@
 package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.gateway.ServerDeployment;
+import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.repo.ModelRepository;
@@ -27,8 +28,6 @@ import java.util.function.BooleanSupplier;
  * gRPC-Web and JSON transcoding are off.
  */
 public final class GrpcFrontEnd {
-  /** Concurrent calls one connection may carry (grpc-java multiplexes every call on one connection). */
-  static final long MAX_CONCURRENT_STREAMS = 1024;
   /** Per-call HTTP/2 flow-control window: large tensors need not wait for a window update every 64 KiB. */
   static final int STREAM_WINDOW_BYTES = 1024 * 1024;
   /** Flow-control window of a whole connection. */
@@ -48,10 +47,12 @@ public final class GrpcFrontEnd {
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
   private final ServerDeployment servers;
+  private final Edge edge;
 
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, Edge edge) {
     this.servers = new ServerDeployment(vertx);
+    this.edge = edge;
     this.options = options;
     this.server = server;
     this.metrics = metrics;
@@ -64,10 +65,11 @@ public final class GrpcFrontEnd {
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
    * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
    * @param accessLog where every call is logged, when it is on
+   * @param edge the gateway's body budget and connection guard
    */
   public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, Edge edge) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
@@ -75,7 +77,7 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
-    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog);
+    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, edge);
   }
 
   /**
@@ -97,13 +99,16 @@ public final class GrpcFrontEnd {
         .setHttp2RstFloodWindowDuration(RST_FLOOD_WINDOW_SECONDS)
         .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS)
         .setInitialSettings(new Http2Settings()
-            .setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+            .setMaxConcurrentStreams(edge.limits().http2MaxConcurrentStreams())
+            .setMaxHeaderListSize(edge.limits().http2MaxHeaderListSize())
             .setInitialWindowSize(STREAM_WINDOW_BYTES));
-    // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its size
-    // is counted under the model it names.
-    return servers.listen(serverOptions,
-        request -> server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog)),
-        instances);
+    // Every call's messages are held in the body budget as they arrive (GrpcIntake); inference calls
+    // also pass through OversizedMessageProbe, so that a message Vert.x refuses for its size is counted
+    // under the model it names.
+    long max = options.maxMessageBytes();
+    return servers.listen(serverOptions, request -> server.handle(OversizedMessageProbe.wrap(
+            GrpcIntake.wrap(request, edge.bodies(), edge.refusals(), max), max, metrics, accessLog)),
+        edge.connections().connectionHandler(), instances);
   }
 
   /** Stops accepting connections. */
