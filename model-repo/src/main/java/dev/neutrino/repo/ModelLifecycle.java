@@ -25,8 +25,9 @@ import java.util.function.Supplier;
  *   <li>Loader threads ({@code neutrino-model-loader-N}, {@link RepositoryOptions#loaderThreads()} of
  *       them) do the slow work: read the configuration, check it against the {@link LoadLimits}, load
  *       the instances and warm them up. Work is queued per model ({@link ModelLanes}): one model's
- *       loads and unloads run one at a time, in order, while other models' run beside them, so a
- *       slow load delays only later changes of its own model.
+ *       loads and unloads run one at a time, in order, while other models' run beside them, so one
+ *       slow load delays only later changes of its own model (a second slow load, of another model,
+ *       takes the other loader thread until one ends; the {@link LoadLimits} bound every load).
  *   <li>The lifecycle thread ({@code neutrino-model-lifecycle}) is the only writer of the
  *       {@link ModelRegistry}'s entries: it marks versions loading, swaps finished versions in,
  *       retires the ones they replace, admits them to {@link Residency} and evicts what no longer

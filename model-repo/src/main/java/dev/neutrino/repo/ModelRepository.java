@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       lease is released (see {@link ModelVersion#retire()}).
  *   <li>{@link ModelLifecycle}: load, swap, evict, unload. The slow steps (configuration, instances,
  *       warm-up) run on a small pool of loader threads, one model's changes at a time and in order,
- *       different models' side by side, so one slow load never holds up another model's load; every
+ *       different models' side by side, so one slow load does not hold up another model's load; every
  *       change to the registry's entries is made on its single lifecycle thread. A load that fails
  *       leaves the versions that served before serving, and records the failure. Loads are bounded by
  *       {@link LoadLimits}: a configuration over a limit fails before any thread or tensor is made. A
@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * Nothing here blocks an event loop except the calls documented as touching the file system
- * ({@link #index}, {@link #isModelFolder}); {@link #loadAll()} and {@link #close()} block their caller.
+ * ({@link #index}, {@link #isModelFolder}, and {@link #acquireAsync} with residency on, which checks
+ * the folder of a model that is not loaded); {@link #loadAll()} and {@link #close()} block their caller.
  */
 public final class ModelRepository implements AutoCloseable {
   private final RepositoryOptions options;
