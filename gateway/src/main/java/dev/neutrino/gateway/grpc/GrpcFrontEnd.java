@@ -4,6 +4,7 @@ import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,7 +19,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The gRPC side of the Open Inference Protocol: {@code inference.GRPCInferenceService} over HTTP/2
- * (cleartext, prior knowledge, as gRPC clients speak it without TLS), served by Vert.x gRPC.
+ * (cleartext, prior knowledge, as gRPC clients speak it without TLS; or TLS with ALPN), served by
+ * Vert.x gRPC.
  *
  * <p>Handlers run on the event loop of their connection and never block it (see
  * {@link InferenceService}). A request message larger than {@link GrpcOptions#maxMessageBytes()} is
@@ -85,9 +87,11 @@ public final class GrpcFrontEnd {
    * free one), as instances of one verticle so that Vert.x shares the socket among them. They share
    * the one {@link GrpcServer}, whose method table is not changed after {@link #create}.
    *
+   * @param tls the certificate to serve gRPC over TLS with (HTTP/2 negotiated by ALPN); null serves
+   *     cleartext HTTP/2
    * @return the port bound
    */
-  public Future<Integer> listen(String host, int port, int instances) {
+  public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(host)
         .setPort(port)
@@ -102,6 +106,9 @@ public final class GrpcFrontEnd {
             .setMaxConcurrentStreams(edge.limits().http2MaxConcurrentStreams())
             .setMaxHeaderListSize(edge.limits().http2MaxHeaderListSize())
             .setInitialWindowSize(STREAM_WINDOW_BYTES));
+    if (tls != null) {
+      tls.applyTo(serverOptions);
+    }
     // Every call's messages are held in the body budget as they arrive (GrpcIntake); inference calls
     // also pass through OversizedMessageProbe, so that a message Vert.x refuses for its size is counted
     // under the model it names.
@@ -109,6 +116,11 @@ public final class GrpcFrontEnd {
     return servers.listen(serverOptions, request -> server.handle(OversizedMessageProbe.wrap(
             GrpcIntake.wrap(request, edge.bodies(), edge.refusals(), max), max, metrics, accessLog)),
         edge.connections().connectionHandler(), instances);
+  }
+
+  /** The listening servers: what a drain shuts down and a certificate reload updates. */
+  public ServerDeployment deployment() {
+    return servers;
   }
 
   /** Stops accepting connections. */
