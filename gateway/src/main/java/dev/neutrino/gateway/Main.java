@@ -1,10 +1,10 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.logging.LogSetup;
-import java.util.Map;
-import java.util.TreeMap;
+import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 
 /** {@code neutrino serve}: starts a gateway and serves until the process is stopped. */
 public final class Main {
@@ -13,18 +13,21 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println("usage: neutrino serve [flags]");
-      for (Map.Entry<String, String> flag : new TreeMap<>(GatewayConfig.FLAGS).entrySet()) {
-        System.out.printf("  --%-22s %s%n", flag.getKey() + " V", flag.getValue());
-      }
-      return;
-    }
+    CommandLine commandLine = GatewayConfig.commandLine();
     GatewayConfig config;
     try {
-      config = GatewayConfig.fromArgs(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("neutrino: " + e.getMessage());
+      CommandLine.ParseResult parsed = commandLine.parseArgs(args);
+      if (CommandLine.printHelpIfRequested(parsed)) {
+        return;
+      }
+      config = GatewayConfig.fromArgs(parsed);
+    } catch (CommandLine.ParameterException | IllegalArgumentException e) {
+      System.err.println("neutrino serve: " + e.getMessage());
+      System.err.println("(./neutrino serve --help lists the flags)");
+      System.exit(2);
+      return;
+    } catch (IOException e) {
+      System.err.println("neutrino serve: cannot read the configuration file: " + e);
       System.exit(2);
       return;
     }
