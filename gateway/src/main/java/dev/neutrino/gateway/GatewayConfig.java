@@ -14,6 +14,9 @@ import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
 import dev.neutrino.gateway.logging.LogSetup;
 import dev.neutrino.gateway.metrics.MetricsOptions;
+import dev.neutrino.gateway.security.AccessSettings;
+import dev.neutrino.gateway.security.Credential;
+import dev.neutrino.gateway.security.Restriction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +45,7 @@ import java.util.Objects;
  * @param cpuThreads cores the model instances may use together; 0 means all
  * @param repository how the model repository is controlled
  * @param telemetry metrics and logs
+ * @param access who may call what (API keys, the repository API's defaults)
  */
 public record GatewayConfig(
     String host,
@@ -53,7 +57,8 @@ public record GatewayConfig(
     int eventLoops,
     int cpuThreads,
     RepositorySettings repository,
-    TelemetrySettings telemetry) {
+    TelemetrySettings telemetry,
+    AccessSettings access) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -148,6 +153,7 @@ public record GatewayConfig(
     Objects.requireNonNull(modelRepository, "model_repository");
     Objects.requireNonNull(repository, "repository");
     Objects.requireNonNull(telemetry, "telemetry");
+    Objects.requireNonNull(access, "access");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -169,7 +175,7 @@ public record GatewayConfig(
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
-        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS);
+        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, AccessSettings.DEFAULTS);
   }
 
   public HttpOptions httpOptions() {
@@ -183,35 +189,43 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, access);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, access);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, access);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, access);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry);
+        cpuThreads, settings, telemetry, access);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings);
+        cpuThreads, repository, settings, access);
   }
 
-  /** The configuration as YAML-style key/value pairs, for the start-up log. Nothing here is secret yet. */
+  public GatewayConfig withAccess(AccessSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, settings);
+  }
+
+  /**
+   * The configuration as YAML-style key/value pairs, for the start-up log. Secrets are redacted: a
+   * restricted API's value prints as {@code <redacted>}, or as {@code @PATH} when read from a file.
+   */
   public Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("host", host);
@@ -231,6 +245,10 @@ public record GatewayConfig(
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
     out.put("access_log", telemetry.accessLog());
+    out.put("http_restricted_api", access.httpRestrictions().stream().map(Restriction::toString).toList());
+    out.put("grpc_restricted_protocol", access.grpcRestrictions().stream().map(Restriction::toString).toList());
+    out.put("repository_allowed_origins", access.repositoryAllowedOrigins());
+    out.put("metrics_restricted_api", access.metricsCredential() == null ? "" : access.metricsCredential().toString());
     return out;
   }
 
@@ -252,7 +270,11 @@ public record GatewayConfig(
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
-      Boolean accessLog) {}
+      Boolean accessLog,
+      List<String> httpRestrictedApi,
+      List<String> grpcRestrictedProtocol,
+      List<String> repositoryAllowedOrigins,
+      String metricsRestrictedApi) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -324,7 +346,26 @@ public record GatewayConfig(
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
                 : base.telemetry().tritonCompatibleMetrics(),
             file.logLevel() != null ? file.logLevel().toLowerCase(Locale.ROOT) : base.telemetry().logLevel(),
-            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()));
+            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()),
+        access(file, base.access()));
+  }
+
+  /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
+  private static AccessSettings access(FileConfig file, AccessSettings base) {
+    return new AccessSettings(
+        file.httpRestrictedApi() != null
+            ? file.httpRestrictedApi().stream().map(r -> Restriction.parse(r, "--http-restricted-api")).toList()
+            : base.httpRestrictions(),
+        file.grpcRestrictedProtocol() != null
+            ? file.grpcRestrictedProtocol().stream().map(r -> Restriction.parse(r, "--grpc-restricted-protocol")).toList()
+            : base.grpcRestrictions(),
+        file.repositoryAllowedOrigins() != null
+            ? file.repositoryAllowedOrigins().stream().flatMap(o -> java.util.Arrays.stream(o.split(","))).toList()
+            : base.repositoryAllowedOrigins(),
+        file.metricsRestrictedApi() != null
+            ? (file.metricsRestrictedApi().isBlank() ? null
+                : Credential.parse(file.metricsRestrictedApi(), "--metrics-restricted-api"))
+            : base.metricsCredential());
   }
 
   private static ModelControlMode controlMode(String value) {
@@ -344,7 +385,7 @@ public record GatewayConfig(
    */
   public static GatewayConfig fromArgs(String[] args) throws IOException {
     Map<String, String> flags = new LinkedHashMap<>();
-    List<String> loadModels = new ArrayList<>();
+    Map<String, List<String>> repeated = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--")) {
@@ -369,8 +410,9 @@ public record GatewayConfig(
       if (!FLAGS.containsKey(key)) {
         throw new IllegalArgumentException("unknown flag --" + key);
       }
-      if (key.equals("load-model")) {
-        loadModels.addAll(List.of(value.split(","))); // repeatable
+      if (REPEATABLE.containsKey(key)) {
+        List<String> values = repeated.computeIfAbsent(key, k -> new ArrayList<>());
+        values.addAll(REPEATABLE.get(key) ? List.of(value.split(",")) : List.of(value));
       }
       flags.put(key, value);
     }
@@ -379,9 +421,9 @@ public record GatewayConfig(
         : YAML.createObjectNode();
     for (Map.Entry<String, String> flag : flags.entrySet()) {
       String key = flag.getKey().replace('-', '_');
-      if (key.equals("load_model")) {
-        ArrayNode models = settings.putArray(key);
-        loadModels.forEach(models::add);
+      if (REPEATABLE.containsKey(flag.getKey())) {
+        ArrayNode values = settings.putArray(key);
+        repeated.get(flag.getKey()).forEach(values::add);
       } else if (!key.equals("config")) {
         settings.put(key, flag.getValue());
       }
@@ -418,7 +460,23 @@ public record GatewayConfig(
       Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
       Map.entry("log-level", "error, warn, info, debug or trace (default info)"),
-      Map.entry("access-log", "one JSON line per request on standard output (default off)"));
+      Map.entry("access-log", "one JSON line per request on standard output (default off)"),
+      Map.entry("http-restricted-api", "GROUPS:KEY=VALUE: these API groups need header KEY: VALUE (VALUE @FILE reads "
+          + "it from FILE); repeatable; groups: health, metadata, inference, shared-memory, model-config, "
+          + "model-repository, statistics, trace, logging"),
+      Map.entry("grpc-restricted-protocol", "GROUPS:KEY=VALUE: as --http-restricted-api, for gRPC, with metadata "
+          + "triton-grpc-protocol-KEY; repeatable"),
+      Map.entry("repository-allowed-origins", "browser origins the repository API accepts (exact Origin values, "
+          + "comma-separated, repeatable; default none)"),
+      Map.entry("metrics-restricted-api", "KEY=VALUE: /metrics needs header KEY: VALUE (VALUE @FILE reads it from "
+          + "FILE; default open)"));
+
+  /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
+  static final Map<String, Boolean> REPEATABLE = Map.of(
+      "load-model", true,
+      "http-restricted-api", false,
+      "grpc-restricted-protocol", false,
+      "repository-allowed-origins", true);
 
   /** Flags that may be given without a value, meaning {@code true}. */
   static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log");
