@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.neutrino.batching.SchedulerOptions;
+import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
 import java.time.Duration;
@@ -45,6 +46,8 @@ import java.util.Objects;
  * @param cpuThreads cores the model instances may use together; 0 means all
  * @param repository how the model repository is controlled
  * @param telemetry metrics and logs
+ * @param tls certificates for the listeners; {@link TlsSettings#OFF} serves cleartext
+ * @param shutdown how a stop signal drains the process
  * @param access who may call what (API keys, the repository API's defaults)
  */
 public record GatewayConfig(
@@ -58,6 +61,8 @@ public record GatewayConfig(
     int cpuThreads,
     RepositorySettings repository,
     TelemetrySettings telemetry,
+    TlsSettings tls,
+    ShutdownSettings shutdown,
     AccessSettings access) {
 
   /**
@@ -142,6 +147,79 @@ public record GatewayConfig(
     }
   }
 
+  /**
+   * TLS on the listeners, from PEM files that are read again whenever they change.
+   *
+   * @param certFile {@code --tls-cert-file}: the server's certificate chain (PEM); null serves cleartext
+   * @param keyFile {@code --tls-key-file}: its private key (PEM, PKCS#8 or PKCS#1)
+   * @param clientCaFile {@code --tls-client-ca-file}: when set, clients must present a certificate
+   *     signed by one of these CAs (mutual TLS); null asks for none
+   * @param metrics {@code --tls-metrics}: the metrics port serves TLS too (with the same files)
+   * @param reloadSeconds {@code --tls-reload-secs}: how often the files are checked for a change
+   */
+  public record TlsSettings(Path certFile, Path keyFile, Path clientCaFile, boolean metrics, int reloadSeconds) {
+    public static final int DEFAULT_RELOAD_SECONDS = 10;
+    public static final TlsSettings OFF = new TlsSettings(null, null, null, false, DEFAULT_RELOAD_SECONDS);
+
+    public TlsSettings {
+      if ((certFile == null) != (keyFile == null)) {
+        throw new IllegalArgumentException("tls_cert_file and tls_key_file must be given together, got "
+            + (certFile == null ? "only tls_key_file" : "only tls_cert_file"));
+      }
+      if (certFile == null && clientCaFile != null) {
+        throw new IllegalArgumentException("tls_client_ca_file needs tls_cert_file and tls_key_file");
+      }
+      if (certFile == null && metrics) {
+        throw new IllegalArgumentException("tls_metrics needs tls_cert_file and tls_key_file");
+      }
+      if (reloadSeconds < 1) {
+        throw new IllegalArgumentException("tls_reload_secs must be >= 1, got " + reloadSeconds);
+      }
+    }
+
+    public boolean enabled() {
+      return certFile != null;
+    }
+
+    public boolean mutual() {
+      return clientCaFile != null;
+    }
+  }
+
+  /**
+   * What a stop signal (SIGTERM, SIGINT) does: readiness fails at once, requests are served for
+   * {@code drainDelaySeconds} more, then the listeners close and in-flight work has
+   * {@code exitTimeoutSeconds} to complete.
+   *
+   * @param drainDelaySeconds {@code --drain-delay}: how long a draining gateway keeps serving, so that
+   *     load balancers notice it is not ready before it stops accepting
+   * @param exitTimeoutSeconds {@code --exit-timeout-secs} (Triton's): how long in-flight and queued
+   *     requests may take once the listeners are closed; past it the process exits 1
+   */
+  public record ShutdownSettings(int drainDelaySeconds, int exitTimeoutSeconds) {
+    public static final int DEFAULT_DRAIN_DELAY_SECONDS = 5;
+    public static final int DEFAULT_EXIT_TIMEOUT_SECONDS = 30;
+    public static final ShutdownSettings DEFAULTS =
+        new ShutdownSettings(DEFAULT_DRAIN_DELAY_SECONDS, DEFAULT_EXIT_TIMEOUT_SECONDS);
+
+    public ShutdownSettings {
+      if (drainDelaySeconds < 0) {
+        throw new IllegalArgumentException("drain_delay must be >= 0, got " + drainDelaySeconds);
+      }
+      if (exitTimeoutSeconds < 0) {
+        throw new IllegalArgumentException("exit_timeout_secs must be >= 0, got " + exitTimeoutSeconds);
+      }
+    }
+
+    public Duration drainDelay() {
+      return Duration.ofSeconds(drainDelaySeconds);
+    }
+
+    public Duration exitTimeout() {
+      return Duration.ofSeconds(exitTimeoutSeconds);
+    }
+  }
+
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8000;
   public static final int DEFAULT_GRPC_PORT = 8001;
@@ -153,7 +231,8 @@ public record GatewayConfig(
     Objects.requireNonNull(modelRepository, "model_repository");
     Objects.requireNonNull(repository, "repository");
     Objects.requireNonNull(telemetry, "telemetry");
-    Objects.requireNonNull(access, "access");
+    Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(shutdown, "shutdown");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -175,7 +254,18 @@ public record GatewayConfig(
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
-        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, AccessSettings.DEFAULTS);
+        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
+        AccessSettings.DEFAULTS);
+  }
+
+  /**
+   * The repository's options on a machine with {@code availableCores}: models use {@code cpu_threads}
+   * cores (all when 0), and a model's configuration is bounded by them ({@link LoadLimits#forCores}:
+   * instances per model, threads per instance) and by {@code max_request_bytes} (one warm-up request).
+   */
+  public RepositoryOptions repositoryOptions(int availableCores) {
+    int cores = cpuThreads > 0 ? cpuThreads : availableCores;
+    return repository.options(cores).withLimits(LoadLimits.forCores(cores, maxRequestBytes));
   }
 
   public HttpOptions httpOptions() {
@@ -189,42 +279,53 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry, access);
+        cpuThreads, settings, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings, access);
+        cpuThreads, repository, settings, tls, shutdown, access);
+  }
+
+  public GatewayConfig withTls(TlsSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, settings, shutdown, access);
+  }
+
+  public GatewayConfig withShutdown(ShutdownSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, settings, access);
   }
 
   public GatewayConfig withAccess(AccessSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, settings);
+        cpuThreads, repository, telemetry, tls, shutdown, settings);
   }
 
   /**
-   * The configuration as YAML-style key/value pairs, for the start-up log. Secrets are redacted: a
-   * restricted API's value prints as {@code <redacted>}, or as {@code @PATH} when read from a file.
+   * The configuration as YAML-style key/value pairs, for the start-up log. File paths are not secret;
+   * keys are: a restricted API's value prints as {@code <redacted>}, or as {@code @PATH} when read
+   * from a file.
    */
   public Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -245,6 +346,13 @@ public record GatewayConfig(
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
     out.put("access_log", telemetry.accessLog());
+    out.put("tls_cert_file", tls.certFile() == null ? null : tls.certFile().toString());
+    out.put("tls_key_file", tls.keyFile() == null ? null : tls.keyFile().toString());
+    out.put("tls_client_ca_file", tls.clientCaFile() == null ? null : tls.clientCaFile().toString());
+    out.put("tls_metrics", tls.metrics());
+    out.put("tls_reload_secs", tls.reloadSeconds());
+    out.put("drain_delay", shutdown.drainDelaySeconds());
+    out.put("exit_timeout_secs", shutdown.exitTimeoutSeconds());
     out.put("http_restricted_api", access.httpRestrictions().stream().map(Restriction::toString).toList());
     out.put("grpc_restricted_protocol", access.grpcRestrictions().stream().map(Restriction::toString).toList());
     out.put("repository_allowed_origins", access.repositoryAllowedOrigins());
@@ -271,6 +379,13 @@ public record GatewayConfig(
       Boolean tritonCompatibleMetrics,
       String logLevel,
       Boolean accessLog,
+      String tlsCertFile,
+      String tlsKeyFile,
+      String tlsClientCaFile,
+      Boolean tlsMetrics,
+      Integer tlsReloadSecs,
+      Integer drainDelay,
+      Integer exitTimeoutSecs,
       List<String> httpRestrictedApi,
       List<String> grpcRestrictedProtocol,
       List<String> repositoryAllowedOrigins,
@@ -347,6 +462,15 @@ public record GatewayConfig(
                 : base.telemetry().tritonCompatibleMetrics(),
             file.logLevel() != null ? file.logLevel().toLowerCase(Locale.ROOT) : base.telemetry().logLevel(),
             file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()),
+        new TlsSettings(
+            file.tlsCertFile() != null ? Path.of(file.tlsCertFile()) : base.tls().certFile(),
+            file.tlsKeyFile() != null ? Path.of(file.tlsKeyFile()) : base.tls().keyFile(),
+            file.tlsClientCaFile() != null ? Path.of(file.tlsClientCaFile()) : base.tls().clientCaFile(),
+            file.tlsMetrics() != null ? file.tlsMetrics() : base.tls().metrics(),
+            file.tlsReloadSecs() != null ? file.tlsReloadSecs() : base.tls().reloadSeconds()),
+        new ShutdownSettings(
+            file.drainDelay() != null ? file.drainDelay() : base.shutdown().drainDelaySeconds(),
+            file.exitTimeoutSecs() != null ? file.exitTimeoutSecs() : base.shutdown().exitTimeoutSeconds()),
         access(file, base.access()));
   }
 
@@ -461,6 +585,13 @@ public record GatewayConfig(
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
       Map.entry("log-level", "error, warn, info, debug or trace (default info)"),
       Map.entry("access-log", "one JSON line per request on standard output (default off)"),
+      Map.entry("tls-cert-file", "PEM certificate chain: HTTP and gRPC serve TLS (default off: cleartext)"),
+      Map.entry("tls-key-file", "PEM private key of --tls-cert-file"),
+      Map.entry("tls-client-ca-file", "PEM CA certificates: clients must present a certificate they signed (mutual TLS)"),
+      Map.entry("tls-metrics", "the metrics port serves TLS too, with the same files (default off)"),
+      Map.entry("tls-reload-secs", "how often the TLS files are checked; changed files are reloaded (default 10)"),
+      Map.entry("drain-delay", "seconds a stopping gateway keeps serving while not ready (default 5)"),
+      Map.entry("exit-timeout-secs", "seconds in-flight requests may take once the listeners close (default 30)"),
       Map.entry("http-restricted-api", "GROUPS:KEY=VALUE: these API groups need header KEY: VALUE (VALUE @FILE reads "
           + "it from FILE); repeatable; groups: health, metadata, inference, shared-memory, model-config, "
           + "model-repository, statistics, trace, logging"),
@@ -479,5 +610,5 @@ public record GatewayConfig(
       "repository-allowed-origins", true);
 
   /** Flags that may be given without a value, meaning {@code true}. */
-  static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log");
+  static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log", "tls-metrics");
 }

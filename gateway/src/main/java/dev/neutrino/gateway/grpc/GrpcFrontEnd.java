@@ -4,6 +4,7 @@ import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,7 +19,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The gRPC side of the Open Inference Protocol: {@code inference.GRPCInferenceService} over HTTP/2
- * (cleartext, prior knowledge, as gRPC clients speak it without TLS), served by Vert.x gRPC.
+ * (cleartext, prior knowledge, as gRPC clients speak it without TLS; or TLS with ALPN), served by
+ * Vert.x gRPC.
  *
  * <p>Handlers run on the event loop of their connection and never block it (see
  * {@link InferenceService}). A request message larger than {@link GrpcOptions#maxMessageBytes()} is
@@ -88,9 +90,11 @@ public final class GrpcFrontEnd {
    * free one), as instances of one verticle so that Vert.x shares the socket among them. They share
    * the one {@link GrpcServer}, whose method table is not changed after {@link #create}.
    *
+   * @param tls the certificate to serve gRPC over TLS with (HTTP/2 negotiated by ALPN); null serves
+   *     cleartext HTTP/2
    * @return the port bound
    */
-  public Future<Integer> listen(String host, int port, int instances) {
+  public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(host)
         .setPort(port)
@@ -104,6 +108,9 @@ public final class GrpcFrontEnd {
         .setInitialSettings(new Http2Settings()
             .setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)
             .setInitialWindowSize(STREAM_WINDOW_BYTES));
+    if (tls != null) {
+      tls.applyTo(serverOptions);
+    }
     // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its size
     // is counted under the model it names.
     return servers.listen(serverOptions, request -> {
@@ -111,6 +118,11 @@ public final class GrpcFrontEnd {
         server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog));
       }
     }, instances);
+  }
+
+  /** The listening servers: what a drain shuts down and a certificate reload updates. */
+  public ServerDeployment deployment() {
+    return servers;
   }
 
   /** Stops accepting connections. */

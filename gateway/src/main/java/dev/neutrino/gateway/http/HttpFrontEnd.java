@@ -10,6 +10,7 @@ import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.gateway.security.RepositoryAudit;
+import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
@@ -157,9 +158,11 @@ public final class HttpFrontEnd {
    * They are deployed as instances of one verticle: Vert.x then shares a single socket among them
    * (a random port included) and hands new connections to each in turn.
    *
+   * @param tls the certificate to serve HTTPS with (HTTP/2 by ALPN, HTTP/1.1 otherwise); null serves
+   *     cleartext
    * @return the port bound
    */
-  public Future<Integer> listen(String host, int port, int instances) {
+  public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(host)
         .setPort(port)
@@ -169,7 +172,15 @@ public final class HttpFrontEnd {
         .setHttp2ClearTextEnabled(true)
         .setMaxInitialLineLength(16 * 1024)
         .setMaxHeaderSize(64 * 1024);
+    if (tls != null) {
+      tls.applyTo(serverOptions);
+    }
     return servers.listen(serverOptions, this::handle, instances);
+  }
+
+  /** The listening servers: what a drain shuts down and a certificate reload updates. */
+  public ServerDeployment deployment() {
+    return servers;
   }
 
   /** Stops accepting connections. */

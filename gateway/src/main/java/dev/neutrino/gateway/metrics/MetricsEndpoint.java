@@ -3,6 +3,7 @@ package dev.neutrino.gateway.metrics;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.gateway.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -11,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
 
 /**
  * Serves {@code GET /metrics} on the gateway's own Vert.x, on a port of its own: Prometheus text
@@ -53,9 +55,10 @@ public final class MetricsEndpoint {
   /**
    * Binds {@code host:port} ({@code port} 0 picks a free one).
    *
+   * @param tls the certificate to serve HTTPS with; null serves cleartext
    * @return the port bound
    */
-  public synchronized Future<Integer> listen(String host, int port) {
+  public synchronized Future<Integer> listen(String host, int port, ServerTls tls) {
     worker = vertx.createSharedWorkerExecutor("neutrino-metrics", 1);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(host)
@@ -63,6 +66,9 @@ public final class MetricsEndpoint {
         .setTcpNoDelay(true)
         .setCompressionSupported(true)
         .setIdleTimeout(120);
+    if (tls != null) {
+      tls.applyTo(options);
+    }
     server = vertx.createHttpServer(options).requestHandler(this::handle);
     return server.listen().map(HttpServer::actualPort);
   }
@@ -100,6 +106,11 @@ public final class MetricsEndpoint {
         request.response().setStatusCode(500).end("collecting metrics failed\n");
       }
     });
+  }
+
+  /** The server, for a certificate reload; empty before {@link #listen} and after {@link #close()}. */
+  public synchronized List<HttpServer> servers() {
+    return server == null ? List.of() : List.of(server);
   }
 
   /** Stops serving. */
