@@ -4,6 +4,7 @@ import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.Future;
@@ -27,7 +28,8 @@ import java.util.function.BooleanSupplier;
  * refused with RESOURCE_EXHAUSTED as soon as its length prefix is read; the rest of it is skipped,
  * not buffered (an inference message is counted first, under the model it names: see
  * {@link OversizedMessageProbe}). Only the binary protobuf wire format over HTTP/2 is served:
- * gRPC-Web and JSON transcoding are off.
+ * gRPC-Web and JSON transcoding are off. Every call is checked once by {@link GrpcAccess} before it
+ * is dispatched to its method.
  */
 public final class GrpcFrontEnd {
   /** Per-call HTTP/2 flow-control window: large tensors need not wait for a window update every 64 KiB. */
@@ -49,11 +51,13 @@ public final class GrpcFrontEnd {
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
   private final ServerDeployment servers;
+  private final GrpcAccess access;
   private final Edge edge;
 
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
-      AccessLog accessLog, Edge edge) {
+      AccessLog accessLog, AccessControl access, Edge edge) {
     this.servers = new ServerDeployment(vertx);
+    this.access = new GrpcAccess(access);
     this.edge = edge;
     this.options = options;
     this.server = server;
@@ -67,11 +71,12 @@ public final class GrpcFrontEnd {
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
    * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
    * @param accessLog where every call is logged, when it is on
+   * @param access who may call which method ({@code --grpc-restricted-protocol})
    * @param edge the gateway's body budget and connection guard
    */
   public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, Edge edge) {
+      AccessLog accessLog, AccessControl access, Edge edge) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
@@ -79,7 +84,7 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
-    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, edge);
+    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access, edge);
   }
 
   /**
@@ -113,9 +118,12 @@ public final class GrpcFrontEnd {
     // also pass through OversizedMessageProbe, so that a message Vert.x refuses for its size is counted
     // under the model it names.
     long max = options.maxMessageBytes();
-    return servers.listen(serverOptions, request -> server.handle(OversizedMessageProbe.wrap(
-            GrpcIntake.wrap(request, edge.bodies(), edge.refusals(), max), max, metrics, accessLog)),
-        edge.connections().connectionHandler(), instances);
+    return servers.listen(serverOptions, request -> {
+      if (!access.refuse(request)) {
+        server.handle(OversizedMessageProbe.wrap(GrpcIntake.wrap(request, edge.bodies(), edge.refusals(), max), max,
+            metrics, accessLog));
+      }
+    }, edge.connections().connectionHandler(), instances);
   }
 
   /** The listening servers: what a drain shuts down and a certificate reload updates. */
