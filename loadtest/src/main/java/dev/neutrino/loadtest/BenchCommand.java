@@ -74,7 +74,7 @@ final class BenchCommand {
       description = "a self-contained page with a latency-versus-throughput chart per target")
   Path html;
 
-  /** @return the process exit status: 0 done, 1 failed, 2 a bad command line, 3 the scenario cannot run here */
+  /** @return the process exit status: 0 done, 1 failed, 2 a bad command line, 3 the scenario could not run */
   static int run(String[] args, PrintStream out, PrintStream err) {
     BenchCommand flags = new BenchCommand();
     CommandLine commandLine = Main.commandLine(flags);
