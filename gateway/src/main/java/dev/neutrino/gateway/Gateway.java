@@ -83,8 +83,7 @@ public final class Gateway {
     int cores = Runtime.getRuntime().availableProcessors();
     int loops = config.eventLoops() > 0 ? config.eventLoops() : cores;
     try {
-      repository = ModelRepository.open(config.modelRepository(),
-          config.repository().options(config.cpuThreads() > 0 ? config.cpuThreads() : cores), backend);
+      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend);
     } catch (IOException e) {
       return Future.failedFuture(new UncheckedIOException("cannot open the model repository "
           + config.modelRepository() + ": " + e.getMessage(), e));

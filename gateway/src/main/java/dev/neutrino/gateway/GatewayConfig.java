@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.neutrino.batching.SchedulerOptions;
+import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
 import java.time.Duration;
@@ -249,6 +250,16 @@ public record GatewayConfig(
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS);
+  }
+
+  /**
+   * The repository's options on a machine with {@code availableCores}: models use {@code cpu_threads}
+   * cores (all when 0), and a model's configuration is bounded by them ({@link LoadLimits#forCores}:
+   * instances per model, threads per instance) and by {@code max_request_bytes} (one warm-up request).
+   */
+  public RepositoryOptions repositoryOptions(int availableCores) {
+    int cores = cpuThreads > 0 ? cpuThreads : availableCores;
+    return repository.options(cores).withLimits(LoadLimits.forCores(cores, maxRequestBytes));
   }
 
   public HttpOptions httpOptions() {

@@ -47,7 +47,7 @@ final class BenchCommand {
 
   private BenchCommand() {}
 
-  /** @return the process exit status: 0 done, 1 failed, 2 bad flags, 3 the scenario cannot run yet */
+  /** @return the process exit status: 0 done, 1 failed, 2 bad flags, 3 the scenario could not run */
   static int run(String[] args, PrintStream out, PrintStream err) {
     Bench.Options options;
     Path json;

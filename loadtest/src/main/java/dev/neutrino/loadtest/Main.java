@@ -22,19 +22,8 @@ public final class Main {
     int status = switch (command) {
       case "loadtest" -> LoadtestCommand.run(rest, System.out, System.err);
       case "bench" -> BenchCommand.run(rest, System.out, System.err);
-      case "jmh" -> {
-        // The JMH microbenchmarks of the hot paths, with JMH's own command line.
-        try {
-          org.openjdk.jmh.Main.main(rest);
-          yield 0;
-        } catch (Exception e) {
-          System.err.println("neutrino jmh: " + e);
-          yield 1;
-        }
-      }
       case "-h", "--help", "help" -> {
         System.out.println("usage: neutrino-loadtest loadtest|bench [flags]  (--help after either lists its flags)");
-        System.out.println("       neutrino-loadtest jmh [BENCHMARK-REGEX] [JMH FLAGS]  (the microbenchmarks)");
         yield 0;
       }
       default -> {
