@@ -1,5 +1,6 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.runtime.testing.TestBackend;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway process of {@link DrainProcessTest}: {@code neutrino serve} through {@link Main}, its
- * models on a {@link GatedBackend}. It prints {@value #HOLDING} once a run is held, and lets the
+ * models on a {@link TestBackend}. It prints {@value #HOLDING} once a run is held, and lets the
  * run go when the line {@value #RELEASE} arrives on standard input: the test's gate across the
  * process boundary.
  */
@@ -18,7 +19,7 @@ public final class DrainChild {
   private DrainChild() {}
 
   public static void main(String[] args) throws Exception {
-    GatedBackend backend = new GatedBackend();
+    TestBackend backend = new TestBackend();
     Thread gate = new Thread(() -> {
       try {
         if (backend.holding.await(120, TimeUnit.SECONDS)) {

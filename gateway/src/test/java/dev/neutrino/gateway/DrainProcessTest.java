@@ -7,6 +7,7 @@ import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.neutrino.gateway.grpc.proto.InferTensorContents;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
+import dev.neutrino.runtime.testing.TestBackend;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -92,7 +93,7 @@ class DrainProcessTest {
 
     // The first request holds the model's only instance; the others queue behind it.
     List<CompletableFuture<Integer>> answers = new ArrayList<>();
-    answers.add(infer(http, host, httpPort, GatedBackend.HOLD));
+    answers.add(infer(http, host, httpPort, TestBackend.HOLD));
     awaitLine(line -> line.equals(DrainChild.HOLDING));
     for (int i = 1; i < CLIENTS - GRPC_CLIENTS; i++) {
       answers.add(infer(http, host, httpPort, i));
