@@ -13,6 +13,9 @@ import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
 import dev.neutrino.gateway.logging.LogSetup;
 import dev.neutrino.gateway.metrics.MetricsOptions;
+import dev.neutrino.gateway.security.AccessSettings;
+import dev.neutrino.gateway.security.Credential;
+import dev.neutrino.gateway.security.Restriction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +47,7 @@ import picocli.CommandLine;
  * @param telemetry metrics and logs
  * @param tls certificates for the listeners; {@link TlsSettings#OFF} serves cleartext
  * @param shutdown how a stop signal drains the process
+ * @param access who may call what (API keys, the repository API's defaults)
  */
 public record GatewayConfig(
     String host,
@@ -57,7 +61,8 @@ public record GatewayConfig(
     RepositorySettings repository,
     TelemetrySettings telemetry,
     TlsSettings tls,
-    ShutdownSettings shutdown) {
+    ShutdownSettings shutdown,
+    AccessSettings access) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -248,7 +253,8 @@ public record GatewayConfig(
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
-        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS);
+        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
+        AccessSettings.DEFAULTS);
   }
 
   /**
@@ -272,45 +278,54 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry, tls, shutdown);
+        cpuThreads, settings, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings, tls, shutdown);
+        cpuThreads, repository, settings, tls, shutdown, access);
   }
 
   public GatewayConfig withTls(TlsSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, settings, shutdown);
+        cpuThreads, repository, telemetry, settings, shutdown, access);
   }
 
   public GatewayConfig withShutdown(ShutdownSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, settings);
+        cpuThreads, repository, telemetry, tls, settings, access);
   }
 
-  /** The configuration as YAML-style key/value pairs, for the start-up log. File paths are not secret, so nothing is redacted. */
+  public GatewayConfig withAccess(AccessSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, shutdown, settings);
+  }
+
+  /**
+   * The configuration as YAML-style key/value pairs, for the start-up log. File paths are not secret;
+   * keys are: a restricted API's value prints as {@code <redacted>}, or as {@code @PATH} when read
+   * from a file.
+   */
   public Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("host", host);
@@ -337,6 +352,10 @@ public record GatewayConfig(
     out.put("tls_reload_secs", tls.reloadSeconds());
     out.put("drain_delay", shutdown.drainDelaySeconds());
     out.put("exit_timeout_secs", shutdown.exitTimeoutSeconds());
+    out.put("http_restricted_api", access.httpRestrictions().stream().map(Restriction::toString).toList());
+    out.put("grpc_restricted_protocol", access.grpcRestrictions().stream().map(Restriction::toString).toList());
+    out.put("repository_allowed_origins", access.repositoryAllowedOrigins());
+    out.put("metrics_restricted_api", access.metricsCredential() == null ? "" : access.metricsCredential().toString());
     return out;
   }
 
@@ -365,7 +384,11 @@ public record GatewayConfig(
       Boolean tlsMetrics,
       Integer tlsReloadSecs,
       Integer drainDelay,
-      Integer exitTimeoutSecs) {}
+      Integer exitTimeoutSecs,
+      List<String> httpRestrictedApi,
+      List<String> grpcRestrictedProtocol,
+      List<String> repositoryAllowedOrigins,
+      String metricsRestrictedApi) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -446,7 +469,26 @@ public record GatewayConfig(
             file.tlsReloadSecs() != null ? file.tlsReloadSecs() : base.tls().reloadSeconds()),
         new ShutdownSettings(
             file.drainDelay() != null ? file.drainDelay() : base.shutdown().drainDelaySeconds(),
-            file.exitTimeoutSecs() != null ? file.exitTimeoutSecs() : base.shutdown().exitTimeoutSeconds()));
+            file.exitTimeoutSecs() != null ? file.exitTimeoutSecs() : base.shutdown().exitTimeoutSeconds()),
+        access(file, base.access()));
+  }
+
+  /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
+  private static AccessSettings access(FileConfig file, AccessSettings base) {
+    return new AccessSettings(
+        file.httpRestrictedApi() != null
+            ? file.httpRestrictedApi().stream().map(r -> Restriction.parse(r, "--http-restricted-api")).toList()
+            : base.httpRestrictions(),
+        file.grpcRestrictedProtocol() != null
+            ? file.grpcRestrictedProtocol().stream().map(r -> Restriction.parse(r, "--grpc-restricted-protocol")).toList()
+            : base.grpcRestrictions(),
+        file.repositoryAllowedOrigins() != null
+            ? file.repositoryAllowedOrigins().stream().flatMap(o -> java.util.Arrays.stream(o.split(","))).toList()
+            : base.repositoryAllowedOrigins(),
+        file.metricsRestrictedApi() != null
+            ? (file.metricsRestrictedApi().isBlank() ? null
+                : Credential.parse(file.metricsRestrictedApi(), "--metrics-restricted-api"))
+            : base.metricsCredential());
   }
 
   private static ModelControlMode controlMode(String value) {
@@ -542,7 +584,7 @@ public record GatewayConfig(
       if (type == Boolean.class) {
         option.type(Boolean.class).parameterConsumer(GatewayConfig::switchValue);
       } else if (type == List.class) {
-        option.type(List.class).auxiliaryTypes(String.class).splitRegex(",")
+        option.type(List.class).auxiliaryTypes(String.class).splitRegex(REPEATABLE.getOrDefault(name, true) ? "," : "")
             .paramLabel(valueLabel(name));
       } else {
         option.type(type == Integer.class || type == Long.class || type == Double.class ? type : String.class)
@@ -608,6 +650,22 @@ public record GatewayConfig(
       Map.entry("tls-metrics", "the metrics port serves TLS too, with the same files (default off)"),
       Map.entry("tls-reload-secs", "how often the TLS files are checked; changed files are reloaded (default 10)"),
       Map.entry("drain-delay", "seconds a stopping gateway keeps serving while not ready (default 5)"),
-      Map.entry("exit-timeout-secs", "seconds in-flight requests may take once the listeners close (default 30)"));
+      Map.entry("exit-timeout-secs", "seconds in-flight requests may take once the listeners close (default 30)"),
+      Map.entry("http-restricted-api", "GROUPS:KEY=VALUE: these API groups need header KEY: VALUE (VALUE @FILE reads "
+          + "it from FILE); repeatable; groups: health, metadata, inference, shared-memory, model-config, "
+          + "model-repository, statistics, trace, logging"),
+      Map.entry("grpc-restricted-protocol", "GROUPS:KEY=VALUE: as --http-restricted-api, for gRPC, with metadata "
+          + "triton-grpc-protocol-KEY; repeatable"),
+      Map.entry("repository-allowed-origins", "browser origins the repository API accepts (exact Origin values, "
+          + "comma-separated, repeatable; default none)"),
+      Map.entry("metrics-restricted-api", "KEY=VALUE: /metrics needs header KEY: VALUE (VALUE @FILE reads it from "
+          + "FILE; default open)"));
+
+  /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
+  static final Map<String, Boolean> REPEATABLE = Map.of(
+      "load-model", true,
+      "http-restricted-api", false,
+      "grpc-restricted-protocol", false,
+      "repository-allowed-origins", true);
 
 }
