@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.gateway.grpc.GrpcOptions;
@@ -25,12 +24,12 @@ import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import picocli.CommandLine;
 
 /**
  * The serving process's configuration: immutable, validated on construction, read from one YAML file
@@ -508,48 +507,31 @@ public record GatewayConfig(
    * @throws IllegalArgumentException naming an unknown flag or a bad value
    */
   public static GatewayConfig fromArgs(String[] args) throws IOException {
-    Map<String, String> flags = new LinkedHashMap<>();
-    Map<String, List<String>> repeated = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      String key;
-      String value;
-      int eq = arg.indexOf('=');
-      if (eq > 0) {
-        key = arg.substring(2, eq);
-        value = arg.substring(eq + 1);
-      } else {
-        key = arg.substring(2);
-        if (SWITCHES.contains(key) && (i + 1 >= args.length || args[i + 1].startsWith("--"))) {
-          value = "true"; // a switch given alone turns its setting on
-        } else if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("flag --" + key + " needs a value");
-        } else {
-          value = args[++i];
-        }
-      }
-      if (!FLAGS.containsKey(key)) {
-        throw new IllegalArgumentException("unknown flag --" + key);
-      }
-      if (REPEATABLE.containsKey(key)) {
-        List<String> values = repeated.computeIfAbsent(key, k -> new ArrayList<>());
-        values.addAll(REPEATABLE.get(key) ? List.of(value.split(",")) : List.of(value));
-      }
-      flags.put(key, value);
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = commandLine().parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    ObjectNode settings = flags.containsKey("config")
-        ? readYaml(Files.readString(Path.of(flags.get("config"))))
-        : YAML.createObjectNode();
-    for (Map.Entry<String, String> flag : flags.entrySet()) {
-      String key = flag.getKey().replace('-', '_');
-      if (REPEATABLE.containsKey(flag.getKey())) {
-        ArrayNode values = settings.putArray(key);
-        repeated.get(flag.getKey()).forEach(values::add);
-      } else if (!key.equals("config")) {
-        settings.put(key, flag.getValue());
+    return fromArgs(parsed);
+  }
+
+  /**
+   * The configuration from a command line {@link #commandLine()} parsed: the file named by
+   * {@code --config}, then the flags given, written over it key by key.
+   *
+   * @throws IllegalArgumentException naming a bad value
+   */
+  public static GatewayConfig fromArgs(CommandLine.ParseResult parsed) throws IOException {
+    CommandLine.Model.CommandSpec spec = parsed.commandSpec();
+    String file = spec.findOption("--config").getValue();
+    ObjectNode settings = file != null ? readYaml(Files.readString(Path.of(file))) : YAML.createObjectNode();
+    Map<String, String> flags = new LinkedHashMap<>();
+    for (String flag : FLAGS.keySet()) {
+      Object value = spec.findOption("--" + flag).getValue(); // null unless given: nothing is defaulted
+      if (value != null && !flag.equals("config")) {
+        flags.put(flag, String.valueOf(value));
+        settings.set(flag.replace('-', '_'), YAML.valueToTree(value));
       }
     }
     GatewayConfig config = merge(settings, defaults(), flags);
@@ -563,6 +545,83 @@ public record GatewayConfig(
           + metricsPort);
     }
     return config;
+  }
+
+  /**
+   * The command line of {@code neutrino serve}, built from {@link #FLAGS}: each flag's type is its
+   * key's type in {@link FileConfig} (a {@code Boolean} is a switch that may also take
+   * {@code =true}/{@code =false}, a list is repeatable and splits at commas), its value is named by the
+   * flag's last word, and its default is what {@link #describe()} says of {@link #defaults()}. A flag
+   * given twice keeps its last value, repeatable ones collect every value. Nothing is defaulted here:
+   * only the flags given are laid over the file, so the file keeps what no flag overrides.
+   */
+  public static CommandLine commandLine() {
+    CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.create()
+        .name("neutrino serve")
+        .mixinStandardHelpOptions(true)
+        .version("neutrino " + Objects.requireNonNullElse(
+            GatewayConfig.class.getPackage().getImplementationVersion(), "(development build)"));
+    spec.usageMessage()
+        .description("Serves a model repository over HTTP and gRPC (Open Inference Protocol). "
+            + "A flag is its configuration file key spelt with dashes, and overrides the file (--config).")
+        .width(110);
+    Map<String, Object> defaults = defaults().describe();
+    Map<String, java.lang.reflect.RecordComponent> keys = new java.util.HashMap<>();
+    for (java.lang.reflect.RecordComponent key : FileConfig.class.getRecordComponents()) {
+      keys.put(key.getName(), key);
+    }
+    for (Map.Entry<String, String> flag : new java.util.TreeMap<>(FLAGS).entrySet()) {
+      String name = flag.getKey();
+      java.lang.reflect.RecordComponent key = keys.get(camelCase(name));
+      Class<?> type = name.equals("config") || key == null ? String.class : key.getType();
+      String description = flag.getValue();
+      Object byDefault = defaults.get(name.replace('-', '_'));
+      if (!description.contains("default") && byDefault != null && !byDefault.equals(List.of())) {
+        description += " (default " + byDefault + ")";
+      }
+      CommandLine.Model.OptionSpec.Builder option = CommandLine.Model.OptionSpec.builder("--" + name)
+          .description(description.replace("%", "%%"));
+      if (type == Boolean.class) {
+        option.type(Boolean.class).parameterConsumer(GatewayConfig::switchValue);
+      } else if (type == List.class) {
+        option.type(List.class).auxiliaryTypes(String.class).splitRegex(REPEATABLE.getOrDefault(name, true) ? "," : "")
+            .paramLabel(valueLabel(name));
+      } else {
+        option.type(type == Integer.class || type == Long.class || type == Double.class ? type : String.class)
+            .paramLabel(valueLabel(name));
+      }
+      spec.addOption(option.build());
+    }
+    return new CommandLine(spec).setOverwrittenOptionsAllowed(true);
+  }
+
+  /** A switch alone means true; {@code --switch=false} and {@code --switch false} set it too. */
+  private static void switchValue(java.util.Stack<String> args, CommandLine.Model.ArgSpec option,
+      CommandLine.Model.CommandSpec command) {
+    String next = args.isEmpty() ? "" : args.peek();
+    option.setValue(next.equalsIgnoreCase("true") || next.equalsIgnoreCase("false")
+        ? Boolean.parseBoolean(args.pop()) : Boolean.TRUE);
+  }
+
+  private static String camelCase(String flag) {
+    StringBuilder out = new StringBuilder();
+    for (String word : flag.split("-")) {
+      out.append(out.length() == 0 ? word : Character.toUpperCase(word.charAt(0)) + word.substring(1));
+    }
+    return out.toString();
+  }
+
+  /** The name of a flag's value in {@code --help}: its last word, or what that word counts. */
+  private static String valueLabel(String flag) {
+    String word = flag.substring(flag.lastIndexOf('-') + 1);
+    return "<" + switch (word) {
+      case "config" -> "file";
+      case "repository" -> "dir";
+      case "budget" -> "bytes";
+      case "secs" -> "seconds";
+      case "loops", "threads" -> "count";
+      default -> word;
+    } + ">";
   }
 
   /** The flags {@link #fromArgs} accepts, with their help text. */
@@ -609,6 +668,4 @@ public record GatewayConfig(
       "grpc-restricted-protocol", false,
       "repository-allowed-origins", true);
 
-  /** Flags that may be given without a value, meaning {@code true}. */
-  static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log", "tls-metrics");
 }

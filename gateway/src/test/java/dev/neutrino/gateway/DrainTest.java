@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.neutrino.gateway.GatewayConfig.ShutdownSettings;
 import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.neutrino.gateway.grpc.proto.ServerReadyRequest;
+import dev.neutrino.runtime.testing.TestBackend;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -41,7 +42,7 @@ class DrainTest {
 
   @TempDir
   Path dir;
-  private final GatedBackend backend = new GatedBackend();
+  private final TestBackend backend = new TestBackend();
   private final ManualDelays delays = new ManualDelays();
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private Gateway gateway;
@@ -64,7 +65,7 @@ class DrainTest {
 
   @Test
   void failsReadinessAtOnceKeepsServingThenClosesListenersAndAnswersWhatIsInFlight() throws Exception {
-    CompletableFuture<HttpResponse<String>> held = infer(GatedBackend.HOLD);
+    CompletableFuture<HttpResponse<String>> held = infer(TestBackend.HOLD);
     assertTrue(backend.holding.await(30, TimeUnit.SECONDS));
     Future<Drain.Outcome> outcome = gateway.drain(delays);
 
@@ -89,7 +90,7 @@ class DrainTest {
 
   @Test
   void exitsNonZeroWhenRequestsOutlastTheExitTimeout() throws Exception {
-    CompletableFuture<HttpResponse<String>> held = infer(GatedBackend.HOLD);
+    CompletableFuture<HttpResponse<String>> held = infer(TestBackend.HOLD);
     assertTrue(backend.holding.await(30, TimeUnit.SECONDS));
     Future<Drain.Outcome> outcome = gateway.drain(delays);
     delays.pass(SHUTDOWN.drainDelay());

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.neutrino.gateway.GatewayConfig.TlsSettings;
 import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.neutrino.gateway.grpc.proto.ServerLiveRequest;
+import dev.neutrino.runtime.testing.TestBackend;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -67,7 +68,7 @@ class TlsTest {
 
   private Gateway start(TlsSettings tls) {
     GatewayConfig config = GatewayConfig.defaults().withModelRepository(dir.resolve("repo")).withTls(tls);
-    return TestGateways.start(config, new EchoBackend());
+    return TestGateways.start(config, new TestBackend());
   }
 
   @Test
@@ -169,7 +170,7 @@ class TlsTest {
   void aMissingFileFailsTheStartNamingIt() {
     GatewayConfig config = TestGateways.freePorts(GatewayConfig.defaults().withModelRepository(dir.resolve("repo"))
         .withTls(new TlsSettings(dir.resolve("absent.pem"), keyFile, null, false, 60)));
-    Exception failure = assertThrows(Exception.class, () -> Gateway.create(config, new EchoBackend()).start()
+    Exception failure = assertThrows(Exception.class, () -> Gateway.create(config, new TestBackend()).start()
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
     assertTrue(failure.getMessage().contains("tls_cert_file") && failure.getMessage().contains("absent.pem"),
         failure.getMessage());
