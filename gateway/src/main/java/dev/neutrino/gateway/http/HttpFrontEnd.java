@@ -216,9 +216,9 @@ public final class HttpFrontEnd {
       return;
     }
     ApiGroup group = group(parts);
-    if (group != null) {
+    if (group != null && access.guards(group)) {
       InferenceException refusal = access.check(group, request::getHeader,
-          AccessControl.peerAddress(request.remoteAddress()));
+          () -> AccessControl.peerAddress(request.remoteAddress()));
       if (refusal != null) {
         sendFailure(x, refusal);
         return;
