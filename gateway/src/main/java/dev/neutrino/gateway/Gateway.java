@@ -5,6 +5,8 @@ import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.MetricsEndpoint;
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.RefusalCollector;
 import dev.neutrino.gateway.tls.CertificateReloader;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
@@ -103,11 +105,17 @@ public final class Gateway {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
     AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
+    AccessControl httpAccess = AccessControl.http(config.access());
+    AccessControl grpcAccess = AccessControl.grpc(config.access());
+    AccessControl metricsAccess = AccessControl.metrics(config.access());
+    if (metrics.enabled()) {
+      new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
+    }
     http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), this::ready, metrics,
-        accessLog);
+        accessLog, httpAccess);
     grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), this::ready, metrics,
-        accessLog);
-    metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics) : null;
+        accessLog, grpcAccess);
+    metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
     return http.listen(config.host(), config.httpPort(), loops, frontEndTls)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
         .compose(port -> {

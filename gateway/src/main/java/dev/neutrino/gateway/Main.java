@@ -1,11 +1,11 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.logging.LogSetup;
-import java.util.Map;
-import java.util.TreeMap;
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import picocli.CommandLine;
 import sun.misc.Signal;
 
 /**
@@ -28,21 +28,23 @@ public final class Main {
    * Serves the gateway {@code gateways} makes from the command line until a stop signal has drained
    * it (tests pass a gateway on a test backend).
    *
-   * @return the process's exit code
+   * @return the process's exit code: 2 for a bad command line
    */
   static int serve(String[] args, Function<GatewayConfig, Gateway> gateways) throws Exception {
-    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println("usage: neutrino serve [flags]");
-      for (Map.Entry<String, String> flag : new TreeMap<>(GatewayConfig.FLAGS).entrySet()) {
-        System.out.printf("  --%-22s %s%n", flag.getKey() + " V", flag.getValue());
-      }
-      return 0;
-    }
+    CommandLine commandLine = GatewayConfig.commandLine();
     GatewayConfig config;
     try {
-      config = GatewayConfig.fromArgs(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("neutrino: " + e.getMessage());
+      CommandLine.ParseResult parsed = commandLine.parseArgs(args);
+      if (CommandLine.printHelpIfRequested(parsed)) {
+        return 0;
+      }
+      config = GatewayConfig.fromArgs(parsed);
+    } catch (CommandLine.ParameterException | IllegalArgumentException e) {
+      System.err.println("neutrino serve: " + e.getMessage());
+      System.err.println("(./neutrino serve --help lists the flags)");
+      return 2;
+    } catch (IOException e) {
+      System.err.println("neutrino serve: cannot read the configuration file: " + e);
       return 2;
     }
     // Process-wide, so here and not in Gateway: several gateways in one JVM (the tests) leave it alone.

@@ -1,6 +1,8 @@
 package dev.neutrino.loadtest;
 
+import java.io.PrintStream;
 import java.util.Arrays;
+import picocli.CommandLine;
 
 /**
  * The load tester's entry point: {@code loadtest} (load on any Open Inference Protocol server) and
@@ -15,6 +17,36 @@ public final class Main {
   }
 
   private Main() {}
+
+  /**
+   * The command line of one of the load tester's commands, whose fields are its flags: a flag given
+   * twice keeps its last value, a repeatable one ({@code --shape}) collects every value.
+   */
+  static CommandLine commandLine(Object command) {
+    return new CommandLine(command).setOverwrittenOptionsAllowed(true);
+  }
+
+  /** Prints the help or the version to {@code out} when the command line asked for it. */
+  static boolean printedHelp(CommandLine commandLine, CommandLine.ParseResult parsed, PrintStream out) {
+    if (parsed.isUsageHelpRequested()) {
+      commandLine.usage(out, CommandLine.Help.Ansi.OFF);
+      return true;
+    }
+    if (parsed.isVersionHelpRequested()) {
+      commandLine.printVersionHelp(out, CommandLine.Help.Ansi.OFF);
+      return true;
+    }
+    return false;
+  }
+
+  /** The version {@code --version} prints: the jar's, or a development build's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"neutrino-loadtest " + (version != null ? version : "(development build)")};
+    }
+  }
 
   public static void main(String[] args) {
     String command = args.length == 0 ? "" : args[0];

@@ -11,7 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
- * Runs tasks on a shared pool, one lane per model name: the tasks of one model run one at a time, in
+ * Runs tasks on a pool it owns, one lane per model name: the tasks of one model run one at a time, in
  * the order submitted; tasks of different models run side by side as the pool's threads allow. A lane
  * exists only while it has work, so names that come and go leave nothing behind. Thread-safe.
  */
@@ -19,6 +19,8 @@ final class ModelLanes {
   private final ExecutorService pool;
   /** Waiting tasks per busy lane (the running one is not in it); guarded by {@code this}. */
   private final Map<String, ArrayDeque<Task<?>>> busy = new HashMap<>();
+  /** Why the lanes were shut down, or null while they run; guarded by {@code this}. */
+  private Throwable closedBy;
 
   ModelLanes(ExecutorService pool) {
     this.pool = pool;
@@ -28,6 +30,10 @@ final class ModelLanes {
   <T> CompletableFuture<T> submit(String name, Supplier<T> work) {
     Task<T> task = new Task<>(name, work);
     synchronized (this) {
+      if (closedBy != null) {
+        task.result.completeExceptionally(closedBy);
+        return task.result;
+      }
       ArrayDeque<Task<?>> waiting = busy.get(name);
       if (waiting != null) {
         waiting.add(task);
@@ -40,10 +46,14 @@ final class ModelLanes {
   }
 
   /**
-   * Fails every task that has not started, once the pool is shut down: {@code dropped} are the tasks
-   * the pool's {@code shutdownNow()} returned.
+   * Shuts the pool down (interrupting running tasks) and fails every task that has not started, and
+   * every later one, with {@code why}.
    */
-  void failWaiting(List<Runnable> dropped, Throwable why) {
+  void shutdown(Throwable why) {
+    synchronized (this) {
+      closedBy = why;
+    }
+    List<Runnable> dropped = pool.shutdownNow();
     List<Task<?>> failing = new ArrayList<>();
     synchronized (this) {
       busy.values().forEach(failing::addAll);
@@ -65,8 +75,12 @@ final class ModelLanes {
   private void start(Task<?> task) {
     try {
       pool.execute(task);
-    } catch (RejectedExecutionException closed) {
-      task.result.completeExceptionally(closed);
+    } catch (RejectedExecutionException rejected) {
+      Throwable why;
+      synchronized (this) {
+        why = closedBy != null ? closedBy : rejected;
+      }
+      task.result.completeExceptionally(why);
       next(task.name);
     }
   }

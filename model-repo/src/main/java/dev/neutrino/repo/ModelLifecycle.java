@@ -132,7 +132,7 @@ final class ModelLifecycle implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    lanes.failWaiting(loaderPool.shutdownNow(), new InferenceException.NotReady("the repository is closed"));
+    lanes.shutdown(new InferenceException.NotReady("the repository is closed"));
     awaitTermination(loaderPool);
     lifecycleThread.shutdownNow();
     awaitTermination(lifecycleThread);

@@ -3,6 +3,7 @@ package dev.neutrino.gateway.grpc;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.Future;
@@ -26,7 +27,8 @@ import java.util.function.BooleanSupplier;
  * refused with RESOURCE_EXHAUSTED as soon as its length prefix is read; the rest of it is skipped,
  * not buffered (an inference message is counted first, under the model it names: see
  * {@link OversizedMessageProbe}). Only the binary protobuf wire format over HTTP/2 is served:
- * gRPC-Web and JSON transcoding are off.
+ * gRPC-Web and JSON transcoding are off. Every call is checked once by {@link GrpcAccess} before it
+ * is dispatched to its method.
  */
 public final class GrpcFrontEnd {
   /** Concurrent calls one connection may carry (grpc-java multiplexes every call on one connection). */
@@ -50,10 +52,12 @@ public final class GrpcFrontEnd {
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
   private final ServerDeployment servers;
+  private final GrpcAccess access;
 
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     this.servers = new ServerDeployment(vertx);
+    this.access = new GrpcAccess(access);
     this.options = options;
     this.server = server;
     this.metrics = metrics;
@@ -66,10 +70,11 @@ public final class GrpcFrontEnd {
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
    * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
    * @param accessLog where every call is logged, when it is on
+   * @param access who may call which method ({@code --grpc-restricted-protocol})
    */
   public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
@@ -77,7 +82,7 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
-    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog);
+    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access);
   }
 
   /**
@@ -108,9 +113,11 @@ public final class GrpcFrontEnd {
     }
     // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its size
     // is counted under the model it names.
-    return servers.listen(serverOptions,
-        request -> server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog)),
-        instances);
+    return servers.listen(serverOptions, request -> {
+      if (!access.refuse(request)) {
+        server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog));
+      }
+    }, instances);
   }
 
   /** The listening servers: what a drain shuts down and a certificate reload updates. */

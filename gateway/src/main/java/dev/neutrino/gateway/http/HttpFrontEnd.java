@@ -7,6 +7,9 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.Protocol;
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.ApiGroup;
+import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
@@ -46,6 +49,10 @@ import java.util.function.BooleanSupplier;
  * <p>Each inference request is reported to the gateway's {@link GatewayMetrics} once, when it is
  * answered (or its client goes away), and every request to the {@link AccessLog} when that is on. An
  * {@link Exchange} carries what both need through the handlers.
+ *
+ * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
+ * is known and before any body is read: a refused request is answered 401 or 403 by
+ * {@link AccessControl}'s rules.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
@@ -75,11 +82,13 @@ public final class HttpFrontEnd {
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
   private final ServerDeployment servers;
+  private final AccessControl access;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, HttpOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     this.vertx = vertx;
+    this.access = access;
     this.servers = new ServerDeployment(vertx);
     this.repository = repository;
     this.options = options;
@@ -95,13 +104,14 @@ public final class HttpFrontEnd {
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
    * @param metrics where inference requests are counted, and what the statistics extension reads
    * @param accessLog where every request is logged, when it is on
+   * @param access who may call which API group ({@code --http-restricted-api})
    */
   public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, HttpOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", serverVersion,
         List.copyOf(extensions));
-    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog);
+    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog, access);
   }
 
   /**
@@ -190,6 +200,15 @@ public final class HttpFrontEnd {
       sendError(x, 400, "malformed path");
       return;
     }
+    ApiGroup group = group(parts);
+    if (group != null) {
+      InferenceException refusal = access.check(group, request::getHeader,
+          AccessControl.peerAddress(request.remoteAddress()));
+      if (refusal != null) {
+        sendFailure(x, refusal);
+        return;
+      }
+    }
     int n = parts.size();
     if (n == 1) {
       get(x, () -> sendJson(x, 200, ProtocolJson.write(serverMetadata)));
@@ -210,16 +229,49 @@ public final class HttpFrontEnd {
     }
   }
 
+  /**
+   * The API group of the route at {@code parts} (a path under {@code /v2}, split), as
+   * {@code --http-restricted-api} names them; null for a path that names no endpoint (answered 404).
+   */
+  static ApiGroup group(List<String> parts) {
+    int n = parts.size();
+    if (n == 1) {
+      return ApiGroup.METADATA;
+    }
+    if (n == 3 && parts.get(1).equals("health")) {
+      return ApiGroup.HEALTH;
+    }
+    if (n == 3 && parts.get(1).equals("models") && parts.get(2).equals("stats")) {
+      return ApiGroup.STATISTICS;
+    }
+    if (n >= 3 && parts.get(1).equals("models")) {
+      String action = modelAction(parts);
+      return action == null ? null : switch (action) {
+        case "" -> ApiGroup.METADATA;
+        case "ready" -> ApiGroup.HEALTH;
+        case "config" -> ApiGroup.MODEL_CONFIG;
+        case "stats" -> ApiGroup.STATISTICS;
+        case "infer" -> ApiGroup.INFERENCE;
+        default -> null;
+      };
+    }
+    if (n >= 3 && parts.get(1).equals("repository")) {
+      return ApiGroup.MODEL_REPOSITORY;
+    }
+    return null;
+  }
+
+  /** The first segment after {@code /v2/models/{m}[/versions/{v}]}: "" for none, null for more than one. */
+  private static String modelAction(List<String> parts) {
+    int next = parts.size() >= 5 && parts.get(3).equals("versions") ? 5 : 3;
+    return parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
+  }
+
   /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats]}. */
   private void routeModel(Exchange x, List<String> parts) {
     String model = parts.get(2);
-    String version = null;
-    int next = 3;
-    if (parts.size() >= 5 && parts.get(3).equals("versions")) {
-      version = parts.get(4);
-      next = 5;
-    }
-    String action = parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
+    String version = parts.size() >= 5 && parts.get(3).equals("versions") ? parts.get(4) : null;
+    String action = modelAction(parts);
     if (action == null) {
       notFound(x);
       return;
@@ -275,12 +327,16 @@ public final class HttpFrontEnd {
       String model = parts.get(3);
       x.model = model;
       boolean load = parts.get(4).equals("load");
-      LOG.log(System.Logger.Level.INFO, "repository API: " + (load ? "load" : "unload") + " of model '" + model
-          + "' requested by " + request.remoteAddress());
-      CompletionStage<?> done = load
-          ? repository.requestLoad(model, parsed.config())
-          : repository.requestUnload(model);
+      RepositoryAudit.Change audit = RepositoryAudit.started("http", load ? "load" : "unload", model,
+          String.valueOf(request.remoteAddress()));
+      CompletionStage<?> done;
+      try {
+        done = load ? repository.requestLoad(model, parsed.config()) : repository.requestUnload(model);
+      } catch (RuntimeException e) {
+        done = CompletableFuture.failedFuture(e);
+      }
       Future.fromCompletionStage(done, vertx.getOrCreateContext()).onComplete(result -> {
+        audit.finished(result.cause());
         if (result.succeeded()) {
           sendEmpty(x, 200);
         } else {

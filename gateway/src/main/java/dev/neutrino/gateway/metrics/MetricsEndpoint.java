@@ -1,5 +1,8 @@
 package dev.neutrino.gateway.metrics;
 
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.ApiGroup;
+import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.gateway.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,6 +22,10 @@ import java.util.List;
  * <p>The request arrives on an event loop; collecting and formatting (which read the JVM's management
  * beans) run on a one-thread worker named {@code neutrino-metrics}, so concurrent scrapes queue
  * there and never hold an event loop or the model-loading workers.
+ *
+ * <p>With {@code --metrics-restricted-api KEY=VALUE}, a scrape without the header {@code KEY: VALUE}
+ * is answered 401 (no header) or 403 (another value), as {@link AccessControl} decides for
+ * {@link ApiGroup#METRICS}.
  */
 public final class MetricsEndpoint {
   /** The metrics port Triton uses. */
@@ -27,19 +34,22 @@ public final class MetricsEndpoint {
 
   private final Vertx vertx;
   private final GatewayMetrics metrics;
+  private final AccessControl access;
   private WorkerExecutor worker;
   private HttpServer server;
 
-  private MetricsEndpoint(Vertx vertx, GatewayMetrics metrics) {
+  private MetricsEndpoint(Vertx vertx, GatewayMetrics metrics, AccessControl access) {
     this.vertx = vertx;
     this.metrics = metrics;
+    this.access = access;
   }
 
-  public static MetricsEndpoint create(Vertx vertx, GatewayMetrics metrics) {
+  /** @param access who may scrape ({@code --metrics-restricted-api}) */
+  public static MetricsEndpoint create(Vertx vertx, GatewayMetrics metrics, AccessControl access) {
     if (!metrics.enabled()) {
       throw new IllegalArgumentException("metrics are off: nothing to serve");
     }
-    return new MetricsEndpoint(vertx, metrics);
+    return new MetricsEndpoint(vertx, metrics, access);
   }
 
   /**
@@ -70,6 +80,15 @@ public final class MetricsEndpoint {
     }
     if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
+      return;
+    }
+    InferenceException refusal = access.check(ApiGroup.METRICS, request::getHeader,
+        AccessControl.peerAddress(request.remoteAddress()));
+    if (refusal != null) {
+      int status = refusal.kind() == InferenceException.Kind.UNAUTHENTICATED ? 401 : 403;
+      request.response().setStatusCode(status)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(new io.vertx.core.json.JsonObject().put("error", refusal.getMessage()).encode());
       return;
     }
     String accept = request.getHeader(HttpHeaders.ACCEPT);
