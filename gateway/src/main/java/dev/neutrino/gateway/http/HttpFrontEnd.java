@@ -18,7 +18,6 @@ import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
