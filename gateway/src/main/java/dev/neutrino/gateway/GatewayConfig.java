@@ -645,13 +645,14 @@ public record GatewayConfig(
 
   /** The name of a flag's value in {@code --help}: its last word, or what that word counts. */
   private static String valueLabel(String flag) {
-    String word = flag.substring(flag.lastIndexOf('-') + 1);
+    String word = flag.contains("-restricted-") ? "rule" : flag.substring(flag.lastIndexOf('-') + 1);
     return "<" + switch (word) {
       case "config" -> "file";
       case "repository" -> "dir";
       case "budget" -> "bytes";
       case "secs" -> "seconds";
       case "loops", "threads" -> "count";
+      case "origins" -> "origin";
       default -> word;
     } + ">";
   }

@@ -57,7 +57,7 @@ public final class GrpcFrontEnd {
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
       AccessLog accessLog, AccessControl access, Edge edge) {
     this.servers = new ServerDeployment(vertx);
-    this.access = new GrpcAccess(access);
+    this.access = new GrpcAccess(access, accessLog);
     this.edge = edge;
     this.options = options;
     this.server = server;
@@ -114,9 +114,9 @@ public final class GrpcFrontEnd {
     if (tls != null) {
       tls.applyTo(serverOptions);
     }
-    // Every call's messages are held in the body budget as they arrive (GrpcIntake); inference calls
-    // also pass through OversizedMessageProbe, so that a message Vert.x refuses for its size is counted
-    // under the model it names.
+    // Every call is checked once by GrpcAccess; its messages are held in the body budget as they arrive
+    // (GrpcIntake); inference calls also pass through OversizedMessageProbe, so that a message Vert.x
+    // refuses for its size is counted under the model it names.
     long max = options.maxMessageBytes();
     return servers.listen(serverOptions, request -> {
       if (!access.refuse(request)) {
