@@ -6,45 +6,58 @@ import dev.neutrino.autoscaler.sim.GenerateTraceCommand;
 import dev.neutrino.autoscaler.sim.SimulateCommand;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./neutrino autoscale}: runs the autoscaler, or the simulator ({@code simulate}), or the trace
- * generator ({@code generate-trace}).
+ * generator ({@code generate-trace}). Its fields are the autoscaler's own flags.
  */
+@Command(name = "neutrino autoscale", mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
+    sortOptions = false, usageHelpWidth = 110,
+    description = "Sets replica counts from the gateways' metrics (--config FILE), or simulates policies on a "
+        + "trace (simulate --help), or writes a synthetic trace (generate-trace --help).")
 public final class Main {
 
-  static final String USAGE = """
-      usage: ./neutrino autoscale --config FILE [--dry-run] [--once]
-             ./neutrino autoscale simulate --trace FILE [--policy kpa,hpa,slo] [FLAGS]   (simulate --help)
-             ./neutrino autoscale generate-trace --shape bursty|diurnal|step --out FILE [FLAGS]
+  @Option(names = "--config", paramLabel = "<file>",
+      description = "targets, metric sources, policies (YAML; see autoscaler/README.md); required to run")
+  Path config;
 
-        --config FILE   targets, metric sources, policies (YAML; see autoscaler/README.md)
-        --dry-run       decide and log, but change nothing
-        --once          decide every target once, then exit
-      """;
+  @Option(names = "--dry-run", description = "decide and log, but change nothing")
+  boolean dryRun;
+
+  @Option(names = "--once", description = "decide every target once, then exit")
+  boolean once;
 
   private Main() {}
 
+  /** The command line: the autoscaler's flags, and the two subcommands with theirs. */
+  static CommandLine commandLine() {
+    return Flags.commandLine(new Main())
+        .addSubcommand("simulate", Flags.commandLine(new SimulateCommand()))
+        .addSubcommand("generate-trace", Flags.commandLine(new GenerateTraceCommand()));
+  }
+
   public static void main(String[] args) throws Exception {
     System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %5$s%6$s%n");
-    List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
-    String command = args.length == 0 ? "" : args[0];
     int status;
     try {
-      status = switch (command) {
-        case "simulate" -> rest.contains("--help") ? help(SimulateCommand.USAGE) : SimulateCommand.run(rest, System.out);
-        case "generate-trace" ->
-            rest.contains("--help") ? help(GenerateTraceCommand.USAGE) : GenerateTraceCommand.run(rest, System.out);
-        case "-h", "--help", "help" -> help(USAGE);
-        default -> run(Arrays.asList(args));
-      };
-    } catch (IllegalArgumentException e) {
+      CommandLine.ParseResult parsed = commandLine().parseArgs(args);
+      if (Flags.printedHelp(parsed, System.out)) {
+        status = 0;
+      } else if (parsed.hasSubcommand()) {
+        Object command = parsed.subcommand().commandSpec().userObject();
+        status = command instanceof SimulateCommand simulate ? simulate.run(System.out)
+            : ((GenerateTraceCommand) command).run(System.out);
+      } else {
+        status = ((Main) parsed.commandSpec().userObject()).run();
+      }
+    } catch (CommandLine.ParameterException | IllegalArgumentException e) {
       System.err.println("neutrino autoscale: " + e.getMessage());
+      System.err.println("(./neutrino autoscale --help lists the flags)");
       status = 2;
     } catch (java.nio.file.NoSuchFileException e) {
       System.err.println("neutrino autoscale: no such file: " + e.getFile());
@@ -58,19 +71,16 @@ public final class Main {
     }
   }
 
-  private static int help(String text) {
-    System.out.print(text);
-    return 0;
-  }
-
-  private static int run(List<String> args) throws Exception {
-    Flags f = Flags.parse(args, Set.of("config"), Set.of("dry-run", "once"));
-    AutoscalerConfig config = AutoscalerConfig.load(Path.of(f.required("config")));
+  private int run() throws Exception {
+    if (config == null) {
+      throw new IllegalArgumentException("--config is required");
+    }
+    AutoscalerConfig config = AutoscalerConfig.load(this.config);
     Logger log = Logger.getLogger("dev.neutrino.autoscaler");
     log.info("configuration: " + config);
-    Autoscaler autoscaler = Autoscaler.create(config, InstantSource.system(), f.has("dry-run"));
+    Autoscaler autoscaler = Autoscaler.create(config, InstantSource.system(), dryRun);
     log.info("autoscaler metrics on http://" + config.metricsHost() + ":" + autoscaler.metricsPort() + "/metrics");
-    if (f.has("once")) {
+    if (once) {
       try (autoscaler) {
         autoscaler.runOnce();
       }

@@ -133,11 +133,12 @@ class DirectSchedulerTest {
 
   @Test
   void expiredRequestsFailWithDeadlineAndNeverRun() throws Exception {
-    scheduler = DirectScheduler.create("m-1", List.of(model), SchedulerOptions.DEFAULT);
+    FakeTicker clock = new FakeTicker();
+    scheduler = DirectScheduler.create("m-1", List.of(model), SchedulerOptions.DEFAULT, clock);
     CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).result().toCompletableFuture();
     assertTrue(model.started.await(5, TimeUnit.SECONDS));
     CompletableFuture<InferenceResult> expiring = scheduler.submit(request("short", 1)).result().toCompletableFuture();
-    Thread.sleep(20); // let its one-microsecond timeout pass while the model is busy
+    clock.advanceMicros(2); // its one-microsecond timeout passes while the model is busy
     model.gate.countDown();
     running.get(5, TimeUnit.SECONDS);
     assertInstanceOf(InferenceException.DeadlineExceeded.class, failure(expiring));

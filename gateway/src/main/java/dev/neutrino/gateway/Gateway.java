@@ -5,6 +5,10 @@ import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.MetricsEndpoint;
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.RefusalCollector;
+import dev.neutrino.gateway.tls.CertificateReloader;
+import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
@@ -12,8 +16,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -24,6 +31,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>{@link #start()} binds the front ends and the metrics endpoint first (so liveness answers at
  * once), then loads the repository on a worker thread; the returned future completes once both are
  * done. Each gateway has its own metrics ({@link GatewayMetrics}, its own registry).
+ *
+ * <p>With TLS configured, every listener serves the certificate of {@link #certificates()}, which
+ * follows its files while the gateway runs. {@link #drain()} stops the gateway gracefully (see
+ * {@link Drain}); {@link #stop()} at once.
  */
 public final class Gateway {
   /** Reported by {@code GET /v2}. */
@@ -45,7 +56,11 @@ public final class Gateway {
   private GrpcFrontEnd grpc;
   private GatewayMetrics metrics;
   private MetricsEndpoint metricsEndpoint;
+  private CertificateReloader certificates;
   private volatile boolean ready;
+  /** Set once a drain has begun: readiness fails from then on, whatever the loads do. */
+  private volatile boolean draining;
+  private Future<Drain.Outcome> drained;
   private volatile int httpPort = -1;
   private volatile int grpcPort = -1;
   private volatile int metricsPort = -1;
@@ -70,25 +85,42 @@ public final class Gateway {
     int cores = Runtime.getRuntime().availableProcessors();
     int loops = config.eventLoops() > 0 ? config.eventLoops() : cores;
     try {
-      repository = ModelRepository.open(config.modelRepository(),
-          config.repository().options(config.cpuThreads() > 0 ? config.cpuThreads() : cores), backend);
+      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend);
     } catch (IOException e) {
       return Future.failedFuture(new UncheckedIOException("cannot open the model repository "
           + config.modelRepository() + ": " + e.getMessage(), e));
     }
+    ServerTls tls = null;
+    if (config.tls().enabled()) {
+      try {
+        certificates = CertificateReloader.create(config.tls(), this::tlsServers);
+      } catch (UncheckedIOException e) {
+        repository.close();
+        return Future.failedFuture(new IllegalStateException(e.getMessage(), e));
+      }
+      tls = certificates.current();
+    }
+    ServerTls metricsTls = config.tls().metrics() ? tls : null;
+    ServerTls frontEndTls = tls;
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
     AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
-    http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), () -> ready, metrics,
-        accessLog);
-    grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), () -> ready, metrics,
-        accessLog);
-    metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics) : null;
-    return http.listen(config.host(), config.httpPort(), loops)
+    AccessControl httpAccess = AccessControl.http(config.access());
+    AccessControl grpcAccess = AccessControl.grpc(config.access());
+    AccessControl metricsAccess = AccessControl.metrics(config.access());
+    if (metrics.enabled()) {
+      new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
+    }
+    http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), this::ready, metrics,
+        accessLog, httpAccess);
+    grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), this::ready, metrics,
+        accessLog, grpcAccess);
+    metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
+    return http.listen(config.host(), config.httpPort(), loops, frontEndTls)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
         .compose(port -> {
           httpPort = port;
-          return grpc.listen(config.host(), config.grpcPort(), loops)
+          return grpc.listen(config.host(), config.grpcPort(), loops, frontEndTls)
               .recover(error -> Future.failedFuture(bindFailure("gRPC", config.grpcPort(), error)));
         })
         .compose(port -> {
@@ -97,12 +129,15 @@ public final class Gateway {
             return Future.succeededFuture(-1);
           }
           int wanted = config.telemetry().metricsPort();
-          return metricsEndpoint.listen(config.host(), wanted)
+          return metricsEndpoint.listen(config.host(), wanted, metricsTls)
               .recover(error -> Future.failedFuture(bindFailure("metrics", wanted, error)));
         })
         .onFailure(bound::tryFail)
         .compose(port -> {
           metricsPort = port;
+          if (certificates != null) {
+            certificates.start(vertx, Duration.ofSeconds(config.tls().reloadSeconds()));
+          }
           bound.tryComplete(httpPort);
           return vertx.executeBlocking(() -> {
             repository.loadAll();
@@ -113,6 +148,67 @@ public final class Gateway {
           ready = true;
           return this;
         });
+  }
+
+  private boolean ready() {
+    return ready && !draining;
+  }
+
+  /** Every listener serving TLS: the HTTP and gRPC servers, and the metrics server when it serves TLS. */
+  private List<HttpServer> tlsServers() {
+    List<HttpServer> servers = new ArrayList<>(http.deployment().servers());
+    servers.addAll(grpc.deployment().servers());
+    if (config.tls().metrics() && metricsEndpoint != null) {
+      servers.addAll(metricsEndpoint.servers());
+    }
+    return servers;
+  }
+
+  /** The listeners' certificate and its reloading; null when TLS is off or before {@link #start()}. */
+  public CertificateReloader certificates() {
+    return certificates;
+  }
+
+  /**
+   * Drains and stops this gateway as {@link GatewayConfig#shutdown()} says, timed by Vert.x timers.
+   * Calling it again returns the drain already under way.
+   */
+  public Future<Drain.Outcome> drain() {
+    Vertx v;
+    synchronized (this) {
+      v = vertx;
+    }
+    return v == null ? drain(Drain.Delays.NONE) : drain(Drain.Delays.timers(v));
+  }
+
+  /** {@link #drain()} with the waits taken from {@code delays}. */
+  public synchronized Future<Drain.Outcome> drain(Drain.Delays delays) {
+    if (drained == null) {
+      drained = new Drain(this, config.shutdown(), delays).run();
+    }
+    return drained;
+  }
+
+  /** The first phase of a drain: readiness fails, HTTP/1.x answers ask their clients to close. */
+  void stopBeingReady() {
+    draining = true;
+    if (http != null) {
+      http.deployment().drain();
+      grpc.deployment().drain();
+    }
+  }
+
+  /**
+   * The second phase of a drain: the front ends stop accepting, HTTP/2 connections get a GOAWAY.
+   *
+   * @param timeout how long Vert.x lets connections finish before it closes them
+   * @return completes once every front-end connection has closed
+   */
+  Future<Void> closeListeners(Duration timeout) {
+    if (http == null) {
+      return Future.succeededFuture();
+    }
+    return Future.join(http.deployment().shutdown(timeout), grpc.deployment().shutdown(timeout)).mapEmpty();
   }
 
   private IllegalStateException bindFailure(String protocol, int port, Throwable error) {
@@ -172,6 +268,9 @@ public final class Gateway {
    */
   public synchronized Future<Void> stop() {
     ready = false;
+    if (certificates != null) {
+      certificates.stop();
+    }
     if (vertx == null) {
       return Future.succeededFuture();
     }

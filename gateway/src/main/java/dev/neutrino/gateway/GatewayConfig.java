@@ -7,26 +7,29 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
 import dev.neutrino.gateway.logging.LogSetup;
 import dev.neutrino.gateway.metrics.MetricsOptions;
+import dev.neutrino.gateway.security.AccessSettings;
+import dev.neutrino.gateway.security.Credential;
+import dev.neutrino.gateway.security.Restriction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.neutrino.batching.SchedulerOptions;
+import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import picocli.CommandLine;
 
 /**
  * The serving process's configuration: immutable, validated on construction, read from one YAML file
@@ -42,6 +45,9 @@ import java.util.Objects;
  * @param cpuThreads cores the model instances may use together; 0 means all
  * @param repository how the model repository is controlled
  * @param telemetry metrics and logs
+ * @param tls certificates for the listeners; {@link TlsSettings#OFF} serves cleartext
+ * @param shutdown how a stop signal drains the process
+ * @param access who may call what (API keys, the repository API's defaults)
  */
 public record GatewayConfig(
     String host,
@@ -53,7 +59,10 @@ public record GatewayConfig(
     int eventLoops,
     int cpuThreads,
     RepositorySettings repository,
-    TelemetrySettings telemetry) {
+    TelemetrySettings telemetry,
+    TlsSettings tls,
+    ShutdownSettings shutdown,
+    AccessSettings access) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -137,6 +146,79 @@ public record GatewayConfig(
     }
   }
 
+  /**
+   * TLS on the listeners, from PEM files that are read again whenever they change.
+   *
+   * @param certFile {@code --tls-cert-file}: the server's certificate chain (PEM); null serves cleartext
+   * @param keyFile {@code --tls-key-file}: its private key (PEM, PKCS#8 or PKCS#1)
+   * @param clientCaFile {@code --tls-client-ca-file}: when set, clients must present a certificate
+   *     signed by one of these CAs (mutual TLS); null asks for none
+   * @param metrics {@code --tls-metrics}: the metrics port serves TLS too (with the same files)
+   * @param reloadSeconds {@code --tls-reload-secs}: how often the files are checked for a change
+   */
+  public record TlsSettings(Path certFile, Path keyFile, Path clientCaFile, boolean metrics, int reloadSeconds) {
+    public static final int DEFAULT_RELOAD_SECONDS = 10;
+    public static final TlsSettings OFF = new TlsSettings(null, null, null, false, DEFAULT_RELOAD_SECONDS);
+
+    public TlsSettings {
+      if ((certFile == null) != (keyFile == null)) {
+        throw new IllegalArgumentException("tls_cert_file and tls_key_file must be given together, got "
+            + (certFile == null ? "only tls_key_file" : "only tls_cert_file"));
+      }
+      if (certFile == null && clientCaFile != null) {
+        throw new IllegalArgumentException("tls_client_ca_file needs tls_cert_file and tls_key_file");
+      }
+      if (certFile == null && metrics) {
+        throw new IllegalArgumentException("tls_metrics needs tls_cert_file and tls_key_file");
+      }
+      if (reloadSeconds < 1) {
+        throw new IllegalArgumentException("tls_reload_secs must be >= 1, got " + reloadSeconds);
+      }
+    }
+
+    public boolean enabled() {
+      return certFile != null;
+    }
+
+    public boolean mutual() {
+      return clientCaFile != null;
+    }
+  }
+
+  /**
+   * What a stop signal (SIGTERM, SIGINT) does: readiness fails at once, requests are served for
+   * {@code drainDelaySeconds} more, then the listeners close and in-flight work has
+   * {@code exitTimeoutSeconds} to complete.
+   *
+   * @param drainDelaySeconds {@code --drain-delay}: how long a draining gateway keeps serving, so that
+   *     load balancers notice it is not ready before it stops accepting
+   * @param exitTimeoutSeconds {@code --exit-timeout-secs} (Triton's): how long in-flight and queued
+   *     requests may take once the listeners are closed; past it the process exits 1
+   */
+  public record ShutdownSettings(int drainDelaySeconds, int exitTimeoutSeconds) {
+    public static final int DEFAULT_DRAIN_DELAY_SECONDS = 5;
+    public static final int DEFAULT_EXIT_TIMEOUT_SECONDS = 30;
+    public static final ShutdownSettings DEFAULTS =
+        new ShutdownSettings(DEFAULT_DRAIN_DELAY_SECONDS, DEFAULT_EXIT_TIMEOUT_SECONDS);
+
+    public ShutdownSettings {
+      if (drainDelaySeconds < 0) {
+        throw new IllegalArgumentException("drain_delay must be >= 0, got " + drainDelaySeconds);
+      }
+      if (exitTimeoutSeconds < 0) {
+        throw new IllegalArgumentException("exit_timeout_secs must be >= 0, got " + exitTimeoutSeconds);
+      }
+    }
+
+    public Duration drainDelay() {
+      return Duration.ofSeconds(drainDelaySeconds);
+    }
+
+    public Duration exitTimeout() {
+      return Duration.ofSeconds(exitTimeoutSeconds);
+    }
+  }
+
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8000;
   public static final int DEFAULT_GRPC_PORT = 8001;
@@ -148,6 +230,8 @@ public record GatewayConfig(
     Objects.requireNonNull(modelRepository, "model_repository");
     Objects.requireNonNull(repository, "repository");
     Objects.requireNonNull(telemetry, "telemetry");
+    Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(shutdown, "shutdown");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -169,7 +253,18 @@ public record GatewayConfig(
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
-        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS);
+        RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
+        AccessSettings.DEFAULTS);
+  }
+
+  /**
+   * The repository's options on a machine with {@code availableCores}: models use {@code cpu_threads}
+   * cores (all when 0), and a model's configuration is bounded by them ({@link LoadLimits#forCores}:
+   * instances per model, threads per instance) and by {@code max_request_bytes} (one warm-up request).
+   */
+  public RepositoryOptions repositoryOptions(int availableCores) {
+    int cores = cpuThreads > 0 ? cpuThreads : availableCores;
+    return repository.options(cores).withLimits(LoadLimits.forCores(cores, maxRequestBytes));
   }
 
   public HttpOptions httpOptions() {
@@ -183,35 +278,54 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry);
+        cpuThreads, repository, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry);
+        cpuThreads, settings, telemetry, tls, shutdown, access);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings);
+        cpuThreads, repository, settings, tls, shutdown, access);
   }
 
-  /** The configuration as YAML-style key/value pairs, for the start-up log. Nothing here is secret yet. */
+  public GatewayConfig withTls(TlsSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, settings, shutdown, access);
+  }
+
+  public GatewayConfig withShutdown(ShutdownSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, settings, access);
+  }
+
+  public GatewayConfig withAccess(AccessSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, shutdown, settings);
+  }
+
+  /**
+   * The configuration as YAML-style key/value pairs, for the start-up log. File paths are not secret;
+   * keys are: a restricted API's value prints as {@code <redacted>}, or as {@code @PATH} when read
+   * from a file.
+   */
   public Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("host", host);
@@ -231,6 +345,17 @@ public record GatewayConfig(
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
     out.put("access_log", telemetry.accessLog());
+    out.put("tls_cert_file", tls.certFile() == null ? null : tls.certFile().toString());
+    out.put("tls_key_file", tls.keyFile() == null ? null : tls.keyFile().toString());
+    out.put("tls_client_ca_file", tls.clientCaFile() == null ? null : tls.clientCaFile().toString());
+    out.put("tls_metrics", tls.metrics());
+    out.put("tls_reload_secs", tls.reloadSeconds());
+    out.put("drain_delay", shutdown.drainDelaySeconds());
+    out.put("exit_timeout_secs", shutdown.exitTimeoutSeconds());
+    out.put("http_restricted_api", access.httpRestrictions().stream().map(Restriction::toString).toList());
+    out.put("grpc_restricted_protocol", access.grpcRestrictions().stream().map(Restriction::toString).toList());
+    out.put("repository_allowed_origins", access.repositoryAllowedOrigins());
+    out.put("metrics_restricted_api", access.metricsCredential() == null ? "" : access.metricsCredential().toString());
     return out;
   }
 
@@ -252,7 +377,18 @@ public record GatewayConfig(
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
-      Boolean accessLog) {}
+      Boolean accessLog,
+      String tlsCertFile,
+      String tlsKeyFile,
+      String tlsClientCaFile,
+      Boolean tlsMetrics,
+      Integer tlsReloadSecs,
+      Integer drainDelay,
+      Integer exitTimeoutSecs,
+      List<String> httpRestrictedApi,
+      List<String> grpcRestrictedProtocol,
+      List<String> repositoryAllowedOrigins,
+      String metricsRestrictedApi) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -324,7 +460,35 @@ public record GatewayConfig(
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
                 : base.telemetry().tritonCompatibleMetrics(),
             file.logLevel() != null ? file.logLevel().toLowerCase(Locale.ROOT) : base.telemetry().logLevel(),
-            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()));
+            file.accessLog() != null ? file.accessLog() : base.telemetry().accessLog()),
+        new TlsSettings(
+            file.tlsCertFile() != null ? Path.of(file.tlsCertFile()) : base.tls().certFile(),
+            file.tlsKeyFile() != null ? Path.of(file.tlsKeyFile()) : base.tls().keyFile(),
+            file.tlsClientCaFile() != null ? Path.of(file.tlsClientCaFile()) : base.tls().clientCaFile(),
+            file.tlsMetrics() != null ? file.tlsMetrics() : base.tls().metrics(),
+            file.tlsReloadSecs() != null ? file.tlsReloadSecs() : base.tls().reloadSeconds()),
+        new ShutdownSettings(
+            file.drainDelay() != null ? file.drainDelay() : base.shutdown().drainDelaySeconds(),
+            file.exitTimeoutSecs() != null ? file.exitTimeoutSecs() : base.shutdown().exitTimeoutSeconds()),
+        access(file, base.access()));
+  }
+
+  /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
+  private static AccessSettings access(FileConfig file, AccessSettings base) {
+    return new AccessSettings(
+        file.httpRestrictedApi() != null
+            ? file.httpRestrictedApi().stream().map(r -> Restriction.parse(r, "--http-restricted-api")).toList()
+            : base.httpRestrictions(),
+        file.grpcRestrictedProtocol() != null
+            ? file.grpcRestrictedProtocol().stream().map(r -> Restriction.parse(r, "--grpc-restricted-protocol")).toList()
+            : base.grpcRestrictions(),
+        file.repositoryAllowedOrigins() != null
+            ? file.repositoryAllowedOrigins().stream().flatMap(o -> java.util.Arrays.stream(o.split(","))).toList()
+            : base.repositoryAllowedOrigins(),
+        file.metricsRestrictedApi() != null
+            ? (file.metricsRestrictedApi().isBlank() ? null
+                : Credential.parse(file.metricsRestrictedApi(), "--metrics-restricted-api"))
+            : base.metricsCredential());
   }
 
   private static ModelControlMode controlMode(String value) {
@@ -343,47 +507,31 @@ public record GatewayConfig(
    * @throws IllegalArgumentException naming an unknown flag or a bad value
    */
   public static GatewayConfig fromArgs(String[] args) throws IOException {
-    Map<String, String> flags = new LinkedHashMap<>();
-    List<String> loadModels = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      String key;
-      String value;
-      int eq = arg.indexOf('=');
-      if (eq > 0) {
-        key = arg.substring(2, eq);
-        value = arg.substring(eq + 1);
-      } else {
-        key = arg.substring(2);
-        if (SWITCHES.contains(key) && (i + 1 >= args.length || args[i + 1].startsWith("--"))) {
-          value = "true"; // a switch given alone turns its setting on
-        } else if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("flag --" + key + " needs a value");
-        } else {
-          value = args[++i];
-        }
-      }
-      if (!FLAGS.containsKey(key)) {
-        throw new IllegalArgumentException("unknown flag --" + key);
-      }
-      if (key.equals("load-model")) {
-        loadModels.addAll(List.of(value.split(","))); // repeatable
-      }
-      flags.put(key, value);
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = commandLine().parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    ObjectNode settings = flags.containsKey("config")
-        ? readYaml(Files.readString(Path.of(flags.get("config"))))
-        : YAML.createObjectNode();
-    for (Map.Entry<String, String> flag : flags.entrySet()) {
-      String key = flag.getKey().replace('-', '_');
-      if (key.equals("load_model")) {
-        ArrayNode models = settings.putArray(key);
-        loadModels.forEach(models::add);
-      } else if (!key.equals("config")) {
-        settings.put(key, flag.getValue());
+    return fromArgs(parsed);
+  }
+
+  /**
+   * The configuration from a command line {@link #commandLine()} parsed: the file named by
+   * {@code --config}, then the flags given, written over it key by key.
+   *
+   * @throws IllegalArgumentException naming a bad value
+   */
+  public static GatewayConfig fromArgs(CommandLine.ParseResult parsed) throws IOException {
+    CommandLine.Model.CommandSpec spec = parsed.commandSpec();
+    String file = spec.findOption("--config").getValue();
+    ObjectNode settings = file != null ? readYaml(Files.readString(Path.of(file))) : YAML.createObjectNode();
+    Map<String, String> flags = new LinkedHashMap<>();
+    for (String flag : FLAGS.keySet()) {
+      Object value = spec.findOption("--" + flag).getValue(); // null unless given: nothing is defaulted
+      if (value != null && !flag.equals("config")) {
+        flags.put(flag, String.valueOf(value));
+        settings.set(flag.replace('-', '_'), YAML.valueToTree(value));
       }
     }
     GatewayConfig config = merge(settings, defaults(), flags);
@@ -397,6 +545,83 @@ public record GatewayConfig(
           + metricsPort);
     }
     return config;
+  }
+
+  /**
+   * The command line of {@code neutrino serve}, built from {@link #FLAGS}: each flag's type is its
+   * key's type in {@link FileConfig} (a {@code Boolean} is a switch that may also take
+   * {@code =true}/{@code =false}, a list is repeatable and splits at commas), its value is named by the
+   * flag's last word, and its default is what {@link #describe()} says of {@link #defaults()}. A flag
+   * given twice keeps its last value, repeatable ones collect every value. Nothing is defaulted here:
+   * only the flags given are laid over the file, so the file keeps what no flag overrides.
+   */
+  public static CommandLine commandLine() {
+    CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.create()
+        .name("neutrino serve")
+        .mixinStandardHelpOptions(true)
+        .version("neutrino " + Objects.requireNonNullElse(
+            GatewayConfig.class.getPackage().getImplementationVersion(), "(development build)"));
+    spec.usageMessage()
+        .description("Serves a model repository over HTTP and gRPC (Open Inference Protocol). "
+            + "A flag is its configuration file key spelt with dashes, and overrides the file (--config).")
+        .width(110);
+    Map<String, Object> defaults = defaults().describe();
+    Map<String, java.lang.reflect.RecordComponent> keys = new java.util.HashMap<>();
+    for (java.lang.reflect.RecordComponent key : FileConfig.class.getRecordComponents()) {
+      keys.put(key.getName(), key);
+    }
+    for (Map.Entry<String, String> flag : new java.util.TreeMap<>(FLAGS).entrySet()) {
+      String name = flag.getKey();
+      java.lang.reflect.RecordComponent key = keys.get(camelCase(name));
+      Class<?> type = name.equals("config") || key == null ? String.class : key.getType();
+      String description = flag.getValue();
+      Object byDefault = defaults.get(name.replace('-', '_'));
+      if (!description.contains("default") && byDefault != null && !byDefault.equals(List.of())) {
+        description += " (default " + byDefault + ")";
+      }
+      CommandLine.Model.OptionSpec.Builder option = CommandLine.Model.OptionSpec.builder("--" + name)
+          .description(description.replace("%", "%%"));
+      if (type == Boolean.class) {
+        option.type(Boolean.class).parameterConsumer(GatewayConfig::switchValue);
+      } else if (type == List.class) {
+        option.type(List.class).auxiliaryTypes(String.class).splitRegex(REPEATABLE.getOrDefault(name, true) ? "," : "")
+            .paramLabel(valueLabel(name));
+      } else {
+        option.type(type == Integer.class || type == Long.class || type == Double.class ? type : String.class)
+            .paramLabel(valueLabel(name));
+      }
+      spec.addOption(option.build());
+    }
+    return new CommandLine(spec).setOverwrittenOptionsAllowed(true);
+  }
+
+  /** A switch alone means true; {@code --switch=false} and {@code --switch false} set it too. */
+  private static void switchValue(java.util.Stack<String> args, CommandLine.Model.ArgSpec option,
+      CommandLine.Model.CommandSpec command) {
+    String next = args.isEmpty() ? "" : args.peek();
+    option.setValue(next.equalsIgnoreCase("true") || next.equalsIgnoreCase("false")
+        ? Boolean.parseBoolean(args.pop()) : Boolean.TRUE);
+  }
+
+  private static String camelCase(String flag) {
+    StringBuilder out = new StringBuilder();
+    for (String word : flag.split("-")) {
+      out.append(out.length() == 0 ? word : Character.toUpperCase(word.charAt(0)) + word.substring(1));
+    }
+    return out.toString();
+  }
+
+  /** The name of a flag's value in {@code --help}: its last word, or what that word counts. */
+  private static String valueLabel(String flag) {
+    String word = flag.substring(flag.lastIndexOf('-') + 1);
+    return "<" + switch (word) {
+      case "config" -> "file";
+      case "repository" -> "dir";
+      case "budget" -> "bytes";
+      case "secs" -> "seconds";
+      case "loops", "threads" -> "count";
+      default -> word;
+    } + ">";
   }
 
   /** The flags {@link #fromArgs} accepts, with their help text. */
@@ -418,8 +643,29 @@ public record GatewayConfig(
       Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
       Map.entry("log-level", "error, warn, info, debug or trace (default info)"),
-      Map.entry("access-log", "one JSON line per request on standard output (default off)"));
+      Map.entry("access-log", "one JSON line per request on standard output (default off)"),
+      Map.entry("tls-cert-file", "PEM certificate chain: HTTP and gRPC serve TLS (default off: cleartext)"),
+      Map.entry("tls-key-file", "PEM private key of --tls-cert-file"),
+      Map.entry("tls-client-ca-file", "PEM CA certificates: clients must present a certificate they signed (mutual TLS)"),
+      Map.entry("tls-metrics", "the metrics port serves TLS too, with the same files (default off)"),
+      Map.entry("tls-reload-secs", "how often the TLS files are checked; changed files are reloaded (default 10)"),
+      Map.entry("drain-delay", "seconds a stopping gateway keeps serving while not ready (default 5)"),
+      Map.entry("exit-timeout-secs", "seconds in-flight requests may take once the listeners close (default 30)"),
+      Map.entry("http-restricted-api", "GROUPS:KEY=VALUE: these API groups need header KEY: VALUE (VALUE @FILE reads "
+          + "it from FILE); repeatable; groups: health, metadata, inference, shared-memory, model-config, "
+          + "model-repository, statistics, trace, logging"),
+      Map.entry("grpc-restricted-protocol", "GROUPS:KEY=VALUE: as --http-restricted-api, for gRPC, with metadata "
+          + "triton-grpc-protocol-KEY; repeatable"),
+      Map.entry("repository-allowed-origins", "browser origins the repository API accepts (exact Origin values, "
+          + "comma-separated, repeatable; default none)"),
+      Map.entry("metrics-restricted-api", "KEY=VALUE: /metrics needs header KEY: VALUE (VALUE @FILE reads it from "
+          + "FILE; default open)"));
 
-  /** Flags that may be given without a value, meaning {@code true}. */
-  static final java.util.Set<String> SWITCHES = java.util.Set.of("triton-compatible-metrics", "access-log");
+  /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
+  static final Map<String, Boolean> REPEATABLE = Map.of(
+      "load-model", true,
+      "http-restricted-api", false,
+      "grpc-restricted-protocol", false,
+      "repository-allowed-origins", true);
+
 }

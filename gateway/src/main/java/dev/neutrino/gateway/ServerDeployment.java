@@ -5,16 +5,30 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A front end's listening servers: one HTTP server per event loop, all on one address (Vert.x
  * shares the socket between them), deployed together and undeployed together. Thread-safe.
+ *
+ * <p>A draining deployment ({@link #drain()}) still serves, but answers HTTP/1.x requests with
+ * {@code Connection: close}, so that clients open their next connection elsewhere;
+ * {@link #shutdown(Duration)} then stops accepting and lets the open connections finish.
  */
 public final class ServerDeployment {
   private final Vertx vertx;
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private volatile String deploymentId;
+  private volatile boolean draining;
 
   public ServerDeployment(Vertx vertx) {
     this.vertx = vertx;
@@ -28,11 +42,18 @@ public final class ServerDeployment {
    */
   public Future<Integer> listen(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
     int[] bound = {-1};
+    Handler<HttpServerRequest> served = request -> {
+      if (draining && request.version() != HttpVersion.HTTP_2) {
+        request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      }
+      handler.handle(request);
+    };
     return vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        return vertx.createHttpServer(options).requestHandler(handler).listen()
+        return vertx.createHttpServer(options).requestHandler(served).listen()
             .onSuccess(server -> {
+              servers.add(server);
               synchronized (bound) {
                 bound[0] = server.actualPort();
               }
@@ -46,10 +67,36 @@ public final class ServerDeployment {
     });
   }
 
+  /** The servers listening, one per instance; for reloading their certificates. */
+  public List<HttpServer> servers() {
+    return List.copyOf(servers);
+  }
+
+  /** From now on HTTP/1.x answers carry {@code Connection: close}. */
+  public void drain() {
+    draining = true;
+  }
+
+  /**
+   * Stops accepting connections and shuts down the open ones gracefully: an HTTP/2 connection gets a
+   * GOAWAY and closes once its streams are done, an HTTP/1.x connection once its request is answered.
+   * Connections still open after {@code timeout} are closed.
+   *
+   * @return completes once every connection is closed
+   */
+  public Future<Void> shutdown(Duration timeout) {
+    List<Future<Void>> closed = new ArrayList<>();
+    for (HttpServer server : servers) {
+      closed.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
+    }
+    return Future.all(closed).mapEmpty();
+  }
+
   /** Stops accepting connections. */
   public Future<Void> close() {
     String id = deploymentId;
     deploymentId = null;
+    servers.clear();
     return id == null ? Future.succeededFuture() : vertx.undeploy(id);
   }
 }

@@ -18,6 +18,7 @@ import dev.neutrino.gateway.grpc.proto.ModelStatisticsRequest;
 import dev.neutrino.gateway.grpc.proto.ModelStatisticsResponse;
 import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
 import dev.neutrino.repo.ModelControlMode;
+import dev.neutrino.runtime.testing.TestBackend;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -63,7 +64,7 @@ class MetricsEndToEndTest {
   private static final List<String> MODELS = List.of("echo", "gated", "cached", "reloaded", "grpcstats", "toolarge",
       "streamtoolarge", "misc");
 
-  private final GatedBackend backend = new GatedBackend();
+  private final TestBackend backend = new TestBackend();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private Path repository;
   private Gateway gateway;
@@ -210,7 +211,7 @@ class MetricsEndToEndTest {
 
   @Test
   void countsQueueFullAndDeadlineExactly() throws Exception {
-    CompletableFuture<HttpResponse<String>> held = postAsync(path("gated"), body(GatedBackend.HOLD, 0));
+    CompletableFuture<HttpResponse<String>> held = postAsync(path("gated"), body(TestBackend.HOLD, 0));
     assertTrue(backend.holding.await(30, TimeUnit.SECONDS), "the first request holds the only instance");
     String expiring = "{\"parameters\":{\"timeout\":1000},\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,2],"
         + "\"datatype\":\"FP32\",\"data\":[7,7]}]}";

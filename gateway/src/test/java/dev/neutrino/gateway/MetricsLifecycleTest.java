@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.JsonLogFormatter;
 import dev.neutrino.gateway.logging.LogFields;
+import dev.neutrino.runtime.testing.TestBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ class MetricsLifecycleTest {
 
   private Gateway start(GatewayConfig.TelemetrySettings telemetry) throws IOException {
     return TestGateways.start(GatewayConfig.defaults().withHttpPort(0).withModelRepository(repository())
-        .withTelemetry(telemetry), new EchoBackend());
+        .withTelemetry(telemetry), new TestBackend());
   }
 
   private static final String BODY =

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.neutrino.repo.ModelControlMode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +62,64 @@ class RepositoryApiTest {
       assertEquals(200, client.post("/v2/repository/models/identity_fp32/unload", "").status());
       assertEquals(503, client.post("/v2/models/identity_fp32/infer", body).status());
       assertEquals(200, client.get("/v2/health/ready").status(), "an unloaded model is not required");
+    } finally {
+      TestGateways.stop(gateway);
+    }
+  }
+
+  /** JSON of a load request whose configuration override is {@code config}. */
+  private static String loadWithOverride(String config) {
+    return "{\"parameters\":{\"config\":" + TextNode.valueOf(config) + "}}";
+  }
+
+  @Test
+  void hostileLoadOverridesAreRefusedNamingTheFieldAndTheLimit() {
+    Path repo = TestGateways.exampleRepository(dir.resolve("repo"));
+    // Two cores for models: at most 8 instances per model and 2 threads per instance.
+    GatewayConfig config = GatewayConfig.fromYaml("cpu_threads: 2\nmax_request_bytes: 1048576\n",
+        GatewayConfig.defaults().withHttpPort(0).withModelRepository(repo)
+            .withRepository(new GatewayConfig.RepositorySettings(ModelControlMode.EXPLICIT, 15, List.of("simple"), 0, 0)));
+    Gateway gateway = TestGateways.start(config);
+    try {
+      TestClient client = TestGateways.client(gateway);
+      TestClient.Reply threads = client.post("/v2/repository/models/simple/load", loadWithOverride(
+          "{\"instance_group\": [{\"count\": 64}], \"parameters\": {\"intra_op_thread_count\": \"16\"}}"));
+      assertEquals(400, threads.status());
+      assertTrue(threads.error().contains("instance_group count 64 is over the limit of 8 instances per model"),
+          threads.error());
+      TestClient.Reply intraOp = client.post("/v2/repository/models/simple/load", loadWithOverride(
+          "{\"parameters\": {\"intra_op_thread_count\": \"16\"}}"));
+      assertEquals(400, intraOp.status());
+      assertTrue(intraOp.error().contains("intra_op_thread_count 16 is over the limit of 2 threads per instance"),
+          intraOp.error());
+      TestClient.Reply warmup = client.post("/v2/repository/models/simple/load", loadWithOverride(
+          "{\"model_warmup\": [{\"name\": \"huge\", \"inputs\": {\"INPUT0\": {\"data_type\": \"TYPE_INT32\","
+              + " \"dims\": [200000000]}}}]}"));
+      assertEquals(400, warmup.status());
+      assertTrue(warmup.error().contains(
+          "model_warmup 'huge': inputs of 800000000 bytes are over the limit of 1048576 bytes"), warmup.error());
+      TestClient.Reply count = client.post("/v2/repository/models/simple/load", loadWithOverride(
+          "{\"model_warmup\": [{\"name\": \"often\", \"count\": 200000}]}"));
+      assertEquals(400, count.status());
+      assertTrue(count.error().contains("model_warmup 'often': count 200000 is over the limit of 1000"), count.error());
+      assertEquals(200, client.post("/v2/models/simple/infer", HttpEndpointsTest.simpleRequest("")).status(),
+          "the version that served before still serves");
+    } finally {
+      TestGateways.stop(gateway);
+    }
+  }
+
+  @Test
+  void loadsOfUnknownNamesLeaveNoIndexRow() {
+    Gateway gateway = start(ModelControlMode.EXPLICIT, List.of("simple"));
+    try {
+      TestClient client = TestGateways.client(gateway);
+      JsonNode before = client.post("/v2/repository/index", "").json();
+      for (int i = 0; i < 20; i++) {
+        assertEquals(400, client.post("/v2/repository/models/ghost_" + i + "/load", "").status());
+      }
+      assertEquals(before, client.post("/v2/repository/index", "").json());
+      assertEquals(200, client.get("/v2/health/ready").status(), "a failed load of an unknown name is forgotten");
     } finally {
       TestGateways.stop(gateway);
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.neutrino.runtime.testing.TestBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +24,9 @@ class ThreadingTest {
     Files.writeString(dir.resolve("echo/1/model.onnx"), "ok");
     Files.createDirectories(dir.resolve("failing/1"));
     Files.writeString(dir.resolve("failing/1/model.onnx"), "fail");
-    EchoBackend backend = new EchoBackend();
+    TestBackend backend = new TestBackend();
     Gateway gateway = TestGateways.start(GatewayConfig.defaults().withModelRepository(dir), backend);
+    backend.forget();
     try {
       TestClient client = TestGateways.client(gateway);
       String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}";

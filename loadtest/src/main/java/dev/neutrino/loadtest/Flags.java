@@ -2,97 +2,32 @@ package dev.neutrino.loadtest;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine;
 
 /**
- * Command-line flags: {@code --name value}, {@code --name=value}, or {@code --name} alone for a
- * switch. A flag given twice keeps both values ({@code --shape} may repeat). Unknown flags are errors
- * that name the flag.
+ * Values of the load tester's flags that need more than a number: durations, sweeps of levels,
+ * input shapes. Their errors name the flag and the accepted forms.
  */
 final class Flags {
-  private final Map<String, List<String>> values;
+  private Flags() {}
 
-  private Flags(Map<String, List<String>> values) {
-    this.values = values;
-  }
-
-  /**
-   * @param valued flags that take a value
-   * @param switches flags that take none
-   * @throws IllegalArgumentException naming an unknown flag or a missing value
-   */
-  static Flags parse(String[] args, Set<String> valued, Set<String> switches) {
-    Map<String, List<String>> values = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
+  /** Converts a flag's text to a {@link Duration} for picocli, which names the flag in the error. */
+  static final class DurationValue implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      try {
+        return parseDuration(text);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
       }
-      String name = arg.substring(2);
-      String value = null;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      }
-      if (switches.contains(name)) {
-        values.computeIfAbsent(name, k -> new ArrayList<>()).add(value == null ? "true" : value);
-        continue;
-      }
-      if (!valued.contains(name)) {
-        throw new IllegalArgumentException("unknown flag --" + name);
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("flag --" + name + " needs a value");
-        }
-        value = args[++i];
-      }
-      values.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
     }
-    return new Flags(values);
-  }
-
-  boolean has(String name) {
-    return values.containsKey(name);
-  }
-
-  String get(String name, String fallback) {
-    List<String> v = values.get(name);
-    return v == null ? fallback : v.get(v.size() - 1);
-  }
-
-  List<String> all(String name) {
-    return values.getOrDefault(name, List.of());
-  }
-
-  boolean on(String name) {
-    return has(name) && !get(name, "true").equalsIgnoreCase("false");
-  }
-
-  int integer(String name, int fallback) {
-    String v = get(name, null);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " needs a whole number, got '" + v + "'");
-    }
-  }
-
-  Duration duration(String name, Duration fallback) {
-    String v = get(name, null);
-    return v == null ? fallback : parseDuration(name, v);
   }
 
   /** {@code 10}, {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1.5s}. A bare number is seconds. */
-  static Duration parseDuration(String flag, String text) {
+  static Duration parseDuration(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     double scale = 1e9;
     if (t.endsWith("ms")) {
@@ -111,7 +46,7 @@ final class Flags {
       }
       return Duration.ofNanos(Math.round(value * scale));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + flag + " needs a duration such as 10s or 500ms, got '" + text + "'");
+      throw new IllegalArgumentException("needs a duration such as 10s or 500ms, got '" + text + "'");
     }
   }
 

@@ -8,66 +8,114 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code neutrino loadtest}: load on any Open Inference Protocol server, one level or a sweep, a
- * table row per level, optionally a JSON report and an HTML page.
+ * table row per level, optionally a JSON report and an HTML page. The fields are its flags, as
+ * picocli fills them: null where a flag was not given and its default depends on others.
  */
+@Command(name = "neutrino loadtest", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    sortOptions = false, usageHelpWidth = 110,
+    description = {"Load on an Open Inference Protocol server (Neutrino, Triton, KServe...) and its latency and "
+        + "throughput per level. Closed loop with --concurrency, open loop with --rate."},
+    footer = {"", "Latency in open loop counts from each request's scheduled send time, so a stalled server shows "
+        + "in the percentiles. 'srv batch', 'queue us' and 'compute us' come from the server's statistics "
+        + "(GET /v2/models/{m}/stats) where it has them, else n/a. 'gen cpu' is the generator's own CPU use, in "
+        + "cores: near a whole core, the generator is the limit."})
 final class LoadtestCommand {
-  static final String USAGE = """
-      usage: neutrino loadtest --model NAME [flags]
+  @Option(names = "--url", paramLabel = "<url>", defaultValue = "http://127.0.0.1:8000",
+      description = "http://host:port[/prefix] or grpc://host:port (default ${DEFAULT-VALUE})")
+  String url;
 
-      Load on an Open Inference Protocol server (Neutrino, Triton, KServe...) and its latency and
-      throughput per level. Closed loop with --concurrency, open loop with --rate.
+  @Option(names = "--model", paramLabel = "<name>", description = "the model to call (required)")
+  String model;
 
-        --url URL              http://host:port[/prefix] or grpc://host:port (default http://127.0.0.1:8000)
-        --model NAME           the model to call (required)
-        --model-version V      a version (default: the server's choice)
-        --protocol P           http-json | http-binary | grpc (default: http-binary, grpc for grpc:// URLs)
-        --concurrency LEVELS   closed loop: clients, one level (8), a list (1,4,16,64) or a range (8:64:8)
-        --rate LEVELS          open loop: requests/s, one level, a list or a range (100:2000:100)
-        --distribution D       open-loop arrivals: constant | poisson (default poisson)
-        --duration T           measured time per level (default 10s)
-        --warmup T             load before each level, discarded (default 2s)
-        --requests N           stop a level after N measured requests (the duration still bounds it)
-        --input-data SRC       random | zero | FILE (perf_analyzer's JSON format) (default random)
-        --shape NAME:DIMS      full shape of an input with variable dimensions, e.g. INPUT0:1,16 (repeatable)
-        --batch-size N         rows per request for inputs with a variable first dimension (default 1)
-        --connections N        HTTP/1.1 connections (default: the highest concurrency, or 64 in open loop);
-                               HTTP/2 and gRPC use one connection per client thread
-        --http2                HTTP/2 over clear text instead of HTTP/1.1 keep-alive
-        --timeout T            a request unanswered this long fails as 'timeout' (default 30s)
-        --client-threads N     the generator's event-loop threads (default 1)
-        --seed N               seed of random data and Poisson arrivals (default 1)
-        --json FILE            write the runs as JSON (fields of BENCHMARKS.md)
-        --html FILE            write a self-contained page with latency-versus-throughput charts
+  @Option(names = "--model-version", paramLabel = "<version>", defaultValue = "",
+      description = "a version (default: the server's choice)")
+  String modelVersion;
 
-      Latency in open loop counts from each request's scheduled send time, so a stalled server shows in
-      the percentiles. 'srv batch', 'queue us' and 'compute us' come from the server's statistics
-      (GET /v2/models/{m}/stats) where it has them, else n/a. 'gen cpu' is the generator's own CPU use,
-      in cores: near a whole core, the generator is the limit.
-      """;
+  @Option(names = "--protocol", paramLabel = "<protocol>",
+      description = "http-json | http-binary | grpc (default: http-binary, grpc for grpc:// URLs)")
+  String protocol;
 
-  private static final Set<String> VALUED = Set.of("url", "model", "model-version", "protocol", "concurrency",
-      "rate", "distribution", "duration", "warmup", "requests", "input-data", "shape", "batch-size", "connections",
-      "timeout", "client-threads", "seed", "json", "html");
-  private static final Set<String> SWITCHES = Set.of("http2", "help");
+  @Option(names = "--concurrency", paramLabel = "<levels>",
+      description = "closed loop: clients, one level (8), a list (1,4,16,64) or a range (8:64:8) (default 1)")
+  String concurrency;
 
-  private LoadtestCommand() {}
+  @Option(names = "--rate", paramLabel = "<levels>",
+      description = "open loop: requests/s, one level, a list or a range (100:2000:100)")
+  String rate;
 
-  /** @return the process exit status */
+  @Option(names = "--distribution", paramLabel = "<arrivals>", defaultValue = "poisson",
+      description = "open-loop arrivals: constant | poisson (default ${DEFAULT-VALUE})")
+  String distribution;
+
+  @Option(names = "--duration", paramLabel = "<time>", defaultValue = "10s", converter = Flags.DurationValue.class,
+      description = "measured time per level (default ${DEFAULT-VALUE})")
+  Duration duration;
+
+  @Option(names = "--warmup", paramLabel = "<time>", defaultValue = "2s", converter = Flags.DurationValue.class,
+      description = "load before each level, discarded (default ${DEFAULT-VALUE})")
+  Duration warmup;
+
+  @Option(names = "--requests", paramLabel = "<n>", defaultValue = "0",
+      description = "stop a level after N measured requests (the duration still bounds it)")
+  int requests;
+
+  @Option(names = "--input-data", paramLabel = "<source>", defaultValue = "random",
+      description = "random | zero | FILE (perf_analyzer's JSON format) (default ${DEFAULT-VALUE})")
+  String inputData;
+
+  @Option(names = "--shape", paramLabel = "<name:dims>",
+      description = "full shape of an input with variable dimensions, e.g. INPUT0:1,16 (repeatable)")
+  List<String> shapes = new ArrayList<>();
+
+  @Option(names = "--batch-size", paramLabel = "<n>", defaultValue = "1",
+      description = "rows per request for inputs with a variable first dimension (default ${DEFAULT-VALUE})")
+  int batchSize;
+
+  @Option(names = "--connections", paramLabel = "<n>",
+      description = "HTTP/1.1 connections (default: the highest concurrency, or 64 in open loop); HTTP/2 and gRPC "
+          + "use one connection per client thread")
+  Integer connections;
+
+  @Option(names = "--http2", description = "HTTP/2 over clear text instead of HTTP/1.1 keep-alive")
+  boolean http2;
+
+  @Option(names = "--timeout", paramLabel = "<time>", converter = Flags.DurationValue.class,
+      description = "a request unanswered this long fails as 'timeout' (default 30s)")
+  Duration timeout;
+
+  @Option(names = "--client-threads", paramLabel = "<n>", defaultValue = "" + ClientSettings.DEFAULT_EVENT_LOOPS,
+      description = "the generator's event-loop threads (default ${DEFAULT-VALUE})")
+  int clientThreads;
+
+  @Option(names = "--seed", paramLabel = "<n>", defaultValue = "1",
+      description = "seed of random data and Poisson arrivals (default ${DEFAULT-VALUE})")
+  int seed;
+
+  @Option(names = "--json", paramLabel = "<file>", description = "write the runs as JSON (fields of BENCHMARKS.md)")
+  Path json;
+
+  @Option(names = "--html", paramLabel = "<file>",
+      description = "write a self-contained page with latency-versus-throughput charts")
+  Path html;
+
+  /** @return the process exit status: 0 done, 1 failed, 2 a bad command line */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    Flags flags;
+    LoadtestCommand flags = new LoadtestCommand();
+    CommandLine commandLine = Main.commandLine(flags);
     Plan plan;
     try {
-      flags = Flags.parse(args, VALUED, SWITCHES);
-      if (flags.on("help")) {
-        out.print(USAGE);
+      CommandLine.ParseResult parsed = commandLine.parseArgs(args);
+      if (Main.printedHelp(commandLine, parsed, out)) {
         return 0;
       }
-      plan = plan(flags);
-    } catch (IllegalArgumentException e) {
+      plan = flags.plan();
+    } catch (CommandLine.ParameterException | IllegalArgumentException e) {
       err.println("neutrino loadtest: " + e.getMessage());
       err.println("(./neutrino loadtest --help lists the flags)");
       return 2;
@@ -117,29 +165,25 @@ final class LoadtestCommand {
 
   private record Plan(Endpoint endpoint, ClientSettings settings, List<LoadSpec> levels, Path json, Path html) {}
 
-  private static Plan plan(Flags flags) {
-    Endpoint endpoint = Endpoint.parse(flags.get("url", "http://127.0.0.1:8000"));
-    String model = flags.get("model", null);
+  private Plan plan() {
+    Endpoint endpoint = Endpoint.parse(url);
     if (model == null) {
       throw new IllegalArgumentException("give the model to call: --model NAME");
     }
-    Protocol protocol = Protocol.parse(flags.get("protocol", endpoint.isGrpc() ? "grpc" : "http-binary"));
-    if (flags.has("concurrency") && flags.has("rate")) {
+    Protocol protocol = Protocol.parse(this.protocol != null ? this.protocol
+        : endpoint.isGrpc() ? "grpc" : "http-binary");
+    if (concurrency != null && rate != null) {
       throw new IllegalArgumentException("give either --concurrency (closed loop) or --rate (open loop), not both");
     }
-    Duration warmup = flags.duration("warmup", Duration.ofSeconds(2));
-    Duration duration = flags.duration("duration", Duration.ofSeconds(10));
-    long requests = flags.integer("requests", 0);
-    long seed = flags.integer("seed", 1);
     List<LoadSpec> levels = new ArrayList<>();
     int maxConcurrency = 0;
-    if (flags.has("rate")) {
-      LoadSpec.Distribution distribution = LoadSpec.Distribution.parse(flags.get("distribution", "poisson"));
-      for (double rate : Flags.sweep("rate", flags.get("rate", null))) {
-        levels.add(LoadSpec.open(rate, distribution, warmup, duration).withMaxRequests(requests).withSeed(seed));
+    if (rate != null) {
+      LoadSpec.Distribution arrivals = LoadSpec.Distribution.parse(distribution);
+      for (double r : Flags.sweep("rate", rate)) {
+        levels.add(LoadSpec.open(r, arrivals, warmup, duration).withMaxRequests(requests).withSeed(seed));
       }
     } else {
-      for (double c : Flags.sweep("concurrency", flags.get("concurrency", "1"))) {
+      for (double c : Flags.sweep("concurrency", concurrency != null ? concurrency : "1")) {
         if (c != Math.rint(c)) {
           throw new IllegalArgumentException("--concurrency needs whole numbers, got " + c);
         }
@@ -147,18 +191,15 @@ final class LoadtestCommand {
         levels.add(LoadSpec.closed((int) c, warmup, duration).withMaxRequests(requests));
       }
     }
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    for (String s : flags.all("shape")) {
+    Map<String, long[]> inputShapes = new LinkedHashMap<>();
+    for (String s : shapes) {
       Map.Entry<String, long[]> e = Flags.shape(s);
-      shapes.put(e.getKey(), e.getValue());
+      inputShapes.put(e.getKey(), e.getValue());
     }
-    int connections = flags.integer("connections", maxConcurrency > 0 ? maxConcurrency : 64);
-    ClientSettings settings = new ClientSettings(model, flags.get("model-version", ""), protocol,
-        InputData.Source.parse(flags.get("input-data", "random"), seed), shapes, flags.integer("batch-size", 1),
-        connections, flags.on("http2"), flags.duration("timeout", ClientSettings.DEFAULT_TIMEOUT),
-        flags.integer("client-threads", ClientSettings.DEFAULT_EVENT_LOOPS));
-    Path json = flags.has("json") ? Path.of(flags.get("json", null)) : null;
-    Path html = flags.has("html") ? Path.of(flags.get("html", null)) : null;
+    int lanes = connections != null ? connections : maxConcurrency > 0 ? maxConcurrency : 64;
+    ClientSettings settings = new ClientSettings(model, modelVersion, protocol,
+        InputData.Source.parse(inputData, seed), inputShapes, batchSize, lanes, http2,
+        timeout != null ? timeout : ClientSettings.DEFAULT_TIMEOUT, clientThreads);
     return new Plan(endpoint, settings, levels, json, html);
   }
 

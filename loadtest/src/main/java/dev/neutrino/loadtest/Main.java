@@ -1,6 +1,8 @@
 package dev.neutrino.loadtest;
 
+import java.io.PrintStream;
 import java.util.Arrays;
+import picocli.CommandLine;
 
 /**
  * The load tester's entry point: {@code loadtest} (load on any Open Inference Protocol server) and
@@ -16,25 +18,44 @@ public final class Main {
 
   private Main() {}
 
+  /**
+   * The command line of one of the load tester's commands, whose fields are its flags: a flag given
+   * twice keeps its last value, a repeatable one ({@code --shape}) collects every value.
+   */
+  static CommandLine commandLine(Object command) {
+    return new CommandLine(command).setOverwrittenOptionsAllowed(true);
+  }
+
+  /** Prints the help or the version to {@code out} when the command line asked for it. */
+  static boolean printedHelp(CommandLine commandLine, CommandLine.ParseResult parsed, PrintStream out) {
+    if (parsed.isUsageHelpRequested()) {
+      commandLine.usage(out, CommandLine.Help.Ansi.OFF);
+      return true;
+    }
+    if (parsed.isVersionHelpRequested()) {
+      commandLine.printVersionHelp(out, CommandLine.Help.Ansi.OFF);
+      return true;
+    }
+    return false;
+  }
+
+  /** The version {@code --version} prints: the jar's, or a development build's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"neutrino-loadtest " + (version != null ? version : "(development build)")};
+    }
+  }
+
   public static void main(String[] args) {
     String command = args.length == 0 ? "" : args[0];
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     int status = switch (command) {
       case "loadtest" -> LoadtestCommand.run(rest, System.out, System.err);
       case "bench" -> BenchCommand.run(rest, System.out, System.err);
-      case "jmh" -> {
-        // The JMH microbenchmarks of the hot paths, with JMH's own command line.
-        try {
-          org.openjdk.jmh.Main.main(rest);
-          yield 0;
-        } catch (Exception e) {
-          System.err.println("neutrino jmh: " + e);
-          yield 1;
-        }
-      }
       case "-h", "--help", "help" -> {
         System.out.println("usage: neutrino-loadtest loadtest|bench [flags]  (--help after either lists its flags)");
-        System.out.println("       neutrino-loadtest jmh [BENCHMARK-REGEX] [JMH FLAGS]  (the microbenchmarks)");
         yield 0;
       }
       default -> {

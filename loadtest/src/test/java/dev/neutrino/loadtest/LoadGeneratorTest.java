@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -167,30 +169,56 @@ class LoadGeneratorTest {
     }
   }
 
+  /**
+   * The phases switch after the 60th and the 120th request is sent (from the sending thread, between
+   * two sends), so each of the three phases holds exactly 60 of the run's 180, however fast the
+   * machine is.
+   */
   @Test
   void phasesSplitOneRun() throws Exception {
     try (ScriptedServer server = ScriptedServer.ok();
         InferenceClient client = connect(server, Protocol.HTTP_JSON, 4)) {
       LoadGenerator.Phases phases = new LoadGenerator.Phases(3);
-      Thread switcher = new Thread(() -> {
-        try {
-          Thread.sleep(300);
-          phases.advance();
-          Thread.sleep(300);
-          phases.advance();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      switcher.start();
-      var results = new LoadGenerator(client, new CpuMeter())
+      InferenceClient switching = new AdvancingAfter(client, phases, 60);
+      var results = new LoadGenerator(switching, new CpuMeter())
           .run(LoadSpec.open(200, LoadSpec.Distribution.CONSTANT, NONE, Duration.ofMillis(900)), phases);
-      switcher.join();
 
       assertEquals(3, results.size());
       assertEquals(180, results.stream().mapToLong(LevelResult::requests).sum());
       results.forEach(r -> assertTrue(r.requests() > 0, "every phase saw requests"));
+      assertEquals(List.of(60L, 60L, 60L), results.stream().map(LevelResult::requests).toList());
       assertEquals(0.9, results.stream().mapToDouble(LevelResult::windowSeconds).sum(), 1e-6);
+    }
+  }
+
+  /** Sends through {@code client}, and advances {@code phases} after every {@code every} requests sent. */
+  private record AdvancingAfter(InferenceClient client, LoadGenerator.Phases phases, int every, AtomicInteger sent)
+      implements InferenceClient {
+    AdvancingAfter(InferenceClient client, LoadGenerator.Phases phases, int every) {
+      this(client, phases, every, new AtomicInteger());
+    }
+
+    @Override
+    public int payloads() {
+      return client.payloads();
+    }
+
+    @Override
+    public void infer(int payload, Outcome outcome) {
+      client.infer(payload, outcome);
+      if (sent.incrementAndGet() % every == 0) {
+        phases.advance();
+      }
+    }
+
+    @Override
+    public ServerStats.Snapshot stats() {
+      return client.stats();
+    }
+
+    @Override
+    public void close() {
+      client.close();
     }
   }
 

@@ -32,8 +32,9 @@ import java.util.stream.Stream;
  * Turns a model folder into loaded versions: reads {@code config.yaml} (or a configuration given with
  * the load request), picks the versions the version policy serves, loads each version's instances,
  * completes the configuration from the model file, creates its scheduler and warms it up. Blocking;
- * runs on the repository's loader thread only. Every path is resolved and required to stay inside
- * the repository root; failure messages name no path.
+ * runs on the repository's loader threads (see {@link ModelLifecycle}), never on an event loop; a
+ * configuration is checked against the {@link LoadLimits} before anything is created for it. Every
+ * path is resolved and required to stay inside the repository root; failure messages name no path.
  */
 final class ModelLoader {
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
@@ -86,6 +87,7 @@ final class ModelLoader {
             ? ModelConfigParser.parse(Files.readString(insideRoot(configFile, name), StandardCharsets.UTF_8))
             : ModelConfigParser.Raw.EMPTY;
       }
+      LoadBounds.check(raw, options.limits());
     } catch (IOException e) {
       throw new LoadFailure("", "cannot read config.yaml");
     } catch (IllegalArgumentException e) {
@@ -148,7 +150,9 @@ final class ModelLoader {
       while (instances.size() < placements.size()) {
         instances.add(backend.load(modelFile, placements.get(instances.size())));
       }
-      warmUp(config, instances);
+      List<WarmupSample> warmup = warmupSamples(config);
+      LoadBounds.checkWarmup(config, warmup, options.limits());
+      warmUp(config, warmup, instances);
       String label = name + "-" + versionName;
       Scheduler scheduler = config.dynamicallyBatched()
           ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
@@ -170,10 +174,10 @@ final class ModelLoader {
   }
 
   /**
-   * Runs Triton's {@code model_warmup} samples, or by default one zero-filled request per preferred
-   * batch size (one row when there is none), on every instance before the version takes traffic.
+   * Triton's {@code model_warmup} samples, or by default one zero-filled request per preferred batch
+   * size (one row when there is none).
    */
-  private static void warmUp(ModelConfig config, List<LoadedModel> instances) {
+  private static List<WarmupSample> warmupSamples(ModelConfig config) {
     List<WarmupSample> samples = new ArrayList<>(config.warmup());
     if (samples.isEmpty()) {
       List<Integer> sizes = config.dynamicallyBatched() && !config.dynamicBatching().preferredBatchSizes().isEmpty()
@@ -182,6 +186,11 @@ final class ModelLoader {
         samples.add(new WarmupSample("default_" + size, size, 1, Map.of()));
       }
     }
+    return samples;
+  }
+
+  /** Runs the warm-up samples on every instance before the version takes traffic. */
+  private static void warmUp(ModelConfig config, List<WarmupSample> samples, List<LoadedModel> instances) {
     Set<String> outputs = new LinkedHashSet<>();
     config.outputs().forEach(o -> outputs.add(o.name()));
     SplittableRandom random = new SplittableRandom(42);
@@ -191,7 +200,7 @@ final class ModelLoader {
         WarmupSample.Input given = sample.inputs().get(input.name());
         long[] dims = given != null ? given.dims() : input.dims();
         inputs.put(input.name(), syntheticTensor(input.dataType(), config.batched(),
-            Math.min(sample.batchSize(), Math.max(1, config.maxBatchSize())), dims, given != null && given.randomData(),
+            LoadBounds.warmupRows(config, sample), dims, given != null && given.randomData(),
             random));
       }
       for (LoadedModel instance : instances) {

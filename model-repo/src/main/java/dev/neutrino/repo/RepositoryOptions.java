@@ -17,6 +17,9 @@ import java.util.Set;
  * @param memoryBudgetBytes with residency: loaded models' footprint stays under this, least recently
  *     used models are unloaded to make room, and models load on first request; 0 turns it off
  * @param responseCacheBytes the response cache's budget; 0 turns it off
+ * @param limits what one model's configuration may ask for
+ * @param loaderThreads loads of different models that may run at once; loads of one model run one
+ *     at a time, in order
  */
 public record RepositoryOptions(
     int cpuThreads,
@@ -25,14 +28,19 @@ public record RepositoryOptions(
     Duration pollInterval,
     Set<String> startupModels,
     long memoryBudgetBytes,
-    long responseCacheBytes) {
+    long responseCacheBytes,
+    LoadLimits limits,
+    int loaderThreads) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
+  /** Two loads at once: a slow load leaves a thread for every other model's load. */
+  public static final int DEFAULT_LOADER_THREADS = 2;
 
   public RepositoryOptions {
     Objects.requireNonNull(schedulerOptions, "schedulerOptions");
     Objects.requireNonNull(controlMode, "controlMode");
     Objects.requireNonNull(pollInterval, "pollInterval");
+    Objects.requireNonNull(limits, "limits");
     startupModels = Set.copyOf(startupModels);
     if (cpuThreads < 1) {
       throw new IllegalArgumentException("cpuThreads must be >= 1, got " + cpuThreads);
@@ -46,11 +54,15 @@ public record RepositoryOptions(
     if (responseCacheBytes < 0) {
       throw new IllegalArgumentException("response cache size must be >= 0, got " + responseCacheBytes);
     }
+    if (loaderThreads < 1) {
+      throw new IllegalArgumentException("loaderThreads must be >= 1, got " + loaderThreads);
+    }
   }
 
-  /** Load everything at start, no polling, no residency, no cache. */
+  /** Load everything at start, no polling, no residency, no cache, the default limits for {@code cpuThreads}. */
   public RepositoryOptions(int cpuThreads, SchedulerOptions schedulerOptions) {
-    this(cpuThreads, schedulerOptions, ModelControlMode.NONE, DEFAULT_POLL_INTERVAL, Set.of(), 0, 0);
+    this(cpuThreads, schedulerOptions, ModelControlMode.NONE, DEFAULT_POLL_INTERVAL, Set.of(), 0, 0,
+        LoadLimits.forCores(Math.max(1, cpuThreads)), DEFAULT_LOADER_THREADS);
   }
 
   public static RepositoryOptions defaults() {
@@ -59,16 +71,26 @@ public record RepositoryOptions(
 
   public RepositoryOptions withControlMode(ModelControlMode mode, Duration poll, Set<String> startup) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, mode, poll, startup, memoryBudgetBytes,
-        responseCacheBytes);
+        responseCacheBytes, limits, loaderThreads);
   }
 
   public RepositoryOptions withMemoryBudget(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels, bytes,
-        responseCacheBytes);
+        responseCacheBytes, limits, loaderThreads);
   }
 
   public RepositoryOptions withResponseCache(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, bytes);
+        memoryBudgetBytes, bytes, limits, loaderThreads);
+  }
+
+  public RepositoryOptions withLimits(LoadLimits newLimits) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
+        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads);
+  }
+
+  public RepositoryOptions withLoaderThreads(int threads) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
+        memoryBudgetBytes, responseCacheBytes, limits, threads);
   }
 }

@@ -224,26 +224,35 @@ class ModelRepositoryTest {
   @Test
   void pollModePicksUpNewVersionOnlyOnceItsFilesSettle() throws Exception {
     writeAddModel("m", 1, 1f);
+    // Polls are driven by the test; the scheduled ones are an hour apart, so none runs meanwhile.
     ModelRepository repository = open(new RepositoryOptions(1, SchedulerOptions.DEFAULT)
-        .withControlMode(ModelControlMode.POLL, Duration.ofMillis(100), Set.of()));
+        .withControlMode(ModelControlMode.POLL, Duration.ofHours(1), Set.of()));
     repository.loadAll();
-    Path half = root.resolve("m/2/model.onnx");
+    Path copy = root.resolve("m/2/model.onnx");
     byte[] model = new OnnxModelBuilder("add2")
         .input("INPUT0", DataType.FP32, -1, 4)
         .output("OUTPUT0", DataType.FP32, -1, 4)
         .initializer("c", new long[] {1}, new float[] {2f})
         .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
         .toByteArray();
-    Files.createDirectories(half.getParent());
-    // Copy the file slowly: a poll in the middle must never load (or fail on) the partial file.
-    for (int written = 0; written < model.length; written += 8) {
-      Files.write(half, java.util.Arrays.copyOf(model, Math.min(model.length, written + 8)));
-      Thread.sleep(15);
+    Files.createDirectories(copy.getParent());
+    // A copy in progress: each poll sees the file grown since the one before, so it is never loaded.
+    for (int written = 8; written < model.length; written += Math.max(8, model.length / 4)) {
+      Files.write(copy, java.util.Arrays.copyOf(model, written));
+      repository.pollNow();
       assertEquals(1, repository.find("m", null).version());
       assertEquals(0, repository.loadCounts().get("m").failed(), "a half-written model was loaded");
     }
-    await(() -> repository.find("m", null).version() == 2, "the settled version 2 is served");
+    Files.write(copy, model);
+    repository.pollNow();
+    assertEquals(1, repository.find("m", null).version(), "the first poll that sees the whole file waits");
+    repository.pollNow();
+    assertEquals(2, repository.find("m", null).version(), "the settled version 2 is served");
     assertEquals(12f, infer(repository, "m", 10f));
+    assertEquals(0, repository.loadCounts().get("m").failed());
+    assertEquals(2, repository.loadCounts().get("m").loaded());
+    repository.pollNow();
+    assertEquals(2, repository.loadCounts().get("m").loaded(), "nothing changed, nothing reloaded");
   }
 
   @Test

@@ -2,6 +2,8 @@ package dev.neutrino.repo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -53,5 +55,32 @@ class RepositoryPollerTest {
   void removedModelIsUnloadedAfterTwoPollsWithoutIt() {
     assertEquals(Set.of(), RepositoryPoller.decide(Map.of("m", V1), Map.of(), Map.of("m", V1)).unload());
     assertEquals(Set.of("m"), RepositoryPoller.decide(Map.of(), Map.of(), Map.of("m", V1)).unload());
+  }
+
+  @Test
+  void copyInProgressIsNeverLoadedAndLoadsOnceTwoPollsAgree() {
+    ModelFiles[] scans = {V1, V1_V2_PARTIAL, files("1/model.onnx", "100@1", "2/model.onnx", "80@6"), V1_V2, V1_V2};
+    Map<String, ModelFiles> previous = Map.of("m", scans[0]);
+    List<Set<String>> loads = new ArrayList<>();
+    for (int poll = 1; poll < scans.length; poll++) {
+      Map<String, ModelFiles> current = Map.of("m", scans[poll]);
+      loads.add(RepositoryPoller.decide(previous, current, Map.of("m", V1)).load());
+      previous = current;
+    }
+    assertEquals(List.of(Set.of(), Set.of(), Set.of(), Set.of("m")), loads);
+  }
+
+  @Test
+  void failedModelIsRetriedOnceItsFilesSettleAgain() {
+    ModelFiles failed = files("", "failed");
+    assertEquals(Set.of("m"), RepositoryPoller.decide(Map.of("m", V1), Map.of("m", V1), Map.of("m", failed)).load());
+    assertEquals(Set.of(), RepositoryPoller.decide(Map.of("m", V1), Map.of("m", V1_V2), Map.of("m", failed)).load());
+  }
+
+  @Test
+  void modelMissingFromOnePollOnlyIsKept() {
+    RepositoryPoller.Decision decision = RepositoryPoller.decide(Map.of(), Map.of("m", V1), Map.of("m", V1));
+    assertEquals(Set.of(), decision.unload());
+    assertEquals(Set.of(), decision.load());
   }
 }

@@ -1,111 +1,59 @@
 package dev.neutrino.autoscaler.internal;
 
 import dev.neutrino.autoscaler.DurationText;
+import java.io.PrintStream;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine;
 
 /**
- * Command-line flags: {@code --name value}, {@code --name=value}, and switches ({@code --dry-run}) that
- * take no value. A flag not declared, a missing value or a repeated flag is an error naming it.
+ * What the autoscaler's three command lines share: one rule for repeats (a flag given twice keeps its
+ * last value), named values in any case, durations in the configuration file's notation, help and
+ * version on request.
  */
 public final class Flags {
 
-  private final Map<String, String> values = new LinkedHashMap<>();
-
   private Flags() {}
 
-  /**
-   * @param withValue flags that take a value, without the dashes
-   * @param switches flags that take none
-   */
-  public static Flags parse(List<String> args, Set<String> withValue, Set<String> switches) {
-    Flags f = new Flags();
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      if (!a.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + a + "'");
-      }
-      String name = a.substring(2);
-      String value = null;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      }
-      if (switches.contains(name)) {
-        if (value != null) {
-          throw new IllegalArgumentException("--" + name + " takes no value");
-        }
-        value = "true";
-      } else if (withValue.contains(name)) {
-        if (value == null) {
-          if (i + 1 >= args.size()) {
-            throw new IllegalArgumentException("--" + name + " needs a value");
-          }
-          value = args.get(++i);
-        }
-      } else {
-        throw new IllegalArgumentException("unknown flag --" + name);
-      }
-      if (f.values.put(name, value) != null) {
-        throw new IllegalArgumentException("--" + name + " is given twice");
+  /** The command line of {@code command}, whose fields are its flags. */
+  public static CommandLine commandLine(Object command) {
+    return new CommandLine(command).setOverwrittenOptionsAllowed(true).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  /** Prints the help or the version of the command that {@code parsed} ends in, when it asked for one. */
+  public static boolean printedHelp(CommandLine.ParseResult parsed, PrintStream out) {
+    CommandLine.ParseResult last = parsed;
+    while (last.hasSubcommand()) {
+      last = last.subcommand();
+    }
+    if (last.isUsageHelpRequested()) {
+      last.commandSpec().commandLine().usage(out, CommandLine.Help.Ansi.OFF);
+      return true;
+    }
+    if (last.isVersionHelpRequested()) {
+      last.commandSpec().commandLine().printVersionHelp(out, CommandLine.Help.Ansi.OFF);
+      return true;
+    }
+    return false;
+  }
+
+  /** A duration as the configuration writes it ({@code 250ms}, {@code 30s}, {@code 1h}). */
+  public static final class DurationValue implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      try {
+        return DurationText.parse(text);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
       }
     }
-    return f;
   }
 
-  public boolean has(String name) {
-    return values.containsKey(name);
-  }
-
-  public String text(String name, String otherwise) {
-    return values.getOrDefault(name, otherwise);
-  }
-
-  public String required(String name) {
-    String v = values.get(name);
-    if (v == null) {
-      throw new IllegalArgumentException("--" + name + " is required");
-    }
-    return v;
-  }
-
-  public int integer(String name, int otherwise) {
-    String v = values.get(name);
-    try {
-      return v == null ? otherwise : Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be an integer, got '" + v + "'");
-    }
-  }
-
-  public long longValue(String name, long otherwise) {
-    String v = values.get(name);
-    try {
-      return v == null ? otherwise : Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be an integer, got '" + v + "'");
-    }
-  }
-
-  public double number(String name, double otherwise) {
-    String v = values.get(name);
-    try {
-      return v == null ? otherwise : Double.parseDouble(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a number, got '" + v + "'");
-    }
-  }
-
-  public Duration duration(String name, Duration otherwise) {
-    String v = values.get(name);
-    try {
-      return v == null ? otherwise : DurationText.parse(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--" + name + ": " + e.getMessage());
+  /** The version {@code --version} prints: the jar's, or a development build's. */
+  public static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Flags.class.getPackage().getImplementationVersion();
+      return new String[] {"neutrino-autoscaler " + (version != null ? version : "(development build)")};
     }
   }
 }

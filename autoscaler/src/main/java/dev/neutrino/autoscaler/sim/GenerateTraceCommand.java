@@ -5,41 +5,47 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code autoscale generate-trace}: writes a seeded synthetic trace. */
+/** {@code autoscale generate-trace}: writes a seeded synthetic trace. Its fields are its flags. */
+@Command(name = "generate-trace", mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
+    sortOptions = false, description = "Writes a seeded synthetic request-rate trace (CSV) for the simulator.")
 public final class GenerateTraceCommand {
+  @Option(names = "--shape", paramLabel = "<shape>", required = true,
+      description = "bursty | diurnal | step (required)")
+  TraceGenerator.Shape shape;
 
-  public static final String USAGE = """
-      usage: ./neutrino autoscale generate-trace --shape bursty|diurnal|step --out FILE [FLAGS]
+  @Option(names = "--out", paramLabel = "<file>", required = true, description = "the trace to write (required)")
+  Path out;
 
-        --seed N          the seed (default 1); the same flags and seed give the same trace
-        --duration D      the trace's length (default 1h)
-        --base R          requests/s at rest (default 100)
-        --peak R          requests/s at the top (default 1000)
-      """;
+  @Option(names = "--seed", paramLabel = "<n>", defaultValue = "1",
+      description = "the seed (default ${DEFAULT-VALUE}); the same flags and seed give the same trace")
+  long seed;
 
-  private static final Set<String> FLAGS = Set.of("shape", "out", "seed", "duration", "base", "peak");
+  @Option(names = "--duration", paramLabel = "<duration>", defaultValue = "1h", converter = Flags.DurationValue.class,
+      description = "the trace's length (default ${DEFAULT-VALUE})")
+  Duration duration;
 
-  private GenerateTraceCommand() {}
+  @Option(names = "--base", paramLabel = "<rate>", defaultValue = "100",
+      description = "requests/s at rest (default ${DEFAULT-VALUE})")
+  double base;
 
-  public static int run(List<String> args, PrintStream out) throws IOException {
-    Flags f = Flags.parse(args, FLAGS, Set.of());
-    TraceGenerator.Shape shape = TraceGenerator.Shape.parse(f.required("shape"));
-    Path file = Path.of(f.required("out"));
-    long seed = f.longValue("seed", 1);
-    Duration duration = f.duration("duration", Duration.ofHours(1));
-    Trace trace = TraceGenerator.generate(shape, seed, (int) duration.toSeconds(),
-        f.number("base", 100), f.number("peak", 1000));
-    trace.write(file);
+  @Option(names = "--peak", paramLabel = "<rate>", defaultValue = "1000",
+      description = "requests/s at the top (default ${DEFAULT-VALUE})")
+  double peak;
+
+  /** Writes the trace; returns the exit status. */
+  public int run(PrintStream stdout) throws IOException {
+    Trace trace = TraceGenerator.generate(shape, seed, (int) duration.toSeconds(), base, peak);
+    trace.write(out);
     double sum = 0;
     for (double r : trace.ratePerSecond()) {
       sum += r;
     }
-    out.println(String.format(Locale.ROOT, "wrote %s: %s trace, seed %d, %ds, mean %.0f/s, peak %.0f/s",
-        file, shape.name().toLowerCase(Locale.ROOT), seed, trace.seconds(), sum / trace.seconds(), trace.peak()));
+    stdout.println(String.format(Locale.ROOT, "wrote %s: %s trace, seed %d, %ds, mean %.0f/s, peak %.0f/s",
+        out, shape.name().toLowerCase(Locale.ROOT), seed, trace.seconds(), sum / trace.seconds(), trace.peak()));
     return 0;
   }
 }

@@ -7,80 +7,120 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code autoscale simulate}: replays a trace under each policy and reports them side by side. */
+/**
+ * {@code autoscale simulate}: replays a trace under each policy and reports them side by side. Its
+ * fields are its flags; those left null take {@link SimulationSettings#defaults()}.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
+    sortOptions = false, usageHelpWidth = 110,
+    description = "Replays a request-rate trace under each policy and reports them side by side (a table, and an "
+        + "HTML page with charts).")
 public final class SimulateCommand {
+  @Option(names = "--trace", paramLabel = "<file>", required = true,
+      description = "request-rate trace (CSV: second,requests_per_second); see generate-trace (required)")
+  Path trace;
 
-  public static final String USAGE = """
-      usage: ./neutrino autoscale simulate --trace FILE [FLAGS]
+  @Option(names = "--policy", paramLabel = "<list>", defaultValue = "kpa,hpa,slo",
+      description = "policies to compare, comma-separated (default ${DEFAULT-VALUE})")
+  String policies;
 
-        --trace FILE              request-rate trace (CSV: second,requests_per_second); see generate-trace
-        --policy LIST             policies to compare, comma-separated (default kpa,hpa,slo)
-        --policy-config FILE      YAML with kpa:/hpa:/slo: blocks overriding policy parameters and interval
-        --out FILE                the HTML report (default: the trace's name with .html, beside it)
-        --decision-log FILE       write every simulated scaling decision, one line each, with its reason
-        --seed N                  seed of the Poisson arrivals (default 1)
-        --service-time D          time one request takes on a replica (default 50ms)
-        --replica-concurrency N   requests a replica serves at once (default 4)
-        --cold-start D            from asking for a replica to it serving (default 30s)
-        --latency-target D        requests later than this are late (default 250ms)
-        --slo-quantile Q          share of a second's requests that must be on time (default 0.99)
-        --queue-limit N           queued requests per ready replica before rejecting (default 100)
-        --min N / --max N         replica bounds for every policy (default 1 / 50)
-        --initial N               replicas at the start (default: enough for the first second at 70 %)
-      """;
+  @Option(names = "--policy-config", paramLabel = "<file>",
+      description = "YAML with kpa:/hpa:/slo: blocks overriding policy parameters and interval")
+  Path policyConfig;
 
-  private static final Set<String> FLAGS = Set.of("trace", "policy", "policy-config", "out", "decision-log", "seed", "service-time",
-      "replica-concurrency", "cold-start", "latency-target", "slo-quantile", "queue-limit", "min", "max", "initial");
+  @Option(names = "--out", paramLabel = "<file>",
+      description = "the HTML report (default: the trace's name with .html, beside it)")
+  Path out;
 
-  private SimulateCommand() {}
+  @Option(names = "--decision-log", paramLabel = "<file>",
+      description = "write every simulated scaling decision, one line each, with its reason")
+  Path decisionLog;
 
-  /** Runs the command; returns the exit status. */
-  public static int run(List<String> args, PrintStream out) throws IOException {
-    Flags f = Flags.parse(args, FLAGS, Set.of());
-    Path tracePath = Path.of(f.required("trace"));
+  @Option(names = "--seed", paramLabel = "<n>", description = "seed of the Poisson arrivals (default 1)")
+  Long seed;
+
+  @Option(names = "--service-time", paramLabel = "<duration>", converter = Flags.DurationValue.class,
+      description = "time one request takes on a replica (default 50ms)")
+  Duration serviceTime;
+
+  @Option(names = "--replica-concurrency", paramLabel = "<n>",
+      description = "requests a replica serves at once (default 4)")
+  Integer replicaConcurrency;
+
+  @Option(names = "--cold-start", paramLabel = "<duration>", converter = Flags.DurationValue.class,
+      description = "from asking for a replica to it serving (default 30s)")
+  Duration coldStart;
+
+  @Option(names = "--latency-target", paramLabel = "<duration>", converter = Flags.DurationValue.class,
+      description = "requests later than this are late (default 250ms)")
+  Duration latencyTarget;
+
+  @Option(names = "--slo-quantile", paramLabel = "<q>",
+      description = "share of a second's requests that must be on time (default 0.99)")
+  Double sloQuantile;
+
+  @Option(names = "--queue-limit", paramLabel = "<n>",
+      description = "queued requests per ready replica before rejecting (default 100)")
+  Integer queueLimit;
+
+  @Option(names = "--min", paramLabel = "<n>", description = "the fewest replicas, for every policy (default 1)")
+  Integer min;
+
+  @Option(names = "--max", paramLabel = "<n>", description = "the most replicas, for every policy (default 50)")
+  Integer max;
+
+  @Option(names = "--initial", paramLabel = "<n>",
+      description = "replicas at the start (default: enough for the first second at 70 %%)")
+  Integer initial;
+
+  /** Runs the simulation; returns the exit status. */
+  public int run(PrintStream stdout) throws IOException {
     SimulationSettings d = SimulationSettings.defaults();
     SimulationSettings settings = new SimulationSettings(
-        f.duration("service-time", d.serviceTime()),
-        f.integer("replica-concurrency", d.replicaConcurrency()),
-        f.duration("cold-start", d.coldStart()),
-        f.duration("latency-target", d.latencyTarget()),
-        f.number("slo-quantile", d.sloQuantile()),
-        f.integer("queue-limit", d.queueLimitPerReplica()),
-        new ReplicaBounds(f.integer("min", d.bounds().min()), f.integer("max", d.bounds().max())),
-        f.integer("initial", 0),
-        f.longValue("seed", d.seed()));
+        Objects.requireNonNullElse(serviceTime, d.serviceTime()),
+        Objects.requireNonNullElse(replicaConcurrency, d.replicaConcurrency()),
+        Objects.requireNonNullElse(coldStart, d.coldStart()),
+        Objects.requireNonNullElse(latencyTarget, d.latencyTarget()),
+        Objects.requireNonNullElse(sloQuantile, d.sloQuantile()),
+        Objects.requireNonNullElse(queueLimit, d.queueLimitPerReplica()),
+        new ReplicaBounds(Objects.requireNonNullElse(min, d.bounds().min()),
+            Objects.requireNonNullElse(max, d.bounds().max())),
+        Objects.requireNonNullElse(initial, 0),
+        Objects.requireNonNullElse(seed, d.seed()));
     Map<String, ConfigLoader.SimulatorPolicy> overrides = Map.of();
-    if (f.has("policy-config")) {
-      overrides = ConfigLoader.simulatorPolicies(Files.readString(Path.of(f.required("policy-config"))));
+    if (policyConfig != null) {
+      overrides = ConfigLoader.simulatorPolicies(Files.readString(policyConfig));
     }
     List<PolicySetup> setups = new ArrayList<>();
-    for (String name : f.text("policy", "kpa,hpa,slo").split(",")) {
+    for (String name : policies.split(",")) {
       String n = name.strip();
       PolicySetup base = PolicySetup.defaultFor(n, settings);
       ConfigLoader.SimulatorPolicy o = overrides.get(n);
       setups.add(o == null ? base
           : new PolicySetup(o.spec(), o.interval() != null ? o.interval() : base.interval()));
     }
-    Trace trace = Trace.read(tracePath);
+    Trace requests = Trace.read(trace);
     List<SimulationResult> results;
-    if (f.has("decision-log")) {
+    if (decisionLog != null) {
       List<String> lines = new ArrayList<>();
-      results = Simulator.compare(trace, setups, settings, lines::add);
-      Files.write(Path.of(f.required("decision-log")), lines);
+      results = Simulator.compare(requests, setups, settings, lines::add);
+      Files.write(decisionLog, lines);
     } else {
-      results = Simulator.compare(trace, setups, settings);
+      results = Simulator.compare(requests, setups, settings);
     }
-    String name = tracePath.getFileName().toString();
-    out.print(Report.table(name, trace, settings, setups, results));
-    Path html = f.has("out") ? Path.of(f.required("out"))
-        : tracePath.resolveSibling(name.replaceFirst("\\.[^.]*$", "") + ".html");
-    Files.writeString(html, Report.html(name, trace, settings, setups, results));
-    out.println("report: " + html.toAbsolutePath());
+    String name = trace.getFileName().toString();
+    stdout.print(Report.table(name, requests, settings, setups, results));
+    Path html = out != null ? out : trace.resolveSibling(name.replaceFirst("\\.[^.]*$", "") + ".html");
+    Files.writeString(html, Report.html(name, requests, settings, setups, results));
+    stdout.println("report: " + html.toAbsolutePath());
     return 0;
   }
 }

@@ -2,6 +2,7 @@ package dev.neutrino.autoscaler.internal;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class LocalPrometheus implements AutoCloseable {
 
-  static final Path BINARY = Path.of("/usr/bin/prometheus");
+  /** The first {@code prometheus} on the PATH (where {@code ./neutrino test} installs it), else Debian's. */
+  static final Path BINARY = onPath("prometheus").orElse(Path.of("/usr/bin/prometheus"));
   private static final Duration MAX_LIFETIME = Duration.ofMinutes(3);
   private static final Duration READY_WITHIN = Duration.ofSeconds(30);
 
@@ -41,8 +44,8 @@ final class LocalPrometheus implements AutoCloseable {
 
   static LocalPrometheus start(String scrapeTarget, Path dir) throws IOException, InterruptedException {
     if (!Files.isExecutable(BINARY)) {
-      fail("Prometheus is needed at " + BINARY + " for this integration test and is missing: install Debian's "
-          + "package (apt-get install -y prometheus); .ci/run installs it before mvn verify");
+      fail("Prometheus is needed on the PATH (or at " + BINARY + ") for this integration test and is missing: "
+          + "./neutrino test installs Debian's package (apt-get install -y prometheus) before mvn verify");
     }
     Files.createDirectories(dir);
     Path config = dir.resolve("prometheus.yml");
@@ -121,5 +124,18 @@ final class LocalPrometheus implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static Optional<Path> onPath(String command) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        return Optional.of(Path.of(dir, command));
+      }
+    }
+    return Optional.empty();
   }
 }

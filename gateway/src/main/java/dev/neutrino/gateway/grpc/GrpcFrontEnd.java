@@ -3,6 +3,8 @@ package dev.neutrino.gateway.grpc;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,14 +19,16 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The gRPC side of the Open Inference Protocol: {@code inference.GRPCInferenceService} over HTTP/2
- * (cleartext, prior knowledge, as gRPC clients speak it without TLS), served by Vert.x gRPC.
+ * (cleartext, prior knowledge, as gRPC clients speak it without TLS; or TLS with ALPN), served by
+ * Vert.x gRPC.
  *
  * <p>Handlers run on the event loop of their connection and never block it (see
  * {@link InferenceService}). A request message larger than {@link GrpcOptions#maxMessageBytes()} is
  * refused with RESOURCE_EXHAUSTED as soon as its length prefix is read; the rest of it is skipped,
  * not buffered (an inference message is counted first, under the model it names: see
  * {@link OversizedMessageProbe}). Only the binary protobuf wire format over HTTP/2 is served:
- * gRPC-Web and JSON transcoding are off.
+ * gRPC-Web and JSON transcoding are off. Every call is checked once by {@link GrpcAccess} before it
+ * is dispatched to its method.
  */
 public final class GrpcFrontEnd {
   /** Concurrent calls one connection may carry (grpc-java multiplexes every call on one connection). */
@@ -48,10 +52,12 @@ public final class GrpcFrontEnd {
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
   private final ServerDeployment servers;
+  private final GrpcAccess access;
 
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     this.servers = new ServerDeployment(vertx);
+    this.access = new GrpcAccess(access);
     this.options = options;
     this.server = server;
     this.metrics = metrics;
@@ -64,10 +70,11 @@ public final class GrpcFrontEnd {
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
    * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
    * @param accessLog where every call is logged, when it is on
+   * @param access who may call which method ({@code --grpc-restricted-protocol})
    */
   public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
@@ -76,7 +83,7 @@ public final class GrpcFrontEnd {
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog,
         options.maxMessageBytes()).bind(server);
-    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog);
+    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access);
   }
 
   /**
@@ -84,9 +91,11 @@ public final class GrpcFrontEnd {
    * free one), as instances of one verticle so that Vert.x shares the socket among them. They share
    * the one {@link GrpcServer}, whose method table is not changed after {@link #create}.
    *
+   * @param tls the certificate to serve gRPC over TLS with (HTTP/2 negotiated by ALPN); null serves
+   *     cleartext HTTP/2
    * @return the port bound
    */
-  public Future<Integer> listen(String host, int port, int instances) {
+  public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(host)
         .setPort(port)
@@ -100,11 +109,21 @@ public final class GrpcFrontEnd {
         .setInitialSettings(new Http2Settings()
             .setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)
             .setInitialWindowSize(STREAM_WINDOW_BYTES));
+    if (tls != null) {
+      tls.applyTo(serverOptions);
+    }
     // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its size
     // is counted under the model it names.
-    return servers.listen(serverOptions,
-        request -> server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog)),
-        instances);
+    return servers.listen(serverOptions, request -> {
+      if (!access.refuse(request)) {
+        server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog));
+      }
+    }, instances);
+  }
+
+  /** The listening servers: what a drain shuts down and a certificate reload updates. */
+  public ServerDeployment deployment() {
+    return servers;
   }
 
   /** Stops accepting connections. */

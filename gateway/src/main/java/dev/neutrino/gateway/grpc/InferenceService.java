@@ -7,6 +7,7 @@ import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
+import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelReadyResponse;
@@ -53,7 +54,6 @@ import java.util.function.Function;
  */
 final class InferenceService {
   private final Vertx vertx;
-  private static final System.Logger LOG = System.getLogger(InferenceService.class.getName());
   private final ModelRepository repository;
   private final BooleanSupplier serverReady;
   private final ServerMetadataResponse serverMetadata;
@@ -135,24 +135,38 @@ final class InferenceService {
           throw new InferenceException.InvalidInput("file parameters of the load request are not supported");
         }
       }
-      LOG.log(System.Logger.Level.INFO, "repository API (gRPC): load of model '" + request.getModelName() + "'");
-      answerRepositoryChange(call.response(), repository.requestLoad(request.getModelName(), config),
-          RepositoryModelLoadResponse.getDefaultInstance(), "RepositoryModelLoad");
+      String override = config;
+      RepositoryAudit.Change change = RepositoryAudit.started("grpc", "load", request.getModelName(),
+          String.valueOf(call.connection().remoteAddress()));
+      answerRepositoryChange(call.response(), requested(() -> repository.requestLoad(request.getModelName(), override)),
+          RepositoryModelLoadResponse.getDefaultInstance(), "RepositoryModelLoad", change);
     }));
     server.callHandler(ServiceMethods.REPOSITORY_UNLOAD, call -> readOne(call, request -> {
-      LOG.log(System.Logger.Level.INFO, "repository API (gRPC): unload of model '" + request.getModelName() + "'");
-      answerRepositoryChange(call.response(), repository.requestUnload(request.getModelName()),
-          RepositoryModelUnloadResponse.getDefaultInstance(), "RepositoryModelUnload");
+      RepositoryAudit.Change change = RepositoryAudit.started("grpc", "unload", request.getModelName(),
+          String.valueOf(call.connection().remoteAddress()));
+      answerRepositoryChange(call.response(), requested(() -> repository.requestUnload(request.getModelName())),
+          RepositoryModelUnloadResponse.getDefaultInstance(), "RepositoryModelUnload", change);
     }));
     for (ServiceMethod<?, ?> method : ServiceMethods.NOT_OFFERED) {
       refuse(server, method, method.methodName() + " is not supported by this server");
     }
   }
 
-  /** Answers a load or unload once the repository has done it, on the call's own context. */
+  /** The stage of a repository change; one that fails at once (a bad name) fails the stage instead. */
+  private static java.util.concurrent.CompletionStage<?> requested(
+      java.util.function.Supplier<java.util.concurrent.CompletionStage<?>> change) {
+    try {
+      return change.get();
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Answers a load or unload once the repository has done it, on the call's own context, and audits it. */
   private <Resp> void answerRepositoryChange(GrpcServerResponse<?, Resp> response,
-      java.util.concurrent.CompletionStage<?> done, Resp success, String method) {
+      java.util.concurrent.CompletionStage<?> done, Resp success, String method, RepositoryAudit.Change change) {
     io.vertx.core.Future.fromCompletionStage(done, vertx.getOrCreateContext()).onComplete(result -> {
+      change.finished(result.cause());
       if (result.succeeded()) {
         end(response, success);
       } else {

@@ -10,6 +10,10 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.Protocol;
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.ApiGroup;
+import dev.neutrino.gateway.security.RepositoryAudit;
+import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
@@ -29,6 +33,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -46,6 +51,10 @@ import java.util.function.BooleanSupplier;
  * encodes and maps failures to statuses ({@link #sendFailure}); the call reports each inference to
  * the gateway's {@link GatewayMetrics} and the {@link AccessLog} once. Every other request is logged
  * to the access log when that is on; an {@link Exchange} carries what it needs through the handlers.
+ *
+ * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
+ * is known and before any body is read: a refused request is answered 401 or 403 by
+ * {@link AccessControl}'s rules.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
@@ -76,11 +85,13 @@ public final class HttpFrontEnd {
   private final AccessLog accessLog;
   private final ServerDeployment servers;
   private final InferenceCalls calls;
+  private final AccessControl access;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, HttpOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     this.vertx = vertx;
+    this.access = access;
     this.servers = new ServerDeployment(vertx);
     this.repository = repository;
     this.options = options;
@@ -97,13 +108,14 @@ public final class HttpFrontEnd {
    * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
    * @param metrics where inference requests are counted, and what the statistics extension reads
    * @param accessLog where every request is logged, when it is on
+   * @param access who may call which API group ({@code --http-restricted-api})
    */
   public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, HttpOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog, AccessControl access) {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", serverVersion,
         List.copyOf(extensions));
-    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog);
+    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog, access);
   }
 
   /**
@@ -155,9 +167,11 @@ public final class HttpFrontEnd {
    * They are deployed as instances of one verticle: Vert.x then shares a single socket among them
    * (a random port included) and hands new connections to each in turn.
    *
+   * @param tls the certificate to serve HTTPS with (HTTP/2 by ALPN, HTTP/1.1 otherwise); null serves
+   *     cleartext
    * @return the port bound
    */
-  public Future<Integer> listen(String host, int port, int instances) {
+  public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(host)
         .setPort(port)
@@ -167,7 +181,15 @@ public final class HttpFrontEnd {
         .setHttp2ClearTextEnabled(true)
         .setMaxInitialLineLength(16 * 1024)
         .setMaxHeaderSize(64 * 1024);
+    if (tls != null) {
+      tls.applyTo(serverOptions);
+    }
     return servers.listen(serverOptions, this::handle, instances);
+  }
+
+  /** The listening servers: what a drain shuts down and a certificate reload updates. */
+  public ServerDeployment deployment() {
+    return servers;
   }
 
   /** Stops accepting connections. */
@@ -186,6 +208,15 @@ public final class HttpFrontEnd {
     if (parts == null) {
       sendError(x, 400, "malformed path");
       return;
+    }
+    ApiGroup group = group(parts);
+    if (group != null) {
+      InferenceException refusal = access.check(group, request::getHeader,
+          AccessControl.peerAddress(request.remoteAddress()));
+      if (refusal != null) {
+        sendFailure(x, refusal);
+        return;
+      }
     }
     int n = parts.size();
     if (n == 1) {
@@ -207,16 +238,49 @@ public final class HttpFrontEnd {
     }
   }
 
+  /**
+   * The API group of the route at {@code parts} (a path under {@code /v2}, split), as
+   * {@code --http-restricted-api} names them; null for a path that names no endpoint (answered 404).
+   */
+  static ApiGroup group(List<String> parts) {
+    int n = parts.size();
+    if (n == 1) {
+      return ApiGroup.METADATA;
+    }
+    if (n == 3 && parts.get(1).equals("health")) {
+      return ApiGroup.HEALTH;
+    }
+    if (n == 3 && parts.get(1).equals("models") && parts.get(2).equals("stats")) {
+      return ApiGroup.STATISTICS;
+    }
+    if (n >= 3 && parts.get(1).equals("models")) {
+      String action = modelAction(parts);
+      return action == null ? null : switch (action) {
+        case "" -> ApiGroup.METADATA;
+        case "ready" -> ApiGroup.HEALTH;
+        case "config" -> ApiGroup.MODEL_CONFIG;
+        case "stats" -> ApiGroup.STATISTICS;
+        case "infer" -> ApiGroup.INFERENCE;
+        default -> null;
+      };
+    }
+    if (n >= 3 && parts.get(1).equals("repository")) {
+      return ApiGroup.MODEL_REPOSITORY;
+    }
+    return null;
+  }
+
+  /** The first segment after {@code /v2/models/{m}[/versions/{v}]}: "" for none, null for more than one. */
+  private static String modelAction(List<String> parts) {
+    int next = parts.size() >= 5 && parts.get(3).equals("versions") ? 5 : 3;
+    return parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
+  }
+
   /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats]}. */
   private void routeModel(Exchange x, List<String> parts) {
     String model = parts.get(2);
-    String version = null;
-    int next = 3;
-    if (parts.size() >= 5 && parts.get(3).equals("versions")) {
-      version = parts.get(4);
-      next = 5;
-    }
-    String action = parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
+    String version = parts.size() >= 5 && parts.get(3).equals("versions") ? parts.get(4) : null;
+    String action = modelAction(parts);
     if (action == null) {
       notFound(x);
       return;
@@ -272,12 +336,16 @@ public final class HttpFrontEnd {
       String model = parts.get(3);
       x.model = model;
       boolean load = parts.get(4).equals("load");
-      LOG.log(System.Logger.Level.INFO, "repository API: " + (load ? "load" : "unload") + " of model '" + model
-          + "' requested by " + request.remoteAddress());
-      CompletionStage<?> done = load
-          ? repository.requestLoad(model, parsed.config())
-          : repository.requestUnload(model);
+      RepositoryAudit.Change audit = RepositoryAudit.started("http", load ? "load" : "unload", model,
+          String.valueOf(request.remoteAddress()));
+      CompletionStage<?> done;
+      try {
+        done = load ? repository.requestLoad(model, parsed.config()) : repository.requestUnload(model);
+      } catch (RuntimeException e) {
+        done = CompletableFuture.failedFuture(e);
+      }
       Future.fromCompletionStage(done, vertx.getOrCreateContext()).onComplete(result -> {
+        audit.finished(result.cause());
         if (result.succeeded()) {
           sendEmpty(x, 200);
         } else {

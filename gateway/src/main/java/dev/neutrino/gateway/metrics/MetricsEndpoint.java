@@ -1,5 +1,9 @@
 package dev.neutrino.gateway.metrics;
 
+import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.ApiGroup;
+import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.gateway.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -8,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
 
 /**
  * Serves {@code GET /metrics} on the gateway's own Vert.x, on a port of its own: Prometheus text
@@ -17,6 +22,10 @@ import io.vertx.core.http.HttpServerRequest;
  * <p>The request arrives on an event loop; collecting and formatting (which read the JVM's management
  * beans) run on a one-thread worker named {@code neutrino-metrics}, so concurrent scrapes queue
  * there and never hold an event loop or the model-loading workers.
+ *
+ * <p>With {@code --metrics-restricted-api KEY=VALUE}, a scrape without the header {@code KEY: VALUE}
+ * is answered 401 (no header) or 403 (another value), as {@link AccessControl} decides for
+ * {@link ApiGroup#METRICS}.
  */
 public final class MetricsEndpoint {
   /** The metrics port Triton uses. */
@@ -25,27 +34,31 @@ public final class MetricsEndpoint {
 
   private final Vertx vertx;
   private final GatewayMetrics metrics;
+  private final AccessControl access;
   private WorkerExecutor worker;
   private HttpServer server;
 
-  private MetricsEndpoint(Vertx vertx, GatewayMetrics metrics) {
+  private MetricsEndpoint(Vertx vertx, GatewayMetrics metrics, AccessControl access) {
     this.vertx = vertx;
     this.metrics = metrics;
+    this.access = access;
   }
 
-  public static MetricsEndpoint create(Vertx vertx, GatewayMetrics metrics) {
+  /** @param access who may scrape ({@code --metrics-restricted-api}) */
+  public static MetricsEndpoint create(Vertx vertx, GatewayMetrics metrics, AccessControl access) {
     if (!metrics.enabled()) {
       throw new IllegalArgumentException("metrics are off: nothing to serve");
     }
-    return new MetricsEndpoint(vertx, metrics);
+    return new MetricsEndpoint(vertx, metrics, access);
   }
 
   /**
    * Binds {@code host:port} ({@code port} 0 picks a free one).
    *
+   * @param tls the certificate to serve HTTPS with; null serves cleartext
    * @return the port bound
    */
-  public synchronized Future<Integer> listen(String host, int port) {
+  public synchronized Future<Integer> listen(String host, int port, ServerTls tls) {
     worker = vertx.createSharedWorkerExecutor("neutrino-metrics", 1);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(host)
@@ -53,6 +66,9 @@ public final class MetricsEndpoint {
         .setTcpNoDelay(true)
         .setCompressionSupported(true)
         .setIdleTimeout(120);
+    if (tls != null) {
+      tls.applyTo(options);
+    }
     server = vertx.createHttpServer(options).requestHandler(this::handle);
     return server.listen().map(HttpServer::actualPort);
   }
@@ -64,6 +80,15 @@ public final class MetricsEndpoint {
     }
     if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
+      return;
+    }
+    InferenceException refusal = access.check(ApiGroup.METRICS, request::getHeader,
+        AccessControl.peerAddress(request.remoteAddress()));
+    if (refusal != null) {
+      int status = refusal.kind() == InferenceException.Kind.UNAUTHENTICATED ? 401 : 403;
+      request.response().setStatusCode(status)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(new io.vertx.core.json.JsonObject().put("error", refusal.getMessage()).encode());
       return;
     }
     String accept = request.getHeader(HttpHeaders.ACCEPT);
@@ -81,6 +106,11 @@ public final class MetricsEndpoint {
         request.response().setStatusCode(500).end("collecting metrics failed\n");
       }
     });
+  }
+
+  /** The server, for a certificate reload; empty before {@link #listen} and after {@link #close()}. */
+  public synchronized List<HttpServer> servers() {
+    return server == null ? List.of() : List.of(server);
   }
 
   /** Stops serving. */

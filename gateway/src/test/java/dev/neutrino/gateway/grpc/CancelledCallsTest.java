@@ -12,6 +12,7 @@ import dev.neutrino.gateway.grpc.proto.InferTensorContents;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.repo.ModelControlMode;
+import dev.neutrino.runtime.testing.TestBackend;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -35,11 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Cancellation through the one inference call, on a model whose answers go through the response
  * cache: a request whose client leaves while it is queued is withdrawn from the scheduler's queue
  * (the cache's wrapper in between) and never reaches the runtime, over HTTP and gRPC alike. The
- * model's one instance is held busy by a request the {@link HoldingBackend} blocks.
+ * model's one instance is held busy by a request the {@link TestBackend} blocks.
  */
 class CancelledCallsTest {
   @TempDir Path dir;
-  HoldingBackend backend;
+  TestBackend backend;
   Gateway gateway;
   GrpcTestClient client;
   GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub futures;
@@ -50,7 +51,7 @@ class CancelledCallsTest {
     Files.writeString(model.resolve("model.onnx"), "ok");
     Files.writeString(dir.resolve("cached").resolve("config.yaml"),
         "max_batch_size: 8\nresponse_cache:\n  enable: true\n");
-    backend = new HoldingBackend();
+    backend = new TestBackend();
     GatewayConfig config = GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(dir)
         .withRepository(new GatewayConfig.RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 1 << 20));
     gateway = TestGateways.start(config, backend);
@@ -90,7 +91,7 @@ class CancelledCallsTest {
         .timeout(java.time.Duration.ofSeconds(30))
         .build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, after.statusCode(), after.body());
-    assertEquals(List.of(HoldingBackend.HOLD, 5f), new ArrayList<>(backend.ran), "the cancelled request never ran");
+    assertEquals(List.of(TestBackend.HOLD, 5f), new ArrayList<>(backend.ran), "the cancelled request never ran");
   }
 
   @Test
@@ -103,12 +104,12 @@ class CancelledCallsTest {
     backend.release();
     held.get(30, TimeUnit.SECONDS);
     assertEquals(6f, client.blocking.modelInfer(request(6f)).getOutputs(0).getContents().getFp32Contents(0));
-    assertEquals(List.of(HoldingBackend.HOLD, 6f), new ArrayList<>(backend.ran), "the cancelled request never ran");
+    assertEquals(List.of(TestBackend.HOLD, 6f), new ArrayList<>(backend.ran), "the cancelled request never ran");
   }
 
   /** Sends the request the backend blocks on, and waits until the instance is running it. */
   private ListenableFuture<ModelInferResponse> holdTheInstance() throws InterruptedException {
-    ListenableFuture<ModelInferResponse> held = futures.modelInfer(request(HoldingBackend.HOLD));
+    ListenableFuture<ModelInferResponse> held = futures.modelInfer(request(TestBackend.HOLD));
     assertTrue(backend.holding.await(30, TimeUnit.SECONDS), "the held request reached the backend");
     return held;
   }

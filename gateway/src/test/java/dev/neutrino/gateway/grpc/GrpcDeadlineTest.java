@@ -14,6 +14,7 @@ import dev.neutrino.gateway.grpc.proto.InferTensorContents;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
+import dev.neutrino.runtime.testing.TestBackend;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -32,11 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Deadlines and cancellation: a request that cannot start before its deadline, or whose client went
  * away, never reaches the backend. The model's one instance is held busy by a request the backend
- * blocks ({@link HoldingBackend}); the requests under test queue behind it.
+ * blocks ({@link TestBackend}); the requests under test queue behind it.
  */
 class GrpcDeadlineTest {
   @TempDir Path dir;
-  HoldingBackend backend;
+  TestBackend backend;
   Gateway gateway;
   GrpcTestClient client;
   GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub futures;
@@ -45,7 +46,7 @@ class GrpcDeadlineTest {
   void start() throws IOException {
     Files.createDirectories(dir.resolve("held").resolve("1"));
     Files.writeString(dir.resolve("held").resolve("1").resolve("model.onnx"), "ok");
-    backend = new HoldingBackend();
+    backend = new TestBackend();
     gateway = TestGateways.start(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(dir),
         backend);
     backend.forget();
@@ -69,10 +70,10 @@ class GrpcDeadlineTest {
         .modelInfer(request("held", 2f).build()));
     awaitInFlight(1);
     backend.release();
-    assertEquals(HoldingBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0));
+    assertEquals(TestBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0));
     assertEquals(3f, client.blocking.modelInfer(request("held", 3f).build()).getOutputs(0).getContents()
         .getFp32Contents(0));
-    assertEquals(List.of(HoldingBackend.HOLD, 3f), new ArrayList<>(backend.ran), "the expired request never ran");
+    assertEquals(List.of(TestBackend.HOLD, 3f), new ArrayList<>(backend.ran), "the expired request never ran");
   }
 
   @Test
@@ -84,7 +85,7 @@ class GrpcDeadlineTest {
     awaitInFlight(1);
     backend.release();
     held.get(30, TimeUnit.SECONDS);
-    assertEquals(List.of(HoldingBackend.HOLD), new ArrayList<>(backend.ran));
+    assertEquals(List.of(TestBackend.HOLD), new ArrayList<>(backend.ran));
   }
 
   @Test
@@ -97,7 +98,7 @@ class GrpcDeadlineTest {
     backend.release();
     held.get(30, TimeUnit.SECONDS);
     client.blocking.modelInfer(request("held", 5f).build());
-    assertEquals(List.of(HoldingBackend.HOLD, 5f), new ArrayList<>(backend.ran), "the cancelled request never ran");
+    assertEquals(List.of(TestBackend.HOLD, 5f), new ArrayList<>(backend.ran), "the cancelled request never ran");
   }
 
   @Test
@@ -122,7 +123,7 @@ class GrpcDeadlineTest {
     backend.release();
     held.get(30, TimeUnit.SECONDS);
     client.blocking.modelInfer(request("held", 6f).build());
-    assertEquals(List.of(HoldingBackend.HOLD, 6f), new ArrayList<>(backend.ran));
+    assertEquals(List.of(TestBackend.HOLD, 6f), new ArrayList<>(backend.ran));
   }
 
   @Test
@@ -144,15 +145,15 @@ class GrpcDeadlineTest {
     }
     awaitInFlight(1);
     backend.release();
-    assertEquals(HoldingBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0),
+    assertEquals(TestBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0),
         "the call on the same connection as 300 resets survived");
-    assertEquals(List.of(HoldingBackend.HOLD), new ArrayList<>(backend.ran));
+    assertEquals(List.of(TestBackend.HOLD), new ArrayList<>(backend.ran));
   }
 
   @Test
   void backendFailureIsInternalAndFailsOnlyItsRequest() {
     String message = assertStatus(Status.Code.INTERNAL, () -> client.blocking.modelInfer(
-        request("held", HoldingBackend.FAIL).build()));
+        request("held", TestBackend.FAIL).build()));
     assertTrue(message.contains("failed"), message);
     assertFalse(message.contains("Exception"), message);
     assertEquals(7f, client.blocking.modelInfer(request("held", 7f).build()).getOutputs(0).getContents()
@@ -172,7 +173,7 @@ class GrpcDeadlineTest {
 
   /** Sends the request the backend blocks on, and waits until the instance is running it. */
   private ListenableFuture<ModelInferResponse> holdTheInstance() throws InterruptedException {
-    ListenableFuture<ModelInferResponse> held = futures.modelInfer(request("held", HoldingBackend.HOLD).build());
+    ListenableFuture<ModelInferResponse> held = futures.modelInfer(request("held", TestBackend.HOLD).build());
     assertTrue(backend.holding.await(30, TimeUnit.SECONDS), "the held request reached the backend");
     return held;
   }

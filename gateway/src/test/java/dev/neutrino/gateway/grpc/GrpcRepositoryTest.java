@@ -51,4 +51,25 @@ class GrpcRepositoryTest {
       TestGateways.stop(gateway);
     }
   }
+
+  @Test
+  void hostileOverrideIsRefusedNamingTheFieldAndTheLimit(@TempDir Path dir) {
+    Path repo = TestGateways.exampleRepository(dir.resolve("repo"));
+    GatewayConfig config = GatewayConfig.fromYaml("cpu_threads: 2\n", GatewayConfig.defaults().withModelRepository(repo)
+        .withRepository(new GatewayConfig.RepositorySettings(ModelControlMode.EXPLICIT, 15, List.of("simple"), 0, 0)));
+    Gateway gateway = TestGateways.start(config);
+    try (GrpcTestClient client = new GrpcTestClient(gateway)) {
+      String refused = assertStatus(Status.Code.INVALID_ARGUMENT, () -> client.blocking.repositoryModelLoad(
+          RepositoryModelLoadRequest.newBuilder().setModelName("simple")
+              .putParameters("config", ModelRepositoryParameter.newBuilder().setStringParam(
+                  "{\"instance_group\": [{\"count\": 64}], \"parameters\": {\"intra_op_thread_count\": \"16\"}}")
+                  .build())
+              .build()));
+      assertTrue(refused.contains("instance_group count 64 is over the limit of 8 instances per model"), refused);
+      assertTrue(client.blocking.modelReady(ModelReadyRequest.newBuilder().setName("simple").build()).getReady(),
+          "the version that served before still serves");
+    } finally {
+      TestGateways.stop(gateway);
+    }
+  }
 }

@@ -1,4 +1,4 @@
-package dev.neutrino.loadtest.jmh;
+package dev.neutrino.microbench;
 
 import dev.neutrino.batching.DirectScheduler;
 import dev.neutrino.batching.DynamicBatcher;
@@ -31,7 +31,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code oneRequest} is one caller's round trip; {@code burstOf32} submits 32 at once and waits for
  * all, the case where the batcher forms batches (time per request).
  *
- * <p>Run: {@code java -cp loadtest/target/neutrino-loadtest.jar org.openjdk.jmh.Main SchedulerBenchmark}
+ * <p>Run: {@code java -jar microbench/target/neutrino-microbench.jar SchedulerBenchmark}
  */
 @State(Scope.Benchmark)
 public class SchedulerBenchmark extends BenchmarkDefaults {

@@ -1,4 +1,4 @@
-package dev.neutrino.loadtest.jmh;
+package dev.neutrino.microbench;
 
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,10 +13,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * three one-second warm-up iterations, five measured, average time in nanoseconds. Flags on the
  * command line ({@code -f}, {@code -wi}, {@code -i}, {@code -w}, {@code -r}) override them.
  *
- * <p>The benchmarks run from the load tester's jar, built by {@code ./neutrino build} (or
- * {@code mvn -B -q package -DskipTests}):
+ * <p>The benchmarks run from the microbench module's own jar (JMH's main class; no product jar holds
+ * them), built by {@code ./neutrino build} (or {@code mvn -B -q package -DskipTests -pl microbench -am}):
  *
- * <pre>java -cp loadtest/target/neutrino-loadtest.jar org.openjdk.jmh.Main [BENCHMARK-REGEX] [JMH FLAGS]</pre>
+ * <pre>java -jar microbench/target/neutrino-microbench.jar [BENCHMARK-REGEX] [JMH FLAGS]</pre>
  */
 @Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
 @Warmup(iterations = 3, time = 1)

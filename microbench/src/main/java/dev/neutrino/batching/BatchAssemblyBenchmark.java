@@ -1,6 +1,6 @@
 package dev.neutrino.batching;
 
-import dev.neutrino.loadtest.jmh.BenchmarkDefaults;
+import dev.neutrino.microbench.BenchmarkDefaults;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.Tensor;
 import dev.neutrino.runtime.TensorSpec;
@@ -17,9 +17,9 @@ import org.openjdk.jmh.annotations.State;
  * Batch assembly for 32 requests of one row of 256 floats each: joining their inputs into one buffer
  * ({@code concatenate}, one copy) and splitting a batch's 32-row output back into per-request views
  * ({@code split}, no copy). {@code BatchAssembly} is package-private in the batching module; this
- * class sits in its package (from the load tester's sources, on the same class path) to call it.
+ * class sits in its package (from the microbench module, on the same class path) to call it.
  *
- * <p>Run: {@code java -cp loadtest/target/neutrino-loadtest.jar org.openjdk.jmh.Main BatchAssemblyBenchmark}
+ * <p>Run: {@code java -jar microbench/target/neutrino-microbench.jar BatchAssemblyBenchmark}
  */
 @State(Scope.Benchmark)
 public class BatchAssemblyBenchmark extends BenchmarkDefaults {

@@ -1,6 +1,6 @@
 package dev.neutrino.gateway.http;
 
-import dev.neutrino.loadtest.jmh.BenchmarkDefaults;
+import dev.neutrino.microbench.BenchmarkDefaults;
 import dev.neutrino.runtime.Tensor;
 import io.vertx.core.buffer.Buffer;
 import java.nio.ByteBuffer;
@@ -17,9 +17,9 @@ import org.openjdk.jmh.annotations.State;
  * The HTTP inference codec on one tensor of 256 FP32 values (the recommender's feature row): decoding
  * a JSON request, decoding a binary request (Triton's binary tensor extension) and encoding a JSON
  * response. The codec is package-private in the gateway; this class sits in its package (from the
- * load tester's sources, on the same class path) to call it directly.
+ * microbench module, on the same class path) to call it directly.
  *
- * <p>Run: {@code java -cp loadtest/target/neutrino-loadtest.jar org.openjdk.jmh.Main HttpCodecBenchmark}
+ * <p>Run: {@code java -jar microbench/target/neutrino-microbench.jar HttpCodecBenchmark}
  */
 @State(Scope.Benchmark)
 public class HttpCodecBenchmark extends BenchmarkDefaults {

@@ -1,4 +1,4 @@
-package dev.neutrino.loadtest.jmh;
+package dev.neutrino.microbench;
 
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
