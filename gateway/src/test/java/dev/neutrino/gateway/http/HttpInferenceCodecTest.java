@@ -16,6 +16,9 @@ import dev.neutrino.runtime.Tensor;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -286,6 +289,55 @@ class HttpInferenceCodecTest {
     assertTrue(e.getMessage().contains("[1,33000000]"), e.getMessage());
     String huge = q("{'inputs':[{'name':'X','datatype':'FP32','shape':[100000,100000],'data':[1]}]}");
     assertThrows(InferenceException.TooLarge.class, () -> decodeJson(huge));
+  }
+
+  @Test
+  void a63MiBBodyOf33MillionZerosIsTooLargeWithoutAllocatingItsTensor() {
+    byte[] head = q("{'inputs':[{'name':'X','datatype':'FP32','shape':[1,33000000],'data':[")
+        .getBytes(StandardCharsets.US_ASCII);
+    byte[] tail = "0]}]}".getBytes(StandardCharsets.US_ASCII);
+    byte[] json = new byte[head.length + 2 * 32_999_999 + tail.length];
+    System.arraycopy(head, 0, json, 0, head.length);
+    for (int i = head.length; i < json.length - tail.length; i += 2) {
+      json[i] = '0';
+      json[i + 1] = ',';
+    }
+    System.arraycopy(tail, 0, json, json.length - tail.length, tail.length);
+    assertTrue(json.length < LIMIT, "the body itself is under the limit");
+    Buffer body = Buffer.buffer(json);
+    List<MemoryPoolMXBean> tenured = tenuredPools();
+    tenured.forEach(MemoryPoolMXBean::resetPeakUsage);
+    long before = used(tenured, false);
+
+    InferenceException.TooLarge e = assertThrows(InferenceException.TooLarge.class,
+        () -> HttpInferenceCodec.decode(body, -1, LIMIT));
+
+    assertTrue(e.getMessage().contains("input 'X'"), e.getMessage());
+    // The decoded tensor would take 126 MiB (and its growing copy more): arrays that large go to the
+    // old generation, whose peak did not grow by that much while the body was decoded.
+    long grew = used(tenured, true) - before;
+    assertTrue(grew < 126L * 1024 * 1024, "the old generation's peak grew by " + (grew >> 20) + " MiB");
+  }
+
+  /** The heap pools that are neither eden nor survivor space: where large arrays are allocated. */
+  private static List<MemoryPoolMXBean> tenuredPools() {
+    List<MemoryPoolMXBean> pools = new ArrayList<>();
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      String name = pool.getName();
+      if (pool.getType() == MemoryType.HEAP && !name.contains("Eden") && !name.contains("Survivor")) {
+        pools.add(pool);
+      }
+    }
+    assertFalse(pools.isEmpty(), "a tenured heap pool");
+    return pools;
+  }
+
+  private static long used(List<MemoryPoolMXBean> pools, boolean peak) {
+    long sum = 0;
+    for (MemoryPoolMXBean pool : pools) {
+      sum += peak ? pool.getPeakUsage().getUsed() : pool.getUsage().getUsed();
+    }
+    return sum;
   }
 
   @Test
