@@ -1,5 +1,6 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -55,6 +56,7 @@ public final class Gateway {
   private HttpFrontEnd http;
   private GrpcFrontEnd grpc;
   private GatewayMetrics metrics;
+  private Edge edge;
   private MetricsEndpoint metricsEndpoint;
   private CertificateReloader certificates;
   private volatile boolean ready;
@@ -111,10 +113,12 @@ public final class Gateway {
     if (metrics.enabled()) {
       new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
     }
+    edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
+    metrics.bodyBytes(edge.bodies()::reservedBytes);
     http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), this::ready, metrics,
-        accessLog, httpAccess);
+        accessLog, httpAccess, edge);
     grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), this::ready, metrics,
-        accessLog, grpcAccess);
+        accessLog, grpcAccess, edge);
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
     return http.listen(config.host(), config.httpPort(), loops, frontEndTls)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
@@ -241,6 +245,11 @@ public final class Gateway {
   /** What this gateway measures; null before {@link #start()}. */
   public GatewayMetrics metrics() {
     return metrics;
+  }
+
+  /** The budget and guard at this gateway's edge; null before {@link #start()}. */
+  public Edge edge() {
+    return edge;
   }
 
   /** The protocol extensions this gateway offers: the statistics extension only with metrics on. */

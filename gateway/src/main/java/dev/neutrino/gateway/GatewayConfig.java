@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.neutrino.gateway.edge.EdgeLimits;
 import dev.neutrino.gateway.grpc.GrpcOptions;
 import dev.neutrino.gateway.http.HttpOptions;
 import dev.neutrino.gateway.logging.LogSetup;
@@ -48,6 +49,7 @@ import picocli.CommandLine;
  * @param tls certificates for the listeners; {@link TlsSettings#OFF} serves cleartext
  * @param shutdown how a stop signal drains the process
  * @param access who may call what (API keys, the repository API's defaults)
+ * @param edges what the edge allows a client: bodies in flight, connections, read timeouts, HTTP/2 limits
  */
 public record GatewayConfig(
     String host,
@@ -62,7 +64,8 @@ public record GatewayConfig(
     TelemetrySettings telemetry,
     TlsSettings tls,
     ShutdownSettings shutdown,
-    AccessSettings access) {
+    AccessSettings access,
+    EdgeLimits edges) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -232,6 +235,7 @@ public record GatewayConfig(
     Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(shutdown, "shutdown");
+    Objects.requireNonNull(edges, "edges");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -242,6 +246,7 @@ public record GatewayConfig(
       throw new IllegalArgumentException("grpc_port must be between 0 and 65535, got " + grpcPort);
     }
     new HttpOptions(maxRequestBytes, idleTimeoutSeconds); // validates both
+    edges.bodyBudgetBytes(maxRequestBytes); // an explicit budget holds at least one largest request
     if (eventLoops < 0) {
       throw new IllegalArgumentException("event_loops must be >= 0, got " + eventLoops);
     }
@@ -254,7 +259,7 @@ public record GatewayConfig(
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
         HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
-        AccessSettings.DEFAULTS);
+        AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS);
   }
 
   /**
@@ -278,47 +283,52 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withModelRepository(Path folder) {
     return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry, tls, shutdown, access);
+        cpuThreads, settings, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings, tls, shutdown, access);
+        cpuThreads, repository, settings, tls, shutdown, access, edges);
+  }
+
+  public GatewayConfig withEdges(EdgeLimits limits) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, shutdown, access, limits);
   }
 
   public GatewayConfig withTls(TlsSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, settings, shutdown, access);
+        cpuThreads, repository, telemetry, settings, shutdown, access, edges);
   }
 
   public GatewayConfig withShutdown(ShutdownSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, settings, access);
+        cpuThreads, repository, telemetry, tls, settings, access, edges);
   }
 
   public GatewayConfig withAccess(AccessSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, settings);
+        cpuThreads, repository, telemetry, tls, shutdown, settings, edges);
   }
 
   /**
@@ -356,6 +366,12 @@ public record GatewayConfig(
     out.put("grpc_restricted_protocol", access.grpcRestrictions().stream().map(Restriction::toString).toList());
     out.put("repository_allowed_origins", access.repositoryAllowedOrigins());
     out.put("metrics_restricted_api", access.metricsCredential() == null ? "" : access.metricsCredential().toString());
+    out.put("max_inflight_request_bytes", edges.bodyBudgetBytes(maxRequestBytes));
+    out.put("max_connections", edges.maxConnections());
+    out.put("header_read_timeout_ms", edges.headerReadTimeoutMillis());
+    out.put("body_read_timeout_ms", edges.bodyReadTimeoutMillis());
+    out.put("http2_max_concurrent_streams", edges.http2MaxConcurrentStreams());
+    out.put("http2_max_header_list_size", edges.http2MaxHeaderListSize());
     return out;
   }
 
@@ -388,7 +404,13 @@ public record GatewayConfig(
       List<String> httpRestrictedApi,
       List<String> grpcRestrictedProtocol,
       List<String> repositoryAllowedOrigins,
-      String metricsRestrictedApi) {}
+      String metricsRestrictedApi,
+      Long maxInflightRequestBytes,
+      Integer maxConnections,
+      Long headerReadTimeoutMs,
+      Long bodyReadTimeoutMs,
+      Long http2MaxConcurrentStreams,
+      Long http2MaxHeaderListSize) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -470,7 +492,17 @@ public record GatewayConfig(
         new ShutdownSettings(
             file.drainDelay() != null ? file.drainDelay() : base.shutdown().drainDelaySeconds(),
             file.exitTimeoutSecs() != null ? file.exitTimeoutSecs() : base.shutdown().exitTimeoutSeconds()),
-        access(file, base.access()));
+        access(file, base.access()),
+        new EdgeLimits(
+            file.maxInflightRequestBytes() != null ? file.maxInflightRequestBytes()
+                : base.edges().maxInflightRequestBytes(),
+            file.maxConnections() != null ? file.maxConnections() : base.edges().maxConnections(),
+            file.headerReadTimeoutMs() != null ? file.headerReadTimeoutMs() : base.edges().headerReadTimeoutMillis(),
+            file.bodyReadTimeoutMs() != null ? file.bodyReadTimeoutMs() : base.edges().bodyReadTimeoutMillis(),
+            file.http2MaxConcurrentStreams() != null ? file.http2MaxConcurrentStreams()
+                : base.edges().http2MaxConcurrentStreams(),
+            file.http2MaxHeaderListSize() != null ? file.http2MaxHeaderListSize()
+                : base.edges().http2MaxHeaderListSize()));
   }
 
   /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
@@ -613,13 +645,14 @@ public record GatewayConfig(
 
   /** The name of a flag's value in {@code --help}: its last word, or what that word counts. */
   private static String valueLabel(String flag) {
-    String word = flag.substring(flag.lastIndexOf('-') + 1);
+    String word = flag.contains("-restricted-") ? "rule" : flag.substring(flag.lastIndexOf('-') + 1);
     return "<" + switch (word) {
       case "config" -> "file";
       case "repository" -> "dir";
       case "budget" -> "bytes";
       case "secs" -> "seconds";
       case "loops", "threads" -> "count";
+      case "origins" -> "origin";
       default -> word;
     } + ">";
   }
@@ -659,7 +692,14 @@ public record GatewayConfig(
       Map.entry("repository-allowed-origins", "browser origins the repository API accepts (exact Origin values, "
           + "comma-separated, repeatable; default none)"),
       Map.entry("metrics-restricted-api", "KEY=VALUE: /metrics needs header KEY: VALUE (VALUE @FILE reads it from "
-          + "FILE; default open)"));
+          + "FILE; default open)"),
+      Map.entry("max-inflight-request-bytes",
+          "bytes of request bodies and gRPC messages received at once; more get 503 (default 0: a quarter of the heap)"),
+      Map.entry("max-connections", "open connections over HTTP and gRPC; more are closed at once (default 4096)"),
+      Map.entry("header-read-timeout-ms", "close an HTTP/1.1 connection whose request headers take longer (default 10000)"),
+      Map.entry("body-read-timeout-ms", "refuse a request body that takes longer to arrive after its headers (default 60000)"),
+      Map.entry("http2-max-concurrent-streams", "streams one HTTP/2 connection may have open (default 1024)"),
+      Map.entry("http2-max-header-list-size", "bytes of headers one HTTP/2 request may carry (default 65536)"));
 
   /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
   static final Map<String, Boolean> REPEATABLE = Map.of(

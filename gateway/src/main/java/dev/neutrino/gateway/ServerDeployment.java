@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -41,6 +42,12 @@ public final class ServerDeployment {
    * @return the port bound
    */
   public Future<Integer> listen(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
+    return listen(options, handler, null, instances);
+  }
+
+  /** As {@link #listen(HttpServerOptions, Handler, int)}, also passing each new connection to {@code connections}. */
+  public Future<Integer> listen(HttpServerOptions options, Handler<HttpServerRequest> handler,
+      Handler<HttpConnection> connections, int instances) {
     int[] bound = {-1};
     Handler<HttpServerRequest> served = request -> {
       if (draining && request.version() != HttpVersion.HTTP_2) {
@@ -51,7 +58,11 @@ public final class ServerDeployment {
     return vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        return vertx.createHttpServer(options).requestHandler(served).listen()
+        HttpServer created = vertx.createHttpServer(options).requestHandler(served);
+        if (connections != null) {
+          created.connectionHandler(connections);
+        }
+        return created.listen()
             .onSuccess(server -> {
               servers.add(server);
               synchronized (bound) {

@@ -1,9 +1,24 @@
 package dev.neutrino.autoscaler.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.neutrino.autoscaler.AutoscalerConfig;
 import dev.neutrino.autoscaler.AutoscalerConfig.Metrics;
 import dev.neutrino.autoscaler.AutoscalerConfig.Scale;
@@ -16,27 +31,35 @@ import dev.neutrino.autoscaler.PolicySpec;
 import dev.neutrino.autoscaler.ReplicaBounds;
 import dev.neutrino.autoscaler.SloSpec;
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
- * Reads the autoscaler's YAML into {@link AutoscalerConfig}. Every mapping is read through a
- * {@link Section} that remembers the keys asked for, so a key nobody asked for (a typo) is an error
- * naming its path and the keys that are known. Errors from the records' own validation are prefixed
- * with the path of the section they came from.
+ * Reads the autoscaler's YAML into {@link AutoscalerConfig}. Jackson binds the file into records of
+ * its shape (below; every key optional at this stage, a key they do not have is an error), then each
+ * becomes its validated configuration record with the defaults filled in. Every error names the path
+ * of the section it is in ({@code targets[0].scale}), and an unknown key also the keys known there.
  */
 public final class ConfigLoader {
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper YAML = YAMLMapper.builder()
+      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .addModule(new SimpleModule().addDeserializer(Duration.class, new DurationValue()))
+      .build();
 
   private ConfigLoader() {}
 
@@ -49,39 +72,50 @@ public final class ConfigLoader {
   }
 
   public static AutoscalerConfig parse(String yaml) {
-    Section root = new Section("", tree(yaml));
-    Duration interval = root.duration("interval", AutoscalerConfig.DEFAULT_INTERVAL);
-    Duration staleAfter = root.duration("stale_after", Decider.DEFAULT_STALE_AFTER);
-    String metricsHost = root.text("metrics_host", AutoscalerConfig.DEFAULT_METRICS_HOST);
-    int metricsPort = root.integer("metrics_port", AutoscalerConfig.DEFAULT_METRICS_PORT);
-
-    AutoscalerConfig.PrometheusServer prometheus = null;
-    Section p = root.section("prometheus");
-    if (p != null) {
-      prometheus = p.build(() -> new AutoscalerConfig.PrometheusServer(
-          p.uri("url"), p.duration("timeout", AutoscalerConfig.PrometheusServer.DEFAULT_TIMEOUT)));
-    }
-    AutoscalerConfig.Kubernetes kubernetes = AutoscalerConfig.Kubernetes.defaults();
-    Section k = root.section("kubernetes");
-    if (k != null) {
-      kubernetes = k.build(() -> new AutoscalerConfig.Kubernetes(k.text("kubeconfig", null), k.text("context", null),
-          k.duration("timeout", AutoscalerConfig.Kubernetes.DEFAULT_TIMEOUT)));
-    }
-    Backoff retry = Backoff.defaults();
-    Section r = root.section("retry");
-    if (r != null) {
-      retry = r.build(() -> new Backoff(r.duration("initial", Backoff.DEFAULT_INITIAL),
-          r.duration("max", Backoff.DEFAULT_MAX), r.number("multiplier", Backoff.DEFAULT_MULTIPLIER)));
-    }
+    FileConfig file = bind("", prepared(tree(yaml)), FileConfig.class);
+    PrometheusFile p = file.prometheus();
+    AutoscalerConfig.PrometheusServer prometheus = p == null ? null : build("prometheus",
+        () -> new AutoscalerConfig.PrometheusServer(uri("prometheus", required("prometheus", "url", p.url())),
+            or(p.timeout(), AutoscalerConfig.PrometheusServer.DEFAULT_TIMEOUT)));
+    KubernetesFile k = file.kubernetes();
+    AutoscalerConfig.Kubernetes kubernetes = k == null ? AutoscalerConfig.Kubernetes.defaults() : build("kubernetes",
+        () -> new AutoscalerConfig.Kubernetes(k.kubeconfig(), k.context(),
+            or(k.timeout(), AutoscalerConfig.Kubernetes.DEFAULT_TIMEOUT)));
+    RetryFile r = file.retry();
+    Backoff retry = r == null ? Backoff.defaults() : build("retry", () -> new Backoff(
+        or(r.initial(), Backoff.DEFAULT_INITIAL), or(r.max(), Backoff.DEFAULT_MAX),
+        or(r.multiplier(), Backoff.DEFAULT_MULTIPLIER)));
     List<AutoscalerConfig.Target> targets = new ArrayList<>();
-    for (Section t : root.sections("targets")) {
-      targets.add(target(t));
+    List<TargetFile> targetFiles = required("", "targets", file.targets());
+    for (int i = 0; i < targetFiles.size(); i++) {
+      targets.add(target("targets[" + i + "]", required("targets[" + i + "]", null, targetFiles.get(i))));
     }
-    AutoscalerConfig.PrometheusServer prom = prometheus;
-    Backoff backoff = retry;
-    AutoscalerConfig.Kubernetes kube = kubernetes;
-    return root.build(() -> new AutoscalerConfig(
-        interval, staleAfter, metricsHost, metricsPort, prom, kube, backoff, targets));
+    return build("", () -> new AutoscalerConfig(or(file.interval(), AutoscalerConfig.DEFAULT_INTERVAL),
+        or(file.staleAfter(), Decider.DEFAULT_STALE_AFTER), or(file.metricsHost(), AutoscalerConfig.DEFAULT_METRICS_HOST),
+        or(file.metricsPort(), AutoscalerConfig.DEFAULT_METRICS_PORT), prometheus, kubernetes, retry, targets));
+  }
+
+  /**
+   * The file with what binding cannot say for itself: a target's {@code metrics} without a
+   * {@code source} reads from Prometheus, and a target's sections must be mappings (Jackson would
+   * take a list for a typed section).
+   */
+  private static JsonNode prepared(JsonNode root) {
+    JsonNode targets = root.get("targets");
+    for (int i = 0; targets != null && targets.isArray() && i < targets.size(); i++) {
+      if (targets.get(i) instanceof ObjectNode target) {
+        for (String section : List.of("scale", "metrics", "policy")) {
+          JsonNode value = target.get(section);
+          if (value != null && !value.isNull() && !value.isObject()) {
+            throw new IllegalArgumentException("targets[" + i + "]." + section + ": expected a mapping");
+          }
+        }
+        if (target.get("metrics") instanceof ObjectNode metrics && !metrics.has("source")) {
+          metrics.put("source", "prometheus");
+        }
+      }
+    }
+    return root;
   }
 
   /** A policy as the simulator's {@code --policy-config} gives it: parameters and, optionally, an interval. */
@@ -93,98 +127,155 @@ public final class ConfigLoader {
    * format. Policies not mentioned are absent from the map.
    */
   public static Map<String, SimulatorPolicy> simulatorPolicies(String yaml) {
-    Section root = new Section("", tree(yaml));
-    Map<String, SimulatorPolicy> out = new LinkedHashMap<>();
-    for (String name : List.of("kpa", "hpa", "slo")) {
-      Section s = root.section(name);
-      if (s != null) {
-        Duration interval = s.duration("interval", null);
-        out.put(name, new SimulatorPolicy(policy(s, name), interval));
+    JsonNode root = tree(yaml);
+    List<String> names = List.of("kpa", "hpa", "slo");
+    for (var keys = root.fieldNames(); keys.hasNext(); ) {
+      String key = keys.next();
+      if (!names.contains(key)) {
+        throw new IllegalArgumentException("unknown key '" + key + "' (known here: kpa, hpa, slo)");
       }
     }
-    root.finish();
+    Map<String, SimulatorPolicy> out = new LinkedHashMap<>();
+    for (String name : names) {
+      JsonNode block = root.get(name);
+      if (block == null || block.isNull()) {
+        continue;
+      }
+      if (!block.isObject()) {
+        throw new IllegalArgumentException(name + ": expected a mapping");
+      }
+      // The block's key names the policy, and it may hold an interval beside the policy's keys.
+      ObjectNode keys = ((ObjectNode) block).deepCopy();
+      if (keys.has("name")) {
+        JsonSubTypes.Type policy = Arrays.stream(PolicyFile.class.getAnnotation(JsonSubTypes.class).value())
+            .filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+        throw new IllegalArgumentException(name + ": unknown key 'name' (known here: "
+            + String.join(", ", knownKeys(policy.value(), "interval")) + ")");
+      }
+      JsonNode interval = keys.remove("interval");
+      keys.put("name", name);
+      out.put(name, new SimulatorPolicy(bind(name, keys, PolicyFile.class, "interval").spec(name),
+          interval == null || interval.isNull() ? null : bind(name, interval, Duration.class)));
+    }
     return out;
   }
 
-  private static AutoscalerConfig.Target target(Section t) {
-    String name = t.required("name");
-    String model = t.required("model");
-    ReplicaBounds bounds = t.wrap(() -> new ReplicaBounds(t.integer("min_replicas", 1), t.requiredInteger("max_replicas")));
-    Duration interval = t.duration("interval", null);
-    Scale scale = scale(t.requiredSection("scale"));
-    Section m = t.section("metrics");
-    Metrics metrics = m == null ? Metrics.Prometheus.defaults(model) : metrics(m, model);
-    PolicySpec policy = policy(t.requiredSection("policy"), null);
-    return t.build(() -> new AutoscalerConfig.Target(name, model, bounds, interval, scale, metrics, policy));
+  private static AutoscalerConfig.Target target(String path, TargetFile t) {
+    String name = required(path, "name", t.name());
+    String model = required(path, "model", t.model());
+    ReplicaBounds bounds = build(path, () -> new ReplicaBounds(or(t.minReplicas(), 1),
+        required(path, "max_replicas", t.maxReplicas())));
+    Scale scale = scale(path + ".scale", required(path, "scale", t.scale()));
+    Metrics metrics = t.metrics() == null ? Metrics.Prometheus.defaults(model) : metrics(path + ".metrics", t.metrics(), model);
+    PolicySpec policy = required(path, "policy", t.policy()).spec(path + ".policy");
+    return build(path, () -> new AutoscalerConfig.Target(name, model, bounds, t.interval(), scale, metrics, policy));
   }
 
-  private static Scale scale(Section s) {
-    String kind = s.required("kind");
-    return switch (kind) {
-      case "deployment" -> s.build(() -> new Scale.Deployment(s.text("namespace", "default"), s.required("name")));
-      case "local" -> s.build(() -> new Scale.LocalInstances(s.uri("gateway"), s.text("instance_kind", null)));
-      default -> throw s.error("kind must be 'deployment' or 'local', got '" + kind + "'");
-    };
+  private static Scale scale(String path, ScaleFile s) {
+    if (s instanceof DeploymentFile d) {
+      return build(path, () -> new Scale.Deployment(or(d.namespace(), "default"), required(path, "name", d.name())));
+    }
+    LocalFile l = (LocalFile) s;
+    return build(path, () -> new Scale.LocalInstances(uri(path, required(path, "gateway", l.gateway())),
+        l.instanceKind()));
   }
 
-  private static Metrics metrics(Section s, String model) {
-    String source = s.text("source", "prometheus");
-    return switch (source) {
-      case "prometheus" -> {
-        Metrics.Prometheus d = Metrics.Prometheus.defaults(model);
-        yield s.build(() -> new Metrics.Prometheus(s.text("demand", d.demand()), s.text("queue_depth", d.queueDepth()),
-            s.text("queue_age", d.queueAge()), s.text("completion_rate", d.completionRate())));
-      }
-      case "scrape" -> {
-        List<URI> gateways = new ArrayList<>();
-        for (String g : s.texts("gateways")) {
-          gateways.add(toUri(s, g));
-        }
-        yield s.build(() -> new Metrics.Scrape(gateways));
-      }
-      default -> throw s.error("source must be 'prometheus' or 'scrape', got '" + source + "'");
-    };
+  private static Metrics metrics(String path, MetricsFile m, String model) {
+    if (m instanceof ScrapeFile s) {
+      return build(path, () -> new Metrics.Scrape(
+          required(path, "gateways", s.gateways()).stream().map(g -> uri(path, g)).toList()));
+    }
+    PrometheusMetricsFile p = (PrometheusMetricsFile) m;
+    Metrics.Prometheus d = Metrics.Prometheus.defaults(model);
+    return build(path, () -> new Metrics.Prometheus(or(p.demand(), d.demand()), or(p.queueDepth(), d.queueDepth()),
+        or(p.queueAge(), d.queueAge()), or(p.completionRate(), d.completionRate())));
   }
 
-  /**
-   * A policy from its section. {@code name} is read from the section unless given (the simulator's
-   * format names the policy by its key).
-   */
-  public static PolicySpec policy(Section s, String impliedName) {
-    String name = impliedName != null ? impliedName : s.required("name");
-    return switch (name) {
-      case "kpa" -> s.build(() -> new KpaSpec(
-          s.number("target", KpaSpec.DEFAULT_TARGET),
-          s.number("target_utilization", KpaSpec.DEFAULT_TARGET_UTILIZATION),
-          s.duration("stable_window", KpaSpec.DEFAULT_STABLE_WINDOW),
-          s.number("panic_window_percentage", KpaSpec.DEFAULT_PANIC_WINDOW_PERCENTAGE),
-          s.number("panic_threshold_percentage", KpaSpec.DEFAULT_PANIC_THRESHOLD_PERCENTAGE),
-          s.number("max_scale_up_rate", KpaSpec.DEFAULT_MAX_SCALE_UP_RATE),
-          s.number("max_scale_down_rate", KpaSpec.DEFAULT_MAX_SCALE_DOWN_RATE),
-          s.duration("scale_down_delay", KpaSpec.DEFAULT_SCALE_DOWN_DELAY),
-          s.duration("scale_to_zero_grace", KpaSpec.DEFAULT_SCALE_TO_ZERO_GRACE)));
-      case "hpa" -> s.build(() -> new HpaSpec(
-          s.requiredNumber("target"),
-          s.number("tolerance", HpaSpec.DEFAULT_TOLERANCE),
-          s.duration("scale_down_stabilization", HpaSpec.DEFAULT_SCALE_DOWN_STABILIZATION),
-          s.duration("scale_up_stabilization", HpaSpec.DEFAULT_SCALE_UP_STABILIZATION),
-          s.number("scale_up_percent", HpaSpec.DEFAULT_SCALE_UP_PERCENT),
-          s.integer("scale_up_pods", HpaSpec.DEFAULT_SCALE_UP_PODS),
-          s.duration("scale_up_period", HpaSpec.DEFAULT_SCALE_UP_PERIOD),
-          s.number("scale_down_percent", HpaSpec.DEFAULT_SCALE_DOWN_PERCENT),
-          s.duration("scale_down_period", HpaSpec.DEFAULT_SCALE_DOWN_PERIOD)));
-      case "slo" -> s.build(() -> new SloSpec(
-          s.requiredDuration("latency_target"),
-          s.requiredDuration("service_time"),
-          s.integer("replica_concurrency", SloSpec.DEFAULT_REPLICA_CONCURRENCY),
-          s.duration("cold_start", SloSpec.DEFAULT_COLD_START),
-          s.number("max_utilization", SloSpec.DEFAULT_MAX_UTILIZATION),
-          s.duration("trend_window", SloSpec.DEFAULT_TREND_WINDOW),
-          s.duration("backlog_drain_time", SloSpec.DEFAULT_BACKLOG_DRAIN_TIME),
-          s.duration("scale_down_stabilization", SloSpec.DEFAULT_SCALE_DOWN_STABILIZATION)));
-      default -> throw s.error("policy name must be kpa, hpa or slo, got '" + name + "'");
-    };
+  // ---- the file's shape: what Jackson binds, every key optional until checked above
+
+  private record FileConfig(Duration interval, Duration staleAfter, String metricsHost, Integer metricsPort,
+      PrometheusFile prometheus, KubernetesFile kubernetes, RetryFile retry, List<TargetFile> targets) {}
+
+  private record PrometheusFile(String url, Duration timeout) {}
+
+  private record KubernetesFile(String kubeconfig, String context, Duration timeout) {}
+
+  private record RetryFile(Duration initial, Duration max, Double multiplier) {}
+
+  private record TargetFile(String name, String model, Integer minReplicas, Integer maxReplicas, Duration interval,
+      ScaleFile scale, MetricsFile metrics, PolicyFile policy) {}
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+  @JsonSubTypes({@JsonSubTypes.Type(value = DeploymentFile.class, name = "deployment"),
+      @JsonSubTypes.Type(value = LocalFile.class, name = "local")})
+  private sealed interface ScaleFile permits DeploymentFile, LocalFile {}
+
+  private record DeploymentFile(String namespace, String name) implements ScaleFile {}
+
+  private record LocalFile(String gateway, String instanceKind) implements ScaleFile {}
+
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "source")
+  @JsonSubTypes({@JsonSubTypes.Type(value = PrometheusMetricsFile.class, name = "prometheus"),
+      @JsonSubTypes.Type(value = ScrapeFile.class, name = "scrape")})
+  private sealed interface MetricsFile permits PrometheusMetricsFile, ScrapeFile {}
+
+  private record PrometheusMetricsFile(String demand, String queueDepth, String queueAge, String completionRate)
+      implements MetricsFile {}
+
+  private record ScrapeFile(List<String> gateways) implements MetricsFile {}
+
+  /** A policy's keys; {@code name} picks which policy's. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
+  @JsonSubTypes({@JsonSubTypes.Type(value = KpaFile.class, name = "kpa"),
+      @JsonSubTypes.Type(value = HpaFile.class, name = "hpa"),
+      @JsonSubTypes.Type(value = SloFile.class, name = "slo")})
+  private sealed interface PolicyFile permits KpaFile, HpaFile, SloFile {
+    /** The validated policy; errors are prefixed with {@code path}. */
+    PolicySpec spec(String path);
   }
+
+  private record KpaFile(Double target, Double targetUtilization, Duration stableWindow, Double panicWindowPercentage,
+      Double panicThresholdPercentage, Double maxScaleUpRate, Double maxScaleDownRate, Duration scaleDownDelay,
+      Duration scaleToZeroGrace) implements PolicyFile {
+    @Override
+    public PolicySpec spec(String path) {
+      return build(path, () -> new KpaSpec(or(target, KpaSpec.DEFAULT_TARGET),
+          or(targetUtilization, KpaSpec.DEFAULT_TARGET_UTILIZATION), or(stableWindow, KpaSpec.DEFAULT_STABLE_WINDOW),
+          or(panicWindowPercentage, KpaSpec.DEFAULT_PANIC_WINDOW_PERCENTAGE),
+          or(panicThresholdPercentage, KpaSpec.DEFAULT_PANIC_THRESHOLD_PERCENTAGE),
+          or(maxScaleUpRate, KpaSpec.DEFAULT_MAX_SCALE_UP_RATE), or(maxScaleDownRate, KpaSpec.DEFAULT_MAX_SCALE_DOWN_RATE),
+          or(scaleDownDelay, KpaSpec.DEFAULT_SCALE_DOWN_DELAY), or(scaleToZeroGrace, KpaSpec.DEFAULT_SCALE_TO_ZERO_GRACE)));
+    }
+  }
+
+  private record HpaFile(Double target, Double tolerance, Duration scaleDownStabilization,
+      Duration scaleUpStabilization, Double scaleUpPercent, Integer scaleUpPods, Duration scaleUpPeriod,
+      Double scaleDownPercent, Duration scaleDownPeriod) implements PolicyFile {
+    @Override
+    public PolicySpec spec(String path) {
+      return build(path, () -> new HpaSpec(required(path, "target", target), or(tolerance, HpaSpec.DEFAULT_TOLERANCE),
+          or(scaleDownStabilization, HpaSpec.DEFAULT_SCALE_DOWN_STABILIZATION),
+          or(scaleUpStabilization, HpaSpec.DEFAULT_SCALE_UP_STABILIZATION),
+          or(scaleUpPercent, HpaSpec.DEFAULT_SCALE_UP_PERCENT), or(scaleUpPods, HpaSpec.DEFAULT_SCALE_UP_PODS),
+          or(scaleUpPeriod, HpaSpec.DEFAULT_SCALE_UP_PERIOD), or(scaleDownPercent, HpaSpec.DEFAULT_SCALE_DOWN_PERCENT),
+          or(scaleDownPeriod, HpaSpec.DEFAULT_SCALE_DOWN_PERIOD)));
+    }
+  }
+
+  private record SloFile(Duration latencyTarget, Duration serviceTime, Integer replicaConcurrency, Duration coldStart,
+      Double maxUtilization, Duration trendWindow, Duration backlogDrainTime, Duration scaleDownStabilization)
+      implements PolicyFile {
+    @Override
+    public PolicySpec spec(String path) {
+      return build(path, () -> new SloSpec(required(path, "latency_target", latencyTarget),
+          required(path, "service_time", serviceTime), or(replicaConcurrency, SloSpec.DEFAULT_REPLICA_CONCURRENCY),
+          or(coldStart, SloSpec.DEFAULT_COLD_START), or(maxUtilization, SloSpec.DEFAULT_MAX_UTILIZATION),
+          or(trendWindow, SloSpec.DEFAULT_TREND_WINDOW), or(backlogDrainTime, SloSpec.DEFAULT_BACKLOG_DRAIN_TIME),
+          or(scaleDownStabilization, SloSpec.DEFAULT_SCALE_DOWN_STABILIZATION)));
+    }
+  }
+
+  // ---- binding and checking
 
   private static JsonNode tree(String yaml) {
     try {
@@ -192,201 +283,160 @@ public final class ConfigLoader {
       if (node == null || node.isMissingNode() || node.isNull()) {
         throw new IllegalArgumentException("the configuration is empty");
       }
+      if (!node.isObject()) {
+        throw new IllegalArgumentException("the configuration: expected a mapping");
+      }
       return node;
-    } catch (JsonProcessingException e) {
+    } catch (JacksonException e) {
       throw new IllegalArgumentException("not valid YAML: " + e.getOriginalMessage());
     }
   }
 
-  private static URI toUri(Section s, String text) {
+  /**
+   * Binds {@code tree} to {@code type}, turning Jackson's complaints into errors that name the path
+   * and key, after {@code prefix} (the section {@code tree} is, or empty for the file).
+   */
+  private static <T> T bind(String prefix, JsonNode tree, Class<T> type) {
+    return bind(prefix, tree, type, null);
+  }
+
+  /** As above; {@code typeKey}, when given, is what the section holds in place of its type's key. */
+  private static <T> T bind(String prefix, JsonNode tree, Class<T> type, String typeKey) {
     try {
-      URI uri = URI.create(text);
-      if (uri.getScheme() == null || uri.getHost() == null) {
-        throw s.error("'" + text + "' is not an absolute http(s) URL");
-      }
-      return uri;
-    } catch (IllegalArgumentException e) {
-      throw s.error("'" + text + "' is not a URL");
+      return YAML.treeToValue(tree, type);
+    } catch (JacksonException e) {
+      String message = message(e, typeKey);
+      throw new IllegalArgumentException(prefix.isEmpty() ? message : prefix + ": " + message, e);
     }
   }
 
-  /** One YAML mapping being read: tracks the keys asked for and rejects the others. */
-  public static final class Section {
-    private final String path;
-    private final JsonNode node;
-    private final Set<String> asked = new LinkedHashSet<>();
-
-    Section(String path, JsonNode node) {
-      this.path = path;
-      if (!node.isObject()) {
-        throw new IllegalArgumentException((path.isEmpty() ? "the configuration" : path) + ": expected a mapping");
-      }
-      this.node = node;
+  /** Jackson's complaint as the user should read it: where, which key, what was wrong. */
+  private static String message(JacksonException e, String typeKey) {
+    if (!(e instanceof JsonMappingException m)) {
+      return "not valid YAML: " + e.getOriginalMessage();
     }
-
-    IllegalArgumentException error(String message) {
-      return new IllegalArgumentException((path.isEmpty() ? "" : path + ": ") + message);
+    List<JsonMappingException.Reference> path = m.getPath();
+    if (e instanceof UnrecognizedPropertyException u) {
+      String known = String.join(", ", knownKeys(u.getReferringClass(), typeKey));
+      return at(path.subList(0, path.size() - 1), "unknown key '" + u.getPropertyName() + "' (known here: "
+          + known + ")");
     }
-
-    private JsonNode get(String key) {
-      asked.add(key);
-      JsonNode v = node.get(key);
-      return v == null || v.isNull() ? null : v;
+    if (e instanceof InvalidTypeIdException t) {
+      JsonTypeInfo info = t.getBaseType().getRawClass().getAnnotation(JsonTypeInfo.class);
+      JsonSubTypes subtypes = t.getBaseType().getRawClass().getAnnotation(JsonSubTypes.class);
+      String names = Arrays.stream(subtypes.value()).map(s -> "'" + s.name() + "'").collect(Collectors.joining(", "));
+      return at(path, t.getTypeId() == null ? info.property() + " is required"
+          : info.property() + " must be one of " + names + ", got '" + t.getTypeId() + "'");
     }
-
-    private String at(String key) {
-      return path.isEmpty() ? key : path + "." + key;
+    String key = path.isEmpty() ? null : path.get(path.size() - 1).getFieldName();
+    List<JsonMappingException.Reference> parent = key == null ? path : path.subList(0, path.size() - 1);
+    String what = key != null ? key : "the value";
+    if (e instanceof InvalidFormatException f && f.getTargetType() == Duration.class) {
+      return at(parent, what + ": " + f.getOriginalMessage());
     }
-
-    String text(String key, String otherwise) {
-      JsonNode v = get(key);
-      if (v == null) {
-        return otherwise;
-      }
-      if (!v.isValueNode()) {
-        throw error(key + " must be a single value");
-      }
-      return v.asText();
+    if (e instanceof MismatchedInputException i && i.getTargetType() != null) {
+      Class<?> target = i.getTargetType();
+      String expected = target == Integer.class || target == int.class ? "an integer"
+          : target == Double.class || target == double.class ? "a number"
+          : List.class.isAssignableFrom(target) ? "a list"
+          : target == String.class ? "a single value"
+          : "a mapping";
+      String got = e instanceof InvalidFormatException f ? ", got '" + f.getValue() + "'"
+          : i.getProcessor() instanceof JsonParser parser && parser.currentToken() != null
+              && parser.currentToken().isScalarValue() ? ", got '" + text(parser) + "'" : "";
+      return at(parent, key == null ? "expected " + expected : what + " must be " + expected + got);
     }
+    return at(parent, what + ": " + m.getOriginalMessage());
+  }
 
-    String required(String key) {
-      String v = text(key, null);
-      if (v == null || v.isBlank()) {
-        throw error(key + " is required");
+  /**
+   * The keys a section bound to {@code type} may hold, in the order the file's records declare them:
+   * the key that picks the type first ({@code typeKey} where the section holds another in its place).
+   */
+  private static List<String> knownKeys(Class<?> type, String typeKey) {
+    List<String> keys = new ArrayList<>();
+    for (Class<?> face : type.getInterfaces()) {
+      JsonTypeInfo info = face.getAnnotation(JsonTypeInfo.class);
+      if (info != null) {
+        keys.add(typeKey != null ? typeKey : info.property());
       }
-      return v;
     }
-
-    double number(String key, double otherwise) {
-      JsonNode v = get(key);
-      if (v == null) {
-        return otherwise;
-      }
-      if (!v.isNumber()) {
-        throw error(key + " must be a number, got '" + v.asText() + "'");
-      }
-      return v.asDouble();
+    PropertyNamingStrategies.NamingBase snakeCase = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
+    for (RecordComponent component : type.getRecordComponents() == null ? new RecordComponent[0]
+        : type.getRecordComponents()) {
+      keys.add(snakeCase.translate(component.getName()));
     }
+    return keys;
+  }
 
-    double requiredNumber(String key) {
-      if (node.get(key) == null) {
-        asked.add(key);
-        throw error(key + " is required");
-      }
-      return number(key, Double.NaN);
+  private static String text(JsonParser parser) {
+    try {
+      return parser.getText();
+    } catch (IOException e) {
+      return "?";
     }
+  }
 
-    int integer(String key, int otherwise) {
-      JsonNode v = get(key);
-      if (v == null) {
-        return otherwise;
+  /** {@code message} prefixed with the path of the section it is about, as {@code targets[0].scale: }. */
+  private static String at(List<JsonMappingException.Reference> path, String message) {
+    StringBuilder where = new StringBuilder();
+    for (JsonMappingException.Reference ref : path) {
+      if (ref.getFieldName() != null) {
+        where.append(where.length() == 0 ? "" : ".").append(ref.getFieldName());
+      } else {
+        where.append('[').append(ref.getIndex()).append(']');
       }
-      if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-        throw error(key + " must be an integer, got '" + v.asText() + "'");
-      }
-      return v.asInt();
     }
+    return where.length() == 0 ? message : where + ": " + message;
+  }
 
-    int requiredInteger(String key) {
-      if (node.get(key) == null) {
-        asked.add(key);
-        throw error(key + " is required");
-      }
-      return integer(key, 0);
+  private static <T> T or(T value, T otherwise) {
+    return value != null ? value : otherwise;
+  }
+
+  /** {@code value}, which the section at {@code path} must have under {@code key}. */
+  private static <T> T required(String path, String key, T value) {
+    if (value == null || value instanceof String s && s.isBlank()) {
+      String what = key == null ? "expected a mapping" : key + " is required";
+      throw new IllegalArgumentException(path.isEmpty() ? what : path + ": " + what);
     }
+    return value;
+  }
 
-    Duration duration(String key, Duration otherwise) {
-      String v = text(key, null);
-      if (v == null) {
-        return otherwise;
+  private static URI uri(String path, String text) {
+    try {
+      URI uri = URI.create(text);
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        throw new IllegalArgumentException(path + ": '" + text + "' is not an absolute http(s) URL");
       }
+      return uri;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(path + ": '" + text + "' is not a URL");
+    }
+  }
+
+  /** Builds a configuration record, prefixing its validation errors with the path of its section. */
+  private static <T> T build(String path, Supplier<T> builder) {
+    try {
+      return builder.get();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      String message = Objects.requireNonNullElse(e.getMessage(), e.toString());
+      if (!path.isEmpty() && !message.startsWith(path)) {
+        throw new IllegalArgumentException(path + ": " + message, e);
+      }
+      throw e instanceof IllegalArgumentException iae ? iae : new IllegalArgumentException(message, e);
+    }
+  }
+
+  /** Durations as the file writes them ({@link DurationText}): a number and a unit. */
+  private static final class DurationValue extends JsonDeserializer<Duration> {
+    @Override
+    public Duration deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+      String text = parser.getValueAsString();
       try {
-        return DurationText.parse(v);
+        return DurationText.parse(text != null ? text : parser.getText());
       } catch (IllegalArgumentException e) {
-        throw error(key + ": " + e.getMessage());
-      }
-    }
-
-    Duration requiredDuration(String key) {
-      required(key);
-      return duration(key, null);
-    }
-
-    URI uri(String key) {
-      return toUri(this, required(key));
-    }
-
-    List<String> texts(String key) {
-      JsonNode v = get(key);
-      if (v == null) {
-        throw error(key + " is required");
-      }
-      if (!v.isArray()) {
-        throw error(key + " must be a list");
-      }
-      List<String> out = new ArrayList<>();
-      for (JsonNode e : v) {
-        out.add(e.asText());
-      }
-      return out;
-    }
-
-    Section section(String key) {
-      JsonNode v = get(key);
-      return v == null ? null : new Section(at(key), v);
-    }
-
-    Section requiredSection(String key) {
-      Section s = section(key);
-      if (s == null) {
-        throw error(key + " is required");
-      }
-      return s;
-    }
-
-    List<Section> sections(String key) {
-      JsonNode v = get(key);
-      if (v == null) {
-        throw error(key + " is required");
-      }
-      if (!v.isArray()) {
-        throw error(key + " must be a list");
-      }
-      List<Section> out = new ArrayList<>();
-      int i = 0;
-      for (JsonNode e : v) {
-        out.add(new Section(at(key) + "[" + i++ + "]", e));
-      }
-      return out;
-    }
-
-    /** Rejects keys nobody asked for. */
-    void finish() {
-      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-        String key = it.next();
-        if (!asked.contains(key)) {
-          throw error("unknown key '" + key + "' (known here: " + String.join(", ", asked) + ")");
-        }
-      }
-    }
-
-    /** Builds a value from this section, prefixing validation errors with the path, then rejects unknown keys. */
-    <T> T build(java.util.function.Supplier<T> builder) {
-      T value = wrap(builder);
-      finish();
-      return value;
-    }
-
-    /** Builds a value from part of this section, prefixing validation errors with the path. */
-    <T> T wrap(java.util.function.Supplier<T> builder) {
-      try {
-        return builder.get();
-      } catch (IllegalArgumentException | NullPointerException e) {
-        String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        if (!path.isEmpty() && !message.startsWith(path)) {
-          throw new IllegalArgumentException(path + ": " + message, e);
-        }
-        throw e instanceof IllegalArgumentException iae ? iae : new IllegalArgumentException(message, e);
+        throw InvalidFormatException.from(parser, e.getMessage(), text, Duration.class);
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.gateway.ServerDeployment;
+import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.security.AccessControl;
@@ -31,8 +32,6 @@ import java.util.function.BooleanSupplier;
  * is dispatched to its method.
  */
 public final class GrpcFrontEnd {
-  /** Concurrent calls one connection may carry (grpc-java multiplexes every call on one connection). */
-  static final long MAX_CONCURRENT_STREAMS = 1024;
   /** Per-call HTTP/2 flow-control window: large tensors need not wait for a window update every 64 KiB. */
   static final int STREAM_WINDOW_BYTES = 1024 * 1024;
   /** Flow-control window of a whole connection. */
@@ -53,11 +52,13 @@ public final class GrpcFrontEnd {
   private final AccessLog accessLog;
   private final ServerDeployment servers;
   private final GrpcAccess access;
+  private final Edge edge;
 
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access) {
+      AccessLog accessLog, AccessControl access, Edge edge) {
     this.servers = new ServerDeployment(vertx);
-    this.access = new GrpcAccess(access);
+    this.access = new GrpcAccess(access, accessLog);
+    this.edge = edge;
     this.options = options;
     this.server = server;
     this.metrics = metrics;
@@ -71,10 +72,11 @@ public final class GrpcFrontEnd {
    * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
    * @param accessLog where every call is logged, when it is on
    * @param access who may call which method ({@code --grpc-restricted-protocol})
+   * @param edge the gateway's body budget and connection guard
    */
   public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access) {
+      AccessLog accessLog, AccessControl access, Edge edge) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
@@ -82,7 +84,7 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
-    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access);
+    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access, edge);
   }
 
   /**
@@ -106,18 +108,22 @@ public final class GrpcFrontEnd {
         .setHttp2RstFloodWindowDuration(RST_FLOOD_WINDOW_SECONDS)
         .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS)
         .setInitialSettings(new Http2Settings()
-            .setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+            .setMaxConcurrentStreams(edge.limits().http2MaxConcurrentStreams())
+            .setMaxHeaderListSize(edge.limits().http2MaxHeaderListSize())
             .setInitialWindowSize(STREAM_WINDOW_BYTES));
     if (tls != null) {
       tls.applyTo(serverOptions);
     }
-    // Inference calls pass through OversizedMessageProbe, so that a message Vert.x refuses for its size
-    // is counted under the model it names.
+    // Every call is checked once by GrpcAccess; its messages are held in the body budget as they arrive
+    // (GrpcIntake); inference calls also pass through OversizedMessageProbe, so that a message Vert.x
+    // refuses for its size is counted under the model it names.
+    long max = options.maxMessageBytes();
     return servers.listen(serverOptions, request -> {
       if (!access.refuse(request)) {
-        server.handle(OversizedMessageProbe.wrap(request, options.maxMessageBytes(), metrics, accessLog));
+        server.handle(OversizedMessageProbe.wrap(GrpcIntake.wrap(request, edge.bodies(), edge.refusals(), max), max,
+            metrics, accessLog));
       }
-    }, instances);
+    }, edge.connections().connectionHandler(), instances);
   }
 
   /** The listening servers: what a drain shuts down and a certificate reload updates. */

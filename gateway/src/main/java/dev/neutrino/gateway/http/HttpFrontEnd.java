@@ -1,6 +1,9 @@
 package dev.neutrino.gateway.http;
 
 import dev.neutrino.gateway.ServerDeployment;
+import dev.neutrino.gateway.edge.BodyBudget;
+import dev.neutrino.gateway.edge.Edge;
+import dev.neutrino.gateway.metrics.EdgeRefusals;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -15,11 +18,11 @@ import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -36,6 +39,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 
 /**
  * The REST side of the Open Inference Protocol: health, metadata, configuration, statistics and
@@ -65,6 +69,8 @@ public final class HttpFrontEnd {
   /** How much of a refused body is read and dropped before the connection is closed anyway. */
   private static final long DISCARD_LIMIT_BYTES = 16L * 1024 * 1024;
   private static final long DISCARD_LIMIT_MILLIS = 5_000;
+  /** The most a body's buffer is sized for before its bytes arrive. */
+  private static final int INITIAL_BODY_BYTES = 64 * 1024;
   private static final InferenceException TOO_LARGE = new InferenceException.TooLarge("request body too large");
   private static final String[] CODES = new String[600];
 
@@ -83,12 +89,14 @@ public final class HttpFrontEnd {
   private final AccessLog accessLog;
   private final ServerDeployment servers;
   private final AccessControl access;
+  private final Edge edge;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, HttpOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access) {
+      AccessLog accessLog, AccessControl access, Edge edge) {
     this.vertx = vertx;
     this.access = access;
+    this.edge = edge;
     this.servers = new ServerDeployment(vertx);
     this.repository = repository;
     this.options = options;
@@ -105,13 +113,14 @@ public final class HttpFrontEnd {
    * @param metrics where inference requests are counted, and what the statistics extension reads
    * @param accessLog where every request is logged, when it is on
    * @param access who may call which API group ({@code --http-restricted-api})
+   * @param edge the gateway's body budget and connection guard
    */
   public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, HttpOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access) {
+      AccessLog accessLog, AccessControl access, Edge edge) {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", serverVersion,
         List.copyOf(extensions));
-    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog, access);
+    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog, access, edge);
   }
 
   /**
@@ -171,11 +180,14 @@ public final class HttpFrontEnd {
         .setDecompressionSupported(true)
         .setHttp2ClearTextEnabled(true)
         .setMaxInitialLineLength(16 * 1024)
-        .setMaxHeaderSize(64 * 1024);
+        .setMaxHeaderSize(64 * 1024)
+        .setInitialSettings(new Http2Settings()
+            .setMaxConcurrentStreams(edge.limits().http2MaxConcurrentStreams())
+            .setMaxHeaderListSize(edge.limits().http2MaxHeaderListSize()));
     if (tls != null) {
       tls.applyTo(serverOptions);
     }
-    return servers.listen(serverOptions, this::handle, instances);
+    return servers.listen(serverOptions, this::handle, edge.connections().connectionHandler(), instances);
   }
 
   /** The listening servers: what a drain shuts down and a certificate reload updates. */
@@ -189,6 +201,8 @@ public final class HttpFrontEnd {
   }
 
   private void handle(HttpServerRequest request) {
+    edge.connections().headersRead(request);
+    request.response().endHandler(v -> edge.connections().answered(request));
     Exchange x = new Exchange(request, System.nanoTime());
     String path = request.path();
     if (!path.startsWith("/v2")) {
@@ -201,9 +215,9 @@ public final class HttpFrontEnd {
       return;
     }
     ApiGroup group = group(parts);
-    if (group != null) {
+    if (group != null && access.guards(group)) {
       InferenceException refusal = access.check(group, request::getHeader,
-          AccessControl.peerAddress(request.remoteAddress()));
+          () -> AccessControl.peerAddress(request.remoteAddress()));
       if (refusal != null) {
         sendFailure(x, refusal);
         return;
@@ -288,8 +302,8 @@ public final class HttpFrontEnd {
         if (x.request.method() != HttpMethod.POST) {
           methodNotAllowed(x);
         } else {
-          readBody(x, body -> infer(x, model, v, body),
-              () -> metrics.failed(Protocol.HTTP, model, v, code(413), System.nanoTime() - x.arrivedNanos, TOO_LARGE));
+          readBody(x, body -> infer(x, model, v, body), status -> metrics.failed(Protocol.HTTP, model, v, code(status),
+              System.nanoTime() - x.arrivedNanos, status == 413 ? TOO_LARGE : null));
         }
       }
       default -> notFound(x);
@@ -490,11 +504,16 @@ public final class HttpFrontEnd {
   }
 
   /**
-   * Buffers the body, refusing it with 413 as soon as it is known to pass the limit.
+   * Buffers the body as it arrives, refusing it with 413 as soon as it is known to pass the limit,
+   * with 503 when the gateway's {@link BodyBudget} cannot take its next chunk, and with 408 when it
+   * is not complete {@link dev.neutrino.gateway.edge.EdgeLimits#bodyReadTimeoutMillis()} after its
+   * headers. The buffer grows with what has arrived, whatever the Content-Length declares; its bytes
+   * are held in the budget until {@code then} has returned (which decodes the body, so it is dropped
+   * then), or the body is refused, or its connection or stream closes.
    *
-   * @param refused runs after a 413, or null
+   * @param refused runs after a refusal with the status answered, or null
    */
-  private void readBody(Exchange x, Handler<Buffer> then, Runnable refused) {
+  private void readBody(Exchange x, Handler<Buffer> then, IntConsumer refused) {
     HttpServerRequest request = x.request;
     long limit = options.maxRequestBytes();
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -507,51 +526,90 @@ public final class HttpFrontEnd {
         return;
       }
       if (expected > limit) {
-        refuseTooLarge(x, "request body of " + expected + " bytes exceeds the limit of " + limit + " bytes", refused);
+        refuse(x, 413, "request body of " + expected + " bytes exceeds the limit of " + limit + " bytes", refused);
         return;
       }
     }
-    Buffer body = Buffer.buffer((int) Math.max(256, Math.min(expected, limit)));
+    // Sized for a small body at most: a declared length is a promise, not bytes that arrived.
+    Buffer body = Buffer.buffer((int) Math.max(256, Math.min(expected, INITIAL_BODY_BYTES)));
+    BodyBudget.Reservation reservation = edge.bodies().open();
     boolean[] stopped = {false};
+    long timer = vertx.setTimer(edge.limits().bodyReadTimeoutMillis(), t -> {
+      if (!stopped[0]) {
+        stopped[0] = true;
+        reservation.release();
+        edge.refusals().refused(EdgeRefusals.Reason.BODY_TIMEOUT);
+        refuse(x, 408, "the request body did not arrive within " + edge.limits().bodyReadTimeoutMillis() + " ms",
+            refused);
+      }
+    });
+    Runnable stop = () -> {
+      stopped[0] = true;
+      vertx.cancelTimer(timer);
+      reservation.release();
+    };
     request.handler(chunk -> {
       if (stopped[0]) {
         return;
       }
       if ((long) body.length() + chunk.length() > limit) {
-        stopped[0] = true;
-        refuseTooLarge(x, "request body exceeds the limit of " + limit + " bytes", refused);
+        stop.run();
+        refuse(x, 413, "request body exceeds the limit of " + limit + " bytes", refused);
+        return;
+      }
+      if (!reservation.grow(chunk.length())) {
+        stop.run();
+        edge.refusals().refused(EdgeRefusals.Reason.BODY_BUDGET);
+        x.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        refuse(x, 503, "the server is receiving too many request bodies at once; retry later", refused);
         return;
       }
       body.appendBuffer(chunk);
     });
     request.exceptionHandler(error -> {
       if (!stopped[0]) {
-        stopped[0] = true;
+        stop.run();
+        x.finished(CLIENT_GONE);
+      }
+    });
+    x.response().closeHandler(v -> {
+      if (!stopped[0]) {
+        stop.run();
         x.finished(CLIENT_GONE);
       }
     });
     request.endHandler(v -> {
       if (!stopped[0]) {
-        then.handle(body);
+        stopped[0] = true;
+        vertx.cancelTimer(timer);
+        try {
+          then.handle(body);
+        } finally {
+          reservation.release();
+        }
       }
     });
   }
 
-  private void refuseTooLarge(Exchange x, String message, Runnable refused) {
+  /**
+   * Answers a body that will not be read with {@code status} and drops the rest of it: an HTTP/1.1
+   * connection is closed once the body has been drained (bounded), an HTTP/2 stream is reset.
+   */
+  private void refuse(Exchange x, int status, String message, IntConsumer refused) {
     HttpServerRequest request = x.request;
     HttpServerResponse response = request.response();
     boolean http2 = request.version() == HttpVersion.HTTP_2;
     if (!http2 && !response.ended() && !response.closed()) {
       // The connection will not be reused. Closing it while the client is still sending would make
-      // the kernel answer the unread bytes with a reset, which can destroy the 413 before the client
+      // the kernel answer the unread bytes with a reset, which can destroy the answer before the client
       // reads it; so the rest of the body is read and dropped (bounded), and Vert.x closes the
       // connection when the request ends.
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       discardRest(request);
     }
-    sendError(x, 413, message);
+    sendError(x, status, message);
     if (refused != null) {
-      refused.run();
+      refused.accept(status);
     }
     if (http2) {
       response.reset();

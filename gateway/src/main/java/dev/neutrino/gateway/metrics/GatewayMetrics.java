@@ -43,6 +43,8 @@ public final class GatewayMetrics {
   private final VersionSeriesTable table = new VersionSeriesTable();
   private final List<Map<String, LongAdder>> unrouted = new ArrayList<>();
   private final CollectorRegistry registry;
+  private final EdgeRefusals refusals = new EdgeRefusals();
+  private volatile java.util.function.LongSupplier bodyBytes = () -> 0;
 
   private GatewayMetrics(ModelRepository repository, MetricsOptions options) {
     this.repository = repository;
@@ -56,6 +58,7 @@ public final class GatewayMetrics {
     }
     registry = new CollectorRegistry(true);
     new NeutrinoCollector(repository, table, this::unroutedCounts).register(registry);
+    new EdgeCollector(refusals, () -> bodyBytes.getAsLong()).register(registry);
     if (options.tritonCompatible()) {
       new TritonCollector(repository, table).register(registry);
     }
@@ -80,6 +83,16 @@ public final class GatewayMetrics {
 
   public MetricsOptions options() {
     return options;
+  }
+
+  /** What the gateway's edge refused; counted even with metrics off. */
+  public EdgeRefusals refusals() {
+    return refusals;
+  }
+
+  /** Where {@code neutrino_inflight_request_bytes} reads the bytes of bodies being received. */
+  public void bodyBytes(java.util.function.LongSupplier reserved) {
+    bodyBytes = reserved;
   }
 
   /** This gateway's registry; null when metrics are off. */

@@ -1,0 +1,160 @@
+package dev.neutrino.gateway.edge;
+
+import dev.neutrino.gateway.metrics.EdgeRefusals;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.Http1xServerConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The gateway's connections, counted against {@link EdgeLimits#maxConnections()} across every front
+ * end, and HTTP/1.1 connections watched for headers that take too long.
+ *
+ * <p>Design note. Vert.x calls a server's connection handler once it knows the connection's protocol,
+ * that is after its first bytes: there the connection is counted, closed at once when it is over the
+ * cap, and (HTTP/1.1) given a {@link HeaderClock} at the head of its Netty pipeline. The clock runs
+ * while request headers are being read: from the connection's first bytes, and again from the first
+ * byte after an answer; the front end stops it when a request's headers are complete
+ * ({@link #headersRead}) and marks the connection idle again when the request is answered
+ * ({@link #answered}). Between requests only the idle timeout applies. HTTP/2 connections are capped
+ * but carry no clock: their headers arrive in whole frames, their streams are limited by
+ * {@link EdgeLimits#http2MaxConcurrentStreams()} and their bodies by the body timeout. A connection
+ * that never sends a byte is closed by the idle timeout.
+ *
+ * <p>Thread-safety: the count is atomic; a clock is confined to its channel's event loop, which is the
+ * loop of the connection's Vert.x context.
+ */
+public final class ConnectionGuard {
+  private static final AttributeKey<HeaderClock> CLOCK = AttributeKey.valueOf("neutrino.headerClock");
+
+  private final EdgeLimits limits;
+  private final EdgeRefusals refusals;
+  private final AtomicInteger open = new AtomicInteger();
+
+  public ConnectionGuard(EdgeLimits limits, EdgeRefusals refusals) {
+    this.limits = limits;
+    this.refusals = refusals;
+  }
+
+  public EdgeLimits limits() {
+    return limits;
+  }
+
+  public EdgeRefusals refusals() {
+    return refusals;
+  }
+
+  /** Connections open now, over every front end. */
+  public int openConnections() {
+    return open.get();
+  }
+
+  /** A server's connection handler: counts, caps and (HTTP/1.1) watches its connections. */
+  public Handler<HttpConnection> connectionHandler() {
+    return this::connected;
+  }
+
+  private void connected(HttpConnection connection) {
+    int now = open.incrementAndGet();
+    connection.closeHandler(v -> open.decrementAndGet());
+    if (now > limits.maxConnections()) {
+      refusals.refused(EdgeRefusals.Reason.MAX_CONNECTIONS);
+      connection.close();
+      return;
+    }
+    if (connection instanceof Http1xServerConnection base) {
+      Channel channel = base.channel();
+      HeaderClock clock = new HeaderClock(limits.headerReadTimeoutMillis());
+      channel.attr(CLOCK).set(clock);
+      channel.pipeline().addFirst("neutrino-header-clock", clock);
+      clock.start(channel); // the connection's first bytes have arrived
+    }
+  }
+
+  /** {@code request}'s headers are complete: its connection's header clock stops. */
+  public void headersRead(HttpServerRequest request) {
+    HeaderClock clock = clockOf(request);
+    if (clock != null) {
+      clock.stop();
+    }
+  }
+
+  /** {@code request} has been answered: its connection's next bytes start the header clock again. */
+  public void answered(HttpServerRequest request) {
+    HeaderClock clock = clockOf(request);
+    if (clock != null) {
+      clock.idle();
+    }
+  }
+
+  private static HeaderClock clockOf(HttpServerRequest request) {
+    return request.connection() instanceof ConnectionBase base ? base.channel().attr(CLOCK).get() : null;
+  }
+
+  /**
+   * Closes its connection when request headers are still incomplete {@code timeoutMillis} after
+   * their first byte. Sees the raw bytes ahead of the HTTP decoder and passes them on untouched.
+   */
+  private final class HeaderClock extends ChannelInboundHandlerAdapter {
+    private final long timeoutMillis;
+    /** Idle: between requests; the next byte starts the clock. */
+    private boolean idle;
+    private ScheduledFuture<?> timer;
+
+    HeaderClock(long timeoutMillis) {
+      this.timeoutMillis = timeoutMillis;
+    }
+
+    void start(Channel channel) {
+      idle = false;
+      cancel();
+      timer = channel.eventLoop().schedule(() -> {
+        timer = null;
+        if (channel.isActive()) {
+          refusals.refused(EdgeRefusals.Reason.HEADER_TIMEOUT);
+          channel.close();
+        }
+      }, timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void stop() {
+      idle = false;
+      cancel();
+    }
+
+    void idle() {
+      cancel();
+      idle = true;
+    }
+
+    private void cancel() {
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (idle && msg instanceof ByteBuf bytes && bytes.isReadable()) {
+        start(ctx.channel());
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      cancel();
+      ctx.fireChannelInactive();
+    }
+  }
+}
