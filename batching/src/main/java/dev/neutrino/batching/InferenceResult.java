@@ -25,11 +25,6 @@ public record InferenceResult(Map<String, Tensor> outputs, long queueNanos, long
     outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
   }
 
-  /** A result with only the runtime's time measured. */
-  public InferenceResult(Map<String, Tensor> outputs, long queueNanos, long computeNanos, int batchSize) {
-    this(outputs, queueNanos, 0, computeNanos, 0, batchSize);
-  }
-
   /** An answer from the response cache: nothing was queued or run. */
   public static InferenceResult cached(Map<String, Tensor> outputs) {
     return new InferenceResult(outputs, 0, 0, 0, 0, 0);

@@ -107,14 +107,14 @@ public final class Gateway {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
     AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
-    edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
-    metrics.bodyBytes(edge.bodies()::reservedBytes);
     AccessControl httpAccess = AccessControl.http(config.access());
     AccessControl grpcAccess = AccessControl.grpc(config.access());
     AccessControl metricsAccess = AccessControl.metrics(config.access());
     if (metrics.enabled()) {
       new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
     }
+    edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
+    metrics.bodyBytes(edge.bodies()::reservedBytes);
     http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), this::ready, metrics,
         accessLog, httpAccess, edge);
     grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), this::ready, metrics,

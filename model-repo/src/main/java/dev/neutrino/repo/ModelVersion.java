@@ -35,10 +35,6 @@ public final class ModelVersion {
   private final long footprintBytes;
   private volatile ModelState state = ModelState.READY;
 
-  ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler) {
-    this(config, version, instances, scheduler, null, 0);
-  }
-
   /**
    * @param cache the shared response cache, used when the configuration enables it; may be null
    * @param footprintBytes the memory its instances are estimated to hold

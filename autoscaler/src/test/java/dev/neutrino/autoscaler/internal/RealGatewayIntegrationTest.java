@@ -41,8 +41,9 @@ import org.junit.jupiter.api.Test;
  * load with every load request answered 200 (no failures while the model reloads), and that it comes back
  * to 1 once the load stops. Every wait is bounded; there are no timing assertions.
  *
- * <p>Needs the gateway packaged first ({@code mvn install -DskipTests}, or a reactor {@code mvn verify},
- * which packages the gateway before the autoscaler's tests run).
+ * <p>Finds the gateway's shaded jar and the example repository beside the artifacts of the gateway and
+ * model-repo, which the autoscaler declares as test dependencies, so a reactor {@code mvn verify} (also
+ * with {@code -T}) packages both before this test runs.
  */
 class RealGatewayIntegrationTest {
 
@@ -58,13 +59,12 @@ class RealGatewayIntegrationTest {
 
   @Test
   void scalesTheRealGatewaysModelInstancesUpUnderLoadWithoutFailedRequestsAndBackDown() throws Exception {
-    Path root = repoRoot();
-    Path jar = root.resolve("gateway/target/neutrino-gateway.jar");
-    Path repository = root.resolve("model-repo/target/example-repository");
+    Path jar = buildFolderOf("dev.neutrino.gateway.Main").resolve("neutrino-gateway.jar");
+    Path repository = buildFolderOf("dev.neutrino.repo.examples.ExampleModels").resolve("example-repository");
     if (!Files.isRegularFile(jar) || !Files.isDirectory(repository.resolve(MODEL))) {
       fail("this test runs the real gateway and needs " + jar + " and " + repository.resolve(MODEL)
-          + "; build the gateway first: mvn -B install -DskipTests (from " + root
-          + "), or run mvn verify from the root, which packages gateway and model-repo before autoscaler's tests");
+          + "; run mvn verify (or ./neutrino test) from the project's root, which packages gateway and model-repo "
+          + "before the autoscaler's tests");
     }
     Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "real-gateway-it-");
     Path gatewayLog = dir.resolve("gateway.log");
@@ -186,11 +186,13 @@ class RealGatewayIntegrationTest {
     }
   }
 
-  /** The reactor root: the autoscaler module's parent directory. */
-  private static Path repoRoot() {
-    String basedir = System.getProperty("basedir");
-    Path module = Path.of(basedir != null ? basedir : System.getProperty("user.dir")).toAbsolutePath().normalize();
-    return module.getParent();
+  /**
+   * The build folder ({@code target/}) of the module that holds {@code className}, found through the
+   * test dependency that puts that module's artifact (or, before packaging, its classes) on the class path.
+   */
+  private static Path buildFolderOf(String className) throws Exception {
+    Class<?> type = Class.forName(className, false, RealGatewayIntegrationTest.class.getClassLoader());
+    return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
   }
 
   private static int freePort() throws IOException {

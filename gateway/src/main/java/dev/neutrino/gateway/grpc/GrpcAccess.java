@@ -1,5 +1,7 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.runtime.InferenceException;
@@ -15,15 +17,18 @@ import java.util.Map;
  * call that {@link AccessControl} refuses is answered at once with a trailers-only gRPC response
  * (UNAUTHENTICATED or PERMISSION_DENIED, through {@link GrpcStatusMapping}), before any of its
  * message is read or decoded. Paths that name no method of the service pass through, to be answered
- * UNIMPLEMENTED as before. Immutable and thread-safe.
+ * UNIMPLEMENTED as before. A refused call is written to the access log, when that is on. Immutable
+ * and thread-safe.
  */
 final class GrpcAccess {
   private static final Map<String, ApiGroup> GROUPS = groups();
 
   private final AccessControl access;
+  private final AccessLog accessLog;
 
-  GrpcAccess(AccessControl access) {
+  GrpcAccess(AccessControl access, AccessLog accessLog) {
     this.access = access;
+    this.accessLog = accessLog;
   }
 
   private static Map<String, ApiGroup> groups() {
@@ -64,11 +69,12 @@ final class GrpcAccess {
    */
   boolean refuse(HttpServerRequest request) {
     ApiGroup group = group(request.path());
-    if (group == null) {
+    if (group == null || !access.guards(group)) {
       return false;
     }
+    long arrived = System.nanoTime();
     InferenceException refusal = access.check(group, request::getHeader,
-        AccessControl.peerAddress(request.remoteAddress()));
+        () -> AccessControl.peerAddress(request.remoteAddress()));
     if (refusal == null) {
       return false;
     }
@@ -80,6 +86,10 @@ final class GrpcAccess {
         .putHeader("grpc-status", Integer.toString(status.code))
         .putHeader("grpc-message", percentEncode(refusal.getMessage()))
         .end();
+    if (accessLog.enabled()) {
+      accessLog.log(new LogFields.Access("grpc", "POST", request.path(), status.name(),
+          java.util.concurrent.TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - arrived), null, null, null));
+    }
     return true;
   }
 

@@ -57,7 +57,7 @@ public final class GrpcFrontEnd {
   private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
       AccessLog accessLog, AccessControl access, Edge edge) {
     this.servers = new ServerDeployment(vertx);
-    this.access = new GrpcAccess(access);
+    this.access = new GrpcAccess(access, accessLog);
     this.edge = edge;
     this.options = options;
     this.server = server;

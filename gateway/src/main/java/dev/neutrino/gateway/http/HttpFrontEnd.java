@@ -18,7 +18,6 @@ import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -216,9 +215,9 @@ public final class HttpFrontEnd {
       return;
     }
     ApiGroup group = group(parts);
-    if (group != null) {
+    if (group != null && access.guards(group)) {
       InferenceException refusal = access.check(group, request::getHeader,
-          AccessControl.peerAddress(request.remoteAddress()));
+          () -> AccessControl.peerAddress(request.remoteAddress()));
       if (refusal != null) {
         sendFailure(x, refusal);
         return;

@@ -83,7 +83,7 @@ public final class MetricsEndpoint {
       return;
     }
     InferenceException refusal = access.check(ApiGroup.METRICS, request::getHeader,
-        AccessControl.peerAddress(request.remoteAddress()));
+        () -> AccessControl.peerAddress(request.remoteAddress()));
     if (refusal != null) {
       int status = refusal.kind() == InferenceException.Kind.UNAUTHENTICATED ? 401 : 403;
       request.response().setStatusCode(status)

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -44,6 +45,7 @@ public final class AccessControl {
   private final Map<ApiGroup, Credential> required;
   private final Set<String> allowedOrigins;
   private final LongAdder[] refusals = new LongAdder[ApiGroup.values().length];
+  private final boolean[] guarded = new boolean[ApiGroup.values().length];
 
   private AccessControl(String protocol, String headerPrefix, String flag, Map<ApiGroup, Credential> required,
       Set<String> allowedOrigins) {
@@ -52,8 +54,9 @@ public final class AccessControl {
     this.flag = flag;
     this.required = required;
     this.allowedOrigins = allowedOrigins;
-    for (int i = 0; i < refusals.length; i++) {
-      refusals[i] = new LongAdder();
+    for (ApiGroup group : ApiGroup.values()) {
+      refusals[group.ordinal()] = new LongAdder();
+      guarded[group.ordinal()] = group == ApiGroup.MODEL_REPOSITORY || required.containsKey(group);
     }
   }
 
@@ -85,19 +88,28 @@ public final class AccessControl {
     return protocol;
   }
 
-  /** Whether {@code group} requires a key here. */
-  public boolean restricted(ApiGroup group) {
-    return required.containsKey(group);
+  /**
+   * Whether requests to {@code group} need {@link #check}ing at all: false for a group that is open
+   * to everyone, so that its requests (inference, usually) skip the check altogether.
+   */
+  public boolean guards(ApiGroup group) {
+    return guarded[group.ordinal()];
+  }
+
+  /** As {@link #check(ApiGroup, Function, Supplier)} with the peer's address known. */
+  public InferenceException check(ApiGroup group, Function<String, String> header, InetAddress peer) {
+    return check(group, header, () -> peer);
   }
 
   /**
    * Whether a request may call {@code group}; a refusal is counted.
    *
    * @param header the request's header (gRPC metadata) of a lower-case name, or null when absent
-   * @param peer the client's address, or null when unknown (never trusted)
+   * @param peer the client's address, asked for only when a rule needs it; null when unknown (never
+   *     trusted)
    * @return null when allowed, else the failure to answer with
    */
-  public InferenceException check(ApiGroup group, Function<String, String> header, InetAddress peer) {
+  public InferenceException check(ApiGroup group, Function<String, String> header, Supplier<InetAddress> peer) {
     InferenceException refusal = decide(group, header, peer);
     if (refusal != null) {
       refusals[group.ordinal()].increment();
@@ -105,7 +117,7 @@ public final class AccessControl {
     return refusal;
   }
 
-  private InferenceException decide(ApiGroup group, Function<String, String> header, InetAddress peer) {
+  private InferenceException decide(ApiGroup group, Function<String, String> header, Supplier<InetAddress> peer) {
     Credential credential = required.get(group);
     if (group == ApiGroup.MODEL_REPOSITORY) {
       String origin = header.apply(ORIGIN);
@@ -113,7 +125,7 @@ public final class AccessControl {
         return new InferenceException.Forbidden("the repository API refuses requests from the browser origin '"
             + quoted(origin) + "'; allow it with --repository-allowed-origins");
       }
-      if (credential == null && !isLoopback(peer)) {
+      if (credential == null && !isLoopback(peer.get())) {
         return new InferenceException.Forbidden("the repository API accepts only loopback clients unless a key "
             + "restricts it: set " + flag + " model-repository:<key>=<value> and send that header");
       }

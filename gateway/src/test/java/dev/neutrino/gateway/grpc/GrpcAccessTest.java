@@ -67,6 +67,11 @@ class GrpcAccessTest {
   }
 
   @Test
+  void statusMessagesArePercentEncodedAsGrpcSays() {
+    assertEquals("a%25b %C3%A9%0A'ok'", GrpcAccess.percentEncode("a%b \u00e9\n'ok'"));
+  }
+
+  @Test
   void restrictedProtocolsNeedTritonsMetadataKey() throws Exception {
     Gateway gateway = start(new AccessSettings(List.of(),
         List.of(Restriction.parse("inference,model-repository:admin=abc", "--grpc-restricted-protocol")),

@@ -75,7 +75,7 @@ class AccessControlTest {
     InferenceException refused = http.check(ApiGroup.MODEL_REPOSITORY, NO_HEADERS, REMOTE);
     assertInstanceOf(InferenceException.Forbidden.class, refused);
     assertTrue(refused.getMessage().contains("--http-restricted-api model-repository:"), refused.getMessage());
-    InferenceException unknownPeer = http.check(ApiGroup.MODEL_REPOSITORY, NO_HEADERS, null);
+    InferenceException unknownPeer = http.check(ApiGroup.MODEL_REPOSITORY, NO_HEADERS, (InetAddress) null);
     assertInstanceOf(InferenceException.Forbidden.class, unknownPeer);
 
     InferenceException grpc = AccessControl.grpc(AccessSettings.DEFAULTS)
@@ -142,6 +142,26 @@ class AccessControlTest {
     Map<String, String> other = Map.of("origin", "https://console.example.evil", "k", "v");
     assertInstanceOf(InferenceException.Forbidden.class,
         allowing.check(ApiGroup.MODEL_REPOSITORY, headers(other), REMOTE), "exact match only");
+  }
+
+  @Test
+  void onlyTheRepositoryAndRestrictedGroupsAreGuarded() {
+    AccessControl http = AccessControl.http(restricted("inference:k=v"));
+    for (ApiGroup group : ApiGroup.values()) {
+      boolean expected = group == ApiGroup.MODEL_REPOSITORY || group == ApiGroup.INFERENCE;
+      assertEquals(expected, http.guards(group), group.label());
+    }
+    assertFalse(AccessControl.metrics(AccessSettings.DEFAULTS).guards(ApiGroup.METRICS));
+  }
+
+  @Test
+  void thePeerIsAskedForOnlyWhenARuleNeedsIt() {
+    AccessControl http = AccessControl.http(restricted("inference:k=v"));
+    java.util.function.Supplier<InetAddress> never = () -> {
+      throw new AssertionError("the peer was not needed");
+    };
+    assertNull(http.check(ApiGroup.INFERENCE, headers(Map.of("k", "v")), never));
+    assertNull(http.check(ApiGroup.HEALTH, NO_HEADERS, never));
   }
 
   @Test
