@@ -11,7 +11,7 @@ import java.util.concurrent.CompletionStage;
  * <p>Each instance owns one thread; requests wait in one FIFO queue bounded by
  * {@link SchedulerOptions#maxQueueSize()}, and a full queue refuses a request at once as overloaded
  * ({@code queue_full}). A request whose timeout or deadline passes while it waits fails as deadline
- * exceeded without reaching the runtime; one whose stage was cancelled is dropped likewise. This is
+ * exceeded without reaching the runtime; one whose {@link Submission} was cancelled is dropped likewise. This is
  * the {@link DynamicBatcher} with a policy that dispatches one request at a time, so both keep the
  * same counters ({@link #stats()}).
  *
@@ -41,7 +41,7 @@ public final class DirectScheduler implements Scheduler {
   }
 
   @Override
-  public CompletionStage<InferenceResult> submit(InferenceRequest request) {
+  public Submission submit(InferenceRequest request) {
     return batcher.submit(request);
   }
 

@@ -52,8 +52,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Instances.</b> An instance thread joins its batch's inputs into one buffer per input (one
  * copy; none for a batch of one), runs the model, splits the outputs into per-request views, and
  * completes the members' stages, then reports the batch's cost to the {@link CostModel} and
- * returns to the idle stack. A member whose stage was completed by its caller before the batch ran
- * (a cancel) is left out and never reaches the runtime. A runtime failure fails that batch's requests
+ * returns to the idle stack. A member whose {@link Submission} was cancelled before the batch ran
+ * (its stage completed by its caller) is left out and never reaches the runtime. A runtime failure fails that batch's requests
  * only. With {@code preserve_ordering}, completions pass through a {@link CompletionOrder} so they
  * happen in dispatch order.
  *
@@ -189,7 +189,7 @@ public final class DynamicBatcher implements Scheduler {
    * {@link #drain()} or {@link #close()}. Never blocks.
    */
   @Override
-  public CompletionStage<InferenceResult> submit(InferenceRequest request) {
+  public Submission submit(InferenceRequest request) {
     CompletableFuture<InferenceResult> future = new CompletableFuture<>();
     int rows;
     Object shapeKey;
@@ -265,14 +265,14 @@ public final class DynamicBatcher implements Scheduler {
     if (batch != null) {
       worker.mailbox.add(batch);
     }
-    return future;
+    return Submission.of(future);
   }
 
-  private CompletableFuture<InferenceResult> refuse(
-      CompletableFuture<InferenceResult> future, RejectReason reason, InferenceException refusal) {
+  private Submission refuse(CompletableFuture<InferenceResult> future, RejectReason reason,
+      InferenceException refusal) {
     counters.rejected(reason);
     future.completeExceptionally(refusal);
-    return future;
+    return Submission.of(future);
   }
 
   /** The latency-target admission: null to admit, else the refusal. Called under the lock. */

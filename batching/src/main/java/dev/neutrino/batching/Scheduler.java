@@ -7,20 +7,24 @@ import java.util.concurrent.CompletionStage;
 /**
  * Decides when and on which model instance each request of one model version runs.
  *
- * <p>Ownership: after {@link #submit} returns, the scheduler owns the request until the returned
- * stage completes. The stage completes on a scheduler thread (a model instance's thread, or the
- * batcher's when a request times out in the queue), on the caller's when refused at once, or on the
- * thread that calls {@link #close()}; callers move the result to their own thread. Failures are always
- * {@link dev.neutrino.runtime.InferenceException}s. Cancelling the stage
- * ({@code toCompletableFuture().cancel(false)}) withdraws a request that has not started running.
+ * <p>Ownership: after {@link #submit} returns, the scheduler owns the request until the
+ * {@link Submission}'s result completes. It completes on a scheduler thread (a model instance's
+ * thread, or the batcher's when a request times out in the queue), on the caller's when refused at
+ * once or cancelled, or on the thread that calls {@link #close()}; callers move the result to their
+ * own thread. Failures are always {@link dev.neutrino.runtime.InferenceException}s.
+ *
+ * <p>Cancellation: {@link Submission#cancel()} is the one way to withdraw a request. A request
+ * withdrawn before its batch runs never reaches the runtime; one withdrawn while its batch runs is
+ * computed with the batch and its answer dropped. Either way its result fails with
+ * {@link dev.neutrino.runtime.InferenceException.Cancelled}.
  *
  * <p>Requests must already be validated against the model: the scheduler checks only what it needs
  * to batch (every input present, the rows, at most {@code max_batch_size} of them).
  */
 public interface Scheduler extends AutoCloseable {
 
-  /** Queues the request, or refuses it at once; never blocks. */
-  CompletionStage<InferenceResult> submit(InferenceRequest request);
+  /** Queues the request, or refuses it at once (the submission's result fails); never blocks. */
+  Submission submit(InferenceRequest request);
 
   /** Requests submitted and not yet completed (queued plus running). */
   int inFlight();

@@ -89,7 +89,7 @@ class DirectSchedulerTest {
   void runsRequestAndReturnsOutputs() throws Exception {
     model.gate.countDown();
     scheduler = DirectScheduler.create("m-1", List.of(model), SchedulerOptions.DEFAULT);
-    InferenceResult result = scheduler.submit(request("a", 0)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    InferenceResult result = scheduler.submit(request("a", 0)).result().toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(Set.of("y"), result.outputs().keySet());
     assertEquals(1, result.batchSize());
   }
@@ -97,11 +97,11 @@ class DirectSchedulerTest {
   @Test
   void rejectsExactlyTheExcessWhenQueueIsFull() throws Exception {
     scheduler = DirectScheduler.create("m-1", List.of(model), new SchedulerOptions(3, 0));
-    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).toCompletableFuture();
+    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).result().toCompletableFuture();
     assertTrue(model.started.await(5, TimeUnit.SECONDS));
     List<CompletableFuture<InferenceResult>> queued = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      queued.add(scheduler.submit(request("q" + i, 0)).toCompletableFuture());
+      queued.add(scheduler.submit(request("q" + i, 0)).result().toCompletableFuture());
     }
     for (int i = 3; i < 5; i++) {
       Throwable error = failure(queued.get(i));
@@ -119,11 +119,11 @@ class DirectSchedulerTest {
   @Test
   void cancelledRequestsNeverReachTheModel() throws Exception {
     scheduler = DirectScheduler.create("m-1", List.of(model), SchedulerOptions.DEFAULT);
-    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).toCompletableFuture();
+    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).result().toCompletableFuture();
     assertTrue(model.started.await(5, TimeUnit.SECONDS));
-    CompletableFuture<InferenceResult> cancelled = scheduler.submit(request("gone", 0)).toCompletableFuture();
-    cancelled.cancel(false);
-    CompletableFuture<InferenceResult> after = scheduler.submit(request("after", 0)).toCompletableFuture();
+    Submission cancelled = scheduler.submit(request("gone", 0));
+    assertTrue(cancelled.cancel());
+    CompletableFuture<InferenceResult> after = scheduler.submit(request("after", 0)).result().toCompletableFuture();
     model.gate.countDown();
     running.get(5, TimeUnit.SECONDS);
     after.get(5, TimeUnit.SECONDS);
@@ -135,9 +135,9 @@ class DirectSchedulerTest {
   void expiredRequestsFailWithDeadlineAndNeverRun() throws Exception {
     FakeTicker clock = new FakeTicker();
     scheduler = DirectScheduler.create("m-1", List.of(model), SchedulerOptions.DEFAULT, clock);
-    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).toCompletableFuture();
+    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).result().toCompletableFuture();
     assertTrue(model.started.await(5, TimeUnit.SECONDS));
-    CompletableFuture<InferenceResult> expiring = scheduler.submit(request("short", 1)).toCompletableFuture();
+    CompletableFuture<InferenceResult> expiring = scheduler.submit(request("short", 1)).result().toCompletableFuture();
     clock.advanceMicros(2); // its one-microsecond timeout passes while the model is busy
     model.gate.countDown();
     running.get(5, TimeUnit.SECONDS);
@@ -148,10 +148,10 @@ class DirectSchedulerTest {
   @Test
   void drainFinishesAcceptedWorkAndRefusesNew() throws Exception {
     scheduler = DirectScheduler.create("m-1", List.of(model), SchedulerOptions.DEFAULT);
-    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).toCompletableFuture();
+    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).result().toCompletableFuture();
     assertTrue(model.started.await(5, TimeUnit.SECONDS));
     CompletableFuture<Void> drained = scheduler.drain().toCompletableFuture();
-    assertInstanceOf(InferenceException.NotReady.class, failure(scheduler.submit(request("late", 0)).toCompletableFuture()));
+    assertInstanceOf(InferenceException.NotReady.class, failure(scheduler.submit(request("late", 0)).result().toCompletableFuture()));
     model.gate.countDown();
     running.get(5, TimeUnit.SECONDS);
     drained.get(5, TimeUnit.SECONDS);
@@ -171,19 +171,19 @@ class DirectSchedulerTest {
       }
     };
     scheduler = DirectScheduler.create("m-1", List.of(flaky), SchedulerOptions.DEFAULT);
-    Throwable error = failure(scheduler.submit(request("first", 0)).toCompletableFuture());
+    Throwable error = failure(scheduler.submit(request("first", 0)).result().toCompletableFuture());
     assertInstanceOf(InferenceException.BackendFailure.class, error);
-    scheduler.submit(request("second", 0)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    scheduler.submit(request("second", 0)).result().toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
   @Test
   void runsEachRequestAloneAndCountsLikeTheBatcher() throws Exception {
     scheduler = DirectScheduler.create("m-1", List.of(model), new SchedulerOptions(2, 0));
-    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).toCompletableFuture();
+    CompletableFuture<InferenceResult> running = scheduler.submit(request("running", 0)).result().toCompletableFuture();
     assertTrue(model.started.await(5, TimeUnit.SECONDS));
-    CompletableFuture<InferenceResult> a = scheduler.submit(request("a", 0)).toCompletableFuture();
-    CompletableFuture<InferenceResult> b = scheduler.submit(request("b", 0)).toCompletableFuture();
-    failure(scheduler.submit(request("c", 0)).toCompletableFuture());
+    CompletableFuture<InferenceResult> a = scheduler.submit(request("a", 0)).result().toCompletableFuture();
+    CompletableFuture<InferenceResult> b = scheduler.submit(request("b", 0)).result().toCompletableFuture();
+    failure(scheduler.submit(request("c", 0)).result().toCompletableFuture());
     assertEquals(2, scheduler.queueDepth());
     model.gate.countDown();
     for (CompletableFuture<InferenceResult> f : List.of(running, a, b)) {

@@ -79,7 +79,7 @@ class DynamicBatcherTest {
   }
 
   static CompletableFuture<InferenceResult> submit(Scheduler scheduler, InferenceRequest request) {
-    return scheduler.submit(request).toCompletableFuture();
+    return scheduler.submit(request).result().toCompletableFuture();
   }
 
   static InferenceResult result(CompletableFuture<InferenceResult> future) throws Exception {
@@ -291,9 +291,10 @@ class DynamicBatcherTest {
     TestModel model = model(2);
     DynamicBatcher batcher = batcher(List.of(model), 4, DynamicBatching.defaults());
     CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
-    CompletableFuture<InferenceResult> gone = submit(batcher, request("gone", 10, 2, 2));
+    Submission gone = batcher.submit(request("gone", 10, 2, 2));
     CompletableFuture<InferenceResult> kept = submit(batcher, request("kept", 20, 1, 2));
-    assertTrue(gone.cancel(false));
+    assertTrue(gone.cancel());
+    assertInstanceOf(InferenceException.Cancelled.class, failure(gone.result().toCompletableFuture()));
     model.open();
     result(blocker);
     result(kept);
@@ -569,15 +570,33 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void cancellingAMappedSubmissionWithdrawsTheQueuedRequest() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model), 4, DynamicBatching.defaults());
+    CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
+    // What a response cache does to a submission: a step on its result, and a handle kept on the queue.
+    Submission mapped = batcher.submit(request("gone", 10, 1, 2)).map(result -> result).map(result -> result);
+    assertTrue(mapped.cancel());
+    assertInstanceOf(InferenceException.Cancelled.class, failure(mapped.result().toCompletableFuture()));
+    CompletableFuture<InferenceResult> kept = submit(batcher, request("kept", 20, 1, 2));
+    model.open();
+    result(blocker);
+    result(kept);
+    assertFalse(model.seen.contains(10f), "never computed: " + model.seen);
+    assertEquals(1, batcher.stats().cancelled());
+    assertFalse(mapped.cancel(), "cancelling again changes nothing");
+  }
+
+  @Test
   void countersAddUpOnceIdle() throws Exception {
     TestModel model = model(2);
     DynamicBatcher batcher = batcher(List.of(model), 4,
         DynamicBatching.defaults().withDefaultQueuePolicy(QueuePolicy.DEFAULT.withMaxQueueSize(2)));
     CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
     CompletableFuture<InferenceResult> a = submit(batcher, request("a", 1, 1, 2));
-    CompletableFuture<InferenceResult> b = submit(batcher, request("b", 2, 1, 2));
+    Submission b = batcher.submit(request("b", 2, 1, 2));
     CompletableFuture<InferenceResult> refused = submit(batcher, request("c", 3, 1, 2));
-    b.cancel(false);
+    b.cancel();
     failure(refused);
     model.open();
     result(blocker);

@@ -7,8 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.neutrino.gateway.GatewayConfig.ShutdownSettings;
 import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
+import dev.neutrino.gateway.grpc.proto.InferTensorContents;
+import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
+import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ServerReadyRequest;
 import dev.neutrino.runtime.testing.TestBackend;
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -103,6 +108,40 @@ class DrainTest {
     assertTrue(timedOut.reason().contains("--exit-timeout-secs"), timedOut.reason());
     ExecutionException dropped = assertThrows(ExecutionException.class, () -> held.get(30, TimeUnit.SECONDS));
     assertTrue(dropped.getCause() instanceof IOException, String.valueOf(dropped.getCause()));
+  }
+
+  @Test
+  void grpcConnectionsGetAGoawayOnceTheListenersCloseAndFinishTheirCalls() throws Exception {
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress(gateway.host(), gateway.grpcPort(),
+        InsecureChannelCredentials.create()).build();
+    try {
+      ListenableFuture<ModelInferResponse> held = GRPCInferenceServiceGrpc.newFutureStub(channel)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .modelInfer(ModelInferRequest.newBuilder().setModelName("gated")
+              .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("INPUT0").setDatatype("FP32")
+                  .addShape(1).addShape(2)
+                  .setContents(InferTensorContents.newBuilder().addFp32Contents(TestBackend.HOLD).addFp32Contents(0)))
+              .build());
+      assertTrue(backend.holding.await(30, TimeUnit.SECONDS));
+      assertEquals(ConnectivityState.READY, channel.getState(false));
+      Future<Drain.Outcome> outcome = gateway.drain(delays);
+      assertEquals(ConnectivityState.READY, channel.getState(false), "the connection stays during the delay");
+
+      delays.pass(SHUTDOWN.drainDelay());
+      // grpc-java leaves READY when the GOAWAY arrives; the call on the connection goes on.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (channel.getState(false) == ConnectivityState.READY && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertFalse(channel.getState(false) == ConnectivityState.READY, "GOAWAY received");
+      assertFalse(held.isDone());
+      backend.release();
+      assertEquals(TestBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0));
+      assertEquals(Drain.Outcome.DRAINED,
+          outcome.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).exitCode());
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test

@@ -2,6 +2,8 @@ package dev.neutrino.loadtest;
 
 import java.io.PrintStream;
 import java.util.Arrays;
+import dev.neutrino.gateway.GatewayConfig;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 
 /**
@@ -39,6 +41,18 @@ public final class Main {
     return false;
   }
 
+  /**
+   * A bash completion script for {@code ./neutrino serve}, {@code loadtest} and {@code bench}, from
+   * their command lines ({@code source <(./neutrino completion)}).
+   */
+  static String completion() {
+    CommandLine neutrino = new CommandLine(CommandLine.Model.CommandSpec.create().name("neutrino"))
+        .addSubcommand("serve", GatewayConfig.commandLine())
+        .addSubcommand("loadtest", commandLine(new LoadtestCommand()))
+        .addSubcommand("bench", commandLine(new BenchCommand()));
+    return AutoComplete.bash("neutrino", neutrino);
+  }
+
   /** The version {@code --version} prints: the jar's, or a development build's. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
@@ -54,6 +68,10 @@ public final class Main {
     int status = switch (command) {
       case "loadtest" -> LoadtestCommand.run(rest, System.out, System.err);
       case "bench" -> BenchCommand.run(rest, System.out, System.err);
+      case "completion" -> {
+        System.out.print(completion());
+        yield 0;
+      }
       case "-h", "--help", "help" -> {
         System.out.println("usage: neutrino-loadtest loadtest|bench [flags]  (--help after either lists its flags)");
         yield 0;

@@ -133,4 +133,13 @@ class CommandLinesTest {
     assertEquals(2, benchDuration.status());
     assertTrue(benchDuration.err().contains("--limit-duration"), benchDuration.err());
   }
+
+  @Test
+  void completionCoversTheFlagsOfServeLoadtestAndBench() {
+    String script = Main.completion();
+    assertTrue(script.startsWith("#!/usr/bin/env bash"), script.substring(0, 80));
+    for (String flag : List.of("--http-port", "--load-model", "--shape", "--rate", "--scenario", "--gateway-flags")) {
+      assertTrue(script.contains(flag), flag);
+    }
+  }
 }

@@ -68,7 +68,7 @@ public class SchedulerBenchmark extends BenchmarkDefaults {
 
   @Benchmark
   public InferenceResult oneRequest() {
-    return instance.submit(request).toCompletableFuture().join();
+    return instance.submit(request).result().toCompletableFuture().join();
   }
 
   @Benchmark
@@ -76,7 +76,7 @@ public class SchedulerBenchmark extends BenchmarkDefaults {
   public void burstOf32(Blackhole blackhole) {
     CompletableFuture<?>[] results = new CompletableFuture<?>[BURST];
     for (int i = 0; i < BURST; i++) {
-      results[i] = instance.submit(burst[i]).toCompletableFuture();
+      results[i] = instance.submit(burst[i]).result().toCompletableFuture();
     }
     for (CompletableFuture<?> result : results) {
       blackhole.consume(result.join());

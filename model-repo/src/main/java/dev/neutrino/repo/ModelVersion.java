@@ -4,6 +4,7 @@ import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.batching.Scheduler;
 import dev.neutrino.batching.SchedulerStats;
+import dev.neutrino.batching.Submission;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
@@ -75,16 +76,19 @@ public final class ModelVersion {
   }
 
   /**
-   * Validates the request against the configuration and hands it to the scheduler. The caller must
-   * hold a lease on this version until the returned stage completes.
+   * Validates the request against the configuration and hands it to the scheduler, or answers it
+   * from the response cache. The caller must hold a lease on this version until the submission's
+   * result completes.
    *
-   * @return a stage that completes on a scheduler thread; failures are {@link InferenceException}s
+   * @return the submission: its result completes on a scheduler thread (at once when refused or
+   *     served from the cache), failures are {@link InferenceException}s; its {@code cancel()}
+   *     withdraws the request from the scheduler's queue, through the cache's step too
    */
-  public CompletionStage<InferenceResult> infer(InferenceRequest request) {
+  public Submission infer(InferenceRequest request) {
     try {
       RequestValidator.validate(config, request);
     } catch (InferenceException e) {
-      return CompletableFuture.failedFuture(e);
+      return Submission.failed(e);
     }
     if (cache == null) {
       return scheduler.submit(request);
@@ -95,12 +99,12 @@ public final class ModelVersion {
     ResponseCache.Key key = ResponseCache.key(config.name(), version, request);
     Map<String, Tensor> hit = cache.get(key);
     if (hit != null) {
-      CompletionStage<InferenceResult> served = CompletableFuture.completedFuture(InferenceResult.cached(hit));
+      Submission served = Submission.completed(InferenceResult.cached(hit));
       cache.addHitNanos(key, System.nanoTime() - started);
       return served;
     }
     cache.addMissNanos(key, System.nanoTime() - started);
-    return scheduler.submit(request).thenApply(result -> {
+    return scheduler.submit(request).map(result -> {
       long inserting = System.nanoTime();
       cache.put(key, result.outputs());
       cache.addMissNanos(key, System.nanoTime() - inserting);

@@ -2,9 +2,9 @@ package dev.neutrino.repo;
 
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.RequestChecks;
 import dev.neutrino.runtime.Shapes;
 import dev.neutrino.runtime.Tensor;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * Checks a decoded request against its model's configuration before anything is queued: names,
  * datatypes, shapes and the batch size. The codecs have already checked that each tensor's data
- * agrees with its own shape.
+ * agrees with its own shape. Checks and wording shared with the codecs come from
+ * {@link RequestChecks}.
  */
 final class RequestValidator {
   private RequestValidator() {}
@@ -42,8 +43,8 @@ final class RequestValidator {
       long[] shape = tensor.shape();
       long[] declared = expected.fullShape(config.batched());
       if (!Shapes.matches(declared, shape)) {
-        throw invalid("input '" + expected.name() + "': shape " + Arrays.toString(shape)
-            + " does not match the model's " + Arrays.toString(declared));
+        throw invalid("input '" + expected.name() + "': shape " + Shapes.toString(shape)
+            + " does not match the model's " + Shapes.toString(declared));
       }
       if (config.batched()) {
         long batch = shape[0];
@@ -69,9 +70,7 @@ final class RequestValidator {
         throw invalid("unknown output '" + name + "' for model '" + config.name() + "' (expected "
             + config.outputs().stream().map(TensorConfig::name).collect(Collectors.joining(", ")) + ")");
       }
-      if (!seen.add(name)) {
-        throw invalid("output '" + name + "' is requested twice");
-      }
+      RequestChecks.distinctOutput(name, !seen.add(name));
     }
   }
 

@@ -72,7 +72,7 @@ class LoadLimitsTest {
     try (Lease lease = repository.acquire("m", null)) {
       InferenceRequest request = InferenceRequest.of("r",
           Map.of("INPUT0", Tensor.ofFloats(new long[] {1, 4}, value, value, value, value)));
-      return lease.version().infer(request).toCompletableFuture().join().outputs().get("OUTPUT0").toFloatArray()[0];
+      return lease.version().infer(request).result().toCompletableFuture().join().outputs().get("OUTPUT0").toFloatArray()[0];
     }
   }
 

@@ -74,7 +74,7 @@ class ModelRepositoryTest {
   /** Leases, infers and releases, as the front ends do. */
   private static float infer(ModelRepository repository, String model, float value) {
     try (Lease lease = repository.acquire(model, null)) {
-      InferenceResult result = lease.version().infer(request(value)).toCompletableFuture().join();
+      InferenceResult result = lease.version().infer(request(value)).result().toCompletableFuture().join();
       return result.outputs().get("OUTPUT0").toFloatArray()[0];
     }
   }
@@ -200,7 +200,7 @@ class ModelRepositoryTest {
     repository.requestUnload("m").toCompletableFuture().get(60, TimeUnit.SECONDS);
     assertInstanceOf(InferenceException.NotReady.class, assertThrows(InferenceException.class,
         () -> repository.acquire("m", null)));
-    assertEquals(11f, version.infer(request(10f)).toCompletableFuture().join().outputs().get("OUTPUT0").toFloatArray()[0]);
+    assertEquals(11f, version.infer(request(10f)).result().toCompletableFuture().join().outputs().get("OUTPUT0").toFloatArray()[0]);
     assertFalse(version.isClosed(), "a leased version stays open");
     inFlight.close();
     assertTrue(version.isClosed(), "closed when the last lease is released");
@@ -335,12 +335,12 @@ class ModelRepositoryTest {
     repository.loadAll();
     byte[] first;
     try (Lease lease = repository.acquire("m", null)) {
-      first = bytes(lease.version().infer(request(3f)).toCompletableFuture().join());
+      first = bytes(lease.version().infer(request(3f)).result().toCompletableFuture().join());
     }
     long dispatchedBefore = repository.find("m", null).schedulerStats().dispatched();
     byte[] second;
     try (Lease lease = repository.acquire("m", null)) {
-      second = bytes(lease.version().infer(request(3f)).toCompletableFuture().join());
+      second = bytes(lease.version().infer(request(3f)).result().toCompletableFuture().join());
     }
     assertArrayEquals(first, second);
     assertEquals(dispatchedBefore, repository.find("m", null).schedulerStats().dispatched(), "the hit skipped the queue");

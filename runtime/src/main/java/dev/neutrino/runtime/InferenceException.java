@@ -1,6 +1,9 @@
 package dev.neutrino.runtime;
 
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The failures of the request path: one small sealed family, carried by failed futures and mapped to
@@ -31,6 +34,22 @@ public abstract sealed class InferenceException extends RuntimeException {
   }
 
   public abstract Kind kind();
+
+  /**
+   * What a failed future failed with: {@code failure} without the {@link CompletionException} and
+   * {@link ExecutionException} wrappers that stages add, and a JDK {@link CancellationException} as
+   * {@link Cancelled}. The one place causes are unwrapped; anything else comes back as it is.
+   */
+  public static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof CancellationException) {
+      return new Cancelled("the request was cancelled");
+    }
+    return cause;
+  }
 
   /** Shape, datatype, size, an unknown input or output: the client's request is wrong. */
   public static final class InvalidInput extends InferenceException {
@@ -130,7 +149,11 @@ public abstract sealed class InferenceException extends RuntimeException {
     }
   }
 
-  /** The client went away or cancelled. */
+  /**
+   * The client went away or cancelled, and its request was withdrawn (or its answer dropped). The
+   * one representation of a cancellation on the request path: a scheduler's {@code Submission}
+   * fails with it, and each protocol maps it once (HTTP: no answer, counted as 499; gRPC: CANCELLED).
+   */
   public static final class Cancelled extends InferenceException {
     private static final long serialVersionUID = 1L;
 

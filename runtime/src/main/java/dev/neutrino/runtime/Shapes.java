@@ -1,7 +1,5 @@
 package dev.neutrino.runtime;
 
-import java.util.Arrays;
-
 /** Arithmetic on tensor shapes that refuses to overflow. */
 public final class Shapes {
   private Shapes() {}
@@ -39,7 +37,18 @@ public final class Shapes {
     return true;
   }
 
+  /**
+   * A shape as messages to clients write it: the protocol's own JSON form, {@code [1,16]}, one
+   * spelling for every front end and check.
+   */
   public static String toString(long[] shape) {
-    return Arrays.toString(shape);
+    StringBuilder text = new StringBuilder(2 + 4 * shape.length).append('[');
+    for (int i = 0; i < shape.length; i++) {
+      if (i > 0) {
+        text.append(',');
+      }
+      text.append(shape[i]);
+    }
+    return text.append(']').toString();
   }
 }

@@ -83,7 +83,8 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
-    new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog).bind(server);
+    new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog,
+        options.maxMessageBytes()).bind(server);
     return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access, edge);
   }
 

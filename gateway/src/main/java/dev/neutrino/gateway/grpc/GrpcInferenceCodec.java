@@ -11,11 +11,11 @@ import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse.InferOutputTensor;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.RequestChecks;
 import dev.neutrino.runtime.Shapes;
 import dev.neutrino.runtime.Tensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +29,10 @@ import java.util.Map;
  * {@code raw_input_contents} (one little-endian byte string per input, BYTES elements length-prefixed),
  * never mixed. Either way each input becomes a {@link Tensor} over its own direct little-endian
  * buffer, copied once from the message. Everything this class can check without the model is checked
- * here: datatype names, shapes (negative dimensions, products that overflow), element counts, byte
- * sizes, BYTES framing, integer ranges of the narrow types. The model's own expectations (names,
+ * here, with the wording of {@link RequestChecks}: datatype names, shapes (negative dimensions,
+ * products that overflow), the decoded size of every tensor against the request limit (computed from
+ * its shape, before anything is allocated), element counts, byte sizes, BYTES framing, integer
+ * ranges of the narrow types. The model's own expectations (names,
  * datatypes, shapes, batch size) are checked by {@code ModelVersion.infer}. Every problem is an
  * {@link InferenceException.InvalidInput} whose message names the input, output or parameter.
  *
@@ -41,8 +43,6 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 final class GrpcInferenceCodec {
-  /** The largest tensor a direct buffer can hold. */
-  private static final long MAX_TENSOR_BYTES = Integer.MAX_VALUE - 8;
   /** The repeated fields of {@code InferTensorContents}, by their protocol names. */
   private static final List<String> FIELDS = List.of("bool_contents", "int_contents", "int64_contents",
       "uint_contents", "uint64_contents", "fp32_contents", "fp64_contents", "bytes_contents");
@@ -61,11 +61,12 @@ final class GrpcInferenceCodec {
   // Decoding
 
   /**
-   * @param deadlineNanos the call's deadline on the {@link System#nanoTime()} scale, or
-   *     {@link InferenceRequest#NO_DEADLINE}
+   * @param maxRequestBytes the most bytes the request's tensors may take once decoded, all together
+   * @return the request, without a deadline (the call adds its own)
    * @throws InferenceException.InvalidInput naming the input, output or parameter at fault
+   * @throws InferenceException.TooLarge when the tensors would decode past {@code maxRequestBytes}
    */
-  static Decoded decode(ModelInferRequest message, long deadlineNanos) {
+  static Decoded decode(ModelInferRequest message, long maxRequestBytes) {
     int inputCount = message.getInputsCount();
     if (inputCount == 0) {
       throw invalid("the request has no inputs");
@@ -77,6 +78,7 @@ final class GrpcInferenceCodec {
           + " inputs: give one entry per input, in input order");
     }
     Map<String, Tensor> inputs = new LinkedHashMap<>(inputCount * 2);
+    long decodedBytes = 0;
     for (int i = 0; i < inputCount; i++) {
       InferInputTensor input = message.getInputs(i);
       String name = input.getName();
@@ -88,22 +90,17 @@ final class GrpcInferenceCodec {
         throw invalid(label + " appears more than once");
       }
       DataType type = datatype(input.getDatatype(), label);
-      long[] shape = shape(input, label);
-      long count = Shapes.elementCount(shape);
-      if (count < 0) {
-        throw invalid(label + ": shape " + Arrays.toString(shape) + " has too many elements");
-      }
-      long minElementBytes = type.isFixedSize() ? type.elementSize() : 4;
-      if (count > MAX_TENSOR_BYTES / minElementBytes) {
-        throw invalid(label + ": shape " + Arrays.toString(shape) + " of " + type.wireName() + " needs more than "
-            + MAX_TENSOR_BYTES + " bytes");
-      }
+      long[] shape = shape(input);
+      long count = RequestChecks.elementCount(label, shape);
+      long before = decodedBytes;
+      decodedBytes = RequestChecks.decodedBytes(label, type, shape, decodedBytes, maxRequestBytes);
       if (input.getParametersCount() > 0) {
         checkInputParameters(input.getParametersMap(), label);
       }
       Tensor tensor = raw
           ? rawTensor(label, type, shape, count, input, message.getRawInputContents(i), i)
-          : typedTensor(label, type, shape, count, input);
+          : typedTensor(label, type, shape, count, input, maxRequestBytes - before);
+      decodedBytes = before + tensor.byteSize();
       inputs.put(name, tensor);
     }
     List<String> outputs = outputs(message);
@@ -117,17 +114,11 @@ final class GrpcInferenceCodec {
         switch (key) {
           case "priority" -> {
             long n = integerParameter(key, value);
-            if (n < 0 || n > Integer.MAX_VALUE) {
-              throw invalid("parameter 'priority' must be an integer from 0 to " + Integer.MAX_VALUE + ", got " + n);
-            }
-            priority = (int) n;
+            priority = RequestChecks.priority(n, Long.toString(n));
           }
           case "timeout" -> {
             long n = integerParameter(key, value);
-            if (n < 0) {
-              throw invalid("parameter 'timeout' must be a non-negative integer (microseconds), got " + n);
-            }
-            timeoutMicros = n;
+            timeoutMicros = RequestChecks.timeoutMicros(n, Long.toString(n));
           }
           default -> {
             Object carried = carried(value);
@@ -139,7 +130,7 @@ final class GrpcInferenceCodec {
       }
     }
     InferenceRequest request = new InferenceRequest(message.getId(), inputs, outputs, priority, timeoutMicros,
-        deadlineNanos, parameters);
+        InferenceRequest.NO_DEADLINE, parameters);
     return new Decoded(request, raw);
   }
 
@@ -155,16 +146,11 @@ final class GrpcInferenceCodec {
     return type;
   }
 
-  private static long[] shape(InferInputTensor input, String label) {
+  private static long[] shape(InferInputTensor input) {
     int rank = input.getShapeCount();
     long[] shape = new long[rank];
     for (int d = 0; d < rank; d++) {
       shape[d] = input.getShape(d);
-    }
-    for (long dim : shape) {
-      if (dim < 0) {
-        throw invalid(label + ": shape " + Arrays.toString(shape) + " has a negative dimension");
-      }
     }
     return shape;
   }
@@ -190,9 +176,7 @@ final class GrpcInferenceCodec {
         throw invalid("outputs[" + i + "]: missing name");
       }
       String label = "output '" + name + "'";
-      if (names.contains(name)) {
-        throw invalid(label + " is requested more than once");
-      }
+      RequestChecks.distinctOutput(name, names.contains(name));
       for (String key : output.getParametersMap().keySet()) {
         if (key.equals("classification")) {
           throw invalid(label + ": the classification extension is not supported");
@@ -244,7 +228,7 @@ final class GrpcInferenceCodec {
       long expected = count * type.elementSize();
       if (size != expected) {
         throw invalid(label + ": raw_input_contents[" + index + "] holds " + size + " bytes but shape "
-            + Arrays.toString(shape) + " of " + type.wireName() + " needs " + expected + " bytes");
+            + Shapes.toString(shape) + " of " + type.wireName() + " needs " + expected + " bytes");
       }
     }
     ByteBuffer data = Tensor.allocate(size);
@@ -254,13 +238,15 @@ final class GrpcInferenceCodec {
       String problem = Tensor.checkBytesFraming(data, count);
       if (problem != null) {
         throw invalid(label + ": raw_input_contents[" + index + "]: " + problem + " (shape "
-            + Arrays.toString(shape) + ")");
+            + Shapes.toString(shape) + ")");
       }
     }
     return Tensor.of(type, shape, data);
   }
 
-  private static Tensor typedTensor(String label, DataType type, long[] shape, long count, InferInputTensor input) {
+  /** @param limitBytes the most bytes this tensor may take, what the request limit leaves for it */
+  private static Tensor typedTensor(
+      String label, DataType type, long[] shape, long count, InferInputTensor input, long limitBytes) {
     InferTensorContents contents = input.getContents();
     String field = typedField(type);
     if (field == null) {
@@ -276,7 +262,7 @@ final class GrpcInferenceCodec {
       if (given == 0 && !input.hasContents()) {
         throw invalid(label + ": no data: give contents or raw_input_contents");
       }
-      throw invalid(label + ": expected " + count + " elements for shape " + Arrays.toString(shape) + ", got "
+      throw invalid(label + ": expected " + count + " elements for shape " + Shapes.toString(shape) + ", got "
           + given + " in " + field);
     }
     int n = (int) count;
@@ -353,8 +339,9 @@ final class GrpcInferenceCodec {
         for (int j = 0; j < n; j++) {
           bytes += 4L + contents.getBytesContents(j).size();
         }
-        if (bytes > MAX_TENSOR_BYTES) {
-          throw invalid(label + ": " + bytes + " bytes of BYTES elements are over the limit of " + MAX_TENSOR_BYTES);
+        if (bytes > Math.min(limitBytes, RequestChecks.MAX_TENSOR_BYTES)) {
+          throw new InferenceException.TooLarge(label + ": " + bytes + " bytes of BYTES elements decode past"
+              + " the request limit");
         }
         data = Tensor.allocate(bytes);
         for (int j = 0; j < n; j++) {

@@ -2,8 +2,6 @@ package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.grpc.common.GrpcStatus;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
 
 /**
  * The one place where failures become gRPC statuses (DESIGN.md, "Errors"). A known failure never
@@ -37,14 +35,7 @@ final class GrpcStatusMapping {
    * metrics and the access log. Unexpected failures are INTERNAL.
    */
   static GrpcStatus statusOf(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof InferenceException e) {
-      return status(e.kind());
-    }
-    return cause instanceof CancellationException ? GrpcStatus.CANCELLED : GrpcStatus.INTERNAL;
+    return InferenceException.unwrap(failure) instanceof InferenceException e ? status(e.kind()) : GrpcStatus.INTERNAL;
   }
 
   /**
@@ -54,15 +45,9 @@ final class GrpcStatusMapping {
    * @param what the call, for the log line, for example {@code ModelInfer}
    */
   static Failure of(Throwable failure, String what) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
+    Throwable cause = InferenceException.unwrap(failure);
     if (cause instanceof InferenceException e) {
       return new Failure(status(e.kind()), e.getMessage());
-    }
-    if (cause instanceof CancellationException) {
-      return new Failure(GrpcStatus.CANCELLED, "the request was cancelled");
     }
     LOG.log(System.Logger.Level.ERROR, "unexpected failure serving " + what, cause);
     return new Failure(GrpcStatus.INTERNAL, "internal error");

@@ -1,6 +1,9 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.call.InferenceCall;
+import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.grpc.proto.ModelConfigResponse;
+import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
@@ -35,16 +38,15 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The handlers of {@code inference.GRPCInferenceService}: a thin protocol adapter over the domain path
- * HTTP takes too ({@code repository.acquireAsync} → {@code ModelVersion.infer} → a
- * {@code CompletionStage}; see {@link GrpcInference}).
+ * The handlers of {@code inference.GRPCInferenceService}: a thin protocol adapter. Inference goes
+ * through the {@link InferenceCall} HTTP uses too; {@link GrpcInference} is only its gRPC half.
  *
  * <p>Threading: every handler runs on the event loop of its call's connection and only parses,
  * validates, enqueues and writes; metadata answers are non-blocking lookups. Inference completes on a
  * model instance's thread and is brought back to the call's own context
  * ({@code Future.fromCompletionStage(stage, context)}) before anything is written. A call the client
- * cancels (or whose deadline passes on the client) cancels its stage, which withdraws a request
- * still queued. Every path ends the call with a status from {@link GrpcStatusMapping}: none is left
+ * cancels (or whose deadline passes on the client) cancels its {@link InferenceCall}, which
+ * withdraws a request still queued, or one still waiting for its model to load. Every path ends the call with a status from {@link GrpcStatusMapping}: none is left
  * hanging, and none answers UNKNOWN.
  *
  * <p>Thread-safe: the state here is immutable; per-call state lives in the call's closures,
@@ -57,10 +59,15 @@ final class InferenceService {
   private final ServerMetadataResponse serverMetadata;
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
+  private final InferenceCalls calls;
+  private final long maxRequestBytes;
 
+  /** @param maxRequestBytes the most bytes a request's tensors may take once decoded */
   InferenceService(Vertx vertx, ModelRepository repository, BooleanSupplier serverReady, String serverVersion,
-      List<String> extensions, GatewayMetrics metrics, AccessLog accessLog) {
+      List<String> extensions, GatewayMetrics metrics, AccessLog accessLog, long maxRequestBytes) {
     this.vertx = vertx;
+    this.calls = InferenceCalls.create(repository, metrics, accessLog);
+    this.maxRequestBytes = maxRequestBytes;
     this.repository = repository;
     this.serverReady = serverReady;
     this.metrics = metrics;
@@ -179,29 +186,29 @@ final class InferenceService {
   }
 
   /**
-   * Starts one inference for a call: decoded, leased and submitted on the domain path HTTP takes
-   * too. {@code answer} runs once, on {@code context}; the lease is released after it returns.
+   * Starts one inference for a call through the gateway's {@link InferenceCall}. {@code answer} runs
+   * once, on {@code context}; the lease is released after it returns.
    *
+   * @param call the gRPC call the message came in, for its metadata
    * @return the inference, to cancel if the client goes away
    */
-  GrpcInference infer(String method, ModelInferRequest message, long deadlineNanos, Context context,
-      Handler<AsyncResult<ModelInferResponse>> answer) {
-    GrpcInference inference = new GrpcInference(repository, message, deadlineNanos, context, answer,
-        new GrpcInference.Observers(metrics, accessLog, path(method)));
-    inference.start();
-    return inference;
+  InferenceCall infer(String method, GrpcServerRequest<?, ?> call, ModelInferRequest message, long deadlineNanos,
+      Context context, Handler<AsyncResult<ModelInferResponse>> answer) {
+    GrpcInference front = new GrpcInference(message, maxRequestBytes, call.headers()::get, method, answer);
+    return calls.start(Protocol.GRPC, front, deadlineNanos, context);
   }
 
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
       ModelInferRequest message, long deadlineNanos) {
     GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
-    GrpcInference inference = infer("ModelInfer", message, deadlineNanos, vertx.getOrCreateContext(), outcome -> {
-      if (outcome.succeeded()) {
-        end(response, outcome.result());
-      } else {
-        fail(response, outcome.cause(), "ModelInfer");
-      }
-    });
+    InferenceCall inference = infer("ModelInfer", call, message, deadlineNanos, vertx.getOrCreateContext(),
+        outcome -> {
+          if (outcome.succeeded()) {
+            end(response, outcome.result());
+          } else {
+            fail(response, outcome.cause(), "ModelInfer");
+          }
+        });
     whenGone(call, inference::cancel);
   }
 

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
@@ -80,14 +81,15 @@ final class StreamInferCall {
     Pending pending = new Pending(received.message());
     outstanding.add(pending);
     pauseIfFull();
-    pending.inference = service.infer("ModelStreamInfer", received.message(), deadlineNanos, context, pending);
+    pending.inference = service.infer("ModelStreamInfer", call, received.message(), deadlineNanos, context,
+        pending);
   }
 
   /** One request of the stream, from its arrival until its answer is written. */
   private final class Pending implements Handler<AsyncResult<ModelInferResponse>> {
     final ModelInferRequest message;
     /** Null until {@code infer} returns; its answer may come before that. */
-    GrpcInference inference;
+    InferenceCall inference;
 
     Pending(ModelInferRequest message) {
       this.message = message;

@@ -6,6 +6,9 @@ import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.metrics.EdgeRefusals;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
+import dev.neutrino.gateway.call.Admission;
+import dev.neutrino.gateway.call.InferenceCall;
+import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
@@ -14,7 +17,6 @@ import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.tls.ServerTls;
-import dev.neutrino.repo.Lease;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
@@ -35,7 +37,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -50,9 +51,10 @@ import java.util.function.IntConsumer;
  * context before the response is written. A request body is counted as it arrives and refused with
  * 413 as soon as it passes the limit, before it is buffered.
  *
- * <p>Each inference request is reported to the gateway's {@link GatewayMetrics} once, when it is
- * answered (or its client goes away), and every request to the {@link AccessLog} when that is on. An
- * {@link Exchange} carries what both need through the handlers.
+ * <p>Inference goes through the one {@link InferenceCall} gRPC uses too: this class only decodes,
+ * encodes and maps failures to statuses ({@link #sendFailure}); the call reports each inference to
+ * the gateway's {@link GatewayMetrics} and the {@link AccessLog} once. Every other request is logged
+ * to the access log when that is on; an {@link Exchange} carries what it needs through the handlers.
  *
  * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
  * is known and before any body is read: a refused request is answered 401 or 403 by
@@ -88,6 +90,7 @@ public final class HttpFrontEnd {
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
   private final ServerDeployment servers;
+  private final InferenceCalls calls;
   private final AccessControl access;
   private final Edge edge;
 
@@ -104,6 +107,7 @@ public final class HttpFrontEnd {
     this.serverReady = serverReady;
     this.metrics = metrics;
     this.accessLog = accessLog;
+    this.calls = InferenceCalls.create(repository, metrics, accessLog);
   }
 
   /**
@@ -142,6 +146,11 @@ public final class HttpFrontEnd {
 
     HttpServerResponse response() {
       return request.response();
+    }
+
+    /** An {@link InferenceCall} answers, observes and logs this request from now on. */
+    void handOver() {
+      finished = true;
     }
 
     /** The request has been answered with {@code status} (or its client is gone): log it once. */
@@ -396,94 +405,88 @@ public final class HttpFrontEnd {
     }
   }
 
+  /** Runs an inference through the one {@link InferenceCall}; this front end only decodes and encodes. */
   private void infer(Exchange x, String model, String version, Buffer body) {
-    long read = System.nanoTime();
-    DecodedInference decoded;
-    try {
-      decoded = HttpInferenceCodec.decode(body, inferenceHeaderLength(x.request));
-    } catch (InferenceException e) {
-      int status = sendFailure(x, e);
-      metrics.failed(Protocol.HTTP, model, version, code(status), System.nanoTime() - read, e);
-      return;
-    }
-    InferenceRequest inference = decoded.request();
-    x.requestId = inference.id();
-    long deadline = inference.deadlineNanos();
-    if (inference.timeoutMicros() > 0) {
-      deadline = Math.min(deadline, System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(inference.timeoutMicros()));
-    }
-    CompletableFuture<Lease> leasing = repository.acquireAsync(model, version, deadline).toCompletableFuture();
-    if (leasing.isDone()) {
-      // The usual case: the model is loaded, so stay on this event loop without a hop.
-      Lease lease;
-      try {
-        lease = leasing.join();
-      } catch (CompletionException e) {
-        int status = sendFailure(x, e.getCause());
-        metrics.failed(Protocol.HTTP, model, version, code(status), System.nanoTime() - read, e.getCause());
-        return;
-      }
-      run(x, lease, decoded, read);
-    } else {
-      // Residency: the model is loading for this request.
-      Future.fromCompletionStage(leasing, vertx.getOrCreateContext()).onComplete(leased -> {
-        if (leased.succeeded()) {
-          run(x, leased.result(), decoded, read);
-        } else {
-          int status = sendFailure(x, leased.cause());
-          metrics.failed(Protocol.HTTP, model, version, code(status), System.nanoTime() - read, leased.cause());
-        }
-      });
-    }
+    x.handOver();
+    InferenceCall call = calls.start(Protocol.HTTP, new HttpInference(x, model, version, body),
+        InferenceRequest.NO_DEADLINE, vertx.getOrCreateContext());
+    // The client went away (HTTP/1.1 connection closed, HTTP/2 stream reset): withdraw the request.
+    x.response().closeHandler(v -> call.cancel());
   }
 
-  /**
-   * Runs a decoded request on a leased version and writes the answer; counts it, then releases the
-   * lease.
-   *
-   * @param read when the request had been read, for its duration
-   */
-  private void run(Exchange x, Lease lease, DecodedInference decoded, long read) {
-    ModelVersion target = lease.version();
-    x.version = target.versionString();
-    try {
-      CompletionStage<InferenceResult> stage = target.infer(decoded.request());
+  /** The HTTP half of one inference call: the JSON or binary body in, the JSON or binary answer out. */
+  private final class HttpInference implements InferenceCall.Front {
+    private final Exchange x;
+    private final String model;
+    private final String version;
+    private Buffer body;
+    private DecodedInference.OutputEncoding encoding;
+    private String requestId;
+
+    HttpInference(Exchange x, String model, String version, Buffer body) {
+      this.x = x;
+      this.model = model;
+      this.version = version;
+      this.body = body;
+    }
+
+    @Override
+    public String model() {
+      return model;
+    }
+
+    @Override
+    public String version() {
+      return version;
+    }
+
+    @Override
+    public String method() {
+      return x.request.method().name();
+    }
+
+    @Override
+    public String path() {
+      return x.request.path();
+    }
+
+    @Override
+    public Admission.Headers headers() {
+      return x.request::getHeader;
+    }
+
+    @Override
+    public InferenceRequest decode() {
+      Buffer read = body;
+      body = null; // the tensors are copied out: the body need not outlive decoding
+      DecodedInference decoded = HttpInferenceCodec.decode(read, inferenceHeaderLength(x.request),
+          options.maxRequestBytes());
+      encoding = decoded.encoding();
+      requestId = decoded.request().id();
+      return decoded.request();
+    }
+
+    @Override
+    public String answer(ModelVersion target, InferenceResult result) {
       HttpServerResponse response = x.response();
-      response.closeHandler(v -> stage.toCompletableFuture().cancel(false));
-      Future.fromCompletionStage(stage, vertx.getOrCreateContext()).onComplete(result -> {
-        try {
-          if (result.succeeded()) {
-            EncodedResponse encoded = HttpInferenceCodec.encode(target.name(), target.versionString(),
-                decoded.request().id(), decoded.encoding(), result.result().outputs());
-            if (encoded.headerLength() >= 0) {
-              response.putHeader(HttpHeaders.CONTENT_TYPE, OCTET_STREAM)
-                  .putHeader(INFERENCE_HEADER, Integer.toString(encoded.headerLength()));
-            } else {
-              response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON);
-            }
-            if (!response.closed()) {
-              response.setStatusCode(200).end(encoded.body());
-              metrics.succeeded(Protocol.HTTP, target, System.nanoTime() - read, result.result());
-              x.finished(200);
-            } else {
-              metrics.failed(Protocol.HTTP, target, code(CLIENT_GONE), System.nanoTime() - read, null);
-              x.finished(CLIENT_GONE);
-            }
-          } else {
-            int status = sendFailure(x, result.cause());
-            metrics.failed(Protocol.HTTP, target, code(status), System.nanoTime() - read, result.cause());
-          }
-        } catch (RuntimeException e) {
-          int status = sendFailure(x, e);
-          metrics.failed(Protocol.HTTP, target, code(status), System.nanoTime() - read, e);
-        } finally {
-          lease.close();
-        }
-      });
-    } catch (RuntimeException e) {
-      int status = sendFailure(x, e);
-      metrics.failed(Protocol.HTTP, target, code(status), System.nanoTime() - read, e);
-      lease.close();
+      if (response.closed()) {
+        return code(CLIENT_GONE);
+      }
+      EncodedResponse encoded = HttpInferenceCodec.encode(target.name(), target.versionString(),
+          requestId, encoding, result.outputs());
+      if (encoded.hasBinaryData()) {
+        response.putHeader(HttpHeaders.CONTENT_TYPE, OCTET_STREAM)
+            .putHeader(INFERENCE_HEADER, Integer.toString(encoded.headerLength()));
+      } else {
+        response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON);
+      }
+      response.setStatusCode(200).end(encoded.body());
+      return code(200);
+    }
+
+    @Override
+    public String fail(Throwable failure) {
+      return code(sendFailure(x, failure));
     }
   }
 
@@ -649,25 +652,18 @@ public final class HttpFrontEnd {
    * @return the status answered, or {@link #CLIENT_GONE} when nobody was left to answer
    */
   private int sendFailure(Exchange x, Throwable failure) {
-    Throwable cause = failure;
-    if (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof java.util.concurrent.CancellationException) {
-      x.finished(CLIENT_GONE); // the client went away: nobody to answer
-      return CLIENT_GONE;
-    }
+    Throwable cause = InferenceException.unwrap(failure);
     if (cause instanceof InferenceException e) {
+      if (e.kind() == InferenceException.Kind.CANCELLED) {
+        x.finished(CLIENT_GONE); // the client went away: nobody to answer
+        return CLIENT_GONE;
+      }
       HttpServerResponse response = x.response();
       java.time.Duration retryAfter = e instanceof InferenceException.Overloaded overloaded ? overloaded.retryAfter()
           : e instanceof InferenceException.NotReady notReady ? notReady.retryAfter() : null;
       if (retryAfter != null && !response.headWritten()) {
         long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
         response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-      }
-      if (e.kind() == InferenceException.Kind.CANCELLED) {
-        x.finished(CLIENT_GONE);
-        return CLIENT_GONE;
       }
       int status = HttpStatusMapping.status(e.kind());
       sendError(x, status, e.getMessage());

@@ -17,6 +17,7 @@ import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.gateway.http.DecodedInference.OutputEncoding;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.RequestChecks;
 import dev.neutrino.runtime.Shapes;
 import dev.neutrino.runtime.Tensor;
 import io.netty.buffer.ByteBuf;
@@ -54,7 +55,12 @@ import java.util.Set;
  * the JSON in one bulk copy each.
  *
  * <p>Every problem with a request is an {@link InferenceException.InvalidInput} whose message names
- * the input (or output, or parameter) at fault and never a Java class or a file.
+ * the input (or output, or parameter) at fault and never a Java class or a file; the checks shared
+ * with gRPC use {@link RequestChecks}' wording. The decoded size of every input is computed from its
+ * shape and checked against the request limit before its data is read, and data is never read past
+ * the element count its shape gives, so a small body that claims a huge tensor allocates nothing
+ * ({@link InferenceException.TooLarge}). JSON {@code data} is either flat (row-major) or nested
+ * exactly as the shape; ragged nesting is refused.
  *
  * <p>Stateless and thread-safe: the one {@link JsonFactory} is immutable once built.
  */
@@ -83,10 +89,12 @@ final class HttpInferenceCodec {
    * @param body the whole request body; it is only read, and not retained
    * @param headerLength the value of the {@code Inference-Header-Content-Length} request header, or
    *     -1 when absent (the whole body is JSON)
+   * @param maxRequestBytes the most bytes the request's tensors may take once decoded, all together
    * @return the request, its tensors in direct buffers it owns, and the output encoding asked for
    * @throws InferenceException.InvalidInput naming the input, output or parameter at fault
+   * @throws InferenceException.TooLarge when the tensors would decode past {@code maxRequestBytes}
    */
-  static DecodedInference decode(Buffer body, int headerLength) {
+  static DecodedInference decode(Buffer body, int headerLength, long maxRequestBytes) {
     Objects.requireNonNull(body, "body");
     int bodyLength = body.length();
     if (headerLength < -1) {
@@ -109,7 +117,7 @@ final class HttpInferenceCodec {
       bytes.getBytes(base, array);
       offset = 0;
     }
-    RequestReader reader = new RequestReader(array, offset, jsonLength, headerLength >= 0);
+    RequestReader reader = new RequestReader(array, offset, jsonLength, headerLength >= 0, maxRequestBytes);
     try (JsonParser parser = JSON.createParser(array, offset, jsonLength)) {
       reader.readRequest(parser);
     } catch (JsonProcessingException e) {
@@ -126,6 +134,9 @@ final class HttpInferenceCodec {
     private final int jsonOffset;
     private final int jsonLength;
     private final boolean hasBinaryPart;
+    private final long maxRequestBytes;
+    /** What the inputs sized so far take once decoded. */
+    private long decodedBytes;
 
     private String id = "";
     private int priority;
@@ -137,11 +148,25 @@ final class HttpInferenceCodec {
     private final List<String> outputs = new ArrayList<>();
     private final Map<String, Boolean> binaryData = new HashMap<>();
 
-    RequestReader(byte[] json, int jsonOffset, int jsonLength, boolean hasBinaryPart) {
+    RequestReader(byte[] json, int jsonOffset, int jsonLength, boolean hasBinaryPart, long maxRequestBytes) {
       this.json = json;
       this.jsonOffset = jsonOffset;
       this.jsonLength = jsonLength;
       this.hasBinaryPart = hasBinaryPart;
+      this.maxRequestBytes = maxRequestBytes;
+    }
+
+    /**
+     * Checks the input's decoded size, from its shape, against what the request limit leaves, before
+     * any of its data is read; once per input.
+     */
+    private void size(InputSpec in) {
+      if (in.limitBytes < 0) {
+        long before = decodedBytes;
+        decodedBytes = RequestChecks.decodedBytes(in.label(), in.type, in.shape, decodedBytes, maxRequestBytes);
+        in.count = Shapes.elementCount(in.shape);
+        in.limitBytes = Math.min(maxRequestBytes, RequestChecks.MAX_TENSOR_BYTES) - before;
+      }
     }
 
     void readRequest(JsonParser p) throws IOException {
@@ -198,22 +223,9 @@ final class HttpInferenceCodec {
       while ((key = p.nextFieldName()) != null) {
         JsonToken value = p.nextToken();
         switch (key) {
-          case "priority" -> {
-            long n = nonNegativeInteger(p, value);
-            if (n < 0 || n > Integer.MAX_VALUE) {
-              throw invalid("parameter 'priority' must be an integer from 0 to " + Integer.MAX_VALUE
-                  + ", got " + describe(p, value));
-            }
-            priority = (int) n;
-          }
-          case "timeout" -> {
-            long n = nonNegativeInteger(p, value);
-            if (n < 0) {
-              throw invalid("parameter 'timeout' must be a non-negative integer (microseconds), got "
-                  + describe(p, value));
-            }
-            timeoutMicros = n;
-          }
+          case "priority" -> priority = RequestChecks.priority(nonNegativeInteger(p, value), describe(p, value));
+          case "timeout" -> timeoutMicros = RequestChecks.timeoutMicros(nonNegativeInteger(p, value),
+              describe(p, value));
           case "binary_data_output" -> {
             if (!value.isBoolean()) {
               throw invalid("parameter 'binary_data_output' must be true or false, got "
@@ -298,7 +310,9 @@ final class HttpInferenceCodec {
               p.skipChildren();
             } else {
               in.hasData = true;
-              if (in.name != null && in.type != null && in.problem == null && in.binarySize < 0) {
+              if (in.name != null && in.type != null && in.shape != null && in.problem == null
+                  && in.binarySize < 0) {
+                size(in);
                 readData(p, in);
               } else {
                 in.deferredStart = p.currentTokenLocation().getByteOffset();
@@ -385,15 +399,8 @@ final class HttpInferenceCodec {
         throw invalid(label + ": missing 'shape'");
       }
       DataType type = in.type;
-      long count = Shapes.elementCount(in.shape);
-      if (count < 0) {
-        throw invalid(label + ": shape " + shapeText(in.shape) + " has too many elements");
-      }
-      long minElementSize = type.isFixedSize() ? type.elementSize() : 4;
-      if (count > MAX_TENSOR_BYTES / minElementSize) {
-        throw invalid(label + ": shape " + shapeText(in.shape) + " of " + type.wireName()
-            + " needs more than " + MAX_TENSOR_BYTES + " bytes");
-      }
+      size(in);
+      long count = in.count;
       if (in.binarySize >= 0) {
         if (in.hasData) {
           throw invalid(label + ": has both 'data' and the binary_data_size parameter");
@@ -406,11 +413,11 @@ final class HttpInferenceCodec {
           long expected = count * type.elementSize();
           if (in.binarySize != expected) {
             throw invalid(label + ": binary_data_size is " + in.binarySize + " but shape "
-                + shapeText(in.shape) + " of " + type.wireName() + " needs " + expected + " bytes");
+                + Shapes.toString(in.shape) + " of " + type.wireName() + " needs " + expected + " bytes");
           }
-        } else if (in.binarySize > MAX_TENSOR_BYTES) {
-          throw invalid(label + ": binary_data_size " + in.binarySize + " is over the limit of "
-              + MAX_TENSOR_BYTES + " bytes");
+        } else if (in.binarySize > in.limitBytes) {
+          throw new InferenceException.TooLarge(label + ": binary_data_size " + in.binarySize
+              + " is over the request limit of " + maxRequestBytes + " bytes");
         }
         return;
       }
@@ -425,7 +432,7 @@ final class HttpInferenceCodec {
         readDeferredData(in);
       }
       if (in.dataCount != count) {
-        throw invalid(label + ": expected " + count + " elements for shape " + shapeText(in.shape)
+        throw invalid(label + ": expected " + count + " elements for shape " + Shapes.toString(in.shape)
             + ", got " + in.dataCount);
       }
       in.tensor = tensor(label, type, in.shape, in.data.toDirectBuffer());
@@ -441,29 +448,56 @@ final class HttpInferenceCodec {
       }
     }
 
-    /** Reads a data array, the parser on its START_ARRAY, flattening nested arrays row-major. */
+    /**
+     * Reads a data array, the parser on its START_ARRAY, its input already sized: flat, or nested
+     * exactly as the shape (then flattened row-major). Elements past the shape's count are counted,
+     * not stored.
+     */
     private void readData(JsonParser p, InputSpec in) throws IOException {
       DataType type = in.type;
       String label = in.label();
       if (!type.hasJsonForm()) {
         throw invalid(label + ": " + type.wireName() + " data can only be sent in the binary format");
       }
+      long[] shape = in.shape;
+      int rank = shape.length;
+      long count = in.count;
       GrowableBytes out = new GrowableBytes(capacityHint(in));
+      // Items seen in the open array at each depth (the data array itself is depth 1), checked against
+      // the shape when the data is nested.
+      long[] items = new long[rank + 2];
+      boolean nested = false;
+      boolean flat = false;
       long index = 0;
       int depth = 1;
       while (true) {
         JsonToken t = p.nextToken();
         if (t == JsonToken.START_ARRAY) {
-          depth++;
+          nested = true;
+          if (flat || depth >= rank) {
+            throw ragged(label, shape, count);
+          }
+          items[depth]++;
+          items[++depth] = 0;
         } else if (t == JsonToken.END_ARRAY) {
+          if (nested && items[depth] != shape[depth - 1]) {
+            throw ragged(label, shape, count);
+          }
           if (--depth == 0) {
             break;
           }
         } else {
-          if (out.size() > MAX_TENSOR_BYTES - 8) {
-            throw tooLarge(label);
+          flat |= !nested;
+          if (nested && depth != rank) {
+            throw ragged(label, shape, count);
           }
-          appendElement(p, t, type, out, index, label);
+          if (index < count) {
+            if (out.size() > in.limitBytes - 8) {
+              throw tooLarge(label, maxRequestBytes);
+            }
+            appendElement(p, t, type, out, index, label, in.limitBytes);
+          }
+          items[depth]++;
           index++;
         }
       }
@@ -474,13 +508,7 @@ final class HttpInferenceCodec {
     private int capacityHint(InputSpec in) {
       // Every element takes at least two characters of JSON ("0,"), which bounds a hint taken from a
       // declared shape that the data may not match.
-      long elements = 256;
-      if (in.shape != null) {
-        long count = Shapes.elementCount(in.shape);
-        if (count >= 0) {
-          elements = Math.min(jsonLength / 2 + 1, count);
-        }
-      }
+      long elements = Math.min(jsonLength / 2 + 1, in.count);
       long perElement = in.type.isFixedSize() ? in.type.elementSize() : 16;
       return (int) Math.min(elements * perElement, 1 << 26);
     }
@@ -545,9 +573,7 @@ final class HttpInferenceCodec {
       if (name == null) {
         throw invalid(label + ": missing 'name'");
       }
-      if (outputs.contains(name)) {
-        throw invalid(label + " is requested more than once");
-      }
+      RequestChecks.distinctOutput(name, outputs.contains(name));
       outputs.add(name);
       if (binary != null) {
         binaryData.put(name, binary);
@@ -592,6 +618,10 @@ final class HttpInferenceCodec {
     DataType type;
     long[] shape;
     long binarySize = -1;
+    /** Its element count, once sized. */
+    long count;
+    /** The most bytes its data may take, what the request limit leaves; -1 until sized. */
+    long limitBytes = -1;
     boolean hasData;
     GrowableBytes data;
     long dataCount;
@@ -616,7 +646,7 @@ final class HttpInferenceCodec {
   }
 
   private static void appendElement(
-      JsonParser p, JsonToken t, DataType type, GrowableBytes out, long index, String label)
+      JsonParser p, JsonToken t, DataType type, GrowableBytes out, long index, String label, long limitBytes)
       throws IOException {
     switch (type) {
       case BOOL -> {
@@ -655,8 +685,8 @@ final class HttpInferenceCodec {
           throw elementError(label, index, "must be a string", p, t);
         }
         int length = p.getTextLength();
-        if (out.size() + 4 + 3L * length > MAX_TENSOR_BYTES) {
-          throw tooLarge(label);
+        if (out.size() + 4 + 3L * length > limitBytes) {
+          throw tooLarge(label, limitBytes);
         }
         out.putUtf8Element(p.getTextCharacters(), p.getTextOffset(), length);
       }
@@ -1040,8 +1070,14 @@ final class HttpInferenceCodec {
     return invalid(label + ": element " + index + " " + requirement + ", got " + describe(p, t));
   }
 
-  private static InferenceException.InvalidInput tooLarge(String label) {
-    return invalid(label + ": data is larger than " + MAX_TENSOR_BYTES + " bytes");
+  private static InferenceException.TooLarge tooLarge(String label, long limitBytes) {
+    return new InferenceException.TooLarge(label + ": data decodes to more than the request limit of "
+        + limitBytes + " bytes");
+  }
+
+  private static InferenceException.InvalidInput ragged(String label, long[] shape, long count) {
+    return invalid(label + ": nested 'data' does not match shape " + Shapes.toString(shape)
+        + ": give a flat array of " + count + " elements, or arrays nested exactly as the shape");
   }
 
   /** A short rendering of the current value, for error messages. */
@@ -1060,17 +1096,6 @@ final class HttpInferenceCodec {
 
   private static String shorten(String text) {
     return text.length() <= 40 ? text : text.substring(0, 37) + "...";
-  }
-
-  private static String shapeText(long[] shape) {
-    StringBuilder s = new StringBuilder("[");
-    for (int i = 0; i < shape.length; i++) {
-      if (i > 0) {
-        s.append(',');
-      }
-      s.append(shape[i]);
-    }
-    return s.append(']').toString();
   }
 
   private static int length(String s) {

@@ -67,8 +67,6 @@ class GrpcMalformedRequestTest {
         bad("dimensions whose product overflows", "INPUT0", () -> simpleRequest(0)
             .setInputs(0, simpleRequest(0).getInputs(0).toBuilder()
                 .setShape(0, Long.MAX_VALUE / 2).setShape(1, 16))),
-        bad("a huge shape", "INPUT1", () -> simpleRequest(0)
-            .setInputs(1, simpleRequest(0).getInputs(1).toBuilder().setShape(0, 1L << 40))),
         bad("an unknown datatype", "INPUT0", () -> simpleRequest(0)
             .setInputs(0, simpleRequest(0).getInputs(0).toBuilder().setDatatype("FLOAT"))),
         bad("the configuration's spelling of a datatype", "INPUT0", () -> simpleRequest(0)
@@ -141,6 +139,29 @@ class GrpcMalformedRequestTest {
     for (int i = 0; i < 3; i++) {
       assertStatus(Status.Code.RESOURCE_EXHAUSTED, () -> client.blocking.modelInfer(large));
     }
+    assertEquals(2, client.blocking.modelInfer(simpleRequest(0).build()).getOutputsCount(), "still serving");
+  }
+
+  @Test
+  void shapeThatDecodesPastTheLimitIsResourceExhaustedNamingTheInput() {
+    ModelInferRequest huge = simpleRequest(0)
+        .setInputs(1, simpleRequest(0).getInputs(1).toBuilder().setShape(0, 1L << 40))
+        .build();
+    String message = assertStatus(Status.Code.RESOURCE_EXHAUSTED, () -> client.blocking.modelInfer(huge));
+    assertTrue(message.contains("INPUT1"), message);
+    // 200,000 INT64 zeros: about 200 KB on the wire (one byte each), 1.6 MB decoded, over the 1 MiB limit.
+    InferTensorContents.Builder zeros = InferTensorContents.newBuilder();
+    for (int i = 0; i < 200_000; i++) {
+      zeros.addInt64Contents(0);
+    }
+    ModelInferRequest packed = ModelInferRequest.newBuilder()
+        .setModelName("simple")
+        .addInputs(InferInputTensor.newBuilder().setName("INPUT0").setDatatype("INT64").addShape(1)
+            .addShape(200_000).setContents(zeros))
+        .build();
+    assertTrue(packed.getSerializedSize() < LIMIT, "the message itself is under the limit");
+    message = assertStatus(Status.Code.RESOURCE_EXHAUSTED, () -> client.blocking.modelInfer(packed));
+    assertTrue(message.contains("INPUT0") && message.contains("[1,200000]"), message);
     assertEquals(2, client.blocking.modelInfer(simpleRequest(0).build()).getOutputsCount(), "still serving");
   }
 

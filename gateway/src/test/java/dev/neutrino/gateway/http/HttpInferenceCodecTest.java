@@ -16,6 +16,9 @@ import dev.neutrino.runtime.Tensor;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +33,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class HttpInferenceCodecTest {
+  /** The request limit the codec is given: the gateway's default, 64 MiB. */
+  static final long LIMIT = 64L * 1024 * 1024;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   // ---------------------------------------------------------------------------------------------
@@ -143,7 +148,7 @@ class HttpInferenceCodecTest {
   }
 
   private static DecodedInference decodeJson(String json) {
-    return HttpInferenceCodec.decode(Buffer.buffer(json), -1);
+    return HttpInferenceCodec.decode(Buffer.buffer(json), -1, LIMIT);
   }
 
   /** A body of {@code json} followed by {@code parts}, with the header length to send with it. */
@@ -158,7 +163,7 @@ class HttpInferenceCodecTest {
     }
 
     DecodedInference decode() {
-      return HttpInferenceCodec.decode(buffer, headerLength);
+      return HttpInferenceCodec.decode(buffer, headerLength, LIMIT);
     }
   }
 
@@ -260,12 +265,98 @@ class HttpInferenceCodecTest {
         + "'data':[1,2,3,4,5,6]}]}")).request().inputs().get("X");
     Tensor nested = decodeJson(q("{'inputs':[{'name':'X','datatype':'INT32','shape':[2,3],"
         + "'data':[[1,2,3],[4,5,6]]}]}")).request().inputs().get("X");
-    Tensor ragged = decodeJson(q("{'inputs':[{'name':'X','datatype':'INT32','shape':[2,3],"
-        + "'data':[[[1],[2,[3]]],[],[[4,5,6]]]}]}")).request().inputs().get("X");
+    Tensor nestedLate = decodeJson(q("{'inputs':[{'data':[[1,2,3],[4,5,6]],'name':'X','datatype':'INT32',"
+        + "'shape':[2,3]}]}")).request().inputs().get("X");
 
     assertArrayEquals(new int[] {1, 2, 3, 4, 5, 6}, flat.toIntArray());
     assertArrayEquals(bytes(flat), bytes(nested));
-    assertArrayEquals(bytes(flat), bytes(ragged));
+    assertArrayEquals(bytes(flat), bytes(nestedLate));
+  }
+
+  @Test
+  void raggedNestedDataIsRefusedNamingTheInput() {
+    String ragged = q("{'inputs':[{'name':'X','datatype':'INT32','shape':[2,3],"
+        + "'data':[[[1],[2,[3]]],[],[[4,5,6]]]}]}");
+    assertInvalid("input 'X': nested 'data' does not match shape [2,3]", () -> decodeJson(ragged));
+  }
+
+  @Test
+  void aShapeThatDecodesPastTheLimitIsTooLargeBeforeItsDataIsRead() {
+    // 33,000,000 FP32 elements claimed by a body of a few bytes: 132 MB over a 64 MiB limit.
+    String claims = q("{'inputs':[{'name':'X','datatype':'FP32','shape':[1,33000000],'data':[0]}]}");
+    InferenceException.TooLarge e = assertThrows(InferenceException.TooLarge.class, () -> decodeJson(claims));
+    assertTrue(e.getMessage().contains("input 'X'"), e.getMessage());
+    assertTrue(e.getMessage().contains("[1,33000000]"), e.getMessage());
+    String huge = q("{'inputs':[{'name':'X','datatype':'FP32','shape':[100000,100000],'data':[1]}]}");
+    assertThrows(InferenceException.TooLarge.class, () -> decodeJson(huge));
+  }
+
+  @Test
+  void a63MiBBodyOf33MillionZerosIsTooLargeWithoutAllocatingItsTensor() {
+    byte[] head = q("{'inputs':[{'name':'X','datatype':'FP32','shape':[1,33000000],'data':[")
+        .getBytes(StandardCharsets.US_ASCII);
+    byte[] tail = "0]}]}".getBytes(StandardCharsets.US_ASCII);
+    byte[] json = new byte[head.length + 2 * 32_999_999 + tail.length];
+    System.arraycopy(head, 0, json, 0, head.length);
+    for (int i = head.length; i < json.length - tail.length; i += 2) {
+      json[i] = '0';
+      json[i + 1] = ',';
+    }
+    System.arraycopy(tail, 0, json, json.length - tail.length, tail.length);
+    assertTrue(json.length < LIMIT, "the body itself is under the limit");
+    Buffer body = Buffer.buffer(json);
+    List<MemoryPoolMXBean> tenured = tenuredPools();
+    tenured.forEach(MemoryPoolMXBean::resetPeakUsage);
+    long before = used(tenured, false);
+
+    InferenceException.TooLarge e = assertThrows(InferenceException.TooLarge.class,
+        () -> HttpInferenceCodec.decode(body, -1, LIMIT));
+
+    assertTrue(e.getMessage().contains("input 'X'"), e.getMessage());
+    // The decoded tensor would take 126 MiB (and its growing copy more): arrays that large go to the
+    // old generation, whose peak did not grow by that much while the body was decoded.
+    long grew = used(tenured, true) - before;
+    assertTrue(grew < 126L * 1024 * 1024, "the old generation's peak grew by " + (grew >> 20) + " MiB");
+  }
+
+  /** The heap pools that are neither eden nor survivor space: where large arrays are allocated. */
+  private static List<MemoryPoolMXBean> tenuredPools() {
+    List<MemoryPoolMXBean> pools = new ArrayList<>();
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      String name = pool.getName();
+      if (pool.getType() == MemoryType.HEAP && !name.contains("Eden") && !name.contains("Survivor")) {
+        pools.add(pool);
+      }
+    }
+    assertFalse(pools.isEmpty(), "a tenured heap pool");
+    return pools;
+  }
+
+  private static long used(List<MemoryPoolMXBean> pools, boolean peak) {
+    long sum = 0;
+    for (MemoryPoolMXBean pool : pools) {
+      sum += peak ? pool.getPeakUsage().getUsed() : pool.getUsage().getUsed();
+    }
+    return sum;
+  }
+
+  @Test
+  void theLimitAppliesToAllInputsTogether() {
+    // Under a 1 KiB limit: 800 bytes of A fit, B's 400 more do not.
+    String two = q("{'inputs':[{'name':'A','datatype':'FP32','shape':[200],'data':[0" + ",0".repeat(199) + "]},"
+        + "{'name':'B','datatype':'FP32','shape':[100],'data':[0" + ",0".repeat(99) + "]}]}");
+    InferenceException.TooLarge e = assertThrows(InferenceException.TooLarge.class,
+        () -> HttpInferenceCodec.decode(Buffer.buffer(two), -1, 1024));
+    assertTrue(e.getMessage().contains("input 'B'"), e.getMessage());
+  }
+
+  @Test
+  void aBinaryBytesInputOverTheLimitIsTooLarge() {
+    String header = q("{'inputs':[{'name':'S','datatype':'BYTES','shape':[1],"
+        + "'parameters':{'binary_data_size':100000000}}]}");
+    Buffer body = Buffer.buffer(header).appendBytes(new byte[16]);
+    assertThrows(InferenceException.TooLarge.class,
+        () -> HttpInferenceCodec.decode(body, header.length(), LIMIT));
   }
 
   @Test
@@ -291,7 +382,7 @@ class HttpInferenceCodecTest {
     Buffer padded = Buffer.buffer("garbage-prefix").appendString(json).appendString("tail");
     Buffer slice = padded.slice("garbage-prefix".length(), "garbage-prefix".length() + json.length());
 
-    Tensor x = HttpInferenceCodec.decode(slice, -1).request().inputs().get("X");
+    Tensor x = HttpInferenceCodec.decode(slice, -1, LIMIT).request().inputs().get("X");
 
     assertArrayEquals(new long[] {7, 8, 9}, x.toLongArray());
   }
@@ -306,7 +397,7 @@ class HttpInferenceCodecTest {
     direct.writeBytes(jsonBytes).writeBytes(payload);
 
     InferenceRequest request =
-        HttpInferenceCodec.decode(BufferInternal.buffer(direct), jsonBytes.length).request();
+        HttpInferenceCodec.decode(BufferInternal.buffer(direct), jsonBytes.length, LIMIT).request();
 
     assertArrayEquals(new int[] {1, 2}, request.inputs().get("J").toIntArray());
     assertArrayEquals(new float[] {1f, 2f}, request.inputs().get("B").toFloatArray());
@@ -449,10 +540,20 @@ class HttpInferenceCodecTest {
             "input 'X': 'shape' must be an array"),
         Arguments.of("{'inputs':[{'name':'X','datatype':'INT8','shape':[4294967296,4294967296],'data':[1]}]}",
             "input 'X': shape [4294967296,4294967296] has too many elements"),
-        Arguments.of("{'inputs':[{'name':'X','datatype':'FP32','shape':[100000,100000],'data':[1]}]}",
-            "input 'X': shape [100000,100000] of FP32 needs more than"),
-        Arguments.of("{'inputs':[{'name':'X','datatype':'INT8','shape':[1000000000],'data':[1]}]}",
-            "input 'X': expected 1000000000 elements for shape [1000000000], got 1"),
+        Arguments.of("{'inputs':[{'name':'X','datatype':'INT8','shape':[1000],'data':[1]}]}",
+            "input 'X': expected 1000 elements for shape [1000], got 1"),
+        Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[1,16],'data':[[1,2],[3],2,3,4,5,6,7,8,9,10,"
+            + "11,12,13,14,15]}]}", "input 'X': nested 'data' does not match shape [1,16]"),
+        Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[2,2],'data':[[1,2,3,4]]}]}",
+            "input 'X': nested 'data' does not match shape [2,2]"),
+        Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[2,2],'data':[[1,2],[3,4,5]]}]}",
+            "input 'X': nested 'data' does not match shape [2,2]"),
+        Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[1,2],'data':[[[1,2]]]}]}",
+            "input 'X': nested 'data' does not match shape [1,2]"),
+        Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[1,2],'data':[1,[2]]}]}",
+            "input 'X': nested 'data' does not match shape [1,2]"),
+        Arguments.of("{'inputs':[{'data':[[1],[2,3]],'name':'X','datatype':'INT32','shape':[2,1]}]}",
+            "input 'X': nested 'data' does not match shape [2,1]"),
         Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[2],'data':[1, 1.5]}]}",
             "input 'X': element 1 must be an integer, got 1.5"),
         Arguments.of("{'inputs':[{'name':'X','datatype':'INT32','shape':[2],'data':[1, '2']}]}",
@@ -543,8 +644,9 @@ class HttpInferenceCodecTest {
         Arguments.of("{\"inputs\":[]} {}"),
         Arguments.of("not json"),
         Arguments.of(""),
-        Arguments.of("{\"inputs\":[{\"name\":\"X\",\"datatype\":\"INT8\",\"shape\":[1],\"data\":"
-            + "[".repeat(2000) + "1" + "]".repeat(2000) + "}]}"),
+        // Nested past the parser's depth limit, before the shape that would refuse it as ragged.
+        Arguments.of("{\"inputs\":[{\"data\":" + "[".repeat(2000) + "1" + "]".repeat(2000)
+            + ",\"name\":\"X\",\"datatype\":\"INT8\",\"shape\":[1]}]}"),
         Arguments.of("{\"inputs\":[{\"name\":\"X\",\"datatype\":\"FP64\",\"shape\":[1],\"data\":[1"
             + "0".repeat(2000) + "]}]}"));
   }
@@ -605,14 +707,14 @@ class HttpInferenceCodecTest {
     Buffer body = Buffer.buffer("{\"inputs\":[]}");
 
     assertInvalid("Inference-Header-Content-Length 100 is larger than the body",
-        () -> HttpInferenceCodec.decode(body, 100));
+        () -> HttpInferenceCodec.decode(body, 100, LIMIT));
   }
 
   @Test
   void rejectsATruncatedJsonHeader() {
     Body body = Body.of(q("{'inputs':[{'name':'X','datatype':'INT8','shape':[1],'data':[1]}]}"));
 
-    assertInvalid("malformed JSON", () -> HttpInferenceCodec.decode(body.buffer(), body.headerLength() - 3));
+    assertInvalid("malformed JSON", () -> HttpInferenceCodec.decode(body.buffer(), body.headerLength() - 3, LIMIT));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ import org.openjdk.jmh.annotations.State;
  */
 @State(Scope.Benchmark)
 public class HttpCodecBenchmark extends BenchmarkDefaults {
+  /** The request limit the codec is given: the gateway's default, 64 MiB. */
+  private static final long REQUEST_LIMIT_BYTES = 64L * 1024 * 1024;
+
   private Buffer jsonRequest;
   private Buffer binaryRequest;
   private int binaryHeaderLength;
@@ -50,18 +53,18 @@ public class HttpCodecBenchmark extends BenchmarkDefaults {
     binaryRequest = Buffer.buffer().appendBytes(headerBytes).appendBytes(raw.array());
     outputs = Map.of("embedding", Tensor.ofFloats(new long[] {1, 256}, values));
     // Fail at set-up, not in the middle of a measurement, if a body does not decode.
-    HttpInferenceCodec.decode(jsonRequest, -1);
-    HttpInferenceCodec.decode(binaryRequest, binaryHeaderLength);
+    HttpInferenceCodec.decode(jsonRequest, -1, REQUEST_LIMIT_BYTES);
+    HttpInferenceCodec.decode(binaryRequest, binaryHeaderLength, REQUEST_LIMIT_BYTES);
   }
 
   @Benchmark
   public Object decodeJson() {
-    return HttpInferenceCodec.decode(jsonRequest, -1);
+    return HttpInferenceCodec.decode(jsonRequest, -1, REQUEST_LIMIT_BYTES);
   }
 
   @Benchmark
   public Object decodeBinary() {
-    return HttpInferenceCodec.decode(binaryRequest, binaryHeaderLength);
+    return HttpInferenceCodec.decode(binaryRequest, binaryHeaderLength, REQUEST_LIMIT_BYTES);
   }
 
   @Benchmark

@@ -1,0 +1,277 @@
+package dev.neutrino.gateway.call;
+
+import dev.neutrino.batching.InferenceRequest;
+import dev.neutrino.batching.InferenceResult;
+import dev.neutrino.batching.Submission;
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.logging.LogFields;
+import dev.neutrino.gateway.metrics.Protocol;
+import dev.neutrino.repo.Lease;
+import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.runtime.InferenceException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One inference call, whichever protocol it came in on: decode, check, lease, submit, answer,
+ * observe, release. A front end supplies only its protocol (a {@link Front}: decoding, encoding,
+ * the status mapping); everything else happens here, once.
+ *
+ * <h2>Design note</h2>
+ *
+ * <p><b>Steps.</b> {@link Front#decode()} gives the protocol-neutral request. The call's deadline
+ * (gRPC's {@code grpc-timeout}) goes into the request; merged with the request's {@code timeout}
+ * parameter it bounds how long leasing may wait for a model residency is loading. The
+ * {@link Admission} checks run next, before anything is leased. {@code repository.acquireAsync}
+ * leases the version: when it completes at once (the model is loaded, the usual case) the call stays
+ * on this event loop without a hop; otherwise its completion is brought back to the caller's
+ * context. {@code ModelVersion.infer} submits and returns a {@link Submission}; its result is brought
+ * back to the caller's context (handled at once when it is complete already, as a cache hit is), and
+ * the front end answers it.
+ *
+ * <p><b>Cancellation.</b> {@link #cancel()} (the client went away) withdraws the submission, which
+ * reaches the batcher's queue through every wrapper; while the model is still loading, it keeps the
+ * request from being submitted at all. Either way the front end is answered with
+ * {@link InferenceException.Cancelled}, which each protocol maps in its one place (HTTP: no answer,
+ * 499; gRPC: CANCELLED).
+ *
+ * <p><b>Ownership and threads.</b> Created, started and cancelled on the caller's event loop; every
+ * continuation comes back to that context before it touches this object, so nothing here needs a
+ * lock. The front end hears of the outcome exactly once, through {@link Front#answer} or
+ * {@link Front#fail}. The call then observes it once (metrics, statistics, the access log), and
+ * releases the lease last, after the answer was written.
+ */
+public final class InferenceCall {
+  private final InferenceCalls calls;
+  private final Protocol protocol;
+  private final Front front;
+  private final long callDeadlineNanos;
+  private final Context context;
+  private final long arrivedNanos = System.nanoTime();
+  private String requestId;
+  private Submission submission;
+  private boolean cancelled;
+  private boolean finished;
+
+  /**
+   * The protocol half of a call, supplied by a front end for one request. Every method is called on
+   * the call's event loop, at most once, in the order decode, then answer or fail.
+   */
+  public interface Front {
+    /** The model the request names. */
+    String model();
+
+    /** The version the request names; null or empty for the newest ready one. */
+    String version();
+
+    /** The request's method and path, for the access log. */
+    String method();
+
+    String path();
+
+    /** The request's headers or metadata, for {@link Admission}. */
+    Admission.Headers headers();
+
+    /**
+     * Decodes the request, checking everything that needs no model.
+     *
+     * @throws InferenceException naming the input, output or parameter at fault
+     */
+    InferenceRequest decode();
+
+    /**
+     * Encodes and writes a successful result.
+     *
+     * @return the status answered, as metrics label it: the protocol's success code, or another when
+     *     the client was gone by then
+     * @throws RuntimeException when the result cannot be encoded; the call then fails it
+     */
+    String answer(ModelVersion version, InferenceResult result);
+
+    /**
+     * Answers a failure through the protocol's status mapping.
+     *
+     * @param failure unwrapped ({@link InferenceException#unwrap}): an {@link InferenceException},
+     *     or something unexpected, to be logged and answered as an internal error
+     * @return the status answered, as metrics label it
+     */
+    String fail(Throwable failure);
+  }
+
+  InferenceCall(InferenceCalls calls, Protocol protocol, Front front, long callDeadlineNanos, Context context) {
+    this.calls = calls;
+    this.protocol = protocol;
+    this.front = front;
+    this.callDeadlineNanos = callDeadlineNanos;
+    this.context = context;
+  }
+
+  void start() {
+    InferenceRequest request;
+    CompletableFuture<Lease> leasing;
+    try {
+      request = withDeadline(front.decode(), callDeadlineNanos);
+      requestId = request.id();
+      calls.admission.check(protocol, front.model(), front.headers());
+      leasing = calls.repository.acquireAsync(front.model(), front.version(), leaseDeadline(request))
+          .toCompletableFuture();
+    } catch (RuntimeException e) {
+      finish(null, null, e);
+      return;
+    }
+    if (leasing.isDone()) {
+      // The usual case: the model is loaded, so stay on this event loop without a hop.
+      Lease lease;
+      try {
+        lease = leasing.join();
+      } catch (CompletionException | CancellationException e) {
+        finish(null, null, e);
+        return;
+      }
+      leased(request, lease);
+    } else {
+      // Residency: the model is loading for this request.
+      Future.fromCompletionStage(leasing, context).onComplete(lease -> {
+        if (lease.succeeded()) {
+          leased(request, lease.result());
+        } else {
+          finish(null, null, lease.cause());
+        }
+      });
+    }
+  }
+
+  /**
+   * Withdraws the request if it has not started running, or keeps it from being submitted while its
+   * model loads; the front end then gets {@link InferenceException.Cancelled}. Idempotent; on the
+   * call's event loop.
+   */
+  public void cancel() {
+    if (cancelled || finished) {
+      return;
+    }
+    cancelled = true;
+    if (submission != null) {
+      submission.cancel();
+    }
+  }
+
+  private void leased(InferenceRequest request, Lease lease) {
+    if (!cancelled) {
+      run(lease, request);
+      return;
+    }
+    try {
+      finish(lease.version(), null, new InferenceException.Cancelled("the client went away"));
+    } finally {
+      lease.close();
+    }
+  }
+
+  private void run(Lease lease, InferenceRequest request) {
+    ModelVersion version = lease.version();
+    CompletionStage<InferenceResult> result;
+    try {
+      submission = version.infer(request);
+      result = submission.result();
+    } catch (RuntimeException e) {
+      try {
+        finish(version, null, e);
+      } finally {
+        lease.close();
+      }
+      return;
+    }
+    CompletableFuture<InferenceResult> now = result.toCompletableFuture();
+    if (!now.isDone()) {
+      Future.fromCompletionStage(result, context).onComplete(outcome ->
+          completed(lease, outcome.succeeded() ? outcome.result() : null, outcome.cause()));
+      return;
+    }
+    // Refused at once, or answered from the cache: no need to leave this event loop.
+    InferenceResult value = null;
+    Throwable error = null;
+    try {
+      value = now.join();
+    } catch (CompletionException | CancellationException e) {
+      error = e;
+    }
+    completed(lease, value, error);
+  }
+
+  private void completed(Lease lease, InferenceResult result, Throwable failure) {
+    try {
+      finish(lease.version(), result, failure);
+    } finally {
+      lease.close();
+    }
+  }
+
+  /**
+   * Answers and observes the call, once: {@code result} when it succeeded, else {@code failure}.
+   *
+   * @param version the version it ran on or resolved to, or null when it failed before leasing one
+   */
+  private void finish(ModelVersion version, InferenceResult result, Throwable failure) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    Throwable cause = failure == null ? null : InferenceException.unwrap(failure);
+    String code;
+    if (cause == null) {
+      try {
+        code = front.answer(version, result);
+      } catch (RuntimeException e) {
+        cause = e;
+        code = front.fail(e);
+      }
+    } else {
+      code = front.fail(cause);
+    }
+    observe(version, code, result, cause);
+  }
+
+  /** The one observation of a call: metrics and statistics, then the access log. */
+  private void observe(ModelVersion version, String code, InferenceResult result, Throwable failure) {
+    long nanos = System.nanoTime() - arrivedNanos;
+    if (version == null) {
+      calls.metrics.failed(protocol, front.model(), front.version(), code, nanos, failure);
+    } else if (failure == null && code.equals(protocol.successCode())) {
+      calls.metrics.succeeded(protocol, version, nanos, result);
+    } else {
+      calls.metrics.failed(protocol, version, code, nanos, failure);
+    }
+    AccessLog log = calls.accessLog;
+    if (log.enabled()) {
+      log.log(new LogFields.Access(protocol.label(), front.method(), front.path(), code,
+          TimeUnit.NANOSECONDS.toMicros(nanos), front.model(),
+          version != null ? version.versionString() : front.version(), requestId));
+    }
+  }
+
+  /**
+   * How long leasing may wait for a model that is loading: until the earlier of the call's deadline
+   * and the request's {@code timeout}.
+   */
+  private static long leaseDeadline(InferenceRequest request) {
+    long deadline = request.deadlineNanos();
+    if (request.timeoutMicros() > 0) {
+      deadline = Math.min(deadline, System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(request.timeoutMicros()));
+    }
+    return deadline;
+  }
+
+  private static InferenceRequest withDeadline(InferenceRequest request, long deadlineNanos) {
+    if (deadlineNanos == request.deadlineNanos()) {
+      return request;
+    }
+    return new InferenceRequest(request.id(), request.inputs(), request.outputs(), request.priority(),
+        request.timeoutMicros(), Math.min(deadlineNanos, request.deadlineNanos()), request.parameters());
+  }
+}
