@@ -115,9 +115,9 @@ public final class Gateway {
     }
     edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
     metrics.bodyBytes(edge.bodies()::reservedBytes);
-    http = HttpFrontEnd.create(vertx, repository, config.httpOptions(), VERSION, extensions(), this::ready, metrics,
+    http = HttpFrontEnd.create(vertx, repository, config.frontEndOptions(), VERSION, extensions(), this::ready, metrics,
         accessLog, httpAccess, edge);
-    grpc = GrpcFrontEnd.create(vertx, repository, config.grpcOptions(), VERSION, extensions(), this::ready, metrics,
+    grpc = GrpcFrontEnd.create(vertx, repository, config.frontEndOptions(), VERSION, extensions(), this::ready, metrics,
         accessLog, grpcAccess, edge);
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
     return http.listen(config.host(), config.httpPort(), loops, frontEndTls)

@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.gateway.edge.EdgeLimits;
-import dev.neutrino.gateway.grpc.GrpcOptions;
-import dev.neutrino.gateway.http.HttpOptions;
 import dev.neutrino.gateway.logging.LogSetup;
 import dev.neutrino.gateway.metrics.MetricsOptions;
 import dev.neutrino.gateway.security.AccessSettings;
@@ -245,7 +243,7 @@ public record GatewayConfig(
     if (grpcPort < 0 || grpcPort > 65535) {
       throw new IllegalArgumentException("grpc_port must be between 0 and 65535, got " + grpcPort);
     }
-    new HttpOptions(maxRequestBytes, idleTimeoutSeconds); // validates both
+    new FrontEndOptions(maxRequestBytes, idleTimeoutSeconds); // validates both
     edges.bodyBudgetBytes(maxRequestBytes); // an explicit budget holds at least one largest request
     if (eventLoops < 0) {
       throw new IllegalArgumentException("event_loops must be >= 0, got " + eventLoops);
@@ -257,7 +255,7 @@ public record GatewayConfig(
 
   public static GatewayConfig defaults() {
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
-        HttpOptions.DEFAULT_MAX_REQUEST_BYTES, HttpOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
+        FrontEndOptions.DEFAULT_MAX_REQUEST_BYTES, FrontEndOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
         AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS);
   }
@@ -272,13 +270,9 @@ public record GatewayConfig(
     return repository.options(cores).withLimits(LoadLimits.forCores(cores, maxRequestBytes));
   }
 
-  public HttpOptions httpOptions() {
-    return new HttpOptions(maxRequestBytes, idleTimeoutSeconds);
-  }
-
-  /** The gRPC front end's limits: one message may be as large as an HTTP body. */
-  public GrpcOptions grpcOptions() {
-    return new GrpcOptions(maxRequestBytes, idleTimeoutSeconds);
+  /** The limits of both front ends: one gRPC message may be as large as one HTTP body. */
+  public FrontEndOptions frontEndOptions() {
+    return new FrontEndOptions(maxRequestBytes, idleTimeoutSeconds);
   }
 
   public GatewayConfig withHttpPort(int port) {

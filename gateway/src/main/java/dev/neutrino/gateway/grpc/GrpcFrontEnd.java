@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.FrontEndOptions;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -24,7 +25,7 @@ import java.util.function.BooleanSupplier;
  * Vert.x gRPC.
  *
  * <p>Handlers run on the event loop of their connection and never block it (see
- * {@link InferenceService}). A request message larger than {@link GrpcOptions#maxMessageBytes()} is
+ * {@link InferenceService}). A request message larger than {@link FrontEndOptions#maxRequestBytes()} is
  * refused with RESOURCE_EXHAUSTED as soon as its length prefix is read; the rest of it is skipped,
  * not buffered (an inference message is counted first, under the model it names: see
  * {@link OversizedMessageProbe}). Only the binary protobuf wire format over HTTP/2 is served:
@@ -46,7 +47,7 @@ public final class GrpcFrontEnd {
   static final int RST_FLOOD_MAX_PER_WINDOW = 10_000;
   static final int RST_FLOOD_WINDOW_SECONDS = 30;
 
-  private final GrpcOptions options;
+  private final FrontEndOptions options;
   private final GrpcServer server;
   private final GatewayMetrics metrics;
   private final AccessLog accessLog;
@@ -54,7 +55,7 @@ public final class GrpcFrontEnd {
   private final GrpcAccess access;
   private final Edge edge;
 
-  private GrpcFrontEnd(Vertx vertx, GrpcOptions options, GrpcServer server, GatewayMetrics metrics,
+  private GrpcFrontEnd(Vertx vertx, FrontEndOptions options, GrpcServer server, GatewayMetrics metrics,
       AccessLog accessLog, AccessControl access, Edge edge) {
     this.servers = new ServerDeployment(vertx);
     this.access = new GrpcAccess(access, accessLog);
@@ -74,17 +75,17 @@ public final class GrpcFrontEnd {
    * @param access who may call which method ({@code --grpc-restricted-protocol})
    * @param edge the gateway's body budget and connection guard
    */
-  public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, GrpcOptions options,
+  public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
       AccessLog accessLog, AccessControl access, Edge edge) {
     GrpcServerOptions serverOptions = new GrpcServerOptions()
-        .setMaxMessageSize(options.maxMessageBytes())
+        .setMaxMessageSize(options.maxRequestBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
         .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog,
-        options.maxMessageBytes()).bind(server);
+        options.maxRequestBytes()).bind(server);
     return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access, edge);
   }
 
@@ -118,7 +119,7 @@ public final class GrpcFrontEnd {
     // Every call is checked once by GrpcAccess; its messages are held in the body budget as they arrive
     // (GrpcIntake); inference calls also pass through OversizedMessageProbe, so that a message Vert.x
     // refuses for its size is counted under the model it names.
-    long max = options.maxMessageBytes();
+    long max = options.maxRequestBytes();
     return servers.listen(serverOptions, request -> {
       if (!access.refuse(request)) {
         server.handle(OversizedMessageProbe.wrap(GrpcIntake.wrap(request, edge.bodies(), edge.refusals(), max), max,

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.http;
 
+import dev.neutrino.gateway.FrontEndOptions;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.BodyBudget;
 import dev.neutrino.gateway.edge.Edge;
@@ -84,7 +85,7 @@ public final class HttpFrontEnd {
 
   private final Vertx vertx;
   private final ModelRepository repository;
-  private final HttpOptions options;
+  private final FrontEndOptions options;
   private final ProtocolJson.ServerMetadata serverMetadata;
   private final BooleanSupplier serverReady;
   private final GatewayMetrics metrics;
@@ -94,7 +95,7 @@ public final class HttpFrontEnd {
   private final AccessControl access;
   private final Edge edge;
 
-  private HttpFrontEnd(Vertx vertx, ModelRepository repository, HttpOptions options,
+  private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
       AccessLog accessLog, AccessControl access, Edge edge) {
     this.vertx = vertx;
@@ -119,7 +120,7 @@ public final class HttpFrontEnd {
    * @param access who may call which API group ({@code --http-restricted-api})
    * @param edge the gateway's body budget and connection guard
    */
-  public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, HttpOptions options,
+  public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
       AccessLog accessLog, AccessControl access, Edge edge) {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", serverVersion,

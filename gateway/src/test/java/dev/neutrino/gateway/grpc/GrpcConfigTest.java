@@ -13,7 +13,7 @@ class GrpcConfigTest {
   void defaultsFollowTriton() {
     GatewayConfig config = GatewayConfig.defaults();
     assertEquals(8001, config.grpcPort());
-    assertEquals(64L * 1024 * 1024, config.grpcOptions().maxMessageBytes());
+    assertEquals(64L * 1024 * 1024, config.frontEndOptions().maxRequestBytes());
     assertEquals(8001, config.describe().get("grpc_port"));
   }
 
@@ -26,8 +26,7 @@ class GrpcConfigTest {
   @Test
   void oneLimitBoundsHttpBodiesAndGrpcMessages() throws Exception {
     GatewayConfig config = GatewayConfig.fromArgs(new String[] {"--max-request-bytes", "1048576"});
-    assertEquals(1048576, config.grpcOptions().maxMessageBytes());
-    assertEquals(1048576, config.httpOptions().maxRequestBytes());
+    assertEquals(1048576, config.frontEndOptions().maxRequestBytes());
   }
 
   @Test
