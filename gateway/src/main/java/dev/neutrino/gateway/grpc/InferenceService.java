@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.RepositoryLoadParameters;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.grpc.proto.ModelConfigResponse;
@@ -32,7 +33,6 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -124,18 +124,8 @@ final class InferenceService {
           end(call.response(), index.build());
         })));
     server.callHandler(ServiceMethods.REPOSITORY_LOAD, call -> readOne(call, request -> {
-      String config = null;
-      for (Map.Entry<String, ModelRepositoryParameter> parameter : request.getParametersMap().entrySet()) {
-        if (parameter.getKey().equals("config")) {
-          if (!parameter.getValue().hasStringParam()) {
-            throw new InferenceException.InvalidInput("parameter 'config' must be a string holding JSON");
-          }
-          config = parameter.getValue().getStringParam();
-        } else if (parameter.getKey().startsWith("file:")) {
-          throw new InferenceException.InvalidInput("file parameters of the load request are not supported");
-        }
-      }
-      String override = config;
+      String override = RepositoryLoadParameters.configOverride(request.getParametersMap().entrySet().iterator(),
+          (ModelRepositoryParameter value) -> value.hasStringParam() ? value.getStringParam() : null);
       RepositoryAudit.Change change = RepositoryAudit.started("grpc", "load", request.getModelName(),
           String.valueOf(call.connection().remoteAddress()));
       answerRepositoryChange(call.response(), requested(() -> repository.requestLoad(request.getModelName(), override)),

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
+import dev.neutrino.gateway.RepositoryLoadParameters;
 import dev.neutrino.gateway.metrics.ModelStatistics;
 import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.ModelStatus;
@@ -80,19 +81,7 @@ final class ProtocolJson {
       if (!parameters.isObject()) {
         throw new InferenceException.InvalidInput("'parameters' must be an object");
       }
-      var fields = parameters.fields();
-      while (fields.hasNext()) {
-        var field = fields.next();
-        if (field.getKey().equals("config")) {
-          if (!field.getValue().isTextual()) {
-            throw new InferenceException.InvalidInput("parameter 'config' must be a string holding JSON");
-          }
-          config = field.getValue().asText();
-        } else if (field.getKey().startsWith("file:")) {
-          throw new InferenceException.InvalidInput("file parameters of the load request are not supported");
-        }
-        // Other parameters (unload_dependents, ...) have no effect here: there are no ensembles.
-      }
+      config = RepositoryLoadParameters.configOverride(parameters.fields(), JsonNode::textValue);
     }
     return new RepositoryRequest(ready.asBoolean(false), config);
   }
