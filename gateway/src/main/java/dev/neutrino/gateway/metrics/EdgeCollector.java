@@ -1,11 +1,10 @@
 package dev.neutrino.gateway.metrics;
 
-import io.prometheus.client.Collector;
 import java.util.List;
 import java.util.function.LongSupplier;
 
 /** The edge's metrics: refusals by reason, and the request-body bytes being received now. */
-final class EdgeCollector extends Collector implements Collector.Describable {
+final class EdgeCollector extends FamilyCollector {
   static final Family REFUSALS = Family.counter("neutrino_edge_refusals",
       "Connections closed and request bodies refused at the gateway's edge, by reason", "reason");
   static final Family BODY_BYTES = Family.gauge("neutrino_inflight_request_bytes", "bytes",
@@ -16,22 +15,16 @@ final class EdgeCollector extends Collector implements Collector.Describable {
   private final LongSupplier bodyBytes;
 
   EdgeCollector(EdgeRefusals refusals, LongSupplier bodyBytes) {
+    super(FAMILIES);
     this.refusals = refusals;
     this.bodyBytes = bodyBytes;
   }
 
   @Override
-  public List<MetricFamilySamples> describe() {
-    return Scrape.describe(FAMILIES);
-  }
-
-  @Override
-  public List<MetricFamilySamples> collect() {
-    Scrape scrape = new Scrape(FAMILIES);
+  void fill(Scrape scrape) {
     for (EdgeRefusals.Reason reason : EdgeRefusals.Reason.values()) {
       scrape.get(REFUSALS).add(refusals.count(reason), reason.label());
     }
     scrape.get(BODY_BYTES).add(bodyBytes.getAsLong());
-    return scrape.samples();
   }
 }

@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * <p>Label values come only from loaded model versions ({@link VersionSeriesTable}) and from the
  * models of the repository folder; never from a name a request carried.
  */
-final class NeutrinoCollector extends Collector implements Collector.Describable {
+final class NeutrinoCollector extends FamilyCollector {
   static final Family REQUESTS = Family.counter("neutrino_requests",
       "Inference requests answered, by model version, protocol and status code (HTTP status or gRPC status name).",
       "model", "version", "protocol", "code");
@@ -105,19 +105,14 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
   }
 
   NeutrinoCollector(ModelRepository repository, VersionSeriesTable table, UnroutedCounts unrouted) {
+    super(FAMILIES);
     this.repository = repository;
     this.table = table;
     this.unroutedCounts = unrouted;
   }
 
   @Override
-  public List<MetricFamilySamples> describe() {
-    return Scrape.describe(FAMILIES);
-  }
-
-  @Override
-  public List<MetricFamilySamples> collect() {
-    Scrape scrape = new Scrape(FAMILIES);
+  void fill(Scrape scrape) {
     List<ModelVersion> serving = repository.servingVersions();
     List<VersionSeries> all = table.refresh(serving);
 
@@ -160,7 +155,6 @@ final class NeutrinoCollector extends Collector implements Collector.Describable
     instances.forEach((model, devices) ->
         devices.forEach((device, count) -> scrape.get(INSTANCES).add(count, model, device)));
     repositorySide(scrape);
-    return scrape.samples();
   }
 
   private static void requestSide(Scrape scrape, VersionSeries series) {

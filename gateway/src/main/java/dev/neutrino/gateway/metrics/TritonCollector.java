@@ -4,7 +4,6 @@ import dev.neutrino.batching.SchedulerStats;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.repo.ResponseCache;
-import io.prometheus.client.Collector;
 import java.util.List;
 
 /**
@@ -16,7 +15,7 @@ import java.util.List;
  * <p>Triton's counters lack the {@code _total} suffix, which the exposition library reserves for
  * counters, so they go out untyped; PromQL's {@code rate()} treats them alike.
  */
-final class TritonCollector extends Collector implements Collector.Describable {
+final class TritonCollector extends FamilyCollector {
   static final Family SUCCESS = Family.untyped("nv_inference_request_success",
       "Number of successful inference requests, all batch sizes", "model", "version");
   static final Family FAILURE = Family.untyped("nv_inference_request_failure",
@@ -57,18 +56,13 @@ final class TritonCollector extends Collector implements Collector.Describable {
   private final VersionSeriesTable table;
 
   TritonCollector(ModelRepository repository, VersionSeriesTable table) {
+    super(FAMILIES);
     this.repository = repository;
     this.table = table;
   }
 
   @Override
-  public List<MetricFamilySamples> describe() {
-    return Scrape.describe(FAMILIES);
-  }
-
-  @Override
-  public List<MetricFamilySamples> collect() {
-    Scrape scrape = new Scrape(FAMILIES);
+  void fill(Scrape scrape) {
     for (VersionSeries series : table.refresh(repository.servingVersions())) {
       ModelStatistics stats = Statistics.of(series);
       String m = series.model;
@@ -95,7 +89,6 @@ final class TritonCollector extends Collector implements Collector.Describable {
         scrape.get(CACHE_MISS_DURATION).add(cache.missNanos() / 1000.0, m, v);
       }
     }
-    return scrape.samples();
   }
 
   private static double micros(ModelStatistics.Duration duration) {
