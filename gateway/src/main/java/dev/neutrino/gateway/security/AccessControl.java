@@ -202,12 +202,6 @@ public final class AccessControl {
   }
 
   private static String quoted(String text) {
-    String cut = text.length() > MAX_QUOTED ? text.substring(0, MAX_QUOTED) + "..." : text;
-    StringBuilder out = new StringBuilder(cut.length());
-    for (int i = 0; i < cut.length(); i++) {
-      char c = cut.charAt(i);
-      out.append(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-    return out.toString();
+    return ClientText.printable(text, MAX_QUOTED);
   }
 }

@@ -65,12 +65,6 @@ public final class RepositoryAudit {
 
   /** Client text made safe for one log line: control characters replaced, length bounded. */
   private static String clean(String text) {
-    String cut = text.length() > MAX_QUOTED ? text.substring(0, MAX_QUOTED) + "..." : text;
-    StringBuilder out = new StringBuilder(cut.length());
-    for (int i = 0; i < cut.length(); i++) {
-      char c = cut.charAt(i);
-      out.append(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-    return out.toString();
+    return ClientText.printable(text, MAX_QUOTED);
   }
 }
