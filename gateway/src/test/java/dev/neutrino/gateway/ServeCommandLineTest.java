@@ -1,5 +1,7 @@
 package dev.neutrino.gateway;
 
+import static dev.neutrino.runtime.testing.FlagTables.helpFlags;
+import static dev.neutrino.runtime.testing.FlagTables.readmeFlags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,11 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -20,44 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /** {@code neutrino serve}'s command line: its help, its rules, its exit status, and the README's table. */
 class ServeCommandLineTest {
-  private static final Pattern FLAG = Pattern.compile("--[a-z0-9][a-z0-9-]*");
-
   private static String help() {
     return GatewayConfig.commandLine().getUsageMessage(picocli.CommandLine.Help.Ansi.OFF);
-  }
-
-  /** The long options {@code --help} lists, each at the start of its line. */
-  static Set<String> helpFlags(String help) {
-    Set<String> flags = new TreeSet<>();
-    for (String line : help.split("\n")) {
-      Matcher m = Pattern.compile("^\\s+(?:-\\w, )?(--[a-z0-9][a-z0-9-]*)").matcher(line);
-      if (m.find()) {
-        flags.add(m.group(1));
-      }
-    }
-    flags.removeAll(Set.of("--help", "--version"));
-    return flags;
-  }
-
-  /** The flags in the first column of the table under the README heading {@code heading}. */
-  static Set<String> readmeFlags(Path readme, String heading) throws IOException {
-    List<String> lines = Files.readAllLines(readme, StandardCharsets.UTF_8);
-    int at = lines.indexOf(heading);
-    assertTrue(at >= 0, "README.md has no heading '" + heading + "'");
-    Set<String> flags = new TreeSet<>();
-    boolean inTable = false;
-    for (String line : lines.subList(at + 1, lines.size())) {
-      if (line.startsWith("|")) {
-        inTable = true;
-        Matcher m = FLAG.matcher(line.split("\\|")[1]);
-        if (m.find()) {
-          flags.add(m.group());
-        }
-      } else if (inTable || line.startsWith("#")) {
-        break;
-      }
-    }
-    return flags;
   }
 
   @Test
@@ -76,7 +40,7 @@ class ServeCommandLineTest {
 
   @Test
   void readmeTableListsTheSameFlagsAsHelp() throws IOException {
-    assertEquals(helpFlags(help()), readmeFlags(Path.of("..", "README.md"), "## Flags of `./neutrino serve`"));
+    assertEquals(helpFlags(help()), readmeFlags("## Flags of `./neutrino serve`"));
   }
 
   @Test

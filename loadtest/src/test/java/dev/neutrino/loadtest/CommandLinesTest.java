@@ -1,5 +1,7 @@
 package dev.neutrino.loadtest;
 
+import static dev.neutrino.runtime.testing.FlagTables.helpFlags;
+import static dev.neutrino.runtime.testing.FlagTables.readmeFlags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,21 +9,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The command lines of {@code loadtest} and {@code bench}: help, version, rules, bad input, the README's tables. */
 class CommandLinesTest {
-  private static final Pattern OPTION_LINE = Pattern.compile("^\\s+(?:-\\w, )?(--[a-z0-9][a-z0-9-]*)");
-  private static final Pattern FLAG = Pattern.compile("--[a-z0-9][a-z0-9-]*");
-
   private record Run(int status, String out, String err) {}
 
   private static Run loadtest(String... args) {
@@ -38,40 +33,6 @@ class CommandLinesTest {
     int status = BenchCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
     return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  /** The long options a help text lists, each at the start of its line, less --help and --version. */
-  private static Set<String> helpFlags(String help) {
-    Set<String> flags = new TreeSet<>();
-    for (String line : help.split("\n")) {
-      Matcher m = OPTION_LINE.matcher(line);
-      if (m.find()) {
-        flags.add(m.group(1));
-      }
-    }
-    flags.removeAll(Set.of("--help", "--version"));
-    return flags;
-  }
-
-  /** The flags in the first column of the table under the README heading {@code heading}. */
-  private static Set<String> readmeFlags(String heading) throws IOException {
-    List<String> lines = Files.readAllLines(Path.of("..", "README.md"), StandardCharsets.UTF_8);
-    int at = lines.indexOf(heading);
-    assertTrue(at >= 0, "README.md has no heading '" + heading + "'");
-    Set<String> flags = new TreeSet<>();
-    boolean inTable = false;
-    for (String line : lines.subList(at + 1, lines.size())) {
-      if (line.startsWith("|")) {
-        inTable = true;
-        Matcher m = FLAG.matcher(line.split("\\|")[1]);
-        if (m.find()) {
-          flags.add(m.group());
-        }
-      } else if (inTable || line.startsWith("#")) {
-        break;
-      }
-    }
-    return flags;
   }
 
   @Test
