@@ -7,7 +7,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.http.HttpServerRequestInternal;
-import io.vertx.core.internal.http.HttpServerRequestWrapper;
 import io.vertx.grpc.common.GrpcStatus;
 
 /**
@@ -27,19 +26,16 @@ import io.vertx.grpc.common.GrpcStatus;
  *
  * <p>Thread-safety: confined to its stream's event loop, like the request it wraps.
  */
-final class GrpcIntake extends HttpServerRequestWrapper {
-  private static final int PREFIX_BYTES = 5;
+final class GrpcIntake extends ChunkTap {
   private static final String GRPC_ENCODING = "grpc-encoding";
 
   private final BodyBudget.Reservation reservation;
   private final EdgeRefusals refusals;
   private final long maxMessageBytes;
   private final boolean encoded;
-  private Handler<Buffer> dataHandler;
   private boolean stopped;
-  /** Framing: bytes of the current prefix read, or (when 5) the payload's bytes left. */
-  private int prefixRead;
-  private long length;
+  /** Framing: the prefix being read, or (while {@code payloadLeft > 0}) the payload's bytes left. */
+  private final MessagePrefix prefix = new MessagePrefix();
   private long payloadLeft;
   private boolean skipping;
 
@@ -63,13 +59,6 @@ final class GrpcIntake extends HttpServerRequestWrapper {
   }
 
   @Override
-  public HttpServerRequest handler(Handler<Buffer> handler) {
-    dataHandler = handler;
-    delegate.handler(handler == null ? null : this::onChunk);
-    return this;
-  }
-
-  @Override
   public HttpServerRequest endHandler(Handler<Void> handler) {
     delegate.endHandler(handler == null ? null : v -> {
       stop();
@@ -89,7 +78,8 @@ final class GrpcIntake extends HttpServerRequestWrapper {
     return this;
   }
 
-  private void onChunk(Buffer chunk) {
+  @Override
+  void onChunk(Buffer chunk) {
     if (stopped) {
       return;
     }
@@ -104,7 +94,8 @@ final class GrpcIntake extends HttpServerRequestWrapper {
     }
     dataHandler.handle(chunk);
     if (!stopped) {
-      long partial = prefixRead < PREFIX_BYTES ? prefixRead : skipping ? 0 : PREFIX_BYTES + length - payloadLeft;
+      long partial = payloadLeft == 0 ? prefix.bytesRead()
+          : skipping ? 0 : MessagePrefix.BYTES + prefix.length() - payloadLeft;
       reservation.shrink(reservation.heldBytes() - partial);
     }
   }
@@ -114,30 +105,19 @@ final class GrpcIntake extends HttpServerRequestWrapper {
     int size = chunk.length();
     int at = 0;
     while (at < size) {
-      if (prefixRead == PREFIX_BYTES) {
+      if (payloadLeft > 0) {
         int step = (int) Math.min(payloadLeft, size - at);
         payloadLeft -= step;
         at += step;
-        if (payloadLeft == 0) {
-          prefixRead = 0;
-        }
         continue;
       }
-      int b = chunk.getByte(at++) & 0xFF;
-      if (prefixRead == 0) {
-        if (b != 0 && !encoded) {
-          return false;
-        }
-        length = 0;
-      } else {
-        length = (length << 8) | b;
+      boolean complete = prefix.take(chunk.getByte(at++) & 0xFF);
+      if (prefix.compressed() && !encoded) {
+        return false;
       }
-      if (++prefixRead == PREFIX_BYTES) {
-        skipping = length > maxMessageBytes; // Vert.x skips it without buffering
-        payloadLeft = length;
-        if (length == 0) {
-          prefixRead = 0;
-        }
+      if (complete) {
+        skipping = prefix.length() > maxMessageBytes; // Vert.x skips it without buffering
+        payloadLeft = prefix.length();
       }
     }
     return true;

@@ -9,7 +9,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.http.HttpServerRequestInternal;
-import io.vertx.core.internal.http.HttpServerRequestWrapper;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -34,10 +33,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safety: confined to its stream's event loop, like the request it wraps.
  */
-final class OversizedMessageProbe extends HttpServerRequestWrapper {
+final class OversizedMessageProbe extends ChunkTap {
   /** The most of an oversized message held back to find the model it names. */
   static final int HEAD_BYTES = 4096;
-  private static final int PREFIX_BYTES = 5;
   private static final int MODEL_NAME = 1;
   private static final int MODEL_VERSION = 2;
   private static final int LENGTH_DELIMITED = 2;
@@ -51,7 +49,6 @@ final class OversizedMessageProbe extends HttpServerRequestWrapper {
   private final long arrivedNanos;
 
   private final Framing framing;
-  private Handler<Buffer> dataHandler;
   private Handler<Void> endHandler;
 
   private OversizedMessageProbe(HttpServerRequestInternal request, long maxMessageBytes, GatewayMetrics metrics,
@@ -79,20 +76,14 @@ final class OversizedMessageProbe extends HttpServerRequestWrapper {
   }
 
   @Override
-  public HttpServerRequest handler(Handler<Buffer> handler) {
-    dataHandler = handler;
-    delegate.handler(handler == null ? null : this::onChunk);
-    return this;
-  }
-
-  @Override
   public HttpServerRequest endHandler(Handler<Void> handler) {
     endHandler = handler;
     delegate.endHandler(handler == null ? null : this::onEnd);
     return this;
   }
 
-  private void onChunk(Buffer chunk) {
+  @Override
+  void onChunk(Buffer chunk) {
     switch (framing.accept(chunk)) {
       case PASS -> dataHandler.handle(chunk);
       case HOLD -> { }
@@ -141,9 +132,7 @@ final class OversizedMessageProbe extends HttpServerRequestWrapper {
     private final long maxMessageBytes;
     /** Bytes of the current message not yet passed. */
     private long toSkip;
-    private int prefixRead;
-    private boolean compressed;
-    private long length;
+    private final MessagePrefix prefix = new MessagePrefix();
     /** The chunks held back while the oversized message's head is read; null when none are. */
     private Buffer held;
     /** Where the oversized message starts in {@link #held}. */
@@ -171,23 +160,15 @@ final class OversizedMessageProbe extends HttpServerRequestWrapper {
           at += step;
           continue;
         }
-        int b = chunk.getByte(at++) & 0xFF;
-        if (prefixRead == 0) {
-          compressed = b != 0;
-          length = 0;
-        } else {
-          length = (length << 8) | b;
-        }
-        if (++prefixRead < PREFIX_BYTES) {
+        if (!prefix.take(chunk.getByte(at++) & 0xFF)) {
           continue;
         }
-        prefixRead = 0;
-        if (length > maxMessageBytes) {
+        if (prefix.length() > maxMessageBytes) {
           held = Buffer.buffer(Math.max(size, 256)).appendBuffer(chunk); // a copy, which can grow
           headStart = at;
           return readHead(false);
         }
-        toSkip = length;
+        toSkip = prefix.length();
       }
       return Step.PASS;
     }
@@ -211,7 +192,8 @@ final class OversizedMessageProbe extends HttpServerRequestWrapper {
 
     private Step readHead(boolean ended) {
       int available = held.length() - headStart;
-      Head read = compressed ? Head.UNREADABLE
+      long length = prefix.length();
+      Head read = prefix.compressed() ? Head.UNREADABLE
           : Head.read(held, headStart, headStart + (int) Math.min(available, length), available >= length);
       if (read == null && !ended && available < HEAD_BYTES) {
         return Step.HOLD;
