@@ -115,10 +115,10 @@ public final class Gateway {
     }
     edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
     metrics.bodyBytes(edge.bodies()::reservedBytes);
-    http = HttpFrontEnd.create(vertx, repository, config.frontEndOptions(), VERSION, extensions(), this::ready, metrics,
-        accessLog, httpAccess, edge);
-    grpc = GrpcFrontEnd.create(vertx, repository, config.frontEndOptions(), VERSION, extensions(), this::ready, metrics,
-        accessLog, grpcAccess, edge);
+    FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
+        this::ready, metrics, accessLog, edge);
+    http = HttpFrontEnd.create(frontEnds, httpAccess);
+    grpc = GrpcFrontEnd.create(frontEnds, grpcAccess);
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
     return http.listen(config.host(), config.httpPort(), loops, frontEndTls)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.FrontEndContext;
 import dev.neutrino.gateway.FrontEndOptions;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.Edge;
@@ -7,7 +8,6 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.tls.ServerTls;
-import dev.neutrino.repo.ModelRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
@@ -15,9 +15,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcProtocol;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * The gRPC side of the Open Inference Protocol: {@code inference.GRPCInferenceService} over HTTP/2
@@ -66,27 +64,19 @@ public final class GrpcFrontEnd {
     this.accessLog = accessLog;
   }
 
-  /**
-   * @param serverVersion reported by {@code ServerMetadata}
-   * @param extensions the protocol extensions {@code ServerMetadata} reports
-   * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
-   * @param metrics where inference requests are counted, and what {@code ModelStatistics} reads
-   * @param accessLog where every call is logged, when it is on
-   * @param access who may call which method ({@code --grpc-restricted-protocol})
-   * @param edge the gateway's body budget and connection guard
-   */
-  public static GrpcFrontEnd create(Vertx vertx, ModelRepository repository, FrontEndOptions options,
-      String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access, Edge edge) {
+  /** @param access who may call which method ({@code --grpc-restricted-protocol}) */
+  public static GrpcFrontEnd create(FrontEndContext context, AccessControl access) {
+    Vertx vertx = context.vertx();
+    FrontEndOptions options = context.options();
     GrpcServerOptions serverOptions = new GrpcServerOptions()
         .setMaxMessageSize(options.maxRequestBytes())
         .removeEnabledProtocol(GrpcProtocol.WEB)
         .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
-    new InferenceService(vertx, repository, serverReady, serverVersion, extensions, metrics, accessLog,
-        options.maxRequestBytes()).bind(server);
-    return new GrpcFrontEnd(vertx, options, server, metrics, accessLog, access, edge);
+    new InferenceService(vertx, context.repository(), context.serverReady(), context.serverVersion(),
+        context.extensions(), context.metrics(), context.accessLog(), options.maxRequestBytes()).bind(server);
+    return new GrpcFrontEnd(vertx, options, server, context.metrics(), context.accessLog(), access, context.edge());
   }
 
   /**

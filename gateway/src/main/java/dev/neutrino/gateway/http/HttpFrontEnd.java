@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.http;
 
+import dev.neutrino.gateway.FrontEndContext;
 import dev.neutrino.gateway.FrontEndOptions;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.BodyBudget;
@@ -111,21 +112,12 @@ public final class HttpFrontEnd {
     this.calls = InferenceCalls.create(repository, metrics, accessLog);
   }
 
-  /**
-   * @param serverVersion reported by {@code GET /v2}
-   * @param extensions the protocol extensions {@code GET /v2} reports
-   * @param serverReady whether the server as a whole is ready (initial loads done, not stopping)
-   * @param metrics where inference requests are counted, and what the statistics extension reads
-   * @param accessLog where every request is logged, when it is on
-   * @param access who may call which API group ({@code --http-restricted-api})
-   * @param edge the gateway's body budget and connection guard
-   */
-  public static HttpFrontEnd create(Vertx vertx, ModelRepository repository, FrontEndOptions options,
-      String serverVersion, List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access, Edge edge) {
-    ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", serverVersion,
-        List.copyOf(extensions));
-    return new HttpFrontEnd(vertx, repository, options, metadata, serverReady, metrics, accessLog, access, edge);
+  /** @param access who may call which API group ({@code --http-restricted-api}) */
+  public static HttpFrontEnd create(FrontEndContext context, AccessControl access) {
+    ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", context.serverVersion(),
+        context.extensions());
+    return new HttpFrontEnd(context.vertx(), context.repository(), context.options(), metadata,
+        context.serverReady(), context.metrics(), context.accessLog(), access, context.edge());
   }
 
   /**
