@@ -411,7 +411,10 @@ public final class HttpFrontEnd {
     InferenceCall call = calls.start(Protocol.HTTP, new HttpInference(x, model, version, body),
         InferenceRequest.NO_DEADLINE, vertx.getOrCreateContext());
     // The client went away (HTTP/1.1 connection closed, HTTP/2 stream reset): withdraw the request.
-    x.response().closeHandler(v -> call.cancel());
+    // A call answered at once (bad input, an unknown model) has nothing left to withdraw.
+    if (!x.response().ended()) {
+      x.response().closeHandler(v -> call.cancel());
+    }
   }
 
   /** The HTTP half of one inference call: the JSON or binary body in, the JSON or binary answer out. */
