@@ -50,6 +50,13 @@ public final class ServerDeployment {
       Handler<HttpConnection> connections, int instances) {
     int[] bound = {-1};
     Handler<HttpServerRequest> served = request -> {
+      if (request.version() == null) { // a request line of HTTP/2.0, HTTP/9.9, ...: not a version spoken here
+        request.response().setStatusCode(505).putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .end("{\"error\":\"HTTP version not supported: speak HTTP/1.1, or HTTP/2 (h2c prior knowledge or TLS)\"}")
+            .onComplete(ended -> request.connection().close());
+        return;
+      }
       if (draining && request.version() != HttpVersion.HTTP_2) {
         request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       }
@@ -59,6 +66,10 @@ public final class ServerDeployment {
       @Override
       public Future<?> start() {
         HttpServer created = vertx.createHttpServer(options).requestHandler(served);
+        // Vert.x answers a request of an HTTP version it does not know with 501 itself, unless the
+        // server has a WebSocket handler: with this one, which refuses every handshake, such a request
+        // reaches `served`, which answers 505 as RFC 9110 asks.
+        created.webSocketHandshakeHandler(handshake -> handshake.reject(400));
         if (connections != null) {
           created.connectionHandler(connections);
         }

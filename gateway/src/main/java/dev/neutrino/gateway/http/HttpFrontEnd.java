@@ -179,7 +179,7 @@ public final class HttpFrontEnd {
         .setPort(port)
         .setTcpNoDelay(true)
         .setIdleTimeout(options.idleTimeoutSeconds())
-        .setDecompressionSupported(true)
+        .setDecompressionSupported(false) // bodies are decoded by readBody, within the limits
         .setHttp2ClearTextEnabled(true)
         .setMaxInitialLineLength(16 * 1024)
         .setMaxHeaderSize(64 * 1024)
@@ -404,7 +404,10 @@ public final class HttpFrontEnd {
     InferenceCall call = calls.start(Protocol.HTTP, new HttpInference(x, model, version, body),
         InferenceRequest.NO_DEADLINE, vertx.getOrCreateContext());
     // The client went away (HTTP/1.1 connection closed, HTTP/2 stream reset): withdraw the request.
-    x.response().closeHandler(v -> call.cancel());
+    // A call answered at once (bad input, an unknown model) has nothing left to withdraw.
+    if (!x.response().ended()) {
+      x.response().closeHandler(v -> call.cancel());
+    }
   }
 
   /** The HTTP half of one inference call: the JSON or binary body in, the JSON or binary answer out. */
@@ -505,7 +508,10 @@ public final class HttpFrontEnd {
    * is not complete {@link dev.neutrino.gateway.edge.EdgeLimits#bodyReadTimeoutMillis()} after its
    * headers. The buffer grows with what has arrived, whatever the Content-Length declares; its bytes
    * are held in the budget until {@code then} has returned (which decodes the body, so it is dropped
-   * then), or the body is refused, or its connection or stream closes.
+   * then), or the body is refused, or its connection or stream closes. A body sent with a
+   * {@link ContentCoding} is decoded once complete: 400 when it is not what its Content-Encoding
+   * says, 413 when its decoded bytes pass the limit, 415 for an encoding not supported; its decoded
+   * bytes are held in the budget too.
    *
    * @param refused runs after a refusal with the status answered, or null
    */
@@ -525,6 +531,13 @@ public final class HttpFrontEnd {
         refuse(x, 413, "request body of " + expected + " bytes exceeds the limit of " + limit + " bytes", refused);
         return;
       }
+    }
+    String encoding = request.getHeader(HttpHeaders.CONTENT_ENCODING);
+    ContentCoding coding = ContentCoding.of(encoding);
+    if (coding == null) {
+      refuse(x, 415, "Content-Encoding '" + encoding + "' is not supported; send identity, gzip or deflate",
+          refused);
+      return;
     }
     // Sized for a small body at most: a declared length is a promise, not bytes that arrived.
     Buffer body = Buffer.buffer((int) Math.max(256, Math.min(expected, INITIAL_BODY_BYTES)));
@@ -579,12 +592,33 @@ public final class HttpFrontEnd {
         stopped[0] = true;
         vertx.cancelTimer(timer);
         try {
-          then.handle(body);
+          Buffer decoded;
+          try {
+            decoded = coding.decode(body, limit, reservation::grow);
+          } catch (InferenceException.InvalidInput | InferenceException.TooLarge e) {
+            answerRefusal(x, HttpStatusMapping.status(e.kind()), e.getMessage(), refused);
+            return;
+          }
+          if (decoded == null) {
+            edge.refusals().refused(EdgeRefusals.Reason.BODY_BUDGET);
+            x.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+            answerRefusal(x, 503, "the server is receiving too many request bodies at once; retry later", refused);
+            return;
+          }
+          then.handle(decoded);
         } finally {
           reservation.release();
         }
       }
     });
+  }
+
+  /** Answers a body read whole but refused; the connection stays usable. */
+  private void answerRefusal(Exchange x, int status, String message, IntConsumer refused) {
+    sendError(x, status, message);
+    if (refused != null) {
+      refused.accept(status);
+    }
   }
 
   /**

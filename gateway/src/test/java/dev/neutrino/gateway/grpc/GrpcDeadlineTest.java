@@ -14,7 +14,10 @@ import dev.neutrino.gateway.grpc.proto.InferTensorContents;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
+import dev.neutrino.gateway.grpc.proto.ServerLiveRequest;
 import dev.neutrino.runtime.testing.TestBackend;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -22,8 +25,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,6 +75,7 @@ class GrpcDeadlineTest {
     ListenableFuture<ModelInferResponse> held = holdTheInstance();
     assertStatus(Status.Code.DEADLINE_EXCEEDED, () -> client.blocking.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
         .modelInfer(request("held", 2f).build()));
+    readEverythingSent();
     awaitInFlight(1);
     backend.release();
     assertEquals(TestBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0));
@@ -130,24 +138,42 @@ class GrpcDeadlineTest {
   void manyCallsPastTheirDeadlineDoNotCloseTheConnection() throws Exception {
     ListenableFuture<ModelInferResponse> held = holdTheInstance();
     List<ListenableFuture<ModelInferResponse>> expiring = new ArrayList<>();
-    // More than the 200 resets per 30 s that Vert.x's flood protection allows a connection by default.
-    for (int i = 0; i < 300; i++) {
-      expiring.add(futures.withDeadlineAfter(100, TimeUnit.MILLISECONDS).modelInfer(request("held", 100f + i).build()));
-    }
-    for (ListenableFuture<ModelInferResponse> call : expiring) {
-      assertStatus(Status.Code.DEADLINE_EXCEEDED, () -> {
-        try {
-          call.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-          throw e.getCause();
+    // Their deadline (an hour on the client's clock, sent as grpc-timeout) passes only when the clock is
+    // moved, after the gateway has queued every call; grpc-java then fails each DEADLINE_EXCEEDED and
+    // sends RST_STREAM(CANCEL), as at any deadline.
+    ManualClock clock = new ManualClock();
+    Context.CancellableContext deadline = Context.current().withDeadline(
+        Deadline.after(1, TimeUnit.HOURS, clock), clock.timers);
+    try {
+      Context previous = deadline.attach();
+      try {
+        // More than the 200 resets per 30 s that Netty's and Vert.x's flood protection allow by default.
+        for (int i = 0; i < 300; i++) {
+          expiring.add(futures.modelInfer(request("held", 100f + i).build()));
         }
-      });
+      } finally {
+        deadline.detach(previous);
+      }
+      awaitInFlight(301);
+      clock.advance(TimeUnit.HOURS.toNanos(1));
+      for (ListenableFuture<ModelInferResponse> call : expiring) {
+        assertStatus(Status.Code.DEADLINE_EXCEEDED, () -> {
+          try {
+            call.get(30, TimeUnit.SECONDS);
+          } catch (ExecutionException e) {
+            throw e.getCause();
+          }
+        });
+      }
+      awaitInFlight(1); // every call was queued: now every reset has been read and its call withdrawn
+    } finally {
+      deadline.cancel(null);
+      clock.timers.shutdownNow();
     }
-    awaitInFlight(1);
     backend.release();
     assertEquals(TestBackend.HOLD, held.get(30, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32Contents(0),
         "the call on the same connection as 300 resets survived");
-    assertEquals(List.of(TestBackend.HOLD), new ArrayList<>(backend.ran));
+    assertEquals(List.of(TestBackend.HOLD), new ArrayList<>(backend.ran), "calls past their deadline never ran");
   }
 
   @Test
@@ -178,6 +204,16 @@ class GrpcDeadlineTest {
     return held;
   }
 
+  /**
+   * Returns once the gateway has read every frame this client sent so far: one connection carries
+   * them in order, so the answer to a later call means the earlier calls' requests and resets have
+   * been read. A call whose deadline passed on the client may not have reached the gateway yet when
+   * the client gives up; after this nothing of it is still on its way.
+   */
+  private void readEverythingSent() {
+    assertTrue(client.blocking.serverLive(ServerLiveRequest.getDefaultInstance()).getLive());
+  }
+
   /** Waits (bounded) until the model has exactly {@code expected} requests queued or running. */
   private void awaitInFlight(int expected) throws InterruptedException {
     IntSupplier inFlight = () -> gateway.repository().find("held", null).inFlight();
@@ -194,5 +230,36 @@ class GrpcDeadlineTest {
         .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("INPUT0").setDatatype("FP32")
             .addShape(1).addShape(2)
             .setContents(InferTensorContents.newBuilder().addFp32Contents(marker).addFp32Contents(0)));
+  }
+
+  /**
+   * The client's clock for deadlines: grpc-java reads a deadline's time from its ticker and schedules
+   * its expiry on the given scheduler; here time moves, and the expiries run, only in
+   * {@link #advance}.
+   */
+  private static final class ManualClock extends Deadline.Ticker {
+    private final AtomicLong now = new AtomicLong();
+    private final List<Runnable> pending = new CopyOnWriteArrayList<>();
+    final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1) {
+      @Override
+      public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+        pending.add(task);
+        return super.schedule(() -> { }, 1, TimeUnit.DAYS); // a handle to cancel; the task runs in advance()
+      }
+    };
+
+    @Override
+    public long nanoTime() {
+      return now.get();
+    }
+
+    /** Moves time on by {@code nanos} and runs every expiry scheduled so far. */
+    void advance(long nanos) {
+      now.addAndGet(nanos);
+      for (Runnable task : pending) {
+        task.run();
+      }
+      pending.clear();
+    }
   }
 }
