@@ -1,5 +1,7 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.gateway.edge.EdgeLimits;
+import dev.neutrino.gateway.tls.ServerTls;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -7,6 +9,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -33,6 +36,26 @@ public final class ServerDeployment {
 
   public ServerDeployment(Vertx vertx) {
     this.vertx = vertx;
+  }
+
+  /**
+   * The options both front ends' servers start from: {@code host} and {@code port} ({@code port} 0
+   * picks a free one), TCP_NODELAY, the idle timeout, cleartext HTTP/2 beside HTTP/1.1, the edge's
+   * HTTP/2 limits in the initial settings, and TLS (HTTP/2 negotiated by ALPN) when {@code tls} is
+   * not null. A front end adds its own options to them.
+   */
+  public static HttpServerOptions serverOptions(String host, int port, FrontEndOptions options, EdgeLimits limits,
+      ServerTls tls) {
+    HttpServerOptions serverOptions = new HttpServerOptions()
+        .setHost(host)
+        .setPort(port)
+        .setTcpNoDelay(true)
+        .setIdleTimeout(options.idleTimeoutSeconds())
+        .setHttp2ClearTextEnabled(true)
+        .setInitialSettings(new Http2Settings()
+            .setMaxConcurrentStreams(limits.http2MaxConcurrentStreams())
+            .setMaxHeaderListSize(limits.http2MaxHeaderListSize()));
+    return tls == null ? serverOptions : tls.applyTo(serverOptions);
   }
 
   /**

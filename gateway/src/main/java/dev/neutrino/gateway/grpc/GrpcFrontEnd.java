@@ -10,7 +10,6 @@ import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcProtocol;
 import io.vertx.grpc.server.GrpcServer;
@@ -89,23 +88,12 @@ public final class GrpcFrontEnd {
    * @return the port bound
    */
   public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
-    HttpServerOptions serverOptions = new HttpServerOptions()
-        .setHost(host)
-        .setPort(port)
-        .setTcpNoDelay(true)
-        .setIdleTimeout(options.idleTimeoutSeconds())
-        .setHttp2ClearTextEnabled(true)
+    HttpServerOptions serverOptions = ServerDeployment.serverOptions(host, port, options, edge.limits(), tls)
         .setHttp2ConnectionWindowSize(CONNECTION_WINDOW_BYTES)
         .setHttp2RstFloodMaxRstFramePerWindow(RST_FLOOD_MAX_PER_WINDOW)
         .setHttp2RstFloodWindowDuration(RST_FLOOD_WINDOW_SECONDS)
-        .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS)
-        .setInitialSettings(new Http2Settings()
-            .setMaxConcurrentStreams(edge.limits().http2MaxConcurrentStreams())
-            .setMaxHeaderListSize(edge.limits().http2MaxHeaderListSize())
-            .setInitialWindowSize(STREAM_WINDOW_BYTES));
-    if (tls != null) {
-      tls.applyTo(serverOptions);
-    }
+        .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS);
+    serverOptions.getInitialSettings().setInitialWindowSize(STREAM_WINDOW_BYTES);
     // Every call is checked once by GrpcAccess; its messages are held in the body budget as they arrive
     // (GrpcIntake); inference calls also pass through OversizedMessageProbe, so that a message Vert.x
     // refuses for its size is counted under the model it names.

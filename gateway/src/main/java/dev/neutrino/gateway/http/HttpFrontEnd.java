@@ -26,7 +26,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -174,21 +173,10 @@ public final class HttpFrontEnd {
    * @return the port bound
    */
   public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
-    HttpServerOptions serverOptions = new HttpServerOptions()
-        .setHost(host)
-        .setPort(port)
-        .setTcpNoDelay(true)
-        .setIdleTimeout(options.idleTimeoutSeconds())
+    HttpServerOptions serverOptions = ServerDeployment.serverOptions(host, port, options, edge.limits(), tls)
         .setDecompressionSupported(false) // bodies are decoded by readBody, within the limits
-        .setHttp2ClearTextEnabled(true)
         .setMaxInitialLineLength(16 * 1024)
-        .setMaxHeaderSize(64 * 1024)
-        .setInitialSettings(new Http2Settings()
-            .setMaxConcurrentStreams(edge.limits().http2MaxConcurrentStreams())
-            .setMaxHeaderListSize(edge.limits().http2MaxHeaderListSize()));
-    if (tls != null) {
-      tls.applyTo(serverOptions);
-    }
+        .setMaxHeaderSize(64 * 1024);
     return servers.listen(serverOptions, this::handle, edge.connections().connectionHandler(), instances);
   }
 
