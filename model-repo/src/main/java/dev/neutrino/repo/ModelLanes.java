@@ -109,14 +109,22 @@ final class ModelLanes {
       this.work = work;
     }
 
+    /** Runs the work, frees the lane, then completes: whoever sees the result sees the lane free. */
     @Override
     public void run() {
+      T value = null;
+      Throwable failure = null;
       try {
-        result.complete(work.get());
-      } catch (Throwable failure) {
-        result.completeExceptionally(failure);
+        value = work.get();
+      } catch (Throwable thrown) {
+        failure = thrown;
       } finally {
         next(name);
+      }
+      if (failure == null) {
+        result.complete(value);
+      } else {
+        result.completeExceptionally(failure);
       }
     }
   }
