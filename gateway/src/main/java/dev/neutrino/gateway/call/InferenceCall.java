@@ -18,7 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One inference call, whichever protocol it came in on: decode, check, lease, submit, answer,
+ * One inference call, whichever protocol it came in on: decode, lease, submit, answer,
  * observe, release. A front end supplies only its protocol (a {@link Front}: decoding, encoding,
  * the status mapping); everything else happens here, once.
  *
@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Steps.</b> {@link Front#decode()} gives the protocol-neutral request. The call's deadline
  * (gRPC's {@code grpc-timeout}) goes into the request; merged with the request's {@code timeout}
- * parameter it bounds how long leasing may wait for a model residency is loading. The
- * {@link Admission} checks run next, before anything is leased. {@code repository.acquireAsync}
+ * parameter it bounds how long leasing may wait for a model residency is loading. Access
+ * control and the body budget have run before: a front end checks them before it reads the body.
+ * {@code repository.acquireAsync}
  * leases the version: when it completes at once (the model is loaded, the usual case) the call stays
  * on this event loop without a hop; otherwise its completion is brought back to the caller's
  * context. {@code ModelVersion.infer} submits and returns a {@link Submission}; its result is brought
@@ -74,9 +75,6 @@ public final class InferenceCall {
 
     String path();
 
-    /** The request's headers or metadata, for {@link Admission}. */
-    Admission.Headers headers();
-
     /**
      * Decodes the request, checking everything that needs no model.
      *
@@ -117,7 +115,6 @@ public final class InferenceCall {
     try {
       request = withDeadline(front.decode(), callDeadlineNanos);
       requestId = request.id();
-      calls.admission.check(protocol, front.model(), front.headers());
       leasing = calls.repository.acquireAsync(front.model(), front.version(), leaseDeadline(request))
           .toCompletableFuture();
     } catch (RuntimeException e) {

@@ -9,35 +9,26 @@ import java.util.Objects;
 
 /**
  * Starts {@link InferenceCall}s: what every inference call of one gateway shares (the repository it
- * leases from, where it is observed, the checks it passes first). Immutable and thread-safe; a
+ * leases from, where it is observed). Immutable and thread-safe; a
  * gateway may hold one per front end, they are interchangeable.
  */
 public final class InferenceCalls {
   final ModelRepository repository;
   final GatewayMetrics metrics;
   final AccessLog accessLog;
-  final Admission admission;
 
-  private InferenceCalls(ModelRepository repository, GatewayMetrics metrics, AccessLog accessLog,
-      Admission admission) {
+  private InferenceCalls(ModelRepository repository, GatewayMetrics metrics, AccessLog accessLog) {
     this.repository = Objects.requireNonNull(repository, "repository");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
-    this.admission = Objects.requireNonNull(admission, "admission");
   }
 
-  /** Calls that admit everyone ({@link Admission#OPEN}). */
   public static InferenceCalls create(ModelRepository repository, GatewayMetrics metrics, AccessLog accessLog) {
-    return new InferenceCalls(repository, metrics, accessLog, Admission.OPEN);
-  }
-
-  /** The same calls, with {@code admission} checked before each leases its model. */
-  public InferenceCalls withAdmission(Admission admission) {
-    return new InferenceCalls(repository, metrics, accessLog, admission);
+    return new InferenceCalls(repository, metrics, accessLog);
   }
 
   /**
-   * Starts one call: decodes, checks, leases, submits; the front end hears of the outcome once.
+   * Starts one call: decodes, leases, submits; the front end hears of the outcome once.
    * Call on the event loop of {@code context}; the answer may come before this returns (a bad
    * request, an unknown model, a cached answer).
    *

@@ -2,7 +2,6 @@ package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
-import dev.neutrino.gateway.call.Admission;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
@@ -23,7 +22,6 @@ import io.vertx.core.Handler;
 final class GrpcInference implements InferenceCall.Front {
   private final ModelInferRequest message;
   private final long maxRequestBytes;
-  private final Admission.Headers headers;
   private final String path;
   private final Handler<AsyncResult<ModelInferResponse>> answer;
   private boolean rawOutputs;
@@ -33,11 +31,10 @@ final class GrpcInference implements InferenceCall.Front {
    * @param method the service method, for example {@code ModelInfer}, for the access log
    * @param answer gets the encoded response or the failure, once, on the call's context
    */
-  GrpcInference(ModelInferRequest message, long maxRequestBytes, Admission.Headers headers, String method,
+  GrpcInference(ModelInferRequest message, long maxRequestBytes, String method,
       Handler<AsyncResult<ModelInferResponse>> answer) {
     this.message = message;
     this.maxRequestBytes = maxRequestBytes;
-    this.headers = headers;
     this.path = InferenceService.path(method);
     this.answer = answer;
   }
@@ -60,11 +57,6 @@ final class GrpcInference implements InferenceCall.Front {
   @Override
   public String path() {
     return path;
-  }
-
-  @Override
-  public Admission.Headers headers() {
-    return headers;
   }
 
   @Override

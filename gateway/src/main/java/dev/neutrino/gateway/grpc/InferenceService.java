@@ -184,7 +184,7 @@ final class InferenceService {
    */
   InferenceCall infer(String method, GrpcServerRequest<?, ?> call, ModelInferRequest message, long deadlineNanos,
       Context context, Handler<AsyncResult<ModelInferResponse>> answer) {
-    GrpcInference front = new GrpcInference(message, maxRequestBytes, call.headers()::get, method, answer);
+    GrpcInference front = new GrpcInference(message, maxRequestBytes, method, answer);
     return calls.start(Protocol.GRPC, front, deadlineNanos, context);
   }
 

@@ -8,7 +8,6 @@ import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.metrics.EdgeRefusals;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
-import dev.neutrino.gateway.call.Admission;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -432,11 +431,6 @@ public final class HttpFrontEnd {
     @Override
     public String path() {
       return x.request.path();
-    }
-
-    @Override
-    public Admission.Headers headers() {
-      return x.request::getHeader;
     }
 
     @Override
