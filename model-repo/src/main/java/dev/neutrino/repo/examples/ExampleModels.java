@@ -108,6 +108,8 @@ public final class ExampleModels {
       instance_group:
         - count: 1
           kind: KIND_CPU
+      parameters:
+        task: embeddings   # served by POST /v1/embeddings
       """;
 
   private ExampleModels() {}
