@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
 import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
+import dev.neutrino.gateway.grpc.proto.ModelConfig;
+import dev.neutrino.gateway.grpc.proto.ModelConfigRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import io.grpc.Grpc;
@@ -167,6 +169,13 @@ class EnsembleEndToEndTest {
     assertEquals("text_encoder", steps.get(0).get("model_name").asText());
     assertEquals("sentence_embedding", steps.get(0).get("output_map").get("embedding").asText());
     assertEquals("sentence_embedding", steps.get(1).get("input_map").get("embedding").asText());
+
+    ModelConfig grpcConfig = grpc.withDeadlineAfter(60, TimeUnit.SECONDS)
+        .modelConfig(ModelConfigRequest.newBuilder().setName("text_scorer").build()).getConfig();
+    assertEquals("ensemble", grpcConfig.getPlatform());
+    assertEquals(2, grpcConfig.getEnsembleScheduling().getStepCount());
+    assertEquals("embedding_scorer", grpcConfig.getEnsembleScheduling().getStep(1).getModelName());
+    assertEquals(Map.of("score", "score"), grpcConfig.getEnsembleScheduling().getStep(1).getOutputMapMap());
 
     double stepsBefore = stepRequests();
     long ensembleBefore = successes("text_scorer");

@@ -110,7 +110,6 @@ final class Ensembles {
     refuse("dynamic_batching", raw.dynamicBatching() != null);
     refuse("model_warmup", raw.modelWarmup() != null && !raw.modelWarmup().isEmpty());
     refuse("default_model_filename", raw.defaultModelFilename() != null);
-    refuse("parameters", raw.parameters() != null && !raw.parameters().isEmpty());
     if (raw.ensembleScheduling() == null || raw.ensembleScheduling().step() == null) {
       throw new IllegalArgumentException("platform 'ensemble' needs ensemble_scheduling with its steps");
     }
@@ -135,7 +134,7 @@ final class Ensembles {
       }
     }
     return new ModelConfig(name, EnsembleConfig.PLATFORM, "", maxBatchSize, inputs, outputs, List.of(), "",
-        Map.of(), null, ModelConfigParser.versionPolicy(raw.versionPolicy()), List.of(),
+        raw.parameters() == null ? Map.of() : raw.parameters(), null, ModelConfigParser.versionPolicy(raw.versionPolicy()), List.of(),
         raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()),
         new EnsembleConfig(steps));
   }
