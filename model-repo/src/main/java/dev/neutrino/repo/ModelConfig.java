@@ -1,6 +1,7 @@
 package dev.neutrino.repo;
 
 import dev.neutrino.batching.DynamicBatching;
+import dev.neutrino.runtime.GpuOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +26,8 @@ import java.util.Objects;
  * @param warmup Triton's {@code model_warmup}; empty means one zero-filled run per preferred batch
  *     size (or one row) on every instance
  * @param responseCache whether responses are cached ({@code response_cache { enable: true }})
+ * @param gpu how GPU instances use ONNX Runtime's CUDA and TensorRT providers (Triton's
+ *     {@code optimization.execution_accelerators} and the CUDA provider's {@code parameters})
  */
 public record ModelConfig(
     String name,
@@ -39,7 +42,8 @@ public record ModelConfig(
     DynamicBatching dynamicBatching,
     VersionPolicy versionPolicy,
     List<WarmupSample> warmup,
-    boolean responseCache) {
+    boolean responseCache,
+    GpuOptions gpu) {
 
   public ModelConfig {
     Objects.requireNonNull(name, "name");
@@ -51,6 +55,7 @@ public record ModelConfig(
     parameters = Map.copyOf(parameters);
     versionPolicy = versionPolicy == null ? VersionPolicy.DEFAULT : versionPolicy;
     warmup = List.copyOf(warmup);
+    gpu = gpu == null ? GpuOptions.NONE : gpu;
     if (maxBatchSize < 0) {
       throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
     }
@@ -63,6 +68,15 @@ public record ModelConfig(
     if (dynamicBatching != null) {
       dynamicBatching.checkMaxBatchSize(maxBatchSize);
     }
+  }
+
+  /** A configuration without GPU options. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
+      List<WarmupSample> warmup, boolean responseCache) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, versionPolicy, warmup, responseCache, GpuOptions.NONE);
   }
 
   /** A configuration with the default version policy, warm-up and no response cache. */
@@ -91,7 +105,7 @@ public record ModelConfig(
   }
 
   public int instanceCount() {
-    return instanceGroups.stream().mapToInt(InstanceGroup::count).sum();
+    return instanceGroups.stream().mapToInt(InstanceGroup::instances).sum();
   }
 
   public TensorConfig input(String inputName) {
