@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param warmup Triton's {@code model_warmup}; empty means one zero-filled run per preferred batch
  *     size (or one row) on every instance
  * @param responseCache whether responses are cached ({@code response_cache { enable: true }})
+ * @param ensemble the steps of an ensemble ({@code platform: ensemble}), or null for a model run by
+ *     a backend; an ensemble has no instances
  * @param gpu how GPU instances use ONNX Runtime's CUDA and TensorRT providers (Triton's
  *     {@code optimization.execution_accelerators} and the CUDA provider's {@code parameters})
  */
@@ -43,6 +45,7 @@ public record ModelConfig(
     VersionPolicy versionPolicy,
     List<WarmupSample> warmup,
     boolean responseCache,
+    EnsembleConfig ensemble,
     GpuOptions gpu) {
 
   public ModelConfig {
@@ -51,7 +54,8 @@ public record ModelConfig(
     Objects.requireNonNull(backend, "backend");
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);
-    instanceGroups = instanceGroups.isEmpty() ? List.of(InstanceGroup.DEFAULT) : List.copyOf(instanceGroups);
+    instanceGroups = instanceGroups.isEmpty() && ensemble == null ? List.of(InstanceGroup.DEFAULT)
+        : List.copyOf(instanceGroups);
     parameters = Map.copyOf(parameters);
     versionPolicy = versionPolicy == null ? VersionPolicy.DEFAULT : versionPolicy;
     warmup = List.copyOf(warmup);
@@ -70,13 +74,22 @@ public record ModelConfig(
     }
   }
 
-  /** A configuration without GPU options. */
+  /** A configuration without GPU options: an ensemble's, or a model's on the CPU. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
+      List<WarmupSample> warmup, boolean responseCache, EnsembleConfig ensemble) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, versionPolicy, warmup, responseCache, ensemble, GpuOptions.NONE);
+  }
+
+  /** A model run by a backend (not an ensemble), without GPU options. */
   public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
       List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
       Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
       List<WarmupSample> warmup, boolean responseCache) {
     this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
-        dynamicBatching, versionPolicy, warmup, responseCache, GpuOptions.NONE);
+        dynamicBatching, versionPolicy, warmup, responseCache, null, GpuOptions.NONE);
   }
 
   /** A configuration with the default version policy, warm-up and no response cache. */
@@ -93,6 +106,11 @@ public record ModelConfig(
       Map<String, String> parameters) {
     this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
         null);
+  }
+
+  /** Whether this is an ensemble: its steps run other models, it has no instances of its own. */
+  public boolean isEnsemble() {
+    return ensemble != null;
   }
 
   public boolean batched() {

@@ -80,15 +80,25 @@ public final class ModelConfigParser {
       RawVersionPolicy versionPolicy,
       List<RawWarmup> modelWarmup,
       RawResponseCache responseCache,
+      RawEnsembleScheduling ensembleScheduling,
       RawOptimization optimization) {
 
-    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+
+    /** A configuration without {@code ensemble_scheduling}. */
+    Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
+        List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
+        Map<String, String> parameters, RawDynamicBatching dynamicBatching, RawVersionPolicy versionPolicy,
+        List<RawWarmup> modelWarmup, RawResponseCache responseCache) {
+      this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
+          dynamicBatching, versionPolicy, modelWarmup, responseCache, null, null);
+    }
 
     Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
         List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
         Map<String, String> parameters) {
       this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
-          null, null, null, null, null);
+          null, null, null, null, null, null);
     }
   }
 
@@ -117,6 +127,11 @@ public final class ModelConfigParser {
   record RawWarmupInput(String dataType, List<Long> dims, Boolean zeroData, Boolean randomData) {}
 
   record RawResponseCache(Boolean enable) {}
+
+  /** Triton's {@code ensemble_scheduling}; see {@link Ensembles#config}. */
+  record RawEnsembleScheduling(List<RawStep> step) {}
+
+  record RawStep(String modelName, Long modelVersion, Map<String, String> inputMap, Map<String, String> outputMap) {}
 
   record RawDynamicBatching(
       List<Integer> preferredBatchSize,
@@ -242,7 +257,7 @@ public final class ModelConfigParser {
         raw.defaultModelFilename() != null ? raw.defaultModelFilename() : defaultFile,
         raw.parameters() != null ? raw.parameters() : Map.of(), batching,
         versionPolicy(raw.versionPolicy()), warmup(raw.modelWarmup(), inputs),
-        raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()),
+        raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()), null,
         gpuOptions(raw.optimization(), raw.parameters() != null ? raw.parameters() : Map.of()));
   }
 
