@@ -111,6 +111,13 @@ public final class GatewayMetrics {
     }
   }
 
+  /** The OpenAI-compatible API sent {@code tokens} tokens of text to {@code version}. */
+  public void inputTokens(ModelVersion version, long tokens) {
+    if (registry != null) {
+      table.of(version).inputTokens.add(tokens);
+    }
+  }
+
   /**
    * A request failed, was refused, or its client went away.
    *
