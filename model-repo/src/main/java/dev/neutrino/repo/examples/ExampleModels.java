@@ -32,6 +32,7 @@ import java.util.Random;
  *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
  *       delay). Its {@code tokenizer.json} ({@link ExampleTokenizer}) is a WordPiece vocabulary of
  *       its 8192 ids, so {@code /v1/embeddings} embeds text with it.
+ *   <li>{@code embedding_scorer} and the ensemble {@code text_scorer}: see {@link EnsembleExample}.
  * </ul>
  *
  * <p>Weights come from fixed seeds, so every build writes the same bytes; a file whose bytes are
@@ -144,6 +145,7 @@ public final class ExampleModels {
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
     writeIfChanged(dir.resolve("text_encoder").resolve("tokenizer.json"), ExampleTokenizer.json(VOCABULARY));
+    EnsembleExample.write(dir);
   }
 
   static byte[] simple() {
@@ -262,7 +264,7 @@ public final class ExampleModels {
    * content goes to a temporary file that is then moved into place, so a reader never sees half a
    * model.
    */
-  private static void writeIfChanged(Path file, byte[] bytes) throws IOException {
+  static void writeIfChanged(Path file, byte[] bytes) throws IOException {
     if (Files.isRegularFile(file)
         && Files.size(file) == bytes.length
         && Arrays.equals(Files.readAllBytes(file), bytes)) {
