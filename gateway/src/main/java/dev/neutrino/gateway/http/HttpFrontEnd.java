@@ -62,6 +62,10 @@ import java.util.function.IntConsumer;
  * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
  * is known and before any body is read: a refused request is answered 401 or 403 by
  * {@link AccessControl}'s rules.
+ *
+ * <p>OpenAI's API under {@code /v1} (group {@link ApiGroup#INFERENCE}) is answered by
+ * {@link OpenAiFrontEnd}, to which this class lends the request ({@link OpenAiExchange}): the body
+ * limits, the status mapping and the access log stay here; errors there take OpenAI's shape.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
