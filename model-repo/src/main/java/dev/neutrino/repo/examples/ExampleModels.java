@@ -31,6 +31,8 @@ import java.util.Random;
  *       block with a residual connection, mean pooling over the sequence. Its config.yaml allows
  *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
  *       delay).
+ *   <li>{@code tiny_lm}: a small decoder-only transformer with a key/value cache, for generation
+ *       ({@link TinyLanguageModel}).
  * </ul>
  *
  * <p>Weights come from fixed seeds, so every build writes the same bytes; a file whose bytes are
@@ -137,6 +139,7 @@ public final class ExampleModels {
     writeIfChanged(
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
+    writeIfChanged(modelFile(dir, TinyLanguageModel.NAME), TinyLanguageModel.model());
   }
 
   static byte[] simple() {
