@@ -8,6 +8,7 @@ import dev.neutrino.gateway.grpc.proto.InferStatistics;
 import dev.neutrino.gateway.grpc.proto.MemoryUsage;
 import dev.neutrino.gateway.grpc.proto.ModelConfig;
 import dev.neutrino.gateway.grpc.proto.ModelDynamicBatching;
+import dev.neutrino.gateway.grpc.proto.ModelEnsembling;
 import dev.neutrino.gateway.grpc.proto.ModelInput;
 import dev.neutrino.gateway.grpc.proto.ModelInstanceGroup;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataResponse;
@@ -20,6 +21,7 @@ import dev.neutrino.gateway.grpc.proto.ModelStatistics;
 import dev.neutrino.gateway.grpc.proto.ModelStatisticsResponse;
 import dev.neutrino.gateway.grpc.proto.StatisticDuration;
 import dev.neutrino.gateway.grpc.proto.ModelVersionPolicy;
+import dev.neutrino.repo.EnsembleConfig;
 import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.TensorConfig;
 import dev.neutrino.repo.VersionPolicy;
@@ -142,6 +144,17 @@ final class ModelMessages {
     }
     if (config.responseCache()) {
       message.setResponseCache(ModelResponseCache.newBuilder().setEnable(true));
+    }
+    if (config.isEnsemble()) {
+      ModelEnsembling.Builder ensembling = ModelEnsembling.newBuilder();
+      for (EnsembleConfig.Step step : config.ensemble().steps()) {
+        ensembling.addStep(ModelEnsembling.Step.newBuilder()
+            .setModelName(step.modelName())
+            .setModelVersion(step.modelVersion())
+            .putAllInputMap(step.inputMap())
+            .putAllOutputMap(step.outputMap()));
+      }
+      message.setEnsembleScheduling(ensembling);
     }
     return message.build();
   }

@@ -10,6 +10,7 @@ import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.gateway.RepositoryLoadParameters;
 import dev.neutrino.gateway.metrics.ModelStatistics;
+import dev.neutrino.repo.EnsembleConfig;
 import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.ModelStatus;
 import dev.neutrino.runtime.InferenceException;
@@ -186,7 +187,24 @@ final class ProtocolJson {
     Map<String, Object> parameters = new LinkedHashMap<>();
     config.parameters().forEach((key, value) -> parameters.put(key, Map.of("string_value", value)));
     json.put("parameters", parameters);
+    if (config.isEnsemble()) {
+      json.put("ensemble_scheduling", ensembleScheduling(config.ensemble()));
+    }
     return json;
+  }
+
+  /** Triton's {@code ensemble_scheduling}: the steps, with their maps as JSON objects. */
+  private static Map<String, Object> ensembleScheduling(EnsembleConfig ensemble) {
+    List<Map<String, Object>> steps = new ArrayList<>();
+    for (EnsembleConfig.Step step : ensemble.steps()) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("model_name", step.modelName());
+      json.put("model_version", step.modelVersion());
+      json.put("input_map", step.inputMap());
+      json.put("output_map", step.outputMap());
+      steps.add(json);
+    }
+    return Map.of("step", steps);
   }
 
   private static Map<String, Object> dynamicBatching(DynamicBatching batching) {

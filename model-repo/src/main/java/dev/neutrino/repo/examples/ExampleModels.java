@@ -33,6 +33,7 @@ import java.util.Random;
  *       delay).
  *   <li>{@code tiny_lm}: a small decoder-only transformer with a key/value cache, for generation
  *       ({@link TinyLanguageModel}).
+ *   <li>{@code embedding_scorer} and the ensemble {@code text_scorer}: see {@link EnsembleExample}.
  * </ul>
  *
  * <p>Weights come from fixed seeds, so every build writes the same bytes; a file whose bytes are
@@ -109,6 +110,8 @@ public final class ExampleModels {
       instance_group:
         - count: 1
           kind: KIND_CPU
+      parameters:
+        task: embeddings   # served by POST /v1/embeddings
       """;
 
   private ExampleModels() {}
@@ -140,6 +143,7 @@ public final class ExampleModels {
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
     writeIfChanged(modelFile(dir, TinyLanguageModel.NAME), TinyLanguageModel.model());
+    EnsembleExample.write(dir);
   }
 
   static byte[] simple() {
@@ -258,7 +262,7 @@ public final class ExampleModels {
    * content goes to a temporary file that is then moved into place, so a reader never sees half a
    * model.
    */
-  private static void writeIfChanged(Path file, byte[] bytes) throws IOException {
+  static void writeIfChanged(Path file, byte[] bytes) throws IOException {
     if (Files.isRegularFile(file)
         && Files.size(file) == bytes.length
         && Arrays.equals(Files.readAllBytes(file), bytes)) {
