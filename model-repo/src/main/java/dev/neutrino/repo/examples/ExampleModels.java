@@ -143,6 +143,8 @@ public final class ExampleModels {
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
     writeIfChanged(modelFile(dir, TinyLanguageModel.NAME), TinyLanguageModel.model());
+    writeIfChanged(dir.resolve(TinyLanguageModel.NAME).resolve("config.yaml"),
+        TinyLanguageModel.CONFIG.getBytes(StandardCharsets.UTF_8));
     EnsembleExample.write(dir);
   }
 

@@ -47,6 +47,24 @@ public final class TinyLanguageModel {
   /** Positions the model has embeddings for: the longest prompt plus answer. */
   public static final int MAX_POSITIONS = 1024;
 
+  /**
+   * Its configuration: served for generation ({@code task}), with a byte-level tokenizer, its
+   * context length and a plain chat template; the engine's other settings keep their defaults.
+   */
+  public static final String CONFIG =
+      """
+      instance_group:
+        - count: 1
+          kind: KIND_CPU
+      parameters:
+        task: generation
+        tokenizer: bytes
+        end_of_sequence_token: "257"
+        max_sequence_tokens: "1024"
+        chat_message_template: "<|{role}|>\\n{content}\\n"
+        chat_assistant_prefix: "<|assistant|>\\n"
+      """;
+
   private static final int FEED_FORWARD_WIDTH = 256;
   private static final float MASKED = -1e9f;
   private static final float PRINTABLE_BIAS = 4f;
