@@ -30,6 +30,8 @@ public final class OpenAiFrontEnd {
   private final long createdSeconds;
   private final GenerationModels generation;
   private final CompletionsRoute completions;
+  private final ModelTokenizers tokenizers;
+  private final EmbeddingsRoute embeddings;
 
   private OpenAiFrontEnd(Vertx vertx, ModelRepository repository, InferenceCalls calls, GatewayMetrics metrics,
       long createdSeconds) {
@@ -40,6 +42,8 @@ public final class OpenAiFrontEnd {
     this.createdSeconds = createdSeconds;
     this.generation = new GenerationModels(vertx, repository, metrics);
     this.completions = new CompletionsRoute(vertx, repository, generation);
+    this.tokenizers = new ModelTokenizers(vertx, repository);
+    this.embeddings = new EmbeddingsRoute(vertx, repository, calls, metrics, tokenizers);
   }
 
   /** The generation engines behind {@code /v1/completions}, shared with Triton's generate extension. */
@@ -96,6 +100,13 @@ public final class OpenAiFrontEnd {
       case "chat" -> {
         if (n == 3 && parts.get(2).equals("completions")) {
           post(x, () -> completions.handle(x, true));
+        } else {
+          notFound(x);
+        }
+      }
+      case "embeddings" -> {
+        if (n == 2) {
+          embeddings.handle(x);
         } else {
           notFound(x);
         }
