@@ -106,6 +106,7 @@ public final class Gateway {
     ServerTls frontEndTls = tls;
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
+    repository.observeSteps(metrics.ensembleSteps());
     AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
     AccessControl httpAccess = AccessControl.http(config.access());
     AccessControl grpcAccess = AccessControl.grpc(config.access());

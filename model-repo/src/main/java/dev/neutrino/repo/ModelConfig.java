@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param warmup Triton's {@code model_warmup}; empty means one zero-filled run per preferred batch
  *     size (or one row) on every instance
  * @param responseCache whether responses are cached ({@code response_cache { enable: true }})
+ * @param ensemble the steps of an ensemble ({@code platform: ensemble}), or null for a model run by
+ *     a backend; an ensemble has no instances
  */
 public record ModelConfig(
     String name,
@@ -39,7 +41,8 @@ public record ModelConfig(
     DynamicBatching dynamicBatching,
     VersionPolicy versionPolicy,
     List<WarmupSample> warmup,
-    boolean responseCache) {
+    boolean responseCache,
+    EnsembleConfig ensemble) {
 
   public ModelConfig {
     Objects.requireNonNull(name, "name");
@@ -47,7 +50,8 @@ public record ModelConfig(
     Objects.requireNonNull(backend, "backend");
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);
-    instanceGroups = instanceGroups.isEmpty() ? List.of(InstanceGroup.DEFAULT) : List.copyOf(instanceGroups);
+    instanceGroups = instanceGroups.isEmpty() && ensemble == null ? List.of(InstanceGroup.DEFAULT)
+        : List.copyOf(instanceGroups);
     parameters = Map.copyOf(parameters);
     versionPolicy = versionPolicy == null ? VersionPolicy.DEFAULT : versionPolicy;
     warmup = List.copyOf(warmup);
@@ -65,6 +69,15 @@ public record ModelConfig(
     }
   }
 
+  /** A model run by a backend (not an ensemble). */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
+      List<WarmupSample> warmup, boolean responseCache) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, versionPolicy, warmup, responseCache, null);
+  }
+
   /** A configuration with the default version policy, warm-up and no response cache. */
   public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
       List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
@@ -79,6 +92,11 @@ public record ModelConfig(
       Map<String, String> parameters) {
     this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
         null);
+  }
+
+  /** Whether this is an ensemble: its steps run other models, it has no instances of its own. */
+  public boolean isEnsemble() {
+    return ensemble != null;
   }
 
   public boolean batched() {

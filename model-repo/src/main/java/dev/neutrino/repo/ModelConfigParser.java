@@ -78,9 +78,19 @@ public final class ModelConfigParser {
       RawDynamicBatching dynamicBatching,
       RawVersionPolicy versionPolicy,
       List<RawWarmup> modelWarmup,
-      RawResponseCache responseCache) {
+      RawResponseCache responseCache,
+      RawEnsembleScheduling ensembleScheduling) {
 
     static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null, null, null, null);
+
+    /** A configuration without {@code ensemble_scheduling}. */
+    Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
+        List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
+        Map<String, String> parameters, RawDynamicBatching dynamicBatching, RawVersionPolicy versionPolicy,
+        List<RawWarmup> modelWarmup, RawResponseCache responseCache) {
+      this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
+          dynamicBatching, versionPolicy, modelWarmup, responseCache, null);
+    }
 
     Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
         List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
@@ -102,6 +112,11 @@ public final class ModelConfigParser {
   record RawWarmupInput(String dataType, List<Long> dims, Boolean zeroData, Boolean randomData) {}
 
   record RawResponseCache(Boolean enable) {}
+
+  /** Triton's {@code ensemble_scheduling}; see {@link Ensembles#config}. */
+  record RawEnsembleScheduling(List<RawStep> step) {}
+
+  record RawStep(String modelName, Long modelVersion, Map<String, String> inputMap, Map<String, String> outputMap) {}
 
   record RawDynamicBatching(
       List<Integer> preferredBatchSize,

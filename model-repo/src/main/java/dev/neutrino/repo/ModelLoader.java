@@ -44,13 +44,18 @@ final class ModelLoader {
   private final RepositoryOptions options;
   private final Backend backend;
   private final ResponseCache cache;
+  private final Ensembles ensembles;
 
-  /** @param cache the shared response cache, or null when it is off */
-  ModelLoader(Path root, RepositoryOptions options, Backend backend, ResponseCache cache) {
+  /**
+   * @param cache the shared response cache, or null when it is off
+   * @param ensembles loads the models whose platform is {@code ensemble}
+   */
+  ModelLoader(Path root, RepositoryOptions options, Backend backend, ResponseCache cache, Ensembles ensembles) {
     this.root = root;
     this.options = options;
     this.backend = backend;
     this.cache = cache;
+    this.ensembles = ensembles;
   }
 
   /**
@@ -154,6 +159,31 @@ final class ModelLoader {
     return ModelConfigParser.parse(text);
   }
 
+  /**
+   * The models the steps of ensemble {@code name} run, as its configuration names them; null when it
+   * is not an ensemble or its configuration cannot be read (its load will say why).
+   */
+  List<String> ensembleSteps(String name) {
+    ModelConfigParser.Raw raw;
+    try {
+      raw = plan(name, null).raw();
+    } catch (LoadFailure e) {
+      return null;
+    }
+    if (!Ensembles.isEnsemble(raw)) {
+      return null;
+    }
+    List<String> steps = new ArrayList<>();
+    if (raw.ensembleScheduling() != null && raw.ensembleScheduling().step() != null) {
+      raw.ensembleScheduling().step().forEach(step -> {
+        if (step != null && step.modelName() != null) {
+          steps.add(step.modelName());
+        }
+      });
+    }
+    return steps;
+  }
+
   /** A loaded version and what it weighs. */
   record Loaded(ModelVersion version, long footprintBytes) {}
 
@@ -161,6 +191,16 @@ final class ModelLoader {
   Loaded load(String name, long version, Plan plan) throws LoadFailure {
     String versionName = Long.toString(version);
     ModelConfigParser.Raw raw = plan.raw();
+    if (Ensembles.isEnsemble(raw)) {
+      try {
+        return new Loaded(ensembles.load(name, version, raw), 0);
+      } catch (IllegalArgumentException e) {
+        throw new LoadFailure(versionName, plan.source() + ": " + e.getMessage());
+      }
+    }
+    if (raw.ensembleScheduling() != null) {
+      throw new LoadFailure(versionName, plan.source() + ": ensemble_scheduling needs platform 'ensemble'");
+    }
     String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
     if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
       throw new LoadFailure(versionName, "default_model_filename must be a plain file name");

@@ -59,6 +59,8 @@ public final class ModelRepository implements AutoCloseable {
   private final ModelRegistry registry;
   private final ModelLifecycle lifecycle;
   private final RepositoryPoller poller;
+  private final Ensembles ensembles;
+  private final ModelLoader loader;
 
   private ModelRepository(Path root, RepositoryOptions options, Backend backend) {
     this.options = options;
@@ -66,8 +68,9 @@ public final class ModelRepository implements AutoCloseable {
     this.responseCache = options.responseCacheBytes() > 0 ? ResponseCache.create(options.responseCacheBytes()) : null;
     this.resident = options.memoryBudgetBytes() > 0 ? new Residency(options.memoryBudgetBytes()) : null;
     this.registry = new ModelRegistry(resident);
-    this.lifecycle = new ModelLifecycle(folder, new ModelLoader(root, options, backend, responseCache), registry,
-        responseCache, resident, options.loaderThreads());
+    this.ensembles = new Ensembles(registry, responseCache);
+    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles);
+    this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, options.loaderThreads());
     this.poller = options.controlMode() == ModelControlMode.POLL
         ? new RepositoryPoller(folder, registry, lifecycle, resident != null) : null;
   }
@@ -111,14 +114,41 @@ public final class ModelRepository implements AutoCloseable {
     } else if (resident == null || options.controlMode() == ModelControlMode.EXPLICIT) {
       names.addAll(folder.modelFolders());
     }
+    // Ensembles run other models, so they load after them, one by one, each after the ensembles it runs.
+    Map<String, List<String>> ensembleSteps = new TreeMap<>();
     List<CompletableFuture<ModelStatus>> loads = new ArrayList<>();
     for (String name : names) {
-      loads.add(lifecycle.load(name, null));
+      List<String> steps = loader.ensembleSteps(name);
+      if (steps != null) {
+        ensembleSteps.put(name, steps);
+      } else {
+        loads.add(lifecycle.load(name, null));
+      }
     }
     loads.forEach(CompletableFuture::join);
+    List<String> ordered = new ArrayList<>();
+    ensembleSteps.keySet().forEach(name -> dependenciesFirst(name, ensembleSteps, ordered, new ArrayList<>()));
+    for (String name : ordered) {
+      lifecycle.load(name, null).join();
+    }
     if (poller != null) {
       poller.start(options.pollInterval());
     }
+  }
+
+  /** Appends {@code name} to {@code ordered} after the ensembles it runs; a cycle is left to its load to refuse. */
+  private static void dependenciesFirst(String name, Map<String, List<String>> ensembleSteps, List<String> ordered,
+      List<String> visiting) {
+    if (ordered.contains(name) || visiting.contains(name)) {
+      return;
+    }
+    visiting.add(name);
+    for (String step : ensembleSteps.get(name)) {
+      if (ensembleSteps.containsKey(step)) {
+        dependenciesFirst(step, ensembleSteps, ordered, visiting);
+      }
+    }
+    ordered.add(name);
   }
 
   /**
@@ -246,6 +276,14 @@ public final class ModelRepository implements AutoCloseable {
   /** Loads and unloads so far, by model and result, for metrics. */
   public Map<String, LoadCounts> loadCounts() {
     return lifecycle.loadCounts();
+  }
+
+  /**
+   * Who is told of every ensemble step's outcome (the gateway's metrics count a step as a request of
+   * its model); replaces the one before. Any thread.
+   */
+  public void observeSteps(StepObserver observer) {
+    ensembles.observe(observer);
   }
 
   /** Residency's view, for metrics: loaded models and their footprints; empty without a budget. */

@@ -9,6 +9,7 @@ import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.gateway.grpc.proto.DataType;
 import dev.neutrino.gateway.grpc.proto.ModelDynamicBatching;
+import dev.neutrino.gateway.grpc.proto.ModelEnsembling;
 import dev.neutrino.gateway.grpc.proto.ModelInput;
 import dev.neutrino.gateway.grpc.proto.ModelInstanceGroup;
 import dev.neutrino.gateway.grpc.proto.ModelOutput;
@@ -73,6 +74,11 @@ public final class TritonConfigFormat {
       "model_warmup.inputs.value.dims", "model_warmup.inputs.value.zero_data",
       "model_warmup.inputs.value.random_data",
       "response_cache", "response_cache.enable",
+      "ensemble_scheduling", "ensemble_scheduling.step", "ensemble_scheduling.step.model_name",
+      "ensemble_scheduling.step.model_version", "ensemble_scheduling.step.input_map",
+      "ensemble_scheduling.step.input_map.key", "ensemble_scheduling.step.input_map.value",
+      "ensemble_scheduling.step.output_map", "ensemble_scheduling.step.output_map.key",
+      "ensemble_scheduling.step.output_map.value",
       // Triton's defaults, which change nothing here: pinned buffers only matter for GPU copies.
       "optimization", "optimization.input_pinned_memory", "optimization.input_pinned_memory.enable",
       "optimization.output_pinned_memory", "optimization.output_pinned_memory.enable",
@@ -156,7 +162,19 @@ public final class TritonConfigFormat {
         config.hasVersionPolicy() ? versionPolicy(config.getVersionPolicy()) : null,
         config.getModelWarmupCount() == 0 ? null : warmup(config.getModelWarmupList()),
         config.hasResponseCache() ? new ModelConfigParser.RawResponseCache(config.getResponseCache().getEnable())
-            : null);
+            : null,
+        config.hasEnsembleScheduling() ? ensembleScheduling(config.getEnsembleScheduling()) : null);
+  }
+
+  private static ModelConfigParser.RawEnsembleScheduling ensembleScheduling(ModelEnsembling ensembling) {
+    List<ModelConfigParser.RawStep> steps = new ArrayList<>();
+    for (ModelEnsembling.Step step : ensembling.getStepList()) {
+      // model_version 0 is "not given": the newest version, as -1 says.
+      steps.add(new ModelConfigParser.RawStep(emptyToNull(step.getModelName()),
+          step.getModelVersion() == 0 ? null : step.getModelVersion(),
+          step.getInputMapMap(), step.getOutputMapMap()));
+    }
+    return new ModelConfigParser.RawEnsembleScheduling(steps);
   }
 
   private static void refuseUnsupported(Message message, String prefix) {
@@ -359,6 +377,17 @@ public final class TritonConfigFormat {
     }
     if (config.responseCache()) {
       message.setResponseCache(ModelResponseCache.newBuilder().setEnable(true));
+    }
+    if (config.isEnsemble()) {
+      ModelEnsembling.Builder ensembling = ModelEnsembling.newBuilder();
+      for (EnsembleConfig.Step step : config.ensemble().steps()) {
+        ensembling.addStep(ModelEnsembling.Step.newBuilder()
+            .setModelName(step.modelName())
+            .setModelVersion(step.modelVersion())
+            .putAllInputMap(step.inputMap())
+            .putAllOutputMap(step.outputMap()));
+      }
+      message.setEnsembleScheduling(ensembling);
     }
     return message.build();
   }

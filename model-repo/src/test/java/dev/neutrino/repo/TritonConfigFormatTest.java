@@ -130,7 +130,8 @@ class TritonConfigFormatTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "sequence_batching { max_sequence_idle_microseconds: 5000000 }|sequence_batching is not supported",
-      "ensemble_scheduling { step [ { model_name: \"a\" } ] }|ensemble_scheduling is not supported",
+      "ensemble_scheduling { step [ { model_name: \"a\" model_namespace: \"n\" } ] }"
+          + "|ensemble_scheduling.step.model_namespace is not supported",
       "optimization { graph { level: 1 } }|optimization.graph is not supported",
       "model_transaction_policy { decoupled: true }|model_transaction_policy.decoupled is not supported",
       "instance_group [ { count: 1 rate_limiter { priority: 2 } } ]|instance_group.rate_limiter is not supported",
@@ -143,6 +144,34 @@ class TritonConfigFormatTest {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> TritonConfigFormat.parseText(SIMPLE + field));
     assertEquals(message, refused.getMessage());
+  }
+
+  @Test
+  void readsAnEnsembleAsTritonsDocumentationWritesIt() {
+    ModelConfigParser.Raw raw = TritonConfigFormat.parseText("""
+        name: "pipeline"
+        platform: "ensemble"
+        max_batch_size: 8
+        input [ { name: "IN", data_type: TYPE_INT32, dims: [ 16 ] } ]
+        output [ { name: "OUT", data_type: TYPE_INT32, dims: [ 16 ] } ]
+        ensemble_scheduling {
+          step [
+            {
+              model_name: "simple"
+              model_version: -1
+              input_map { key: "INPUT0" value: "IN" }
+              input_map { key: "INPUT1" value: "IN" }
+              output_map { key: "OUTPUT0" value: "OUT" }
+            }
+          ]
+        }
+        """);
+    assertEquals("ensemble", raw.platform());
+    ModelConfigParser.RawStep step = raw.ensembleScheduling().step().get(0);
+    assertEquals("simple", step.modelName());
+    assertEquals(-1L, step.modelVersion());
+    assertEquals(Map.of("INPUT0", "IN", "INPUT1", "IN"), step.inputMap());
+    assertEquals(Map.of("OUTPUT0", "OUT"), step.outputMap());
   }
 
   @Test

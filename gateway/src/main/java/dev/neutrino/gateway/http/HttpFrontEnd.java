@@ -14,6 +14,9 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.Protocol;
+import dev.neutrino.gateway.openai.OpenAiError;
+import dev.neutrino.gateway.openai.OpenAiExchange;
+import dev.neutrino.gateway.openai.OpenAiFrontEnd;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.gateway.security.RepositoryAudit;
@@ -94,6 +97,7 @@ public final class HttpFrontEnd {
   private final InferenceCalls calls;
   private final AccessControl access;
   private final Edge edge;
+  private final OpenAiFrontEnd openAi;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
@@ -109,6 +113,7 @@ public final class HttpFrontEnd {
     this.metrics = metrics;
     this.accessLog = accessLog;
     this.calls = InferenceCalls.create(repository, metrics, accessLog);
+    this.openAi = OpenAiFrontEnd.create(vertx, repository, calls, metrics, System.currentTimeMillis() / 1000);
   }
 
   /** @param access who may call which API group ({@code --http-restricted-api}) */
@@ -129,11 +134,14 @@ public final class HttpFrontEnd {
     String model;
     String version;
     String requestId;
+    /** Whether the request is under {@code /v1}: its errors take OpenAI's shape. */
+    final boolean openAi;
     private boolean finished;
 
     Exchange(HttpServerRequest request, long arrivedNanos) {
       this.request = request;
       this.arrivedNanos = arrivedNanos;
+      this.openAi = OpenAiFrontEnd.isOpenAiPath(request.path());
     }
 
     HttpServerResponse response() {
@@ -195,7 +203,7 @@ public final class HttpFrontEnd {
     request.response().endHandler(v -> edge.connections().answered(request));
     Exchange x = new Exchange(request, System.nanoTime());
     String path = request.path();
-    if (!path.startsWith("/v2")) {
+    if (!path.startsWith("/v2") && !x.openAi) {
       notFound(x);
       return;
     }
@@ -212,6 +220,10 @@ public final class HttpFrontEnd {
         sendFailure(x, refusal);
         return;
       }
+    }
+    if (x.openAi) {
+      openAi.handle(new LentExchange(x), parts);
+      return;
     }
     int n = parts.size();
     if (n == 1) {
@@ -238,6 +250,9 @@ public final class HttpFrontEnd {
    * {@code --http-restricted-api} names them; null for a path that names no endpoint (answered 404).
    */
   static ApiGroup group(List<String> parts) {
+    if (!parts.isEmpty() && parts.get(0).equals("v1")) {
+      return ApiGroup.INFERENCE; // OpenAI's API: embeddings, generation and the models they serve
+    }
     int n = parts.size();
     if (n == 1) {
       return ApiGroup.METADATA;
@@ -676,7 +691,11 @@ public final class HttpFrontEnd {
         response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
       }
       int status = HttpStatusMapping.status(e.kind());
-      sendError(x, status, e.getMessage());
+      if (x.openAi) {
+        sendJson(x, status, OpenAiError.of(status, e).body());
+      } else {
+        sendError(x, status, e.getMessage());
+      }
       return status;
     }
     HttpServerRequest request = x.request;
@@ -724,7 +743,51 @@ public final class HttpFrontEnd {
   }
 
   private static void sendError(Exchange x, int status, String message) {
-    sendJson(x, status, HttpInferenceCodec.errorBody(message));
+    sendJson(x, status, x.openAi ? OpenAiError.of(status, message).body() : HttpInferenceCodec.errorBody(message));
+  }
+
+  /** A {@code /v1} request as the OpenAI routes see it: the rest of this front end stays here. */
+  private final class LentExchange implements OpenAiExchange {
+    private final Exchange x;
+
+    LentExchange(Exchange x) {
+      this.x = x;
+    }
+
+    @Override
+    public HttpServerRequest request() {
+      return x.request;
+    }
+
+    @Override
+    public void readBody(Handler<Buffer> then) {
+      HttpFrontEnd.this.readBody(x, then, null);
+    }
+
+    @Override
+    public void sendJson(int status, Buffer body) {
+      HttpFrontEnd.sendJson(x, status, body);
+    }
+
+    @Override
+    public int fail(Throwable failure) {
+      return sendFailure(x, failure);
+    }
+
+    @Override
+    public void sendError(OpenAiError error) {
+      HttpFrontEnd.sendJson(x, error.status(), error.body());
+    }
+
+    @Override
+    public void model(String name) {
+      x.model = name;
+    }
+
+    @Override
+    public void handOver() {
+      x.handOver();
+    }
   }
 
   /** Splits and percent-decodes the path; null when it cannot be decoded. */

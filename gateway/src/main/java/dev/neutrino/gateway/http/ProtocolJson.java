@@ -45,8 +45,8 @@ final class ProtocolJson {
 
   /**
    * The body of a repository call: {@code {"ready": bool}} for the index, {@code {"parameters":
-   * {"config": "<JSON>"}}} for a load (a configuration used instead of config.yaml). Empty bodies
-   * are fine.
+   * {"config": "<JSON>"}}} for a load (a configuration used instead of the model folder's file).
+   * Empty bodies are fine.
    */
   record RepositoryRequest(boolean readyOnly, String config) {}
 

@@ -148,6 +148,9 @@ final class NeutrinoCollector extends FamilyCollector {
     });
     Map<String, Map<String, Integer>> instances = new TreeMap<>();
     for (ModelVersion version : serving) {
+      if (version.instanceCount() == 0) {
+        continue; // an ensemble: its steps' models have the instances
+      }
       instances.computeIfAbsent(version.name(), m -> new TreeMap<>())
           .merge(version.device(), version.instanceCount(), Integer::sum);
       scrape.get(MEMORY).add(version.footprintBytes(), version.name(), version.versionString());

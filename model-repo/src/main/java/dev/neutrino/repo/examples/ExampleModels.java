@@ -31,6 +31,7 @@ import java.util.Random;
  *       block with a residual connection, mean pooling over the sequence. Its config.yaml allows
  *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
  *       delay).
+ *   <li>{@code embedding_scorer} and the ensemble {@code text_scorer}: see {@link EnsembleExample}.
  * </ul>
  *
  * <p>Weights come from fixed seeds, so every build writes the same bytes; a file whose bytes are
@@ -107,6 +108,8 @@ public final class ExampleModels {
       instance_group:
         - count: 1
           kind: KIND_CPU
+      parameters:
+        task: embeddings   # served by POST /v1/embeddings
       """;
 
   private ExampleModels() {}
@@ -137,6 +140,7 @@ public final class ExampleModels {
     writeIfChanged(
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
+    EnsembleExample.write(dir);
   }
 
   static byte[] simple() {
@@ -255,7 +259,7 @@ public final class ExampleModels {
    * content goes to a temporary file that is then moved into place, so a reader never sees half a
    * model.
    */
-  private static void writeIfChanged(Path file, byte[] bytes) throws IOException {
+  static void writeIfChanged(Path file, byte[] bytes) throws IOException {
     if (Files.isRegularFile(file)
         && Files.size(file) == bytes.length
         && Arrays.equals(Files.readAllBytes(file), bytes)) {
