@@ -24,6 +24,7 @@ import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.TritonConfigFormat;
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -399,7 +400,7 @@ public final class HttpFrontEnd {
 
   private void config(Exchange x, String model, String version) {
     try {
-      sendJson(x, 200, ProtocolJson.write(ProtocolJson.config(repository.find(model, version).config())));
+      sendJson(x, 200, Buffer.buffer(TritonConfigFormat.toJson(repository.find(model, version).config())));
     } catch (InferenceException e) {
       sendFailure(x, e);
     }
