@@ -10,10 +10,12 @@ ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
 ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
 
 FROM ${BUILD_IMAGE} AS build
+# Extra Maven flags, e.g. -o where the local repository is mounted in (deploy/build-image.sh).
+ARG MAVEN_FLAGS=""
 WORKDIR /src
 COPY . .
 # The gateway's shaded jar, the autoscaler's, and the example repository (written by model-repo's build).
-RUN mvn -B -q package -DskipTests -pl gateway,autoscaler -am \
+RUN mvn -B -q ${MAVEN_FLAGS} package -DskipTests -pl gateway,autoscaler -am \
  && test -f gateway/target/neutrino-gateway.jar \
  && test -f autoscaler/target/neutrino-autoscaler.jar \
  && test -d model-repo/target/example-repository/simple
@@ -28,6 +30,7 @@ COPY --from=build /src/model-repo/target/example-repository /opt/neutrino/models
 USER 10001:10001
 # HTTP, gRPC, metrics: the gateway's defaults (Triton's).
 EXPOSE 8000 8001 8002
-# The heap follows the container's memory limit; ONNX Runtime unpacks its native libraries into /tmp.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Djava.io.tmpdir=/tmp", "-jar", "/opt/neutrino/neutrino-gateway.jar"]
+# The heap follows the container's memory limit; ONNX Runtime and DJL's tokenizers unpack their native
+# libraries into /tmp.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Djava.io.tmpdir=/tmp", "-DDJL_CACHE_DIR=/tmp/djl", "-jar", "/opt/neutrino/neutrino-gateway.jar"]
 CMD ["--host=0.0.0.0", "--model-repository=/opt/neutrino/models"]

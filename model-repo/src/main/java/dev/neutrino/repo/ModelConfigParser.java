@@ -16,6 +16,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.GpuOptions;
 import dev.neutrino.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,9 +80,10 @@ public final class ModelConfigParser {
       RawVersionPolicy versionPolicy,
       List<RawWarmup> modelWarmup,
       RawResponseCache responseCache,
-      RawEnsembleScheduling ensembleScheduling) {
+      RawEnsembleScheduling ensembleScheduling,
+      RawOptimization optimization) {
 
-    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    static final Raw EMPTY = new Raw(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     /** A configuration without {@code ensemble_scheduling}. */
     Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
@@ -89,16 +91,29 @@ public final class ModelConfigParser {
         Map<String, String> parameters, RawDynamicBatching dynamicBatching, RawVersionPolicy versionPolicy,
         List<RawWarmup> modelWarmup, RawResponseCache responseCache) {
       this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
-          dynamicBatching, versionPolicy, modelWarmup, responseCache, null);
+          dynamicBatching, versionPolicy, modelWarmup, responseCache, null, null);
     }
 
     Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
         List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
         Map<String, String> parameters) {
       this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
-          null, null, null, null);
+          null, null, null, null, null, null);
     }
   }
+
+  /**
+   * Triton's {@code optimization}: the GPU execution accelerators and CUDA settings; Triton's other
+   * fields there are refused by name.
+   */
+  record RawOptimization(RawExecutionAccelerators executionAccelerators, RawCuda cuda) {}
+
+  record RawExecutionAccelerators(List<RawAccelerator> gpuExecutionAccelerator) {}
+
+  record RawAccelerator(
+      String name, @JsonDeserialize(contentUsing = ParameterValue.class) Map<String, String> parameters) {}
+
+  record RawCuda(Boolean graphs) {}
 
   /** Exactly one of the three, as in Triton: {@code latest: {num_versions: 2}}, {@code all: {}}, {@code specific: {versions: [1, 3]}}. */
   record RawVersionPolicy(RawLatest latest, Map<String, Object> all, RawSpecific specific) {}
@@ -266,7 +281,27 @@ public final class ModelConfigParser {
         raw.defaultModelFilename() != null ? raw.defaultModelFilename() : defaultFile,
         raw.parameters() != null ? raw.parameters() : Map.of(), batching,
         versionPolicy(raw.versionPolicy()), warmup(raw.modelWarmup(), inputs),
-        raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()));
+        raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()), null,
+        gpuOptions(raw.optimization(), raw.parameters() != null ? raw.parameters() : Map.of()));
+  }
+
+  /** Triton's GPU settings, as ONNX Runtime's providers take them. */
+  static GpuOptions gpuOptions(RawOptimization optimization, Map<String, String> parameters) {
+    List<GpuOptions.Accelerator> accelerators = new ArrayList<>();
+    boolean graphs = false;
+    if (optimization != null) {
+      if (optimization.executionAccelerators() != null
+          && optimization.executionAccelerators().gpuExecutionAccelerator() != null) {
+        for (RawAccelerator raw : optimization.executionAccelerators().gpuExecutionAccelerator()) {
+          if (raw == null || raw.name() == null) {
+            throw new IllegalArgumentException("gpu_execution_accelerator needs a name");
+          }
+          accelerators.add(new GpuOptions.Accelerator(raw.name(), raw.parameters()));
+        }
+      }
+      graphs = optimization.cuda() != null && Boolean.TRUE.equals(optimization.cuda().graphs());
+    }
+    return GpuOptions.fromTriton(accelerators, parameters, graphs);
   }
 
   static VersionPolicy versionPolicy(RawVersionPolicy raw) {

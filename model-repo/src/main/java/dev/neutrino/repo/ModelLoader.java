@@ -201,6 +201,7 @@ final class ModelLoader {
     if (raw.ensembleScheduling() != null) {
       throw new LoadFailure(versionName, plan.source() + ": ensemble_scheduling needs platform 'ensemble'");
     }
+    Backend backend = this.backend.forModel(raw.platform(), raw.backend());
     String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
     if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
       throw new LoadFailure(versionName, "default_model_filename must be a plain file name");
@@ -349,19 +350,25 @@ final class ModelLoader {
     return Math.max(1, options.cpuThreads() / instanceCount);
   }
 
-  /** Where each instance runs: KIND_GPU and KIND_AUTO ask for CUDA and fall back to CPU unless strict. */
+  /**
+   * Where each instance runs. KIND_GPU places {@code count} instances on each of its {@code gpus}
+   * (GPU 0 when none), as Triton does; KIND_AUTO places them on GPU 0. Both ask for ORT's TensorRT
+   * provider when the model has the TensorRT accelerator, else CUDA, and fall back to CPU unless
+   * strict.
+   */
   private List<LoadOptions> placements(ModelConfig config) {
     int threads = threadsPerInstance(config.parameters(), config.instanceCount());
     boolean strict = Boolean.parseBoolean(config.parameters().getOrDefault("strict_device", "false"));
+    Device accelerated = config.gpu().tensorrt() ? Device.TENSORRT : Device.CUDA;
     List<LoadOptions> plan = new ArrayList<>();
     for (InstanceGroup group : config.instanceGroups()) {
-      for (int i = 0; i < group.count(); i++) {
+      for (int i = 0; i < group.instances(); i++) {
         switch (group.kind()) {
           case KIND_CPU -> plan.add(new LoadOptions(Device.CPU, 0, threads, false));
-          case KIND_AUTO -> plan.add(new LoadOptions(Device.CUDA, 0, threads, false));
+          case KIND_AUTO -> plan.add(new LoadOptions(accelerated, 0, threads, false, config.gpu()));
           case KIND_GPU -> {
-            int gpu = group.gpus().isEmpty() ? 0 : group.gpus().get(i % group.gpus().size());
-            plan.add(new LoadOptions(Device.CUDA, gpu, threads, strict));
+            int gpu = group.gpus().isEmpty() ? 0 : group.gpus().get(i / group.count());
+            plan.add(new LoadOptions(accelerated, gpu, threads, strict, config.gpu()));
           }
         }
       }

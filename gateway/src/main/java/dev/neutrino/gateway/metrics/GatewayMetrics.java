@@ -63,6 +63,7 @@ public final class GatewayMetrics {
     if (options.tritonCompatible()) {
       new TritonCollector(repository, table).register(registry);
     }
+    GpuCollector.registerIfPresent(registry, dev.neutrino.gpu.GpuMonitor.nvml(), options.tritonCompatible());
     // The JVM and the process. Not MemoryAllocationExports: it adds GC listeners it never removes.
     new StandardExports().register(registry);
     new MemoryPoolsExports().register(registry);
@@ -109,6 +110,13 @@ public final class GatewayMetrics {
   public void succeeded(Protocol protocol, ModelVersion version, long durationNanos, InferenceResult result) {
     if (registry != null) {
       table.of(version).succeeded(protocol, durationNanos, result);
+    }
+  }
+
+  /** The OpenAI-compatible API sent {@code tokens} tokens of text to {@code version}. */
+  public void inputTokens(ModelVersion version, long tokens) {
+    if (registry != null) {
+      table.of(version).inputTokens.add(tokens);
     }
   }
 
