@@ -186,7 +186,7 @@ final class GenerationLoop {
     return true;
   }
 
-  /** Fails every sequence, running or waiting, with {@code failure}; the loop is not stepped again. */
+  /** Fails every sequence, running, waiting or submitted, with {@code failure}; later ones are served as usual. */
   void failAll(InferenceException failure) {
     for (Sequence s; (s = submitted.poll()) != null; ) {
       waiting.add(s);
