@@ -24,6 +24,7 @@ import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.TritonConfigFormat;
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -63,6 +64,10 @@ import java.util.function.IntConsumer;
  * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
  * is known and before any body is read: a refused request is answered 401 or 403 by
  * {@link AccessControl}'s rules.
+ *
+ * <p>OpenAI's API under {@code /v1} (group {@link ApiGroup#INFERENCE}) is answered by
+ * {@link OpenAiFrontEnd}, to which this class lends the request ({@link OpenAiExchange}): the body
+ * limits, the status mapping and the access log stay here; errors there take OpenAI's shape.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
@@ -395,7 +400,7 @@ public final class HttpFrontEnd {
 
   private void config(Exchange x, String model, String version) {
     try {
-      sendJson(x, 200, ProtocolJson.write(ProtocolJson.config(repository.find(model, version).config())));
+      sendJson(x, 200, Buffer.buffer(TritonConfigFormat.toJson(repository.find(model, version).config())));
     } catch (InferenceException e) {
       sendFailure(x, e);
     }
