@@ -12,6 +12,7 @@ import dev.neutrino.gateway.grpc.proto.ModelDynamicBatching;
 import dev.neutrino.gateway.grpc.proto.ModelEnsembling;
 import dev.neutrino.gateway.grpc.proto.ModelInput;
 import dev.neutrino.gateway.grpc.proto.ModelInstanceGroup;
+import dev.neutrino.gateway.grpc.proto.ModelOptimizationPolicy;
 import dev.neutrino.gateway.grpc.proto.ModelOutput;
 import dev.neutrino.gateway.grpc.proto.ModelParameter;
 import dev.neutrino.gateway.grpc.proto.ModelQueuePolicy;
@@ -82,6 +83,13 @@ public final class TritonConfigFormat {
       // Triton's defaults, which change nothing here: pinned buffers only matter for GPU copies.
       "optimization", "optimization.input_pinned_memory", "optimization.input_pinned_memory.enable",
       "optimization.output_pinned_memory", "optimization.output_pinned_memory.enable",
+      // GPU execution: ONNX Runtime's TensorRT and CUDA providers (see ModelConfigParser.gpuOptions).
+      "optimization.execution_accelerators", "optimization.execution_accelerators.gpu_execution_accelerator",
+      "optimization.execution_accelerators.gpu_execution_accelerator.name",
+      "optimization.execution_accelerators.gpu_execution_accelerator.parameters",
+      "optimization.execution_accelerators.gpu_execution_accelerator.parameters.key",
+      "optimization.execution_accelerators.gpu_execution_accelerator.parameters.value",
+      "optimization.cuda", "optimization.cuda.graphs",
       "model_transaction_policy");
 
   private static final JsonFormat.Printer PRINTER = JsonFormat.printer()
@@ -163,7 +171,23 @@ public final class TritonConfigFormat {
         config.getModelWarmupCount() == 0 ? null : warmup(config.getModelWarmupList()),
         config.hasResponseCache() ? new ModelConfigParser.RawResponseCache(config.getResponseCache().getEnable())
             : null,
-        config.hasEnsembleScheduling() ? ensembleScheduling(config.getEnsembleScheduling()) : null);
+        config.hasEnsembleScheduling() ? ensembleScheduling(config.getEnsembleScheduling()) : null,
+        config.hasOptimization() ? optimization(config.getOptimization()) : null);
+  }
+
+  private static ModelConfigParser.RawOptimization optimization(ModelOptimizationPolicy policy) {
+    ModelConfigParser.RawExecutionAccelerators accelerators = null;
+    if (policy.hasExecutionAccelerators()) {
+      List<ModelConfigParser.RawAccelerator> gpu = new ArrayList<>();
+      for (ModelOptimizationPolicy.ExecutionAccelerators.Accelerator accelerator
+          : policy.getExecutionAccelerators().getGpuExecutionAcceleratorList()) {
+        gpu.add(new ModelConfigParser.RawAccelerator(accelerator.getName(), accelerator.getParametersMap()));
+      }
+      accelerators = new ModelConfigParser.RawExecutionAccelerators(gpu);
+    }
+    ModelConfigParser.RawCuda cuda = policy.hasCuda()
+        ? new ModelConfigParser.RawCuda(policy.getCuda().getGraphs()) : null;
+    return accelerators == null && cuda == null ? null : new ModelConfigParser.RawOptimization(accelerators, cuda);
   }
 
   private static ModelConfigParser.RawEnsembleScheduling ensembleScheduling(ModelEnsembling ensembling) {

@@ -189,6 +189,20 @@ class TritonConfigFormatTest {
   }
 
   @Test
+  void readsTheTensorRtAcceleratorAsTritonsOnnxRuntimeBackendDocumentsIt() {
+    ModelConfigParser.Raw raw = TritonConfigFormat.parseText(SIMPLE
+        + "optimization { execution_accelerators { gpu_execution_accelerator : [ {\n"
+        + "  name : \"tensorrt\"\n"
+        + "  parameters { key: \"precision_mode\" value: \"FP16\" }\n"
+        + "  parameters { key: \"max_workspace_size_bytes\" value: \"1073741824\" } } ] } }");
+    ModelConfigParser.RawAccelerator accelerator =
+        raw.optimization().executionAccelerators().gpuExecutionAccelerator().get(0);
+    assertEquals("tensorrt", accelerator.name());
+    assertEquals(Map.of("precision_mode", "FP16", "max_workspace_size_bytes", "1073741824"),
+        accelerator.parameters());
+  }
+
+  @Test
   void aSyntaxErrorNamesWhereItIs() {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> TritonConfigFormat.parseText("max_batch_size: 8\nmax_batch: 4\n"));
