@@ -55,7 +55,7 @@ public final class GenerationBenchmark {
       }
 
       @Override
-      public void step(int promptTokens, int completionTokens) {
+      public void tokens(int promptTokens, int completionTokens) {
         generated.addAndGet(completionTokens);
       }
     };
