@@ -17,6 +17,8 @@ final class ErrorCodes {
   static final String CLIENT_BUSY = "client_busy";
   static final String IO_ERROR = "io_error";
   static final String BAD_RESPONSE = "bad_response";
+  /** The answer's outputs differ from what the input file's {@code validation_data} expects. */
+  static final String VALIDATION = "validation";
 
   private static final String[] HTTP = new String[600];
 

@@ -82,15 +82,18 @@ final class GrpcInferenceClient implements InferenceClient {
   private final Buffer[] frames;
   private final RequestOptions statsCall;
   private final Buffer statsFrame;
+  /** The outputs each prepared request must be answered with; empty lists when not checked. */
+  private final InputData.Prepared prepared;
   private volatile boolean statsUnsupported;
 
   private GrpcInferenceClient(ClientLanes lanes, RequestOptions inferCall, Buffer[] frames, RequestOptions statsCall,
-      Buffer statsFrame) {
+      Buffer statsFrame, InputData.Prepared prepared) {
     this.lanes = lanes;
     this.inferCall = inferCall;
     this.frames = frames;
     this.statsCall = statsCall;
     this.statsFrame = statsFrame;
+    this.prepared = prepared;
   }
 
   /**
@@ -121,8 +124,9 @@ final class GrpcInferenceClient implements InferenceClient {
           ModelMetadataResponse.parser(), "reading the model's metadata over gRPC at " + endpoint);
       ModelMetadata metadata = new ModelMetadata(response.getName(), response.getVersionsList(),
           response.getPlatform(), specs(response.getInputsList(), "input"), specs(response.getOutputsList(), "output"));
-      List<List<TensorData>> payloads = InputData.prepare(metadata, settings.input(), settings.shapes(),
+      InputData.Prepared prepared = InputData.prepareAll(metadata, settings.input(), settings.shapes(),
           settings.batchSize());
+      List<List<TensorData>> payloads = prepared.inputs();
       Buffer[] frames = new Buffer[payloads.size()];
       for (int i = 0; i < frames.length; i++) {
         frames[i] = frame(request(settings, payloads.get(i)));
@@ -134,7 +138,8 @@ final class GrpcInferenceClient implements InferenceClient {
         throw new IOException("the server's inference response has no outputs");
       }
       return new GrpcInferenceClient(lanes, inferCall, frames, call("ModelStatistics", timeout),
-          frame(ModelStatisticsRequest.newBuilder().setName(settings.model()).setVersion(settings.version()).build()));
+          frame(ModelStatisticsRequest.newBuilder().setName(settings.model()).setVersion(settings.version()).build()),
+          prepared);
     } catch (IOException | RuntimeException e) {
       lanes.close();
       throw e;
@@ -254,10 +259,35 @@ final class GrpcInferenceClient implements InferenceClient {
           return;
         }
         HttpClientResponse response = sent.result();
-        response.end().onComplete(ended -> outcome.complete(
-            ended.failed() ? transportFailure(ended.cause()) : status(response)));
+        List<TensorData> expected = prepared.expected(payload);
+        if (expected.isEmpty()) {
+          response.end().onComplete(ended -> outcome.complete(
+              ended.failed() ? transportFailure(ended.cause()) : status(response)));
+          return;
+        }
+        response.body().onComplete(read -> {
+          if (read.failed()) {
+            outcome.complete(transportFailure(read.cause()));
+            return;
+          }
+          String code = status(response);
+          outcome.complete(code != null ? code : validate(expected, read.result()));
+        });
       });
     });
+  }
+
+  /** Null when the answer's one message holds the expected outputs, else why not. */
+  private static String validate(List<TensorData> expected, Buffer body) {
+    if (body.length() < PREFIX_BYTES || body.getByte(0) != 0 || body.getInt(1) != body.length() - PREFIX_BYTES) {
+      return ErrorCodes.BAD_RESPONSE;
+    }
+    try {
+      ModelInferResponse answer = ModelInferResponse.parseFrom(body.getBytes(PREFIX_BYTES, body.length()));
+      return OutputCheck.matches(expected, OutputCheck.fromGrpc(answer)) ? null : ErrorCodes.VALIDATION;
+    } catch (InvalidProtocolBufferException e) {
+      return ErrorCodes.BAD_RESPONSE;
+    }
   }
 
   /** The outcome of a response that ended: null for OK, else the gRPC status name. */

@@ -38,15 +38,18 @@ final class HttpInferenceClient implements InferenceClient {
   private final RequestOptions[] requests;
   private final Buffer[] bodies;
   private final ModelMetadata metadata;
+  /** The outputs each prepared request must be answered with; empty lists when not checked. */
+  private final InputData.Prepared prepared;
   private volatile boolean statsUnsupported;
 
   private HttpInferenceClient(ClientLanes lanes, String modelPath, RequestOptions[] requests,
-      Buffer[] bodies, ModelMetadata metadata) {
+      Buffer[] bodies, ModelMetadata metadata, InputData.Prepared prepared) {
     this.lanes = lanes;
     this.modelPath = modelPath;
     this.requests = requests;
     this.bodies = bodies;
     this.metadata = metadata;
+    this.prepared = prepared;
   }
 
   /**
@@ -79,8 +82,9 @@ final class HttpInferenceClient implements InferenceClient {
       String modelPath = endpoint.basePath() + "/v2/models/" + encode(settings.model())
           + (settings.version().isEmpty() ? "" : "/versions/" + encode(settings.version()));
       ModelMetadata metadata = ModelMetadata.fromJson(getJson(lanes.first(), modelPath, "the model's metadata"));
-      List<List<TensorData>> payloads = InputData.prepare(metadata, settings.input(), settings.shapes(),
+      InputData.Prepared prepared = InputData.prepareAll(metadata, settings.input(), settings.shapes(),
           settings.batchSize());
+      List<List<TensorData>> payloads = prepared.inputs();
       RequestOptions[] requests = new RequestOptions[payloads.size()];
       Buffer[] bodies = new Buffer[payloads.size()];
       for (int i = 0; i < payloads.size(); i++) {
@@ -101,7 +105,7 @@ final class HttpInferenceClient implements InferenceClient {
             .setIdleTimeout(settings.timeout().toMillis());
         bodies[i] = Buffer.buffer(body.bytes());
       }
-      HttpInferenceClient result = new HttpInferenceClient(lanes, modelPath, requests, bodies, metadata);
+      HttpInferenceClient result = new HttpInferenceClient(lanes, modelPath, requests, bodies, metadata, prepared);
       result.check();
       return result;
     } catch (IOException | RuntimeException e) {
@@ -138,10 +142,26 @@ final class HttpInferenceClient implements InferenceClient {
         }
         HttpClientResponse response = sent.result();
         int status = response.statusCode();
-        response.end().onComplete(ended -> outcome.complete(
-            ended.failed() ? ErrorCodes.of(ended.cause()) : status / 100 == 2 ? null : ErrorCodes.http(status)));
+        List<TensorData> expected = prepared.expected(payload);
+        if (expected.isEmpty() || status / 100 != 2) {
+          response.end().onComplete(ended -> outcome.complete(
+              ended.failed() ? ErrorCodes.of(ended.cause()) : status / 100 == 2 ? null : ErrorCodes.http(status)));
+          return;
+        }
+        response.body().onComplete(read -> outcome.complete(
+            read.failed() ? ErrorCodes.of(read.cause()) : validate(expected, read.result(), response)));
       });
     });
+  }
+
+  /** Null when the answer holds the expected outputs, else why not. */
+  private static String validate(List<TensorData> expected, Buffer body, HttpClientResponse response) {
+    try {
+      return OutputCheck.matches(expected, OutputCheck.fromHttp(body.getBytes(), response.getHeader(HEADER_LENGTH)))
+          ? null : ErrorCodes.VALIDATION;
+    } catch (IOException e) {
+      return ErrorCodes.BAD_RESPONSE;
+    }
   }
 
   @Override

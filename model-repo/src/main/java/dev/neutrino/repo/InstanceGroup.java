@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * Triton's {@code instance_group}: how many copies of the model to run, and where.
  *
- * @param count instances; each owns a session and a thread
+ * @param count instances (per GPU for {@link Kind#KIND_GPU}); each owns a session and a thread
  * @param kind where they run
  * @param gpus which GPUs, for {@link Kind#KIND_GPU}; empty means GPU 0
  */
@@ -18,6 +18,11 @@ public record InstanceGroup(int count, Kind kind, List<Integer> gpus) {
     KIND_AUTO,
     KIND_CPU,
     KIND_GPU
+  }
+
+  /** How many instances the group runs: {@code count} on each of its GPUs for KIND_GPU, as in Triton. */
+  public int instances() {
+    return kind == Kind.KIND_GPU && !gpus.isEmpty() ? count * gpus.size() : count;
   }
 
   public InstanceGroup {

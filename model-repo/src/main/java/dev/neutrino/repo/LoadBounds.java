@@ -24,7 +24,10 @@ final class LoadBounds {
     if (raw.instanceGroup() != null) {
       long instances = 0;
       for (ModelConfigParser.RawInstanceGroup group : raw.instanceGroup()) {
-        instances += group.count() == null ? 1 : Math.max(0, group.count());
+        long count = group.count() == null ? 1 : Math.max(0, group.count());
+        // KIND_GPU runs count instances on each GPU listed.
+        boolean perGpu = "KIND_GPU".equals(group.kind()) && group.gpus() != null && !group.gpus().isEmpty();
+        instances += perGpu ? count * group.gpus().size() : count;
       }
       if (instances > limits.maxInstancesPerModel()) {
         throw new IllegalArgumentException("instance_group count " + instances + " is over the limit of "

@@ -1,6 +1,7 @@
 package dev.neutrino.repo;
 
 import dev.neutrino.batching.DynamicBatching;
+import dev.neutrino.runtime.GpuOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +26,10 @@ import java.util.Objects;
  * @param warmup Triton's {@code model_warmup}; empty means one zero-filled run per preferred batch
  *     size (or one row) on every instance
  * @param responseCache whether responses are cached ({@code response_cache { enable: true }})
+ * @param ensemble the steps of an ensemble ({@code platform: ensemble}), or null for a model run by
+ *     a backend; an ensemble has no instances
+ * @param gpu how GPU instances use ONNX Runtime's CUDA and TensorRT providers (Triton's
+ *     {@code optimization.execution_accelerators} and the CUDA provider's {@code parameters})
  */
 public record ModelConfig(
     String name,
@@ -39,7 +44,9 @@ public record ModelConfig(
     DynamicBatching dynamicBatching,
     VersionPolicy versionPolicy,
     List<WarmupSample> warmup,
-    boolean responseCache) {
+    boolean responseCache,
+    EnsembleConfig ensemble,
+    GpuOptions gpu) {
 
   public ModelConfig {
     Objects.requireNonNull(name, "name");
@@ -47,10 +54,12 @@ public record ModelConfig(
     Objects.requireNonNull(backend, "backend");
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);
-    instanceGroups = instanceGroups.isEmpty() ? List.of(InstanceGroup.DEFAULT) : List.copyOf(instanceGroups);
+    instanceGroups = instanceGroups.isEmpty() && ensemble == null ? List.of(InstanceGroup.DEFAULT)
+        : List.copyOf(instanceGroups);
     parameters = Map.copyOf(parameters);
     versionPolicy = versionPolicy == null ? VersionPolicy.DEFAULT : versionPolicy;
     warmup = List.copyOf(warmup);
+    gpu = gpu == null ? GpuOptions.NONE : gpu;
     if (maxBatchSize < 0) {
       throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
     }
@@ -63,6 +72,24 @@ public record ModelConfig(
     if (dynamicBatching != null) {
       dynamicBatching.checkMaxBatchSize(maxBatchSize);
     }
+  }
+
+  /** A configuration without GPU options: an ensemble's, or a model's on the CPU. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
+      List<WarmupSample> warmup, boolean responseCache, EnsembleConfig ensemble) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, versionPolicy, warmup, responseCache, ensemble, GpuOptions.NONE);
+  }
+
+  /** A model run by a backend (not an ensemble), without GPU options. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
+      List<WarmupSample> warmup, boolean responseCache) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, versionPolicy, warmup, responseCache, null, GpuOptions.NONE);
   }
 
   /** A configuration with the default version policy, warm-up and no response cache. */
@@ -81,6 +108,11 @@ public record ModelConfig(
         null);
   }
 
+  /** Whether this is an ensemble: its steps run other models, it has no instances of its own. */
+  public boolean isEnsemble() {
+    return ensemble != null;
+  }
+
   public boolean batched() {
     return maxBatchSize > 0;
   }
@@ -91,7 +123,7 @@ public record ModelConfig(
   }
 
   public int instanceCount() {
-    return instanceGroups.stream().mapToInt(InstanceGroup::count).sum();
+    return instanceGroups.stream().mapToInt(InstanceGroup::instances).sum();
   }
 
   public TensorConfig input(String inputName) {

@@ -104,8 +104,28 @@ final class ModelRegistry {
     }
   }
 
-  /** See {@link ModelRepository#find}. */
+  /**
+   * See {@link ModelRepository#find}. An ensemble is ready only while every step's model is: else it
+   * is not ready, naming the step's model.
+   */
   ModelVersion find(String name, String version) {
+    ModelVersion found = findVersion(name, version);
+    if (found.config().isEnsemble()) {
+      for (EnsembleConfig.Step step : found.config().ensemble().steps()) {
+        ModelEntry stepEntry = entry(step.modelName());
+        boolean serving = stepEntry != null && (step.modelVersion() == EnsembleConfig.LATEST_VERSION
+            ? !stepEntry.serving.isEmpty() : stepEntry.serving.containsKey(step.modelVersion()));
+        if (!serving) {
+          throw new InferenceException.NotReady("ensemble '" + name + "' is not ready: its step model '"
+              + step.modelName() + "'" + (step.versionString().isEmpty() ? "" : " version " + step.versionString())
+              + " is not ready");
+        }
+      }
+    }
+    return found;
+  }
+
+  private ModelVersion findVersion(String name, String version) {
     ModelEntry entry = entry(name);
     if (entry == null) {
       throw new InferenceException.NotFound("unknown model '" + name + "'");

@@ -2,6 +2,9 @@ package dev.neutrino.repo;
 
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.ModelLoadException;
+import dev.neutrino.runtime.LoadOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,15 +62,22 @@ public final class ModelRepository implements AutoCloseable {
   private final ModelRegistry registry;
   private final ModelLifecycle lifecycle;
   private final RepositoryPoller poller;
+  private final Ensembles ensembles;
+  private final ModelLoader loader;
+  private final Path root;
+  private final Backend backend;
 
   private ModelRepository(Path root, RepositoryOptions options, Backend backend) {
+    this.root = root;
+    this.backend = backend;
     this.options = options;
     this.folder = new RepositoryFolder(root);
     this.responseCache = options.responseCacheBytes() > 0 ? ResponseCache.create(options.responseCacheBytes()) : null;
     this.resident = options.memoryBudgetBytes() > 0 ? new Residency(options.memoryBudgetBytes()) : null;
     this.registry = new ModelRegistry(resident);
-    this.lifecycle = new ModelLifecycle(folder, new ModelLoader(root, options, backend, responseCache), registry,
-        responseCache, resident, options.loaderThreads());
+    this.ensembles = new Ensembles(registry, responseCache);
+    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles);
+    this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, options.loaderThreads());
     this.poller = options.controlMode() == ModelControlMode.POLL
         ? new RepositoryPoller(folder, registry, lifecycle, resident != null) : null;
   }
@@ -111,14 +121,41 @@ public final class ModelRepository implements AutoCloseable {
     } else if (resident == null || options.controlMode() == ModelControlMode.EXPLICIT) {
       names.addAll(folder.modelFolders());
     }
+    // Ensembles run other models, so they load after them, one by one, each after the ensembles it runs.
+    Map<String, List<String>> ensembleSteps = new TreeMap<>();
     List<CompletableFuture<ModelStatus>> loads = new ArrayList<>();
     for (String name : names) {
-      loads.add(lifecycle.load(name, null));
+      List<String> steps = loader.ensembleSteps(name);
+      if (steps != null) {
+        ensembleSteps.put(name, steps);
+      } else {
+        loads.add(lifecycle.load(name, null));
+      }
     }
     loads.forEach(CompletableFuture::join);
+    List<String> ordered = new ArrayList<>();
+    ensembleSteps.keySet().forEach(name -> dependenciesFirst(name, ensembleSteps, ordered, new ArrayList<>()));
+    for (String name : ordered) {
+      lifecycle.load(name, null).join();
+    }
     if (poller != null) {
       poller.start(options.pollInterval());
     }
+  }
+
+  /** Appends {@code name} to {@code ordered} after the ensembles it runs; a cycle is left to its load to refuse. */
+  private static void dependenciesFirst(String name, Map<String, List<String>> ensembleSteps, List<String> ordered,
+      List<String> visiting) {
+    if (ordered.contains(name) || visiting.contains(name)) {
+      return;
+    }
+    visiting.add(name);
+    for (String step : ensembleSteps.get(name)) {
+      if (ensembleSteps.containsKey(step)) {
+        dependenciesFirst(step, ensembleSteps, ordered, visiting);
+      }
+    }
+    ordered.add(name);
   }
 
   /**
@@ -158,6 +195,20 @@ public final class ModelRepository implements AutoCloseable {
   private InferenceException notExplicit() {
     return new InferenceException.InvalidInput("explicit model load and unload are not allowed in model control mode "
         + options.controlMode().name().toLowerCase(Locale.ROOT));
+  }
+
+  /**
+   * Loads one more instance of a loaded version on the CPU, owned by the caller, who must close it:
+   * for a scheduler that drives the model itself, such as text generation's. Blocking: call it on a
+   * worker thread.
+   *
+   * @throws ModelLoadException when the version's file cannot be loaded
+   */
+  public LoadedModel openInstance(ModelVersion version) throws ModelLoadException {
+    String fileName = version.config().defaultModelFilename() != null
+        ? version.config().defaultModelFilename() : backend.defaultModelFileName();
+    Path file = root.resolve(version.name()).resolve(version.versionString()).resolve(fileName);
+    return backend.load(file, LoadOptions.cpu(LoadOptions.DEFAULT_INTRA_OP_THREADS));
   }
 
   /**
@@ -238,6 +289,14 @@ public final class ModelRepository implements AutoCloseable {
     return folder.isModelFolder(name);
   }
 
+  /**
+   * The folder of model {@code name} (where files such as a tokenizer sit beside its versions), or
+   * null for a name that cannot be a model folder's.
+   */
+  public Path modelFolder(String name) {
+    return RepositoryFolder.isValidModelName(name) ? folder.root().resolve(name) : null;
+  }
+
   /** Whether every model that should be serving (loaded, not unloaded or evicted) has a ready version. */
   public boolean allReady() {
     return registry.allReady();
@@ -246,6 +305,14 @@ public final class ModelRepository implements AutoCloseable {
   /** Loads and unloads so far, by model and result, for metrics. */
   public Map<String, LoadCounts> loadCounts() {
     return lifecycle.loadCounts();
+  }
+
+  /**
+   * Who is told of every ensemble step's outcome (the gateway's metrics count a step as a request of
+   * its model); replaces the one before. Any thread.
+   */
+  public void observeSteps(StepObserver observer) {
+    ensembles.observe(observer);
   }
 
   /** Residency's view, for metrics: loaded models and their footprints; empty without a budget. */

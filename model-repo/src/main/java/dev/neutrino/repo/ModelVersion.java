@@ -70,9 +70,12 @@ public final class ModelVersion {
     return state;
   }
 
-  /** Where the instances run after any fallback, for example {@code cpu}. */
+  /**
+   * Where the instances run after any fallback, for example {@code cpu}; {@code none} for an ensemble,
+   * which has no instances.
+   */
   public String device() {
-    return instances.get(0).device();
+    return instances.isEmpty() ? "none" : instances.get(0).device();
   }
 
   /**
@@ -125,7 +128,7 @@ public final class ModelVersion {
     return cache != null;
   }
 
-  /** Model instances it runs on, all on {@link #device()}. */
+  /** Model instances it runs on, all on {@link #device()}; 0 for an ensemble. */
   public int instanceCount() {
     return instances.size();
   }

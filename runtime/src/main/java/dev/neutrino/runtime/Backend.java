@@ -3,7 +3,7 @@ package dev.neutrino.runtime;
 import java.nio.file.Path;
 
 /**
- * A way of running models: ONNX Runtime, later native TensorRT engines. Implementations are
+ * A way of running models: ONNX Runtime, native TensorRT engines. Implementations are
  * thread-safe; loading blocks and must run on a worker thread, never on an event loop.
  */
 public interface Backend {
@@ -24,4 +24,12 @@ public interface Backend {
    *     {@link LoadOptions#strictDevice()} is set
    */
   LoadedModel load(Path modelFile, LoadOptions options) throws ModelLoadException;
+
+  /**
+   * The backend that runs a model whose configuration names {@code platform} and {@code backend}
+   * (either may be null): this one, unless this is a set of backends ({@link Backends}).
+   */
+  default Backend forModel(String platform, String backend) {
+    return this;
+  }
 }

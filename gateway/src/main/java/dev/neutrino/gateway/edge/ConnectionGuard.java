@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link #headersRead}) and marks the connection idle again when the request is answered
  * ({@link #answered}). Between requests only the idle timeout applies. HTTP/2 connections are capped
  * but carry no clock: their headers arrive in whole frames, their streams are limited by
- * {@link EdgeLimits#http2MaxConcurrentStreams()} and their bodies by the body timeout. A connection
+ * {@link EdgeLimits#http2MaxConcurrentStreams()} and their bodies by the body timeout; they get a
+ * {@link StreamFailureShield}, so that one stream's failed write does not close them. A connection
  * that never sends a byte is closed by the idle timeout.
  *
  * <p>Thread-safety: the count is atomic; a clock is confined to its channel's event loop, which is the
@@ -58,7 +59,10 @@ public final class ConnectionGuard {
     return open.get();
   }
 
-  /** A server's connection handler: counts, caps and (HTTP/1.1) watches its connections. */
+  /**
+   * A server's connection handler: counts, caps and (HTTP/1.1) watches its connections, and shields
+   * HTTP/2 connections from their streams' failures.
+   */
   public Handler<HttpConnection> connectionHandler() {
     return this::connected;
   }
@@ -70,6 +74,9 @@ public final class ConnectionGuard {
       refusals.refused(EdgeRefusals.Reason.MAX_CONNECTIONS);
       connection.close();
       return;
+    }
+    if (connection instanceof ConnectionBase base) {
+      StreamFailureShield.install(base.channel().pipeline()); // HTTP/2: one stream's failure stays its own
     }
     if (connection instanceof Http1xServerConnection base) {
       Channel channel = base.channel();

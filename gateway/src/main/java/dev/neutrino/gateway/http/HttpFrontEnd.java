@@ -14,12 +14,17 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.Protocol;
+import dev.neutrino.gateway.generate.TritonGenerateRoute;
+import dev.neutrino.gateway.openai.OpenAiError;
+import dev.neutrino.gateway.openai.OpenAiExchange;
+import dev.neutrino.gateway.openai.OpenAiFrontEnd;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.TritonConfigFormat;
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -59,6 +64,10 @@ import java.util.function.IntConsumer;
  * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
  * is known and before any body is read: a refused request is answered 401 or 403 by
  * {@link AccessControl}'s rules.
+ *
+ * <p>OpenAI's API under {@code /v1} (group {@link ApiGroup#INFERENCE}) is answered by
+ * {@link OpenAiFrontEnd}, to which this class lends the request ({@link OpenAiExchange}): the body
+ * limits, the status mapping and the access log stay here; errors there take OpenAI's shape.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
@@ -93,6 +102,8 @@ public final class HttpFrontEnd {
   private final InferenceCalls calls;
   private final AccessControl access;
   private final Edge edge;
+  private final OpenAiFrontEnd openAi;
+  private final TritonGenerateRoute generate;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
@@ -108,6 +119,8 @@ public final class HttpFrontEnd {
     this.metrics = metrics;
     this.accessLog = accessLog;
     this.calls = InferenceCalls.create(repository, metrics, accessLog);
+    this.openAi = OpenAiFrontEnd.create(vertx, repository, calls, metrics, System.currentTimeMillis() / 1000);
+    this.generate = new TritonGenerateRoute(vertx, repository, openAi.generation());
   }
 
   /** @param access who may call which API group ({@code --http-restricted-api}) */
@@ -128,11 +141,14 @@ public final class HttpFrontEnd {
     String model;
     String version;
     String requestId;
+    /** Whether the request is under {@code /v1}: its errors take OpenAI's shape. */
+    final boolean openAi;
     private boolean finished;
 
     Exchange(HttpServerRequest request, long arrivedNanos) {
       this.request = request;
       this.arrivedNanos = arrivedNanos;
+      this.openAi = OpenAiFrontEnd.isOpenAiPath(request.path());
     }
 
     HttpServerResponse response() {
@@ -184,9 +200,9 @@ public final class HttpFrontEnd {
     return servers;
   }
 
-  /** Stops accepting connections. */
+  /** Stops accepting connections; the generation engines are closed once the servers are. */
   public Future<Void> close() {
-    return servers.close();
+    return servers.close().andThen(done -> openAi.close());
   }
 
   private void handle(HttpServerRequest request) {
@@ -194,7 +210,7 @@ public final class HttpFrontEnd {
     request.response().endHandler(v -> edge.connections().answered(request));
     Exchange x = new Exchange(request, System.nanoTime());
     String path = request.path();
-    if (!path.startsWith("/v2")) {
+    if (!path.startsWith("/v2") && !x.openAi) {
       notFound(x);
       return;
     }
@@ -211,6 +227,10 @@ public final class HttpFrontEnd {
         sendFailure(x, refusal);
         return;
       }
+    }
+    if (x.openAi) {
+      openAi.handle(new LentExchange(x), parts);
+      return;
     }
     int n = parts.size();
     if (n == 1) {
@@ -237,6 +257,9 @@ public final class HttpFrontEnd {
    * {@code --http-restricted-api} names them; null for a path that names no endpoint (answered 404).
    */
   static ApiGroup group(List<String> parts) {
+    if (!parts.isEmpty() && parts.get(0).equals("v1")) {
+      return ApiGroup.INFERENCE; // OpenAI's API: embeddings, generation and the models they serve
+    }
     int n = parts.size();
     if (n == 1) {
       return ApiGroup.METADATA;
@@ -254,7 +277,7 @@ public final class HttpFrontEnd {
         case "ready" -> ApiGroup.HEALTH;
         case "config" -> ApiGroup.MODEL_CONFIG;
         case "stats" -> ApiGroup.STATISTICS;
-        case "infer" -> ApiGroup.INFERENCE;
+        case "infer", "generate", "generate_stream" -> ApiGroup.INFERENCE;
         default -> null;
       };
     }
@@ -270,7 +293,7 @@ public final class HttpFrontEnd {
     return parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
   }
 
-  /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats]}. */
+  /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats|/generate|/generate_stream]}. */
   private void routeModel(Exchange x, List<String> parts) {
     String model = parts.get(2);
     String version = parts.size() >= 5 && parts.get(3).equals("versions") ? parts.get(4) : null;
@@ -293,6 +316,13 @@ public final class HttpFrontEnd {
         } else {
           readBody(x, body -> infer(x, model, v, body), status -> metrics.failed(Protocol.HTTP, model, v, code(status),
               System.nanoTime() - x.arrivedNanos, status == 413 ? TOO_LARGE : null));
+        }
+      }
+      case "generate", "generate_stream" -> {
+        if (x.request.method() != HttpMethod.POST) {
+          methodNotAllowed(x);
+        } else {
+          generate.handle(new LentExchange(x), model, v, action.equals("generate_stream"));
         }
       }
       default -> notFound(x);
@@ -370,7 +400,7 @@ public final class HttpFrontEnd {
 
   private void config(Exchange x, String model, String version) {
     try {
-      sendJson(x, 200, ProtocolJson.write(ProtocolJson.config(repository.find(model, version).config())));
+      sendJson(x, 200, Buffer.buffer(TritonConfigFormat.toJson(repository.find(model, version).config())));
     } catch (InferenceException e) {
       sendFailure(x, e);
     }
@@ -675,7 +705,11 @@ public final class HttpFrontEnd {
         response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
       }
       int status = HttpStatusMapping.status(e.kind());
-      sendError(x, status, e.getMessage());
+      if (x.openAi) {
+        sendJson(x, status, OpenAiError.of(status, e).body());
+      } else {
+        sendError(x, status, e.getMessage());
+      }
       return status;
     }
     HttpServerRequest request = x.request;
@@ -723,7 +757,51 @@ public final class HttpFrontEnd {
   }
 
   private static void sendError(Exchange x, int status, String message) {
-    sendJson(x, status, HttpInferenceCodec.errorBody(message));
+    sendJson(x, status, x.openAi ? OpenAiError.of(status, message).body() : HttpInferenceCodec.errorBody(message));
+  }
+
+  /** A {@code /v1} request as the OpenAI routes see it: the rest of this front end stays here. */
+  private final class LentExchange implements OpenAiExchange {
+    private final Exchange x;
+
+    LentExchange(Exchange x) {
+      this.x = x;
+    }
+
+    @Override
+    public HttpServerRequest request() {
+      return x.request;
+    }
+
+    @Override
+    public void readBody(Handler<Buffer> then) {
+      HttpFrontEnd.this.readBody(x, then, null);
+    }
+
+    @Override
+    public void sendJson(int status, Buffer body) {
+      HttpFrontEnd.sendJson(x, status, body);
+    }
+
+    @Override
+    public int fail(Throwable failure) {
+      return sendFailure(x, failure);
+    }
+
+    @Override
+    public void sendError(OpenAiError error) {
+      HttpFrontEnd.sendJson(x, error.status(), error.body());
+    }
+
+    @Override
+    public void model(String name) {
+      x.model = name;
+    }
+
+    @Override
+    public void handOver() {
+      x.handOver();
+    }
   }
 
   /** Splits and percent-decodes the path; null when it cannot be decoded. */

@@ -3,6 +3,7 @@ package dev.neutrino.gateway.metrics;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.StepObserver;
 import dev.neutrino.runtime.InferenceException;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
@@ -62,6 +63,7 @@ public final class GatewayMetrics {
     if (options.tritonCompatible()) {
       new TritonCollector(repository, table).register(registry);
     }
+    GpuCollector.registerIfPresent(registry, dev.neutrino.gpu.GpuMonitor.nvml(), options.tritonCompatible());
     // The JVM and the process. Not MemoryAllocationExports: it adds GC listeners it never removes.
     new StandardExports().register(registry);
     new MemoryPoolsExports().register(registry);
@@ -109,6 +111,33 @@ public final class GatewayMetrics {
     if (registry != null) {
       table.of(version).succeeded(protocol, durationNanos, result);
     }
+  }
+
+  /** The OpenAI-compatible API sent {@code tokens} tokens of text to {@code version}. */
+  public void inputTokens(ModelVersion version, long tokens) {
+    if (registry != null) {
+      table.of(version).inputTokens.add(tokens);
+    }
+  }
+
+  /**
+   * Counts the steps of ensembles as requests of their step models, as Triton does, under protocol
+   * {@link Protocol#ENSEMBLE}; a failed step is coded by its failure's kind. The ensemble's own request
+   * is counted by the front end it came in on.
+   */
+  public StepObserver ensembleSteps() {
+    return new StepObserver() {
+      @Override
+      public void succeeded(ModelVersion step, long durationNanos, InferenceResult result) {
+        GatewayMetrics.this.succeeded(Protocol.ENSEMBLE, step, durationNanos, result);
+      }
+
+      @Override
+      public void failed(ModelVersion step, long durationNanos, Throwable failure) {
+        String code = failure instanceof InferenceException e ? e.kind().name() : "INTERNAL";
+        GatewayMetrics.this.failed(Protocol.ENSEMBLE, step, code, durationNanos, failure);
+      }
+    };
   }
 
   /**

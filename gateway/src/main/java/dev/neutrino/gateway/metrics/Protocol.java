@@ -1,9 +1,14 @@
 package dev.neutrino.gateway.metrics;
 
-/** The front end a request came in on: the {@code protocol} label, and what counts as success there. */
+/**
+ * The front end a request came in on: the {@code protocol} label, and what counts as success there.
+ * {@link #ENSEMBLE} is the steps of ensembles: requests an ensemble sent to its step models in process,
+ * coded by the failure's kind ({@code BACKEND_FAILURE}, {@code CANCELLED}, ...).
+ */
 public enum Protocol {
   HTTP("http", "200"),
-  GRPC("grpc", "OK");
+  GRPC("grpc", "OK"),
+  ENSEMBLE("ensemble", "OK");
 
   private final String label;
   private final String successCode;

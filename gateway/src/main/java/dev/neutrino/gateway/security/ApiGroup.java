@@ -14,7 +14,7 @@ public enum ApiGroup {
   HEALTH("health"),
   /** {@code GET /v2}, model metadata; ServerMetadata, ModelMetadata. */
   METADATA("metadata"),
-  /** {@code POST /v2/models/{m}/infer}; ModelInfer, ModelStreamInfer. */
+  /** {@code POST /v2/models/{m}/infer}, OpenAI's API under {@code /v1}; ModelInfer, ModelStreamInfer. */
   INFERENCE("inference"),
   /** Triton's shared-memory extension (not offered: its RPCs answer UNIMPLEMENTED). */
   SHARED_MEMORY("shared-memory"),

@@ -28,6 +28,9 @@ class HttpRouteGroupsTest {
       "/v2/repository/models/simple/load, MODEL_REPOSITORY",
       "/v2/repository/models/simple/unload, MODEL_REPOSITORY",
       "/v2/repository/anything/else, MODEL_REPOSITORY",
+      "/v1/models, INFERENCE",
+      "/v1/embeddings, INFERENCE",
+      "/v1/anything/else, INFERENCE",
       "/v2/models/simple/bogus, none",
       "/v2/models/simple/infer/more, none",
       "/v2/nothing/here, none"})

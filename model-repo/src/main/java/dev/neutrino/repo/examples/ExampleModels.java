@@ -30,7 +30,11 @@ import java.util.Random;
  *       [-1,128] to FP32 {@code embedding} [-1,384]: token embedding, a per-token feed-forward
  *       block with a residual connection, mean pooling over the sequence. Its config.yaml allows
  *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
- *       delay).
+ *       delay). Its {@code tokenizer.json} ({@link ExampleTokenizer}) is a WordPiece vocabulary of
+ *       its 8192 ids, so {@code /v1/embeddings} embeds text with it.
+ *   <li>{@code tiny_lm}: a small decoder-only transformer with a key/value cache, for generation
+ *       ({@link TinyLanguageModel}).
+ *   <li>{@code embedding_scorer} and the ensemble {@code text_scorer}: see {@link EnsembleExample}.
  * </ul>
  *
  * <p>Weights come from fixed seeds, so every build writes the same bytes; a file whose bytes are
@@ -107,6 +111,11 @@ public final class ExampleModels {
       instance_group:
         - count: 1
           kind: KIND_CPU
+      parameters:
+        task: embeddings              # served by POST /v1/embeddings
+        tokenizer: tokenizer.json     # in this folder; input_ids padded with [PAD] (id 0) to 128 tokens
+        embedding_pooling: none       # the model pools already (the mean over the sequence)
+        embedding_normalize: true     # unit-length embeddings
       """;
 
   private ExampleModels() {}
@@ -137,6 +146,11 @@ public final class ExampleModels {
     writeIfChanged(
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
+    writeIfChanged(dir.resolve("text_encoder").resolve("tokenizer.json"), ExampleTokenizer.json(VOCABULARY));
+    writeIfChanged(modelFile(dir, TinyLanguageModel.NAME), TinyLanguageModel.model());
+    writeIfChanged(dir.resolve(TinyLanguageModel.NAME).resolve("config.yaml"),
+        TinyLanguageModel.CONFIG.getBytes(StandardCharsets.UTF_8));
+    EnsembleExample.write(dir);
   }
 
   static byte[] simple() {
@@ -255,7 +269,7 @@ public final class ExampleModels {
    * content goes to a temporary file that is then moved into place, so a reader never sees half a
    * model.
    */
-  private static void writeIfChanged(Path file, byte[] bytes) throws IOException {
+  static void writeIfChanged(Path file, byte[] bytes) throws IOException {
     if (Files.isRegularFile(file)
         && Files.size(file) == bytes.length
         && Arrays.equals(Files.readAllBytes(file), bytes)) {

@@ -6,8 +6,11 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.Device;
+import dev.neutrino.runtime.GpuOptions;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
@@ -32,8 +35,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * where there is no GPU. When the requested provider cannot be used, the load fails if
  * {@link LoadOptions#strictDevice()} is set and otherwise falls back (TensorRT to CUDA, then to the
  * CPU) with a logged warning; {@link LoadedModel#device()} tells where the instance really runs. A
- * provider that failed to register is remembered per device by this backend instance, so a fleet of
- * instances does not repeat a failing probe.
+ * provider that failed to register is remembered per device (and provider options) by this backend
+ * instance, so a fleet of instances does not repeat a failing probe.
+ *
+ * <p>The providers take {@link LoadOptions#gpu()}'s options (Triton's TensorRT accelerator parameters
+ * and CUDA parameters, translated to ORT's names). ORT's Java API (1.23) has no I/O binding and no
+ * pinned-memory allocator: inputs and outputs cross between host and device as ORT copies them, once
+ * per batch for each tensor.
  *
  * <p>Thread-safety: {@link #load} may be called from any number of threads at once. It blocks (it
  * reads the file and builds the session): call it from a worker thread, never an event loop.
@@ -115,7 +123,7 @@ public final class OnnxRuntimeBackend implements Backend {
     if (requested != Device.CPU) {
       String reason = null;
       for (Device candidate : acceleratedCandidates(requested)) {
-        ProviderKey key = new ProviderKey(candidate, options.deviceId());
+        ProviderKey key = new ProviderKey(candidate, options.deviceId(), options.gpu());
         reason = unavailableProviders.get(key);
         if (reason == null) {
           try {
@@ -162,7 +170,7 @@ public final class OnnxRuntimeBackend implements Backend {
   private LoadedModel open(Path modelFile, Device device, LoadOptions options)
       throws ModelLoadException, ProviderUnavailableException {
     try (SessionOptions sessionOptions = sessionOptions(options)) {
-      addProviders(sessionOptions, device, options.deviceId());
+      addProviders(sessionOptions, device, options.deviceId(), options.gpu());
       OrtSession session;
       Map<String, UnsignedInputs.Renamed> renamed;
       if (UnsignedInputs.mayDeclareOne(modelFile)) {
@@ -202,20 +210,42 @@ public final class OnnxRuntimeBackend implements Backend {
     }
   }
 
-  private static void addProviders(SessionOptions sessionOptions, Device device, int deviceId)
+  private static void addProviders(SessionOptions sessionOptions, Device device, int deviceId, GpuOptions gpu)
       throws ProviderUnavailableException {
     try {
       switch (device) {
         case CPU -> {}
-        case CUDA -> sessionOptions.addCUDA(deviceId);
+        case CUDA -> addCuda(sessionOptions, deviceId, gpu);
         case TENSORRT -> {
-          sessionOptions.addTensorrt(deviceId);
+          if (gpu.tensorrtOptions().isEmpty()) {
+            sessionOptions.addTensorrt(deviceId);
+          } else {
+            try (OrtTensorRTProviderOptions trt = new OrtTensorRTProviderOptions(deviceId)) {
+              for (Map.Entry<String, String> option : gpu.tensorrtOptions().entrySet()) {
+                trt.add(option.getKey(), option.getValue());
+              }
+              sessionOptions.addTensorrt(trt);
+            }
+          }
           // Nodes TensorRT does not take run on CUDA rather than on the CPU.
-          sessionOptions.addCUDA(deviceId);
+          addCuda(sessionOptions, deviceId, gpu);
         }
       }
     } catch (OrtException | RuntimeException | UnsatisfiedLinkError | NoClassDefFoundError e) {
       throw new ProviderUnavailableException(OrtMessages.clean(e, null), true);
+    }
+  }
+
+  private static void addCuda(SessionOptions sessionOptions, int deviceId, GpuOptions gpu) throws OrtException {
+    if (gpu.cudaOptions().isEmpty()) {
+      sessionOptions.addCUDA(deviceId);
+      return;
+    }
+    try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(deviceId)) {
+      for (Map.Entry<String, String> option : gpu.cudaOptions().entrySet()) {
+        cuda.add(option.getKey(), option.getValue());
+      }
+      sessionOptions.addCUDA(cuda);
     }
   }
 
@@ -302,7 +332,7 @@ public final class OnnxRuntimeBackend implements Backend {
     return "OnnxRuntimeBackend[unavailable=" + unavailableProviders.keySet() + "]";
   }
 
-  private record ProviderKey(Device device, int deviceId) {}
+  private record ProviderKey(Device device, int deviceId, GpuOptions gpu) {}
 
   /** An execution provider could not be registered, or a session could not be built on it. */
   private static final class ProviderUnavailableException extends Exception {

@@ -12,6 +12,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.Device;
+import dev.neutrino.runtime.GpuOptions;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
@@ -304,6 +305,46 @@ class OnnxRuntimeBackendTest {
     try (LoadedModel again = backend.load(file, new LoadOptions(Device.CUDA, 0, 1, false))) {
       assertEquals("cpu", again.device());
     }
+  }
+
+  @Test
+  void tensorRtWithTritonsOptionsFallsBackToCpuAndStillRuns() throws Exception {
+    Path file = write(identity(DataType.FP32));
+    GpuOptions gpu = GpuOptions.fromTriton(
+        List.of(new GpuOptions.Accelerator("tensorrt", Map.of("precision_mode", "FP16",
+            "max_workspace_size_bytes", "268435456", "trt_engine_cache_enable", "true",
+            "trt_engine_cache_path", file.getParent().resolve("trt").toString()))),
+        Map.of("cudnn_conv_algo_search", "1", "gpu_mem_limit", "1073741824"), false);
+    try (LoadedModel model = backend.load(file, new LoadOptions(Device.TENSORRT, 0, 1, false, gpu))) {
+      assumeTrue(model.device().equals("cpu"), "a GPU provider is usable here");
+      Tensor y = model.run(Map.of("x", sample(DataType.FP32)), Set.of("y")).get("y");
+      assertArrayEquals(bytes(sample(DataType.FP32)), bytes(y));
+    }
+  }
+
+  @Test
+  void strictTensorRtWithOptionsFailsNamingTensorRt() throws Exception {
+    Path file = write(identity(DataType.FP32));
+    GpuOptions gpu = GpuOptions.fromTriton(
+        List.of(new GpuOptions.Accelerator("tensorrt", Map.of("precision_mode", "FP16"))), Map.of(), false);
+    try (LoadedModel probe = backend.load(file, new LoadOptions(Device.TENSORRT, 0, 1, false, gpu))) {
+      assumeTrue(probe.device().equals("cpu"), "TensorRT is usable here, so a strict load succeeds");
+    }
+    ModelLoadException e = assertThrows(ModelLoadException.class,
+        () -> backend.load(file, new LoadOptions(Device.TENSORRT, 0, 1, true, gpu)));
+    assertTrue(e.getMessage().startsWith("TensorRT execution provider is not available on GPU 0: "), e.getMessage());
+  }
+
+  @Test
+  void strictCudaOnAnotherGpuFailsNamingThatGpu() throws Exception {
+    Path file = write(identity(DataType.FP32));
+    GpuOptions gpu = GpuOptions.fromTriton(List.of(), Map.of("cudnn_conv_algo_search", "0"), false);
+    try (LoadedModel probe = backend.load(file, new LoadOptions(Device.CUDA, 1, 1, false, gpu))) {
+      assumeTrue(probe.device().equals("cpu"), "CUDA is usable on GPU 1 here");
+    }
+    ModelLoadException e = assertThrows(ModelLoadException.class,
+        () -> backend.load(file, new LoadOptions(Device.CUDA, 1, 1, true, gpu)));
+    assertTrue(e.getMessage().startsWith("CUDA execution provider is not available on GPU 1: "), e.getMessage());
   }
 
   @Test
