@@ -10,10 +10,12 @@ ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
 ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
 
 FROM ${BUILD_IMAGE} AS build
+# Extra Maven flags, e.g. -o where the local repository is mounted in (deploy/build-image.sh).
+ARG MAVEN_FLAGS=""
 WORKDIR /src
 COPY . .
 # The gateway's shaded jar, the autoscaler's, and the example repository (written by model-repo's build).
-RUN mvn -B -q package -DskipTests -pl gateway,autoscaler -am \
+RUN mvn -B -q ${MAVEN_FLAGS} package -DskipTests -pl gateway,autoscaler -am \
  && test -f gateway/target/neutrino-gateway.jar \
  && test -f autoscaler/target/neutrino-autoscaler.jar \
  && test -d model-repo/target/example-repository/simple

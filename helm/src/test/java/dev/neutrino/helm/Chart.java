@@ -37,15 +37,26 @@ final class Chart {
 
   private Chart() {}
 
-  /** The rendered manifests, or an exception carrying Helm's error (a schema violation, a failed required). */
-  static String template(String values) throws IOException {
-    Path file = Files.createTempFile("values-", ".yaml");
+  /**
+   * The rendered manifests with the given values overlays (later ones win), or an exception carrying Helm's
+   * error (a schema violation, a failed required).
+   */
+  static String template(String... overlays) throws IOException {
+    List<Path> files = new ArrayList<>();
     try {
-      Files.writeString(file, values.isBlank() ? "{}\n" : values);
-      return new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE).withKubeVersion(KUBE_VERSION)
-          .withValuesFile(file).call();
+      com.marcnuri.helm.TemplateCommand template = new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE)
+          .withKubeVersion(KUBE_VERSION);
+      for (String values : overlays) {
+        Path file = Files.createTempFile("values-", ".yaml");
+        files.add(file);
+        Files.writeString(file, values.isBlank() ? "{}\n" : values);
+        template.withValuesFile(file);
+      }
+      return template.call();
     } finally {
-      Files.deleteIfExists(file);
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
     }
   }
 

@@ -220,6 +220,11 @@ class ChartInvariantsTest {
     assertTrue(tlsConfig.get("tls_metrics").asBoolean());
     assertMounted(tls.gatewayContainer(), "tls", "/etc/neutrino/tls");
 
+    Rendered metricsAuth = Chart.render("metrics-auth");
+    assertEquals("authorization=@/etc/neutrino/secrets/metrics-key", gatewayConfig(metricsAuth).get("metrics_restricted_api")
+        .asText());
+    assertMounted(metricsAuth.gatewayContainer(), "secrets", "/etc/neutrino/secrets");
+
     JsonNode existing = gatewayConfig(Chart.render("tls-existing-secret"));
     assertTrue(existing.has("tls_cert_file"));
     assertFalse(existing.has("tls_client_ca_file"), "no mutual TLS unless a client CA key is named");

@@ -41,13 +41,18 @@ final class LocalPod {
   }
 
   static LocalPod of(Rendered r, Path dir) throws IOException {
+    return of(r, dir, Gateways.exampleRepository());
+  }
+
+  /** As {@link #of(Rendered, Path)}, with {@code repository} standing for the image's model repository. */
+  static LocalPod of(Rendered r, Path dir, Path repository) throws IOException {
     Container container = r.gatewayContainer();
     PodSpec pod = r.gatewayDeployment().getSpec().getTemplate().getSpec();
     Dockerfile image = Dockerfile.read(Dockerfile.ROOT);
 
     Map<String, String> paths = new LinkedHashMap<>();
     paths.put(Dockerfile.IMAGE_JAR, Gateways.jar().toString());
-    paths.put(Dockerfile.IMAGE_MODELS, Gateways.exampleRepository().toString());
+    paths.put(Dockerfile.IMAGE_MODELS, repository.toString());
     for (VolumeMount mount : container.getVolumeMounts()) {
       Volume volume = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst()
           .orElseThrow(() -> new AssertionError("no volume " + mount.getName()));

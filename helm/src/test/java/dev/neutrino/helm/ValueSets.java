@@ -105,6 +105,20 @@ final class ValueSets {
               secretKey: infer-key
               protocols: [grpc]
         """);
+    ALL.put("metrics-auth", """
+        auth:
+          keys:
+            metrics-key: Bearer t0ken
+          metrics:
+            header: authorization
+            secretKey: metrics-key
+        metrics:
+          serviceMonitor:
+            enabled: true
+            authorization:
+              type: Bearer
+              credentials: {name: scrape-token, key: token}
+        """);
     ALL.put("observability", """
         metrics:
           serviceMonitor: {enabled: true}

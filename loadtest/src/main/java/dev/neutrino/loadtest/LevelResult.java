@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * @param windowSeconds the part of the interval in which requests were sent
  * @param requests requests sent (or due) in the measured interval
  * @param ok requests answered with success
- * @param errors the others, by status ({@code "429"}, {@code "RESOURCE_EXHAUSTED"}) or by what went
+ * @param errors the others, by status ({@code "429"}, {@code "RESOURCE_EXHAUSTED"}), as
+ *     {@code "validation"} (an answer unlike the input file's {@code validation_data}) or by what went
  *     wrong on the client side ({@code "timeout"}, {@code "connection"}, {@code "no_response"})
  * @param latency successful requests' latency
  * @param errorLatency failed requests' latency (how fast a rejection came back)

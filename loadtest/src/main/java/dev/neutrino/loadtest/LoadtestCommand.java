@@ -66,7 +66,8 @@ final class LoadtestCommand {
   int requests;
 
   @Option(names = "--input-data", paramLabel = "<source>", defaultValue = "random",
-      description = "random | zero | FILE (perf_analyzer's JSON format) (default ${DEFAULT-VALUE})")
+      description = "random | zero | FILE (perf_analyzer's JSON format: content/shape, b64, several entries, "
+          + "validation_data) (default ${DEFAULT-VALUE})")
   String inputData;
 
   @Option(names = "--shape", paramLabel = "<name:dims>",

@@ -268,6 +268,14 @@ public final class ModelRepository implements AutoCloseable {
     return folder.isModelFolder(name);
   }
 
+  /**
+   * The folder of model {@code name} (where files such as a tokenizer sit beside its versions), or
+   * null for a name that cannot be a model folder's.
+   */
+  public Path modelFolder(String name) {
+    return RepositoryFolder.isValidModelName(name) ? folder.root().resolve(name) : null;
+  }
+
   /** Whether every model that should be serving (loaded, not unloaded or evicted) has a ready version. */
   public boolean allReady() {
     return registry.allReady();

@@ -113,6 +113,13 @@ public final class GatewayMetrics {
     }
   }
 
+  /** The OpenAI-compatible API sent {@code tokens} tokens of text to {@code version}. */
+  public void inputTokens(ModelVersion version, long tokens) {
+    if (registry != null) {
+      table.of(version).inputTokens.add(tokens);
+    }
+  }
+
   /**
    * Counts the steps of ensembles as requests of their step models, as Triton does, under protocol
    * {@link Protocol#ENSEMBLE}; a failed step is coded by its failure's kind. The ensemble's own request

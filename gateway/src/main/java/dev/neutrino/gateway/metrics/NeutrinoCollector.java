@@ -79,13 +79,17 @@ final class NeutrinoCollector extends FamilyCollector {
       "Time spent looking up cache misses and inserting their computed answers, the inference not included "
           + "(the statistics extension's cache_miss).",
       "model", "version");
+  static final Family INPUT_TOKENS = Family.counter("neutrino_input_tokens",
+      "Tokens of text sent to the model through the OpenAI-compatible API, after tokenization (special tokens "
+          + "included, padding not), by model version.",
+      "model", "version");
   static final Family CACHE_BYTES = Family.gauge("neutrino_response_cache_bytes", "bytes",
       "Bytes the response cache holds now.");
 
   static final List<Family> FAMILIES = List.of(REQUESTS, UNROUTED, REQUEST_DURATION, QUEUE_DURATION, COMPUTE_INPUT,
       COMPUTE_INFER, COMPUTE_OUTPUT, BATCH_SIZE, REJECTED, EXPIRED, CANCELLED, INFLIGHT, QUEUE_DEPTH, QUEUE_AGE,
       INSTANCES, MEMORY, STATE, LOADS, LOAD_FAILURES, UNLOADS, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
-      CACHE_MISS_DURATION, CACHE_BYTES);
+      CACHE_MISS_DURATION, CACHE_BYTES, INPUT_TOKENS);
 
   /** The latency buckets' bounds as {@code le} values, in seconds. */
   static final List<String> SECONDS_BOUNDS = seconds(LatencyHistogram.BOUNDS_NANOS);
@@ -124,6 +128,10 @@ final class NeutrinoCollector extends FamilyCollector {
     Map<String, long[]> perModel = new TreeMap<>();
     for (VersionSeries series : all) {
       requestSide(scrape, series);
+      long tokens = series.inputTokens.sum();
+      if (tokens > 0) {
+        scrape.get(INPUT_TOKENS).add(tokens, series.model, series.version);
+      }
       SchedulerStats stats = series.schedulerStats();
       schedulerSide(scrape, series, stats);
       if (!series.live().isEmpty()) {

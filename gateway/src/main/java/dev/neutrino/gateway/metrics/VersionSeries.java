@@ -31,6 +31,8 @@ final class VersionSeries {
   private final Side[] sides = new Side[Protocol.values().length];
   private final LongAdder failNanos = new LongAdder();
   private final LongAdder tooLarge = new LongAdder();
+  /** Tokens of text the OpenAI-compatible API sent to the version, after tokenization. */
+  final LongAdder inputTokens = new LongAdder();
   private volatile long lastInferenceMillis;
 
   /** Guarded by {@code this}. */

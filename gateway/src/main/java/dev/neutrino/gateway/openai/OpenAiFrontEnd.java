@@ -27,6 +27,8 @@ public final class OpenAiFrontEnd {
   private final InferenceCalls calls;
   private final GatewayMetrics metrics;
   private final long createdSeconds;
+  private final ModelTokenizers tokenizers;
+  private final EmbeddingsRoute embeddings;
 
   private OpenAiFrontEnd(Vertx vertx, ModelRepository repository, InferenceCalls calls, GatewayMetrics metrics,
       long createdSeconds) {
@@ -35,6 +37,8 @@ public final class OpenAiFrontEnd {
     this.calls = calls;
     this.metrics = metrics;
     this.createdSeconds = createdSeconds;
+    this.tokenizers = new ModelTokenizers(vertx, repository);
+    this.embeddings = new EmbeddingsRoute(vertx, repository, calls, metrics, tokenizers);
   }
 
   /**
@@ -67,6 +71,13 @@ public final class OpenAiFrontEnd {
           get(x, () -> listModels(x));
         } else if (n == 3) {
           get(x, () -> retrieveModel(x, parts.get(2)));
+        } else {
+          notFound(x);
+        }
+      }
+      case "embeddings" -> {
+        if (n == 2) {
+          embeddings.handle(x);
         } else {
           notFound(x);
         }

@@ -30,7 +30,8 @@ import java.util.Random;
  *       [-1,128] to FP32 {@code embedding} [-1,384]: token embedding, a per-token feed-forward
  *       block with a residual connection, mean pooling over the sequence. Its config.yaml allows
  *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
- *       delay).
+ *       delay). Its {@code tokenizer.json} ({@link ExampleTokenizer}) is a WordPiece vocabulary of
+ *       its 8192 ids, so {@code /v1/embeddings} embeds text with it.
  *   <li>{@code embedding_scorer} and the ensemble {@code text_scorer}: see {@link EnsembleExample}.
  * </ul>
  *
@@ -109,7 +110,10 @@ public final class ExampleModels {
         - count: 1
           kind: KIND_CPU
       parameters:
-        task: embeddings   # served by POST /v1/embeddings
+        task: embeddings              # served by POST /v1/embeddings
+        tokenizer: tokenizer.json     # in this folder; input_ids padded with [PAD] (id 0) to 128 tokens
+        embedding_pooling: none       # the model pools already (the mean over the sequence)
+        embedding_normalize: true     # unit-length embeddings
       """;
 
   private ExampleModels() {}
@@ -140,6 +144,7 @@ public final class ExampleModels {
     writeIfChanged(
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
+    writeIfChanged(dir.resolve("text_encoder").resolve("tokenizer.json"), ExampleTokenizer.json(VOCABULARY));
     EnsembleExample.write(dir);
   }
 
