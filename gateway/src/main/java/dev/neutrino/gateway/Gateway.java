@@ -1,6 +1,7 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.edge.Edge;
+import dev.neutrino.gateway.edge.EdgeTransport;
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -113,7 +114,6 @@ public final class Gateway {
     }
     ServerTls metricsTls = config.tls().metrics() ? tls : null;
     ServerTls frontEndTls = tls;
-    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     metrics = GatewayMetrics.create(repository, config.telemetry().metricsOptions());
     repository.observeSteps(metrics.ensembleSteps());
     AccessLog accessLog = AccessLog.create(config.telemetry().accessLog());
@@ -124,6 +124,9 @@ public final class Gateway {
       new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
     }
     edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
+    // Its transport hands every accepted connection to the edge before Vert.x reads from it.
+    vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(loops))
+        .withTransport(EdgeTransport.of(edge.connections())).build();
     metrics.bodyBytes(edge.bodies()::reservedBytes);
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
         this::ready, metrics, accessLog, edge);

@@ -1,7 +1,10 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.edge.EdgeLimits;
+import dev.neutrino.gateway.edge.RefusedRequest;
 import dev.neutrino.gateway.tls.ServerTls;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -93,6 +96,7 @@ public final class ServerDeployment {
         // server has a WebSocket handler: with this one, which refuses every handshake, such a request
         // reaches `served`, which answers 505 as RFC 9110 asks.
         created.webSocketHandshakeHandler(handshake -> handshake.reject(400));
+        created.invalidRequestHandler(ServerDeployment::refuseInvalid);
         if (connections != null) {
           created.connectionHandler(connections);
         }
@@ -110,6 +114,31 @@ public final class ServerDeployment {
         return bound[0];
       }
     });
+  }
+
+  /**
+   * Answers a request the HTTP/1.1 decoder failed, then closes its connection, whose framing can no
+   * longer be trusted: 414 or 431 for a request line or headers over Vert.x's limits, else 400 naming
+   * the problem when the gateway's decoder refused it ({@code StrictRequestDecoder}).
+   */
+  private static void refuseInvalid(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status;
+    String message;
+    if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+      message = "the request line is too long";
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      status = 431;
+      message = "the request headers are too large";
+    } else {
+      status = 400;
+      message = cause instanceof RefusedRequest refused ? refused.getMessage() : "malformed HTTP request";
+    }
+    request.response().setStatusCode(status).putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end("{\"error\":\"" + message + "\"}")
+        .onComplete(ended -> request.connection().close());
   }
 
   /** The servers listening, one per instance; for reloading their certificates. */

@@ -219,6 +219,26 @@ class GenerationEndToEndTest {
     assertEquals(0, scrape.get("neutrino_generation_sequences_waiting{model=\"tiny_lm\"}"));
   }
 
+  @Test
+  void theDashboardsGenerationPanelsQuerySeriesTheGatewayExports() throws Exception {
+    postJson("/v2/models/tiny_lm/generate", "{\"text_input\": \"panel\", \"max_tokens\": 3}", 200);
+    java.util.Set<String> exported = Scrapes.names(Scrapes.scrape(gateway));
+    String dashboard = java.nio.file.Files.readString(
+        Path.of("..", "helm", "neutrino", "dashboards", "neutrino.json"));
+    int generationQueries = 0;
+    for (JsonNode expr : JSON.readTree(dashboard).findValues("expr")) {
+      String query = expr.asText();
+      java.util.Set<String> names = MetricsEndToEndTest.metricNames(query);
+      if (names.stream().anyMatch(n -> n.startsWith("neutrino_generation_"))) {
+        generationQueries++;
+        for (String name : names) {
+          assertTrue(exported.contains(name), "the dashboard queries " + name + ", not exported: " + query);
+        }
+      }
+    }
+    assertTrue(generationQueries >= 8, "generation queries: " + generationQueries);
+  }
+
   private double completionTokens() {
     return Scrapes.scrape(gateway).getOrDefault("neutrino_generation_completion_tokens_total{model=\"tiny_lm\"}", 0.0);
   }

@@ -83,6 +83,25 @@ class TritonCommandLineTest {
   }
 
   @Test
+  void theTritonserverEntryExitsWithTwoNamingTheRefusedFlag() throws Exception {
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = Main.serve(new String[] {"tritonserver", "--model-repository=/models", "--pinned-memory-pool-byte-size=0"},
+          config -> {
+            throw new AssertionError("no gateway is made for a refused command line");
+          });
+    } finally {
+      System.setErr(err);
+    }
+    assertEquals(2, code);
+    assertTrue(captured.toString(java.nio.charset.StandardCharsets.UTF_8).contains(
+        "neutrino tritonserver: tritonserver flag --pinned-memory-pool-byte-size is not supported"), captured.toString());
+  }
+
+  @Test
   void theServeFlagsOfTheSameSettingsExist() throws Exception {
     GatewayConfig config = GatewayConfig.fromArgs(new String[] {"--default-max-batch-size", "8",
         "--disable-auto-complete-config", "--model-load-thread-count", "1"});

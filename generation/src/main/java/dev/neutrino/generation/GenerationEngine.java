@@ -120,12 +120,23 @@ public final class GenerationEngine implements AutoCloseable {
   private void run() {
     try {
       while (!closed) {
-        if (!loop.step() && !closed) {
+        boolean ran;
+        try {
+          ran = loop.step();
+        } catch (RuntimeException e) {
+          // A defect, not a model failure (those fail their step's sequences): fail everyone, keep serving.
+          LOG.log(System.Logger.Level.ERROR, "generation step failed in " + thread.getName(), e);
+          loop.failAll(new InferenceException.BackendFailure("the generation step failed", e));
+          ran = true;
+        }
+        if (!ran && !closed) {
           LockSupport.park(this);
         }
       }
-    } catch (RuntimeException | Error e) {
+    } catch (Error e) {
+      closed = true;
       LOG.log(System.Logger.Level.ERROR, "generation engine " + thread.getName() + " stopped", e);
+      throw e;
     } finally {
       loop.failAll(new InferenceException.NotReady("the model is unloading"));
     }

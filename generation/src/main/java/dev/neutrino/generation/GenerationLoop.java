@@ -29,7 +29,9 @@ import java.util.function.Consumer;
  * submitted sequences to the waiting queue; drop cancelled sequences (their blocks go back at once);
  * ask {@link StepPolicy} who joins and how many tokens each feeds; run the model once on the padded
  * batch; write the new keys and values into the sequences' blocks; sample a token for each sequence
- * whose known tokens are now all cached; finish those that are done.
+ * whose known tokens are now all cached; finish those that are done. Rows that decode and rows that
+ * read their prompt run as two calls of the model in one step, so a decoding row is never padded to a
+ * prompt chunk's length.
  *
  * <p>The padded batch: with {@code P} the longest cached length and {@code S} the most tokens fed,
  * row {@code b}'s cache sits at the end of the {@code P} past slots and its new tokens at the start of
@@ -137,10 +139,10 @@ final class GenerationLoop {
   }
 
   /**
-   * Runs one scheduling round and, when any sequence feeds tokens, one model step. Only ever on one
-   * thread at a time.
+   * Runs one scheduling round and, when any sequence feeds tokens, one step (one or two runs of the
+   * model). Only ever on one thread at a time.
    *
-   * @return whether the model ran
+   * @return whether a step ran
    */
   boolean step() {
     for (Sequence s; (s = submitted.poll()) != null; ) {
@@ -168,6 +170,31 @@ final class GenerationLoop {
     if (batch.isEmpty()) {
       return false;
     }
+    steps++;
+    observer.step();
+    // Decoding rows feed one token; padding them to a prompt chunk's length would multiply their cost,
+    // so rows reading their prompt run as a second call of the same step.
+    List<Sequence> decoding = new ArrayList<>();
+    List<Sequence> reading = new ArrayList<>();
+    List<Integer> readingFeeds = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      if (feeds.get(i) == 1) {
+        decoding.add(batch.get(i));
+      } else {
+        reading.add(batch.get(i));
+        readingFeeds.add(feeds.get(i));
+      }
+    }
+    run(decoding, java.util.Collections.nCopies(decoding.size(), 1));
+    run(reading, readingFeeds);
+    return true;
+  }
+
+  /** Runs the model once on {@code batch}, padded, and advances its sequences; nothing when it is empty. */
+  private void run(List<Sequence> batch, List<Integer> feeds) {
+    if (batch.isEmpty()) {
+      return;
+    }
     Map<String, Tensor> outputs;
     try {
       outputs = model.model().run(inputs(batch, feeds), model.stepOutputs());
@@ -178,15 +205,12 @@ final class GenerationLoop {
         remove(s);
         s.listener.onFailure(failure);
       }
-      steps++;
-      return true;
+      return;
     }
-    steps++;
     advance(batch, feeds, outputs);
-    return true;
   }
 
-  /** Fails every sequence, running or waiting, with {@code failure}; the loop is not stepped again. */
+  /** Fails every sequence, running, waiting or submitted, with {@code failure}; later ones are served as usual. */
   void failAll(InferenceException failure) {
     for (Sequence s; (s = submitted.poll()) != null; ) {
       waiting.add(s);
@@ -316,7 +340,7 @@ final class GenerationLoop {
       s.lastTokenNanos = now;
       emit(s, token);
     }
-    observer.step(promptTokens, completionTokens);
+    observer.tokens(promptTokens, completionTokens);
   }
 
   private void emit(Sequence s, int token) {

@@ -14,6 +14,9 @@ public interface GenerationObserver {
   /** A sequence produced a token {@code nanos} after its previous one. */
   default void betweenTokens(long nanos) {}
 
-  /** One model step fed {@code promptTokens} prompt tokens and produced {@code completionTokens}. */
-  default void step(int promptTokens, int completionTokens) {}
+  /** One run of the model read {@code promptTokens} prompt tokens and produced {@code completionTokens}. */
+  default void tokens(int promptTokens, int completionTokens) {}
+
+  /** One step ran: every sequence in the running batch that had tokens to feed fed them. */
+  default void step() {}
 }

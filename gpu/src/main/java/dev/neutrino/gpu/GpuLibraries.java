@@ -88,7 +88,11 @@ public final class GpuLibraries {
     }
   }
 
-  /** A native loader's message, first line only and without the library paths it searched. */
+  /** An absolute path: the loader names the unpacked library it tried; only the file name is kept. */
+  private static final java.util.regex.Pattern ABSOLUTE_PATH =
+      java.util.regex.Pattern.compile("(?<![\\w.])/(?:[^\\s/:]+/)+([^\\s/:]+)");
+
+  /** A native loader's message, first line only, without the library paths it searched or tried. */
   static String nativeMessage(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
@@ -103,6 +107,7 @@ public final class GpuLibraries {
     if (paths >= 0) {
       message = message.substring(0, paths) + " in the library path";
     }
+    message = ABSOLUTE_PATH.matcher(message).replaceAll("$1");
     return message.length() > 240 ? message.substring(0, 240) + "..." : message;
   }
 }

@@ -5,37 +5,46 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.Http1xOrH2CHandler;
 import io.vertx.core.http.impl.Http1xServerConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The gateway's connections, counted against {@link EdgeLimits#maxConnections()} across every front
  * end, and HTTP/1.1 connections watched for headers that take too long.
  *
- * <p>Design note. Vert.x calls a server's connection handler once it knows the connection's protocol,
- * that is after its first bytes: there the connection is counted, closed at once when it is over the
- * cap, and (HTTP/1.1) given a {@link HeaderClock} at the head of its Netty pipeline. The clock runs
- * while request headers are being read: from the connection's first bytes, and again from the first
- * byte after an answer; the front end stops it when a request's headers are complete
- * ({@link #headersRead}) and marks the connection idle again when the request is answered
+ * <p>Design note. A cleartext connection (HTTP/1.1 or h2c on one port) is seen as soon as it is
+ * accepted ({@link #accepted}, through {@link EdgeTransport}): there it is counted, closed at once when
+ * it is over the cap, given a {@link HeaderClock} at the head of its Netty pipeline, started at once,
+ * and a {@link ProtocolSniffer} that gives HTTP/1.1 the {@link StrictRequestDecoder}. A TLS connection
+ * is counted and clocked when Vert.x hands it to the server's connection handler ({@link #connected}),
+ * after its handshake and before its first request. The clock runs while request headers are being
+ * read: from the connection's acceptance (so a connection that sends nothing is closed too), and
+ * again from the first byte after an answer; the front end stops it when a request's headers are
+ * complete ({@link #headersRead}) and marks the connection idle again when the request is answered
  * ({@link #answered}). Between requests only the idle timeout applies. HTTP/2 connections are capped
- * but carry no clock: their headers arrive in whole frames, their streams are limited by
- * {@link EdgeLimits#http2MaxConcurrentStreams()} and their bodies by the body timeout; they get a
- * {@link StreamFailureShield}, so that one stream's failed write does not close them. A connection
- * that never sends a byte is closed by the idle timeout.
+ * but their clock stops once they are known to be HTTP/2: their headers arrive in whole frames, their
+ * streams are limited by {@link EdgeLimits#http2MaxConcurrentStreams()} and their bodies by the body
+ * timeout; they get a {@link StreamFailureShield}, so that one stream's failed write does not close
+ * them.
  *
  * <p>Thread-safety: the count is atomic; a clock is confined to its channel's event loop, which is the
  * loop of the connection's Vert.x context.
  */
 public final class ConnectionGuard {
   private static final AttributeKey<HeaderClock> CLOCK = AttributeKey.valueOf("neutrino.headerClock");
+  /** Set on a channel counted when it was accepted. */
+  private static final AttributeKey<Boolean> COUNTED = AttributeKey.valueOf("neutrino.counted");
 
   private final EdgeLimits limits;
   private final EdgeRefusals refusals;
@@ -67,24 +76,68 @@ public final class ConnectionGuard {
     return this::connected;
   }
 
-  private void connected(HttpConnection connection) {
-    int now = open.incrementAndGet();
-    connection.closeHandler(v -> open.decrementAndGet());
-    if (now > limits.maxConnections()) {
-      refusals.refused(EdgeRefusals.Reason.MAX_CONNECTIONS);
-      connection.close();
+  /**
+   * A connection an HTTP server of the gateway just accepted ({@link EdgeTransport}), its pipeline set
+   * up by Vert.x and no byte read yet. A cleartext connection that may speak HTTP/1.1 or h2c is counted
+   * here, its header clock started, and its protocol chosen by a {@link ProtocolSniffer}; others (TLS)
+   * are handed to {@link #connected} before their first request anyway.
+   */
+  void accepted(Channel channel, HttpServerOptions options) {
+    ChannelPipeline pipeline = channel.pipeline();
+    ChannelHandlerContext chooser = pipeline.context(Http1xOrH2CHandler.class);
+    if (chooser == null) {
       return;
     }
-    if (connection instanceof ConnectionBase base) {
-      StreamFailureShield.install(base.channel().pipeline()); // HTTP/2: one stream's failure stays its own
+    channel.attr(COUNTED).set(Boolean.TRUE);
+    if (!count(channel::close, uncount -> channel.closeFuture().addListener(closed -> uncount.run()))) {
+      return;
     }
-    if (connection instanceof Http1xServerConnection base) {
-      Channel channel = base.channel();
-      HeaderClock clock = new HeaderClock(limits.headerReadTimeoutMillis());
-      channel.attr(CLOCK).set(clock);
-      channel.pipeline().addFirst("neutrino-header-clock", clock);
-      clock.start(channel); // the connection's first bytes have arrived
+    HeaderClock clock = new HeaderClock(limits.headerReadTimeoutMillis());
+    channel.attr(CLOCK).set(clock);
+    pipeline.addFirst("neutrino-header-clock", clock);
+    clock.start(channel); // a silent connection is closed at the header timeout too
+    pipeline.addBefore(chooser.name(), "neutrino-protocol", new ProtocolSniffer(options));
+  }
+
+  private void connected(HttpConnection connection) {
+    Channel channel = connection instanceof ConnectionBase base ? base.channel() : null;
+    boolean counted = channel != null && channel.attr(COUNTED).get() != null;
+    if (!counted && !count(connection::close, uncount -> connection.closeHandler(v -> uncount.run()))) {
+      return;
     }
+    if (channel == null) {
+      return;
+    }
+    StreamFailureShield.install(channel.pipeline()); // HTTP/2: one stream's failure stays its own
+    HeaderClock clock = channel.attr(CLOCK).get();
+    if (connection instanceof Http1xServerConnection) {
+      if (clock == null) { // TLS: handed over before its first bytes
+        clock = new HeaderClock(limits.headerReadTimeoutMillis());
+        channel.attr(CLOCK).set(clock);
+        channel.pipeline().addFirst("neutrino-header-clock", clock);
+        clock.start(channel);
+      }
+    } else if (clock != null) {
+      clock.stop(); // HTTP/2: headers come in whole frames
+      channel.pipeline().remove(clock);
+      channel.attr(CLOCK).set(null);
+    }
+  }
+
+  /**
+   * Counts a connection until it closes, or closes it at once when it is over the cap.
+   *
+   * @return whether it may stay open
+   */
+  private boolean count(Runnable close, Consumer<Runnable> onClose) {
+    int now = open.incrementAndGet();
+    onClose.accept(open::decrementAndGet);
+    if (now > limits.maxConnections()) {
+      refusals.refused(EdgeRefusals.Reason.MAX_CONNECTIONS);
+      close.run();
+      return false;
+    }
+    return true;
   }
 
   /** {@code request}'s headers are complete: its connection's header clock stops. */

@@ -27,6 +27,7 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.server.GrpcServer;
@@ -101,7 +102,7 @@ final class InferenceService {
         .build());
     server.callHandler(ServiceMethods.MODEL_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
-      readOne(call, message -> modelInfer(call, message, deadlineNanos));
+      readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos));
     });
     server.callHandler(ServiceMethods.MODEL_STREAM_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
@@ -110,7 +111,7 @@ final class InferenceService {
       }
       new StreamInferCall(this, call, vertx.getOrCreateContext(), deadlineNanos).start();
     });
-    server.callHandler(ServiceMethods.REPOSITORY_INDEX, call -> readOne(call, request ->
+    server.callHandler(ServiceMethods.REPOSITORY_INDEX, call -> readOne(ServiceMethods.REPOSITORY_INDEX, call, request ->
         vertx.executeBlocking(() -> repository.index(request.getReady()), false).onComplete(rows -> {
           if (rows.failed()) {
             fail(call.response(), rows.cause(), "RepositoryIndex");
@@ -123,7 +124,7 @@ final class InferenceService {
           }
           end(call.response(), index.build());
         })));
-    server.callHandler(ServiceMethods.REPOSITORY_LOAD, call -> readOne(call, request -> {
+    server.callHandler(ServiceMethods.REPOSITORY_LOAD, call -> readOne(ServiceMethods.REPOSITORY_LOAD, call, request -> {
       String override = RepositoryLoadParameters.configOverride(request.getParametersMap().entrySet().iterator(),
           (ModelRepositoryParameter value) -> value.hasStringParam() ? value.getStringParam() : null);
       RepositoryAudit.Change change = RepositoryAudit.started("grpc", "load", request.getModelName(),
@@ -131,7 +132,8 @@ final class InferenceService {
       answerRepositoryChange(call.response(), requested(() -> repository.requestLoad(request.getModelName(), override)),
           RepositoryModelLoadResponse.getDefaultInstance(), "RepositoryModelLoad", change);
     }));
-    server.callHandler(ServiceMethods.REPOSITORY_UNLOAD, call -> readOne(call, request -> {
+    server.callHandler(ServiceMethods.REPOSITORY_UNLOAD, call -> readOne(ServiceMethods.REPOSITORY_UNLOAD, call,
+        request -> {
       RepositoryAudit.Change change = RepositoryAudit.started("grpc", "unload", request.getModelName(),
           String.valueOf(call.connection().remoteAddress()));
       answerRepositoryChange(call.response(), requested(() -> repository.requestUnload(request.getModelName())),
@@ -217,13 +219,13 @@ final class InferenceService {
   private <Req, Resp> void unary(
       GrpcServer server, ServiceMethod<Received<Req>, Resp> method, Function<Req, Resp> answer) {
     if (!accessLog.enabled()) {
-      server.callHandler(method, call -> readOne(call, request -> end(call.response(), answer.apply(request))));
+      server.callHandler(method, call -> readOne(method, call, request -> end(call.response(), answer.apply(request))));
       return;
     }
     String path = path(method.methodName());
     server.callHandler(method, call -> {
       long arrived = System.nanoTime();
-      readOne(call, request -> {
+      readOne(method, call, request -> {
         String status = GrpcStatus.OK.name();
         try {
           end(call.response(), answer.apply(request));
@@ -240,19 +242,21 @@ final class InferenceService {
 
   /**
    * Reads a unary call's one request message, then runs {@code then} on it, on the call's event loop.
-   * A missing, repeated or malformed message is answered INVALID_ARGUMENT; whatever {@code then}
-   * throws is answered through {@link GrpcStatusMapping}.
+   * A missing, repeated or malformed message is answered INVALID_ARGUMENT, one that does not
+   * decompress INTERNAL ({@link ProtobufCodec#read}); whatever {@code then} throws is answered through
+   * {@link GrpcStatusMapping}.
    */
-  private static <Req, Resp> void readOne(GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then) {
+  private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
+      GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then) {
     if (refuseEncoding(call)) {
       return;
     }
     String method = call.methodName();
     Received<?>[] first = {null};
     int[] count = {0};
-    call.handler(received -> {
+    call.messageHandler(message -> {
       if (count[0]++ == 0) {
-        first[0] = received;
+        first[0] = read(serviceMethod, message);
       }
     });
     call.endHandler(v -> {
@@ -264,7 +268,7 @@ final class InferenceService {
       @SuppressWarnings("unchecked")
       Received<Req> received = (Received<Req>) first[0];
       if (received.problem() != null) {
-        end(call.response(), GrpcStatus.INVALID_ARGUMENT, received.problem());
+        end(call.response(), received.status(), received.problem());
         return;
       }
       try {
@@ -275,16 +279,21 @@ final class InferenceService {
     });
   }
 
+  /** One message of a call to {@code method}, decompressed and parsed ({@link ProtobufCodec#read}). */
+  <Req> Received<Req> read(ServiceMethod<Received<Req>, ?> method, GrpcMessage message) {
+    return ProtobufCodec.read(message, method.decoder(), maxRequestBytes);
+  }
+
   /** Answers every call of {@code method} UNIMPLEMENTED once its request has arrived. */
   private static <Req, Resp> void refuse(GrpcServer server, ServiceMethod<Req, Resp> method, String message) {
     server.callHandler(method, call -> {
-      call.handler(ignored -> { });
+      call.messageHandler(ignored -> { }); // dropped unread: neither decompressed nor parsed
       call.endHandler(v -> end(call.response(), GrpcStatus.UNIMPLEMENTED, message));
     });
   }
 
   /**
-   * Refuses a call whose messages are compressed in a way this server cannot read (Vert.x reads
+   * Refuses a call whose messages are compressed in a way this server cannot read (the gateway reads
    * {@code identity} and {@code gzip}), rather than leaving it hanging.
    *
    * @return whether the call was refused
@@ -294,7 +303,7 @@ final class InferenceService {
     if (encoding == null || encoding.equals("identity") || encoding.equals("gzip")) {
       return false;
     }
-    call.handler(ignored -> { });
+    call.messageHandler(ignored -> { });
     end(call.response(), GrpcStatus.UNIMPLEMENTED, "message encoding '" + encoding + "' is not supported");
     return true;
   }

@@ -23,7 +23,7 @@ import java.util.Set;
  * answered with a {@code ModelStreamInferResponse} whose {@code error_message} says why and whose
  * {@code infer_response} carries the request's model, version and id; the stream stays open. The call
  * ends with OK once the client has half-closed and every request has been answered. A message that
- * is not valid protobuf is answered the same way, without an id. Only two things end the stream
+ * is not valid protobuf, or does not decompress, is answered the same way, without an id. Only two things end the stream
  * early: the client going away (every request it still has queued is withdrawn) and a message over
  * the size limit (Vert.x ends the call with RESOURCE_EXHAUSTED).
  *
@@ -61,7 +61,7 @@ final class StreamInferCall {
   }
 
   void start() {
-    call.handler(this::onRequest);
+    call.messageHandler(message -> onRequest(service.read(ServiceMethods.MODEL_STREAM_INFER, message)));
     call.endHandler(v -> {
       inputEnded = true;
       endIfDone();

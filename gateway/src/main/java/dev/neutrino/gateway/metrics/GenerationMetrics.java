@@ -86,9 +86,13 @@ public final class GenerationMetrics {
       }
 
       @Override
-      public void step(int promptCount, int completionCount) {
+      public void tokens(int promptCount, int completionCount) {
         prompt.inc(promptCount);
         completion.inc(completionCount);
+      }
+
+      @Override
+      public void step() {
         step.inc();
       }
     };
