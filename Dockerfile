@@ -30,6 +30,7 @@ COPY --from=build /src/model-repo/target/example-repository /opt/neutrino/models
 USER 10001:10001
 # HTTP, gRPC, metrics: the gateway's defaults (Triton's).
 EXPOSE 8000 8001 8002
-# The heap follows the container's memory limit; ONNX Runtime unpacks its native libraries into /tmp.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Djava.io.tmpdir=/tmp", "-jar", "/opt/neutrino/neutrino-gateway.jar"]
+# The heap follows the container's memory limit; ONNX Runtime and DJL's tokenizers unpack their native
+# libraries into /tmp.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Djava.io.tmpdir=/tmp", "-DDJL_CACHE_DIR=/tmp/djl", "-jar", "/opt/neutrino/neutrino-gateway.jar"]
 CMD ["--host=0.0.0.0", "--model-repository=/opt/neutrino/models"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Neutrino's image from the root Dockerfile without a container daemon, then runs it:
-#   1. makes two Debian bases with debootstrap (a Java 17 runtime; a JDK 17 with Maven for the build stage)
-#      and imports them into buildah (vfs storage), unless they are there already;
+#   1. makes a Debian base with debootstrap (a Java 17 runtime) and imports it into buildah (vfs storage),
+#      then a build base on it (apt-get: a JDK 17 and Maven), unless they are there already;
 #   2. builds the Dockerfile with buildah bud (chroot isolation) on those bases (the BUILD_IMAGE and
 #      RUNTIME_IMAGE build arguments), the build stage reading the local Maven repository offline;
 #   3. starts the image's entrypoint and command from its root filesystem mounted read-only, with a tmpfs
@@ -57,7 +57,13 @@ base_image() {
 }
 
 base_image "$RUNTIME_BASE" openjdk-17-jre-headless
-base_image "$BUILD_BASE" openjdk-17-jdk-headless,maven
+if ! "${BUILDAH[@]}" inspect --type image "$BUILD_BASE" >/dev/null 2>&1; then
+  say "build base $BUILD_BASE: $RUNTIME_BASE with a JDK 17 and Maven (apt-get from $MIRROR)"
+  mkdir -p "$WORK/build-base"
+  printf 'FROM %s\nRUN echo "deb %s %s main" > /etc/apt/sources.list \\\n && apt-get update -q \\\n && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openjdk-17-jdk-headless maven \\\n && rm -rf /var/lib/apt/lists/*\n' \
+    "$RUNTIME_BASE" "$MIRROR" "$SUITE" >"$WORK/build-base/Containerfile"
+  "${BUILDAH[@]}" bud --isolation chroot -q -t "$BUILD_BASE" -f "$WORK/build-base/Containerfile" "$WORK/build-base" >/dev/null
+fi
 say "bases ready after $((SECONDS - started)) s"
 
 say "buildah bud $IMAGE from $ROOT/Dockerfile"

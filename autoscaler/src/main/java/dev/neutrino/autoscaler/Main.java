@@ -2,6 +2,7 @@ package dev.neutrino.autoscaler;
 
 import dev.neutrino.autoscaler.internal.Autoscaler;
 import dev.neutrino.autoscaler.internal.Flags;
+import dev.neutrino.autoscaler.sim.CompareCommand;
 import dev.neutrino.autoscaler.sim.GenerateTraceCommand;
 import dev.neutrino.autoscaler.sim.SimulateCommand;
 import java.nio.file.Path;
@@ -14,12 +15,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./neutrino autoscale}: runs the autoscaler, or the simulator ({@code simulate}), or the trace
- * generator ({@code generate-trace}). Its fields are the autoscaler's own flags.
+ * generator ({@code generate-trace}), or the comparison table ({@code compare}). Its fields are the autoscaler's own flags.
  */
 @Command(name = "neutrino autoscale", mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
     sortOptions = false, usageHelpWidth = 110,
     description = "Sets replica counts from the gateways' metrics (--config FILE), or simulates policies on a "
-        + "trace (simulate --help), or writes a synthetic trace (generate-trace --help).")
+        + "trace (simulate --help), or writes a synthetic trace (generate-trace --help), or compares policies on "
+        + "several generated traces in one table (compare --help).")
 public final class Main {
 
   @Option(names = "--config", paramLabel = "<file>",
@@ -38,7 +40,8 @@ public final class Main {
   static CommandLine commandLine() {
     return Flags.commandLine(new Main())
         .addSubcommand("simulate", Flags.commandLine(new SimulateCommand()))
-        .addSubcommand("generate-trace", Flags.commandLine(new GenerateTraceCommand()));
+        .addSubcommand("generate-trace", Flags.commandLine(new GenerateTraceCommand()))
+        .addSubcommand("compare", Flags.commandLine(new CompareCommand()));
   }
 
   public static void main(String[] args) throws Exception {
@@ -51,6 +54,7 @@ public final class Main {
       } else if (parsed.hasSubcommand()) {
         Object command = parsed.subcommand().commandSpec().userObject();
         status = command instanceof SimulateCommand simulate ? simulate.run(System.out)
+            : command instanceof CompareCommand compare ? compare.run(System.out)
             : ((GenerateTraceCommand) command).run(System.out);
       } else {
         status = ((Main) parsed.commandSpec().userObject()).run();

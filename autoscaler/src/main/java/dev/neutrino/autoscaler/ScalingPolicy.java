@@ -13,7 +13,7 @@ import java.time.Instant;
  */
 public interface ScalingPolicy<S> {
 
-  /** The policy's name as written in configuration: {@code kpa}, {@code hpa} or {@code slo}. */
+  /** The policy's name as written in configuration: {@code kpa}, {@code hpa}, {@code slo} or {@code predictive}. */
   String name();
 
   /** The state before the first call (and after a restart: state is not persisted). */

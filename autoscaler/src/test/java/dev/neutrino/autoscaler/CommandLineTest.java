@@ -34,6 +34,7 @@ class CommandLineTest {
     assertEquals(helpFlags(help()), readmeFlags("### Flags of `./neutrino autoscale`"));
     assertEquals(helpFlags(help("simulate")), readmeFlags("### Flags of `./neutrino autoscale simulate`"));
     assertEquals(helpFlags(help("generate-trace")), readmeFlags("### Flags of `./neutrino autoscale generate-trace`"));
+    assertEquals(helpFlags(help("compare")), readmeFlags("### Flags of `./neutrino autoscale compare`"));
   }
 
   @Test

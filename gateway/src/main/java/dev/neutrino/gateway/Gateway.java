@@ -11,8 +11,10 @@ import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.RefusalCollector;
 import dev.neutrino.gateway.tls.CertificateReloader;
 import dev.neutrino.gateway.tls.ServerTls;
+import dev.neutrino.gpu.tensorrt.TensorRtBackend;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.Backends;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,6 +23,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,8 +77,14 @@ public final class Gateway {
     this.backend = backend;
   }
 
+  /**
+   * A gateway running ONNX models on ONNX Runtime and {@code tensorrt_plan} engines on TensorRT
+   * (engines rebuilt for this GPU are kept under the temporary directory's {@code neutrino-engines}).
+   */
   public static Gateway create(GatewayConfig config) {
-    return new Gateway(config, OnnxRuntimeBackend.create());
+    OnnxRuntimeBackend ort = OnnxRuntimeBackend.create();
+    Path engines = Path.of(System.getProperty("java.io.tmpdir"), "neutrino-engines");
+    return new Gateway(config, Backends.of(ort, TensorRtBackend.create(ort, engines)));
   }
 
   /** A gateway running models on {@code backend} instead of ONNX Runtime (tests use a test backend). */

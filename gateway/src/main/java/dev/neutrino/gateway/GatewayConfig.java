@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.neutrino.batching.SchedulerOptions;
+import dev.neutrino.repo.ConfigCompletion;
 import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
@@ -73,12 +74,25 @@ public record GatewayConfig(
    * @param loadModels {@code --load-model}, repeatable, {@code *} for all (explicit mode)
    * @param memoryBudgetBytes {@code --model-memory-budget}; 0 turns residency off
    * @param responseCacheBytes {@code --response-cache-bytes}; 0 turns the response cache off
+   * @param loaderThreads {@code --model-load-thread-count}: loads of different models run at once
+   * @param autoComplete false is {@code --disable-auto-complete-config}: configurations are used as
+   *     written, and must declare every input and output
+   * @param defaultMaxBatchSize {@code --default-max-batch-size}: {@code max_batch_size} of a batchable
+   *     model whose configuration does not say (Triton's
+   *     {@code --backend-config=onnxruntime,default-max-batch-size})
    */
   public record RepositorySettings(
       ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
-      long responseCacheBytes) {
+      long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize) {
     public static final RepositorySettings DEFAULTS =
         new RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 0);
+
+    /** Settings with the default loader threads and Triton's auto-complete. */
+    public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
+        long memoryBudgetBytes, long responseCacheBytes) {
+      this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
+          RepositoryOptions.DEFAULT_LOADER_THREADS, true, ConfigCompletion.DEFAULT_MAX_BATCH_SIZE);
+    }
 
     public RepositorySettings {
       Objects.requireNonNull(controlMode, "model_control_mode");
@@ -92,6 +106,12 @@ public record GatewayConfig(
       if (responseCacheBytes < 0) {
         throw new IllegalArgumentException("response_cache_bytes must be >= 0, got " + responseCacheBytes);
       }
+      if (loaderThreads < 1) {
+        throw new IllegalArgumentException("model_load_thread_count must be >= 1, got " + loaderThreads);
+      }
+      if (defaultMaxBatchSize < 0) {
+        throw new IllegalArgumentException("default_max_batch_size must be >= 0, got " + defaultMaxBatchSize);
+      }
       if (!loadModels.isEmpty() && controlMode != ModelControlMode.EXPLICIT) {
         throw new IllegalArgumentException("--load-model needs --model-control-mode explicit");
       }
@@ -102,7 +122,9 @@ public record GatewayConfig(
       return new RepositoryOptions(cpuThreads, SchedulerOptions.DEFAULT)
           .withControlMode(controlMode, Duration.ofSeconds(pollSeconds), new java.util.HashSet<>(loadModels))
           .withMemoryBudget(memoryBudgetBytes)
-          .withResponseCache(responseCacheBytes);
+          .withResponseCache(responseCacheBytes)
+          .withLoaderThreads(loaderThreads)
+          .withCompletion(new ConfigCompletion(autoComplete, defaultMaxBatchSize));
     }
   }
 
@@ -345,6 +367,9 @@ public record GatewayConfig(
     out.put("load_model", repository.loadModels());
     out.put("model_memory_budget", repository.memoryBudgetBytes());
     out.put("response_cache_bytes", repository.responseCacheBytes());
+    out.put("model_load_thread_count", repository.loaderThreads());
+    out.put("disable_auto_complete_config", !repository.autoComplete());
+    out.put("default_max_batch_size", repository.defaultMaxBatchSize());
     out.put("metrics_port", telemetry.metricsPort());
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
@@ -384,6 +409,9 @@ public record GatewayConfig(
       List<String> loadModel,
       Long modelMemoryBudget,
       Long responseCacheBytes,
+      Integer modelLoadThreadCount,
+      Boolean disableAutoCompleteConfig,
+      Integer defaultMaxBatchSize,
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
@@ -470,7 +498,12 @@ public record GatewayConfig(
             file.repositoryPollSecs() != null ? file.repositoryPollSecs() : base.repository().pollSeconds(),
             file.loadModel() != null ? file.loadModel() : base.repository().loadModels(),
             file.modelMemoryBudget() != null ? file.modelMemoryBudget() : base.repository().memoryBudgetBytes(),
-            file.responseCacheBytes() != null ? file.responseCacheBytes() : base.repository().responseCacheBytes()),
+            file.responseCacheBytes() != null ? file.responseCacheBytes() : base.repository().responseCacheBytes(),
+            file.modelLoadThreadCount() != null ? file.modelLoadThreadCount() : base.repository().loaderThreads(),
+            file.disableAutoCompleteConfig() != null ? !file.disableAutoCompleteConfig()
+                : base.repository().autoComplete(),
+            file.defaultMaxBatchSize() != null ? file.defaultMaxBatchSize()
+                : base.repository().defaultMaxBatchSize()),
         new TelemetrySettings(
             file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
@@ -658,6 +691,11 @@ public record GatewayConfig(
       Map.entry("load-model", "explicit mode: a model to load at start; repeatable; * for all"),
       Map.entry("model-memory-budget", "bytes of models kept loaded; least recently used are unloaded (default off)"),
       Map.entry("response-cache-bytes", "size of the response cache for models that enable it (default off)"),
+      Map.entry("model-load-thread-count", "loads of different models that run at once (default 2)"),
+      Map.entry("disable-auto-complete-config",
+          "use model configurations as written: no completion from the model file (default off)"),
+      Map.entry("default-max-batch-size",
+          "max_batch_size of a batchable model whose configuration does not say (default 4; 0: no batching)"),
       Map.entry("config", "YAML configuration file (flags override it)"),
       Map.entry("model-repository", "model repository folder (default: the example repository)"),
       Map.entry("host", "address to bind (default 127.0.0.1)"),

@@ -17,6 +17,8 @@ public final class Main {
   private static final System.Logger LOG = System.getLogger(Main.class.getName());
   /** The signals that drain the gateway: what Kubernetes sends, and Ctrl-C. */
   static final String[] STOP_SIGNALS = {"TERM", "INT"};
+  /** A first argument that makes the rest {@code tritonserver}'s command line ({@link TritonCommandLine}). */
+  static final String TRITONSERVER = "tritonserver";
 
   private Main() {}
 
@@ -33,6 +35,15 @@ public final class Main {
   static int serve(String[] args, Function<GatewayConfig, Gateway> gateways) throws Exception {
     CommandLine commandLine = GatewayConfig.commandLine();
     GatewayConfig config;
+    if (args.length > 0 && args[0].equals(TRITONSERVER)) {
+      // Triton's command line (neutrino tritonserver --model-repository=...), as serve's flags.
+      try {
+        args = TritonCommandLine.translate(java.util.Arrays.copyOfRange(args, 1, args.length)).toArray(String[]::new);
+      } catch (IllegalArgumentException e) {
+        System.err.println("neutrino tritonserver: " + e.getMessage());
+        return 2;
+      }
+    }
     try {
       CommandLine.ParseResult parsed = commandLine.parseArgs(args);
       if (CommandLine.printHelpIfRequested(parsed)) {

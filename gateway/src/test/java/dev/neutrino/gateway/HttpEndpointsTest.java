@@ -118,7 +118,7 @@ class HttpEndpointsTest {
     assertEquals("simple", config.get("name").asText());
     assertEquals(8, config.get("max_batch_size").asInt());
     assertEquals("TYPE_INT32", config.get("input").get(0).get("data_type").asText());
-    assertEquals("[16]", config.get("input").get(0).get("dims").toString());
+    assertEquals("[\"16\"]", config.get("input").get(0).get("dims").toString());
     assertEquals("KIND_CPU", config.get("instance_group").get(0).get("kind").asText());
     JsonNode batching = client.get("/v2/models/recommender_mlp/config").json().get("dynamic_batching");
     assertTrue(batching != null && batching.get("preferred_batch_size").size() > 0, String.valueOf(batching));

@@ -552,6 +552,9 @@ class MetricsEndToEndTest {
       Set<String> names = metricNames(expr);
       assertFalse(names.isEmpty(), "no metric in " + expr);
       for (String name : names) {
+        if (name.startsWith("neutrino_generation_")) {
+          continue; // series of generative models, which this gateway has none of: GenerationEndToEndTest checks them
+        }
         assertTrue(exported.contains(name), "the dashboard queries " + name + ", which the gateway does not export: "
             + expr);
       }

@@ -45,7 +45,8 @@ class ThreadingTest {
           assertTrue(reply.error().contains("failed"), reply.error());
         }
       }
-      assertEquals(20, backend.runThreads.size());
+      // Both models batch (auto-complete gives them the dynamic batcher), so concurrent requests may share a run.
+      assertTrue(backend.runThreads.size() >= 2 && backend.runThreads.size() <= 20, backend.runThreads.toString());
       for (String thread : backend.runThreads) {
         assertFalse(thread.contains("eventloop"), thread);
         assertTrue(thread.startsWith("neutrino-instance-"), thread);

@@ -9,7 +9,8 @@ import java.util.function.Supplier;
  * turns the first {@link UnsatisfiedLinkError} into a {@link NoClassDefFoundError}.
  *
  * <p>The answers are process-wide facts computed on first use and never changed, so they are held in
- * lazily initialised constants (no mutable state). Every call into the bytedeco presets goes through
+ * lazily initialised constants (no mutable state). The probes are lambdas rather than method
+ * references so that linking a call class happens inside the probe's {@code try}. Every call into the bytedeco presets goes through
  * a class of its own ({@code CudaCalls}, {@code NvmlCalls}, {@code TensorRtCalls}), touched only
  * after the probe said yes, so that the CPU build, which has neither the presets' classes nor their
  * natives, never fails anywhere else.
@@ -53,16 +54,16 @@ public final class GpuLibraries {
   }
 
   private static final class CudaHolder {
-    static final Availability CUDA = probe("CUDA", CudaCalls::probe);
+    static final Availability CUDA = probe("CUDA", () -> CudaCalls.probe());
   }
 
   private static final class NvmlHolder {
-    static final Availability NVML = probe("NVML", NvmlCalls::probe);
+    static final Availability NVML = probe("NVML", () -> NvmlCalls.probe());
   }
 
   private static final class TensorRtHolder {
     static final Availability TENSORRT = cuda().usable()
-        ? probe("TensorRT", TensorRtCalls::probe)
+        ? probe("TensorRT", () -> TensorRtCalls.probe())
         : Availability.missing("TensorRT needs CUDA: " + cuda().reason());
   }
 
@@ -87,7 +88,11 @@ public final class GpuLibraries {
     }
   }
 
-  /** A native loader's message, first line only and without the library paths it searched. */
+  /** An absolute path: the loader names the unpacked library it tried; only the file name is kept. */
+  private static final java.util.regex.Pattern ABSOLUTE_PATH =
+      java.util.regex.Pattern.compile("(?<![\\w.])/(?:[^\\s/:]+/)+([^\\s/:]+)");
+
+  /** A native loader's message, first line only, without the library paths it searched or tried. */
   static String nativeMessage(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
@@ -102,6 +107,7 @@ public final class GpuLibraries {
     if (paths >= 0) {
       message = message.substring(0, paths) + " in the library path";
     }
+    message = ABSOLUTE_PATH.matcher(message).replaceAll("$1");
     return message.length() > 240 ? message.substring(0, 240) + "..." : message;
   }
 }

@@ -4,6 +4,7 @@ import static org.bytedeco.cuda.global.nvml.nvmlDeviceGetCount_v2;
 import static org.bytedeco.cuda.global.nvml.nvmlDeviceGetHandleByIndex_v2;
 import static org.bytedeco.cuda.global.nvml.nvmlDeviceGetMemoryInfo;
 import static org.bytedeco.cuda.global.nvml.nvmlDeviceGetName;
+import static org.bytedeco.cuda.global.nvml.nvmlDeviceGetUUID;
 import static org.bytedeco.cuda.global.nvml.nvmlDeviceGetUtilizationRates;
 import static org.bytedeco.cuda.global.nvml.nvmlErrorString;
 import static org.bytedeco.cuda.global.nvml.nvmlInit_v2;
@@ -48,6 +49,8 @@ final class NvmlCalls {
         check(nvmlDeviceGetHandleByIndex_v2(i, device), "nvmlDeviceGetHandleByIndex");
         byte[] name = new byte[96];
         check(nvmlDeviceGetName(device, name, name.length), "nvmlDeviceGetName");
+        byte[] uuid = new byte[96];
+        check(nvmlDeviceGetUUID(device, uuid, uuid.length), "nvmlDeviceGetUUID");
         check(nvmlDeviceGetMemoryInfo(device, memory), "nvmlDeviceGetMemoryInfo");
         int status = nvmlDeviceGetUtilizationRates(device, utilization);
         double busy = Double.NaN;
@@ -56,7 +59,7 @@ final class NvmlCalls {
         } else if (status != NOT_SUPPORTED) {
           check(status, "nvmlDeviceGetUtilizationRates");
         }
-        readings.add(new GpuReading(i, text(name), busy, memory.used(), memory.total()));
+        readings.add(new GpuReading(i, text(name), text(uuid), busy, memory.used(), memory.total()));
       }
     }
     return readings;

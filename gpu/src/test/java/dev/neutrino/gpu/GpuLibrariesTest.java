@@ -53,6 +53,12 @@ class GpuLibrariesTest {
     });
     assertFalse(missing.usable());
     assertEquals("CUDA cannot be loaded: no jnicudart in the library path", missing.reason());
+    GpuLibraries.Availability unpacked = GpuLibraries.probe("CUDA", () -> {
+      throw new UnsatisfiedLinkError("/root/.javacpp/cache/gpu.jar/org/bytedeco/cuda/linux-x86_64/libjnicudart.so:"
+          + " libcuda.so.1: cannot open shared object file: No such file or directory");
+    });
+    assertEquals("CUDA cannot be loaded: libjnicudart.so: libcuda.so.1: cannot open shared object file:"
+        + " No such file or directory", unpacked.reason());
   }
 
   @Test

@@ -110,6 +110,7 @@ final class Ensembles {
     refuse("dynamic_batching", raw.dynamicBatching() != null);
     refuse("model_warmup", raw.modelWarmup() != null && !raw.modelWarmup().isEmpty());
     refuse("default_model_filename", raw.defaultModelFilename() != null);
+    refuse("optimization", raw.optimization() != null);
     if (raw.ensembleScheduling() == null || raw.ensembleScheduling().step() == null) {
       throw new IllegalArgumentException("platform 'ensemble' needs ensemble_scheduling with its steps");
     }

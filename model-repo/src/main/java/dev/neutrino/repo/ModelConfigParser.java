@@ -55,7 +55,7 @@ import java.util.stream.Collectors;
  */
 public final class ModelConfigParser {
   /** Triton's default for models that can batch but do not say how much (its default-max-batch-size). */
-  public static final int DEFAULT_MAX_BATCH_SIZE = 4;
+  public static final int DEFAULT_MAX_BATCH_SIZE = ConfigCompletion.DEFAULT_MAX_BATCH_SIZE;
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -203,15 +203,23 @@ public final class ModelConfigParser {
     return path.isEmpty() ? "" : " at " + path;
   }
 
+  /** {@link #complete(String, Raw, String, String, String, List, List, ConfigCompletion)} as Triton's default. */
+  public static ModelConfig complete(
+      String modelName, Raw raw, String platform, String backend, String defaultFile,
+      List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs) {
+    return complete(modelName, raw, platform, backend, defaultFile, modelInputs, modelOutputs,
+        ConfigCompletion.DEFAULT);
+  }
+
   /**
    * Completes a parsed configuration from the model's own inputs and outputs, checking that what the
-   * configuration says agrees with the model.
+   * configuration says agrees with the model (see {@link ConfigCompletion} for what is completed).
    *
    * @throws IllegalArgumentException naming the disagreement
    */
   public static ModelConfig complete(
       String modelName, Raw raw, String platform, String backend, String defaultFile,
-      List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs) {
+      List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs, ConfigCompletion completion) {
     if (raw.name() != null && !raw.name().equals(modelName)) {
       throw new IllegalArgumentException(
           "config name '" + raw.name() + "' does not match the model's folder '" + modelName + "'");
@@ -222,9 +230,20 @@ public final class ModelConfigParser {
     if (raw.backend() != null && !raw.backend().equals(backend)) {
       throw new IllegalArgumentException("backend '" + raw.backend() + "' is not supported; expected '" + backend + "'");
     }
-    int maxBatchSize = raw.maxBatchSize() != null
-        ? raw.maxBatchSize()
-        : (canBatch(modelInputs) && canBatch(modelOutputs) ? DEFAULT_MAX_BATCH_SIZE : 0);
+    if (!completion.enabled()) {
+      requireDeclared("input", raw.input());
+      requireDeclared("output", raw.output());
+    }
+    int maxBatchSize;
+    if (raw.maxBatchSize() != null) {
+      maxBatchSize = raw.maxBatchSize();
+    } else if (completion.enabled() && completion.defaultMaxBatchSize() > 0
+        && canBatch(modelInputs) && canBatch(modelOutputs)
+        && !declaresBatchDimension(raw.input(), modelInputs) && !declaresBatchDimension(raw.output(), modelOutputs)) {
+      maxBatchSize = completion.defaultMaxBatchSize();
+    } else {
+      maxBatchSize = 0;
+    }
     if (maxBatchSize < 0) {
       throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
     }
@@ -242,6 +261,11 @@ public final class ModelConfigParser {
       }
     }
     DynamicBatching batching = raw.dynamicBatching() == null ? null : dynamicBatching(raw.dynamicBatching());
+    if (batching == null && completion.enabled() && maxBatchSize > 1) {
+      // Triton's auto-complete: a model that batches, with no scheduler configured, gets the dynamic
+      // batcher with its default settings.
+      batching = DynamicBatching.defaults();
+    }
     if (batching != null) {
       if (maxBatchSize == 0) {
         throw new IllegalArgumentException("dynamic_batching needs max_batch_size >= 1, but the model does not batch");
@@ -376,6 +400,40 @@ public final class ModelConfigParser {
 
   private static long orDefault(Long value, long fallback) {
     return value != null ? value : fallback;
+  }
+
+  /** With auto-complete off every tensor must be declared in full: name, data_type and dims. */
+  private static void requireDeclared(String what, List<RawTensor> declared) {
+    if (declared == null || declared.isEmpty()) {
+      throw new IllegalArgumentException("the configuration declares no " + what
+          + "; auto-complete is disabled (--disable-auto-complete-config), so every " + what + " must be declared");
+    }
+    for (RawTensor tensor : declared) {
+      String missing = tensor.dataType() == null ? "data_type" : tensor.dims() == null ? "dims" : null;
+      if (missing != null) {
+        throw new IllegalArgumentException(what + " '" + tensor.name() + "' has no " + missing
+            + "; auto-complete is disabled (--disable-auto-complete-config)");
+      }
+    }
+  }
+
+  /**
+   * Whether a declared tensor writes out the model's full shape, batch dimension included: then the
+   * configuration says the model does not batch ({@code max_batch_size: 0}, which Triton's text format
+   * cannot tell from "not given").
+   */
+  private static boolean declaresBatchDimension(List<RawTensor> declared, List<TensorSpec> actual) {
+    if (declared == null) {
+      return false;
+    }
+    for (RawTensor tensor : declared) {
+      for (TensorSpec spec : actual) {
+        if (spec.name().equals(tensor.name()) && tensor.dims() != null && tensor.dims().size() == spec.rank()) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static boolean canBatch(List<TensorSpec> specs) {

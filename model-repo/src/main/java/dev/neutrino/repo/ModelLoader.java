@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Turns a model folder into loaded versions: reads {@code config.yaml} (or a configuration given with
- * the load request), picks the versions the version policy serves, loads each version's instances,
+ * Turns a model folder into loaded versions: reads {@code config.pbtxt} or {@code config.yaml} (or a
+ * configuration given with
+ * with the load request), picks the versions the version policy serves, loads each version's instances,
  * completes the configuration from the model file, creates its scheduler and warms it up. Blocking;
  * runs on the repository's loader threads (see {@link ModelLifecycle}), never on an event loop; a
  * configuration is checked against the {@link LoadLimits} before anything is created for it. Every
@@ -57,8 +58,17 @@ final class ModelLoader {
     this.ensembles = ensembles;
   }
 
-  /** What to load for one model: its folder, its configuration as written, and the versions chosen. */
-  record Plan(Path modelDir, ModelConfigParser.Raw raw, List<Long> versions) {}
+  /**
+   * What to load for one model: its folder, its configuration as written, where that came from (for
+   * messages: {@code config.pbtxt}, {@code config.yaml} or {@code configuration} for one given with the
+   * load request or none at all), and the versions chosen.
+   */
+  record Plan(Path modelDir, ModelConfigParser.Raw raw, String source, List<Long> versions) {}
+
+  /** Triton's configuration file, in protobuf's text format. */
+  static final String PBTXT = "config.pbtxt";
+  /** Neutrino's configuration file: the same fields in YAML. */
+  static final String YAML = "config.yaml";
 
   /** A failure to load, with the version it concerns ("" for the whole model). The message names no path. */
   static final class LoadFailure extends Exception {
@@ -77,26 +87,36 @@ final class ModelLoader {
   }
 
   /**
-   * Reads the configuration ({@code configOverride} replaces {@code config.yaml} when given, as JSON
-   * or YAML) and picks the versions to serve.
+   * Reads the configuration and picks the versions to serve. {@code configOverride}, when given,
+   * replaces the files: Triton's JSON form, or Neutrino's YAML (of which plain JSON is a part). Otherwise
+   * {@code config.pbtxt} or {@code config.yaml} is read; both in one folder is an error.
    */
   Plan plan(String name, String configOverride) throws LoadFailure {
     Path modelDir = modelDir(name);
     ModelConfigParser.Raw raw;
+    String source = "configuration";
     try {
       if (configOverride != null) {
-        raw = ModelConfigParser.parse(configOverride);
+        raw = parseOverride(configOverride);
       } else {
-        Path configFile = modelDir.resolve("config.yaml");
-        raw = Files.exists(configFile)
-            ? ModelConfigParser.parse(Files.readString(insideRoot(configFile, name), StandardCharsets.UTF_8))
-            : ModelConfigParser.Raw.EMPTY;
+        boolean pbtxt = Files.exists(modelDir.resolve(PBTXT));
+        boolean yaml = Files.exists(modelDir.resolve(YAML));
+        if (pbtxt && yaml) {
+          throw new LoadFailure("", "both config.pbtxt and config.yaml are present; keep one of them");
+        }
+        if (pbtxt || yaml) {
+          source = pbtxt ? PBTXT : YAML;
+          String text = Files.readString(insideRoot(modelDir.resolve(source), name), StandardCharsets.UTF_8);
+          raw = pbtxt ? TritonConfigFormat.parseText(text) : ModelConfigParser.parse(text);
+        } else {
+          raw = ModelConfigParser.Raw.EMPTY;
+        }
       }
       LoadBounds.check(raw, options.limits());
     } catch (IOException e) {
-      throw new LoadFailure("", "cannot read config.yaml");
+      throw new LoadFailure("", "cannot read " + source);
     } catch (IllegalArgumentException e) {
-      throw new LoadFailure("", (configOverride != null ? "configuration: " : "config.yaml: ") + e.getMessage());
+      throw new LoadFailure("", source + ": " + e.getMessage());
     }
     List<Long> onDisk = new ArrayList<>();
     try (Stream<Path> children = Files.list(modelDir)) {
@@ -111,13 +131,32 @@ final class ModelLoader {
     try {
       chosen = ModelConfigParser.versionPolicy(raw.versionPolicy()).select(onDisk);
     } catch (IllegalArgumentException e) {
-      throw new LoadFailure("", "config.yaml: " + e.getMessage());
+      throw new LoadFailure("", source + ": " + e.getMessage());
     }
     if (chosen.isEmpty()) {
       throw new LoadFailure("", onDisk.isEmpty() ? "no version folder (1, 2, ...) found"
           : "the version policy selects none of the versions present " + onDisk);
     }
-    return new Plan(modelDir, raw, chosen);
+    return new Plan(modelDir, raw, source, chosen);
+  }
+
+  /**
+   * A configuration given with a load request. JSON is read as Triton's JSON form first (the form
+   * Triton's repository API takes and {@code /config} answers), so a field Neutrino does not support
+   * is refused by name; JSON that is not Triton's form (plain scalars as parameter values, Neutrino's
+   * own keys) and YAML are read as {@code config.yaml} is.
+   */
+  private static ModelConfigParser.Raw parseOverride(String text) {
+    if (text.strip().startsWith("{")) {
+      dev.neutrino.gateway.grpc.proto.ModelConfig message;
+      try {
+        message = TritonConfigFormat.readJson(text);
+      } catch (IllegalArgumentException notTritons) {
+        return ModelConfigParser.parse(text);
+      }
+      return TritonConfigFormat.toRaw(message);
+    }
+    return ModelConfigParser.parse(text);
   }
 
   /**
@@ -156,11 +195,11 @@ final class ModelLoader {
       try {
         return new Loaded(ensembles.load(name, version, raw), 0);
       } catch (IllegalArgumentException e) {
-        throw new LoadFailure(versionName, "config.yaml: " + e.getMessage());
+        throw new LoadFailure(versionName, plan.source() + ": " + e.getMessage());
       }
     }
     if (raw.ensembleScheduling() != null) {
-      throw new LoadFailure(versionName, "config.yaml: ensemble_scheduling needs platform 'ensemble'");
+      throw new LoadFailure(versionName, plan.source() + ": ensemble_scheduling needs platform 'ensemble'");
     }
     Backend backend = this.backend.forModel(raw.platform(), raw.backend());
     String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
@@ -182,7 +221,7 @@ final class ModelLoader {
       LoadedModel first = backend.load(modelFile, LoadOptions.cpu(threadsPerInstance(raw.parameters(), Math.max(1, total))));
       instances.add(first);
       ModelConfig config = ModelConfigParser.complete(name, raw, backend.platform(), backend.name(),
-          backend.defaultModelFileName(), first.inputs(), first.outputs());
+          backend.defaultModelFileName(), first.inputs(), first.outputs(), options.completion());
       List<LoadOptions> placements = placements(config);
       if (placements.get(0).device() != Device.CPU) {
         first.close();
@@ -207,7 +246,7 @@ final class ModelLoader {
       throw new LoadFailure(versionName, e.getMessage());
     } catch (IllegalArgumentException e) {
       instances.forEach(LoadedModel::close);
-      throw new LoadFailure(versionName, "config.yaml: " + e.getMessage());
+      throw new LoadFailure(versionName, plan.source() + ": " + e.getMessage());
     } catch (InferenceException e) {
       instances.forEach(LoadedModel::close);
       throw new LoadFailure(versionName, "warm-up failed: " + e.getMessage());

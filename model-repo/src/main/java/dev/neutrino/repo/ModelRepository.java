@@ -2,6 +2,9 @@ package dev.neutrino.repo;
 
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.InferenceException;
+import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.ModelLoadException;
+import dev.neutrino.runtime.LoadOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,8 +64,12 @@ public final class ModelRepository implements AutoCloseable {
   private final RepositoryPoller poller;
   private final Ensembles ensembles;
   private final ModelLoader loader;
+  private final Path root;
+  private final Backend backend;
 
   private ModelRepository(Path root, RepositoryOptions options, Backend backend) {
+    this.root = root;
+    this.backend = backend;
     this.options = options;
     this.folder = new RepositoryFolder(root);
     this.responseCache = options.responseCacheBytes() > 0 ? ResponseCache.create(options.responseCacheBytes()) : null;
@@ -188,6 +195,20 @@ public final class ModelRepository implements AutoCloseable {
   private InferenceException notExplicit() {
     return new InferenceException.InvalidInput("explicit model load and unload are not allowed in model control mode "
         + options.controlMode().name().toLowerCase(Locale.ROOT));
+  }
+
+  /**
+   * Loads one more instance of a loaded version on the CPU, owned by the caller, who must close it:
+   * for a scheduler that drives the model itself, such as text generation's. Blocking: call it on a
+   * worker thread.
+   *
+   * @throws ModelLoadException when the version's file cannot be loaded
+   */
+  public LoadedModel openInstance(ModelVersion version) throws ModelLoadException {
+    String fileName = version.config().defaultModelFilename() != null
+        ? version.config().defaultModelFilename() : backend.defaultModelFileName();
+    Path file = root.resolve(version.name()).resolve(version.versionString()).resolve(fileName);
+    return backend.load(file, LoadOptions.cpu(LoadOptions.DEFAULT_INTRA_OP_THREADS));
   }
 
   /**

@@ -20,6 +20,7 @@ import java.util.Set;
  * @param limits what one model's configuration may ask for
  * @param loaderThreads loads of different models that may run at once; loads of one model run one
  *     at a time, in order
+ * @param completion how configurations are completed from the model files (Triton's auto-complete)
  */
 public record RepositoryOptions(
     int cpuThreads,
@@ -30,7 +31,8 @@ public record RepositoryOptions(
     long memoryBudgetBytes,
     long responseCacheBytes,
     LoadLimits limits,
-    int loaderThreads) {
+    int loaderThreads,
+    ConfigCompletion completion) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
   /** Two loads at once: a slow load leaves a thread for every other model's load. */
@@ -41,6 +43,7 @@ public record RepositoryOptions(
     Objects.requireNonNull(controlMode, "controlMode");
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(completion, "completion");
     startupModels = Set.copyOf(startupModels);
     if (cpuThreads < 1) {
       throw new IllegalArgumentException("cpuThreads must be >= 1, got " + cpuThreads);
@@ -62,7 +65,8 @@ public record RepositoryOptions(
   /** Load everything at start, no polling, no residency, no cache, the default limits for {@code cpuThreads}. */
   public RepositoryOptions(int cpuThreads, SchedulerOptions schedulerOptions) {
     this(cpuThreads, schedulerOptions, ModelControlMode.NONE, DEFAULT_POLL_INTERVAL, Set.of(), 0, 0,
-        LoadLimits.forCores(Math.max(1, cpuThreads)), DEFAULT_LOADER_THREADS);
+        LoadLimits.forCores(Math.max(1, cpuThreads)), DEFAULT_LOADER_THREADS,
+        ConfigCompletion.DEFAULT);
   }
 
   public static RepositoryOptions defaults() {
@@ -71,26 +75,31 @@ public record RepositoryOptions(
 
   public RepositoryOptions withControlMode(ModelControlMode mode, Duration poll, Set<String> startup) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, mode, poll, startup, memoryBudgetBytes,
-        responseCacheBytes, limits, loaderThreads);
+        responseCacheBytes, limits, loaderThreads, completion);
   }
 
   public RepositoryOptions withMemoryBudget(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels, bytes,
-        responseCacheBytes, limits, loaderThreads);
+        responseCacheBytes, limits, loaderThreads, completion);
   }
 
   public RepositoryOptions withResponseCache(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, bytes, limits, loaderThreads);
+        memoryBudgetBytes, bytes, limits, loaderThreads, completion);
   }
 
   public RepositoryOptions withLimits(LoadLimits newLimits) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads);
+        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads, completion);
   }
 
   public RepositoryOptions withLoaderThreads(int threads) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, limits, threads);
+        memoryBudgetBytes, responseCacheBytes, limits, threads, completion);
+  }
+
+  public RepositoryOptions withCompletion(ConfigCompletion newCompletion) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
+        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, newCompletion);
   }
 }

@@ -111,10 +111,60 @@ class ModelConfigParserTest {
   }
 
   @Test
-  void withoutDynamicBatchingEachRequestRunsAlone() {
+  void autoCompleteGivesABatchingModelTheDynamicBatcherWithDefaults() {
     ModelConfig config = complete("max_batch_size: 8\n");
+    assertEquals(DynamicBatching.defaults(), config.dynamicBatching());
+    assertEquals(DynamicBatching.defaults(), complete("").dynamicBatching());
+    assertEquals(ModelConfigParser.DEFAULT_MAX_BATCH_SIZE, complete("").maxBatchSize());
+  }
+
+  @Test
+  void oneRowBatchesGetNoBatcher() {
+    assertNull(complete("max_batch_size: 1\n").dynamicBatching());
+  }
+
+  @Test
+  void defaultMaxBatchSizeComesFromTheBackendConfig() {
+    ModelConfig config = ModelConfigParser.complete("simple", ModelConfigParser.Raw.EMPTY, "onnxruntime_onnx",
+        "onnxruntime", "model.onnx", INPUTS, OUTPUTS, new ConfigCompletion(true, 16));
+    assertEquals(16, config.maxBatchSize());
+    assertTrue(config.dynamicallyBatched());
+    ModelConfig none = ModelConfigParser.complete("simple", ModelConfigParser.Raw.EMPTY, "onnxruntime_onnx",
+        "onnxruntime", "model.onnx", INPUTS, OUTPUTS, new ConfigCompletion(true, 0));
+    assertEquals(0, none.maxBatchSize());
+    assertNull(none.dynamicBatching());
+  }
+
+  @Test
+  void aConfigWritingTheBatchDimensionDoesNotBatch() {
+    ModelConfig config = complete("input:\n  - {name: INPUT0, dims: [-1, 16]}\n  - {name: INPUT1, dims: [-1, 16]}\n");
+    assertEquals(0, config.maxBatchSize());
     assertNull(config.dynamicBatching());
-    assertFalse(config.dynamicallyBatched());
+  }
+
+  @Test
+  void withAutoCompleteOffTheConfigurationIsUsedAsWritten() {
+    String declared = """
+        max_batch_size: 8
+        input:
+          - {name: INPUT0, data_type: TYPE_INT32, dims: [16]}
+          - {name: INPUT1, data_type: TYPE_INT32, dims: [16]}
+        output:
+          - {name: OUTPUT0, data_type: TYPE_INT32, dims: [16]}
+        """;
+    ModelConfig config = ModelConfigParser.complete("simple", ModelConfigParser.parse(declared), "onnxruntime_onnx",
+        "onnxruntime", "model.onnx", INPUTS, OUTPUTS, ConfigCompletion.STRICT);
+    assertEquals(8, config.maxBatchSize());
+    assertNull(config.dynamicBatching(), "no batcher added");
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> ModelConfigParser.complete(
+        "simple", ModelConfigParser.Raw.EMPTY, "onnxruntime_onnx", "onnxruntime", "model.onnx", INPUTS, OUTPUTS,
+        ConfigCompletion.STRICT));
+    assertTrue(empty.getMessage().contains("declares no input; auto-complete is disabled"), empty.getMessage());
+    IllegalArgumentException noDims = assertThrows(IllegalArgumentException.class, () -> ModelConfigParser.complete(
+        "simple", ModelConfigParser.parse(declared.replace(", dims: [16]}\n  - {name: INPUT1", "}\n  - {name: INPUT1")),
+        "onnxruntime_onnx", "onnxruntime", "model.onnx", INPUTS, OUTPUTS, ConfigCompletion.STRICT));
+    assertEquals("input 'INPUT0' has no dims; auto-complete is disabled (--disable-auto-complete-config)",
+        noDims.getMessage());
   }
 
   @Test

@@ -30,13 +30,13 @@ public final class AutoscalerMetrics {
         .labelNames("target").register(registry);
     ready = Gauge.build("neutrino_autoscaler_ready_replicas", "Ready replicas seen by the last decision.")
         .labelNames("target").register(registry);
-    panic = Gauge.build("neutrino_autoscaler_panic_mode", "1 while the policy panics (kpa) or misses the target (slo).")
+    panic = Gauge.build("neutrino_autoscaler_panic_mode", "1 while the policy panics (kpa), misses the target (slo) or sees the rate rising (predictive).")
         .labelNames("target").register(registry);
     stableDemand = Gauge.build("neutrino_autoscaler_stable_demand",
-            "Demand over the long window: requests in the system (kpa, hpa), arrivals per second (slo).")
+            "Demand over the long window: requests in the system (kpa, hpa), arrivals per second (slo, predictive).")
         .labelNames("target", "policy").register(registry);
     panicDemand = Gauge.build("neutrino_autoscaler_panic_demand",
-            "Demand over the short window (kpa, requests) or projected a cold start ahead (slo, arrivals per second).")
+            "Demand over the short window (kpa, requests) or projected a cold start ahead (slo, predictive: arrivals per second).")
         .labelNames("target", "policy").register(registry);
     decisions = Counter.build("neutrino_autoscaler_decisions_total", "Decisions, by direction.")
         .labelNames("target", "direction").register(registry);

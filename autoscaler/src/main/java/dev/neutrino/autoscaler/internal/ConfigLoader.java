@@ -29,6 +29,7 @@ import dev.neutrino.autoscaler.HpaSpec;
 import dev.neutrino.autoscaler.KpaSpec;
 import dev.neutrino.autoscaler.PolicySpec;
 import dev.neutrino.autoscaler.ReplicaBounds;
+import dev.neutrino.autoscaler.PredictiveSpec;
 import dev.neutrino.autoscaler.SloSpec;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
@@ -128,11 +129,11 @@ public final class ConfigLoader {
    */
   public static Map<String, SimulatorPolicy> simulatorPolicies(String yaml) {
     JsonNode root = tree(yaml);
-    List<String> names = List.of("kpa", "hpa", "slo");
+    List<String> names = List.of("kpa", "hpa", "slo", "predictive");
     for (var keys = root.fieldNames(); keys.hasNext(); ) {
       String key = keys.next();
       if (!names.contains(key)) {
-        throw new IllegalArgumentException("unknown key '" + key + "' (known here: kpa, hpa, slo)");
+        throw new IllegalArgumentException("unknown key '" + key + "' (known here: kpa, hpa, slo, predictive)");
       }
     }
     Map<String, SimulatorPolicy> out = new LinkedHashMap<>();
@@ -228,8 +229,9 @@ public final class ConfigLoader {
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "name")
   @JsonSubTypes({@JsonSubTypes.Type(value = KpaFile.class, name = "kpa"),
       @JsonSubTypes.Type(value = HpaFile.class, name = "hpa"),
-      @JsonSubTypes.Type(value = SloFile.class, name = "slo")})
-  private sealed interface PolicyFile permits KpaFile, HpaFile, SloFile {
+      @JsonSubTypes.Type(value = SloFile.class, name = "slo"),
+      @JsonSubTypes.Type(value = PredictiveFile.class, name = "predictive")})
+  private sealed interface PolicyFile permits KpaFile, HpaFile, SloFile, PredictiveFile {
     /** The validated policy; errors are prefixed with {@code path}. */
     PolicySpec spec(String path);
   }
@@ -272,6 +274,22 @@ public final class ConfigLoader {
           or(coldStart, SloSpec.DEFAULT_COLD_START), or(maxUtilization, SloSpec.DEFAULT_MAX_UTILIZATION),
           or(trendWindow, SloSpec.DEFAULT_TREND_WINDOW), or(backlogDrainTime, SloSpec.DEFAULT_BACKLOG_DRAIN_TIME),
           or(scaleDownStabilization, SloSpec.DEFAULT_SCALE_DOWN_STABILIZATION)));
+    }
+  }
+
+  private record PredictiveFile(Duration latencyTarget, Duration serviceTime, Integer replicaConcurrency,
+      Duration coldStart, Double maxUtilization, Double headroomDeviations, Duration burstMemory, Duration trendWindow,
+      Duration backlogDrainTime, Duration scaleDownStabilization) implements PolicyFile {
+    @Override
+    public PolicySpec spec(String path) {
+      return build(path, () -> new PredictiveSpec(required(path, "latency_target", latencyTarget),
+          required(path, "service_time", serviceTime),
+          or(replicaConcurrency, PredictiveSpec.DEFAULT_REPLICA_CONCURRENCY),
+          or(coldStart, PredictiveSpec.DEFAULT_COLD_START), or(maxUtilization, PredictiveSpec.DEFAULT_MAX_UTILIZATION),
+          or(headroomDeviations, PredictiveSpec.DEFAULT_HEADROOM_DEVIATIONS),
+          or(burstMemory, PredictiveSpec.DEFAULT_BURST_MEMORY), or(trendWindow, PredictiveSpec.DEFAULT_TREND_WINDOW),
+          or(backlogDrainTime, PredictiveSpec.DEFAULT_BACKLOG_DRAIN_TIME),
+          or(scaleDownStabilization, PredictiveSpec.DEFAULT_SCALE_DOWN_STABILIZATION)));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.neutrino.autoscaler.DurationText;
 import dev.neutrino.autoscaler.HpaSpec;
 import dev.neutrino.autoscaler.KpaSpec;
 import dev.neutrino.autoscaler.PolicySpec;
+import dev.neutrino.autoscaler.PredictiveSpec;
 import dev.neutrino.autoscaler.SloSpec;
 import java.time.Duration;
 import java.util.Objects;
@@ -19,6 +20,8 @@ public record PolicySetup(PolicySpec spec, Duration interval) {
   /** The HPA controller's default sync period. */
   public static final Duration HPA_INTERVAL = Duration.ofSeconds(15);
   public static final Duration SLO_INTERVAL = Duration.ofSeconds(2);
+  /** The predictive policy decides on every sample: a second earlier is a second less of a burst unserved. */
+  public static final Duration PREDICTIVE_INTERVAL = Duration.ofSeconds(1);
   /** The share of a replica's concurrency the kpa and hpa defaults aim at (Knative's 70 %). */
   public static final double DEFAULT_UTILIZATION = 0.7;
 
@@ -43,7 +46,9 @@ public record PolicySetup(PolicySpec spec, Duration interval) {
       case "hpa" -> new PolicySetup(HpaSpec.withTarget(s.replicaConcurrency() * DEFAULT_UTILIZATION), HPA_INTERVAL);
       case "slo" -> new PolicySetup(
           SloSpec.of(s.latencyTarget(), s.serviceTime(), s.replicaConcurrency(), s.coldStart()), SLO_INTERVAL);
-      default -> throw new IllegalArgumentException("unknown policy '" + name + "': kpa, hpa or slo");
+      case "predictive" -> new PolicySetup(PredictiveSpec.of(s.latencyTarget(), s.serviceTime(),
+          s.replicaConcurrency(), s.coldStart()), PREDICTIVE_INTERVAL);
+      default -> throw new IllegalArgumentException("unknown policy '" + name + "': kpa, hpa, slo or predictive");
     };
   }
 

@@ -28,12 +28,12 @@ public final class SimulateCommand {
       description = "request-rate trace (CSV: second,requests_per_second); see generate-trace (required)")
   Path trace;
 
-  @Option(names = "--policy", paramLabel = "<list>", defaultValue = "kpa,hpa,slo",
+  @Option(names = "--policy", paramLabel = "<list>", defaultValue = "kpa,hpa,slo,predictive",
       description = "policies to compare, comma-separated (default ${DEFAULT-VALUE})")
   String policies;
 
   @Option(names = "--policy-config", paramLabel = "<file>",
-      description = "YAML with kpa:/hpa:/slo: blocks overriding policy parameters and interval")
+      description = "YAML with kpa:/hpa:/slo:/predictive: blocks overriding policy parameters and interval")
   Path policyConfig;
 
   @Option(names = "--out", paramLabel = "<file>",

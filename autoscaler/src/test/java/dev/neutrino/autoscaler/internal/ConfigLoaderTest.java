@@ -8,6 +8,7 @@ import dev.neutrino.autoscaler.AutoscalerConfig;
 import dev.neutrino.autoscaler.Backoff;
 import dev.neutrino.autoscaler.HpaSpec;
 import dev.neutrino.autoscaler.KpaSpec;
+import dev.neutrino.autoscaler.PredictiveSpec;
 import dev.neutrino.autoscaler.ReplicaBounds;
 import dev.neutrino.autoscaler.SloSpec;
 import java.net.URI;
@@ -107,7 +108,7 @@ class ConfigLoaderTest {
         Arguments.of(BASE.replace(policy, "{name: hpa}"), "targets[0].policy: target is required"),
         Arguments.of(BASE.replace(policy, "{name: slo, latency_target: 1s}"), "targets[0].policy: service_time is required"),
         Arguments.of(BASE.replace(policy, "{name: xpa}"),
-            "targets[0].policy: name must be one of 'kpa', 'hpa', 'slo', got 'xpa'"),
+            "targets[0].policy: name must be one of 'kpa', 'hpa', 'slo', 'predictive', got 'xpa'"),
         Arguments.of(BASE.replace(policy, "{target: 8}"), "targets[0].policy: name is required"),
         Arguments.of(BASE.replace("max_replicas: 4", "max_replicas: 4.5"),
             "targets[0]: max_replicas must be an integer, got '4.5'"),
@@ -158,12 +159,21 @@ class ConfigLoaderTest {
     assertEquals(5, ((KpaSpec) policies.get("kpa").spec()).target());
     assertEquals(Duration.ofSeconds(4), policies.get("kpa").interval());
     assertEquals(null, policies.get("slo").interval());
+    PredictiveSpec predictive = (PredictiveSpec) ConfigLoader.simulatorPolicies(
+        "predictive: {latency_target: 250ms, service_time: 50ms, headroom_deviations: 3, burst_memory: 10m}\n")
+        .get("predictive").spec();
+    assertEquals(3, predictive.headroomDeviations());
+    assertEquals(Duration.ofMinutes(10), predictive.burstMemory());
+    assertEquals(PredictiveSpec.DEFAULT_SCALE_DOWN_STABILIZATION, predictive.scaleDownStabilization());
+    assertEquals("predictive headroom_deviations must be in [0, 10], got 11.0",
+        assertThrows(IllegalArgumentException.class, () -> ConfigLoader.simulatorPolicies(
+            "predictive: {latency_target: 250ms, service_time: 50ms, headroom_deviations: 11}\n")).getMessage());
     assertEquals("kpa: unknown key 'traget' (known here: interval, target, target_utilization, stable_window, "
         + "panic_window_percentage, panic_threshold_percentage, max_scale_up_rate, max_scale_down_rate, "
         + "scale_down_delay, scale_to_zero_grace)",
         assertThrows(IllegalArgumentException.class, () -> ConfigLoader.simulatorPolicies("kpa: {traget: 5}\n"))
             .getMessage());
-    assertEquals("unknown key 'xpa' (known here: kpa, hpa, slo)",
+    assertEquals("unknown key 'xpa' (known here: kpa, hpa, slo, predictive)",
         assertThrows(IllegalArgumentException.class, () -> ConfigLoader.simulatorPolicies("xpa: {}\n")).getMessage());
     assertTrue(assertThrows(IllegalArgumentException.class,
         () -> ConfigLoader.simulatorPolicies("hpa: {target: 2, name: hpa}\n")).getMessage()

@@ -1,33 +1,18 @@
 package dev.neutrino.gateway.grpc;
 
-import dev.neutrino.batching.DynamicBatching;
-import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.gateway.grpc.proto.DataType;
 import dev.neutrino.gateway.grpc.proto.InferBatchStatistics;
 import dev.neutrino.gateway.grpc.proto.InferStatistics;
 import dev.neutrino.gateway.grpc.proto.MemoryUsage;
 import dev.neutrino.gateway.grpc.proto.ModelConfig;
-import dev.neutrino.gateway.grpc.proto.ModelDynamicBatching;
-import dev.neutrino.gateway.grpc.proto.ModelEnsembling;
-import dev.neutrino.gateway.grpc.proto.ModelInput;
-import dev.neutrino.gateway.grpc.proto.ModelInstanceGroup;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataResponse;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataResponse.TensorMetadata;
-import dev.neutrino.gateway.grpc.proto.ModelOutput;
-import dev.neutrino.gateway.grpc.proto.ModelParameter;
-import dev.neutrino.gateway.grpc.proto.ModelQueuePolicy;
-import dev.neutrino.gateway.grpc.proto.ModelResponseCache;
 import dev.neutrino.gateway.grpc.proto.ModelStatistics;
 import dev.neutrino.gateway.grpc.proto.ModelStatisticsResponse;
 import dev.neutrino.gateway.grpc.proto.StatisticDuration;
-import dev.neutrino.gateway.grpc.proto.ModelVersionPolicy;
-import dev.neutrino.repo.EnsembleConfig;
-import dev.neutrino.repo.InstanceGroup;
+import dev.neutrino.repo.TritonConfigFormat;
 import dev.neutrino.repo.TensorConfig;
-import dev.neutrino.repo.VersionPolicy;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
 
 /** A model's metadata, configuration and statistics as the protocol's messages. Stateless. */
 final class ModelMessages {
@@ -96,103 +81,9 @@ final class ModelMessages {
     return metadata.build();
   }
 
-  /**
-   * The configuration in Triton's {@code ModelConfig} message: what the HTTP form shows, plus the
-   * version policy and response cache setting.
-   */
+  /** The configuration in Triton's {@code ModelConfig} message, as {@code /config} prints it. */
   static ModelConfig config(dev.neutrino.repo.ModelConfig config) {
-    ModelConfig.Builder message = ModelConfig.newBuilder()
-        .setName(config.name())
-        .setPlatform(config.platform())
-        .setBackend(config.backend())
-        .setVersionPolicy(versionPolicy(config.versionPolicy()))
-        .setMaxBatchSize(config.maxBatchSize());
-    if (config.defaultModelFilename() != null) {
-      message.setDefaultModelFilename(config.defaultModelFilename());
-    }
-    for (TensorConfig input : config.inputs()) {
-      ModelInput.Builder tensor = ModelInput.newBuilder()
-          .setName(input.name())
-          .setDataType(dataType(input.dataType()));
-      for (long dim : input.dims()) {
-        tensor.addDims(dim);
-      }
-      message.addInput(tensor);
-    }
-    for (TensorConfig output : config.outputs()) {
-      ModelOutput.Builder tensor = ModelOutput.newBuilder()
-          .setName(output.name())
-          .setDataType(dataType(output.dataType()));
-      for (long dim : output.dims()) {
-        tensor.addDims(dim);
-      }
-      message.addOutput(tensor);
-    }
-    int index = 0;
-    for (InstanceGroup group : config.instanceGroups()) {
-      message.addInstanceGroup(ModelInstanceGroup.newBuilder()
-          .setName(config.name() + "_" + index++)
-          .setKind(ModelInstanceGroup.Kind.valueOf(group.kind().name()))
-          .setCount(group.count())
-          .addAllGpus(group.gpus()));
-    }
-    if (config.dynamicBatching() != null) {
-      message.setDynamicBatching(dynamicBatching(config.dynamicBatching()));
-    }
-    for (Map.Entry<String, String> parameter : config.parameters().entrySet()) {
-      message.putParameters(parameter.getKey(), ModelParameter.newBuilder().setStringValue(parameter.getValue()).build());
-    }
-    if (config.responseCache()) {
-      message.setResponseCache(ModelResponseCache.newBuilder().setEnable(true));
-    }
-    if (config.isEnsemble()) {
-      ModelEnsembling.Builder ensembling = ModelEnsembling.newBuilder();
-      for (EnsembleConfig.Step step : config.ensemble().steps()) {
-        ensembling.addStep(ModelEnsembling.Step.newBuilder()
-            .setModelName(step.modelName())
-            .setModelVersion(step.modelVersion())
-            .putAllInputMap(step.inputMap())
-            .putAllOutputMap(step.outputMap()));
-      }
-      message.setEnsembleScheduling(ensembling);
-    }
-    return message.build();
-  }
-
-  private static ModelVersionPolicy versionPolicy(VersionPolicy policy) {
-    ModelVersionPolicy.Builder message = ModelVersionPolicy.newBuilder();
-    if (policy instanceof VersionPolicy.Latest latest) {
-      message.setLatest(ModelVersionPolicy.Latest.newBuilder().setNumVersions(latest.numVersions()));
-    } else if (policy instanceof VersionPolicy.Specific specific) {
-      message.setSpecific(ModelVersionPolicy.Specific.newBuilder()
-          .addAllVersions(new TreeSet<>(specific.versions())));
-    } else {
-      message.setAll(ModelVersionPolicy.All.getDefaultInstance());
-    }
-    return message.build();
-  }
-
-  private static ModelDynamicBatching dynamicBatching(DynamicBatching batching) {
-    ModelDynamicBatching.Builder message = ModelDynamicBatching.newBuilder()
-        .addAllPreferredBatchSize(batching.preferredBatchSizes())
-        .setMaxQueueDelayMicroseconds(batching.maxQueueDelayMicros())
-        .setPreserveOrdering(batching.preserveOrdering())
-        .setPriorityLevels(batching.priorityLevels())
-        .setDefaultPriorityLevel(batching.defaultPriorityLevel())
-        .setDefaultQueuePolicy(queuePolicy(batching.defaultQueuePolicy()));
-    for (Map.Entry<Integer, QueuePolicy> level : batching.priorityQueuePolicy().entrySet()) {
-      message.putPriorityQueuePolicy(level.getKey(), queuePolicy(level.getValue()));
-    }
-    return message.build();
-  }
-
-  private static ModelQueuePolicy queuePolicy(QueuePolicy policy) {
-    return ModelQueuePolicy.newBuilder()
-        .setTimeoutAction(ModelQueuePolicy.TimeoutAction.valueOf(policy.timeoutAction().name()))
-        .setDefaultTimeoutMicroseconds(policy.defaultTimeoutMicros())
-        .setAllowTimeoutOverride(policy.allowTimeoutOverride())
-        .setMaxQueueSize(policy.maxQueueSize())
-        .build();
+    return TritonConfigFormat.toProto(config);
   }
 
   /** Triton's configuration enum for a datatype: TYPE_FP32, and TYPE_STRING for BYTES. */

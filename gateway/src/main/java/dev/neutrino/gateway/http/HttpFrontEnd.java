@@ -14,6 +14,7 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.Protocol;
+import dev.neutrino.gateway.generate.TritonGenerateRoute;
 import dev.neutrino.gateway.openai.OpenAiError;
 import dev.neutrino.gateway.openai.OpenAiExchange;
 import dev.neutrino.gateway.openai.OpenAiFrontEnd;
@@ -23,6 +24,7 @@ import dev.neutrino.gateway.security.RepositoryAudit;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
+import dev.neutrino.repo.TritonConfigFormat;
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -62,6 +64,10 @@ import java.util.function.IntConsumer;
  * <p>Access is checked once per request, in {@link #handle}, as soon as the route's {@link ApiGroup}
  * is known and before any body is read: a refused request is answered 401 or 403 by
  * {@link AccessControl}'s rules.
+ *
+ * <p>OpenAI's API under {@code /v1} (group {@link ApiGroup#INFERENCE}) is answered by
+ * {@link OpenAiFrontEnd}, to which this class lends the request ({@link OpenAiExchange}): the body
+ * limits, the status mapping and the access log stay here; errors there take OpenAI's shape.
  */
 public final class HttpFrontEnd {
   private static final System.Logger LOG = System.getLogger(HttpFrontEnd.class.getName());
@@ -97,6 +103,7 @@ public final class HttpFrontEnd {
   private final AccessControl access;
   private final Edge edge;
   private final OpenAiFrontEnd openAi;
+  private final TritonGenerateRoute generate;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
@@ -113,6 +120,7 @@ public final class HttpFrontEnd {
     this.accessLog = accessLog;
     this.calls = InferenceCalls.create(repository, metrics, accessLog);
     this.openAi = OpenAiFrontEnd.create(vertx, repository, calls, metrics, System.currentTimeMillis() / 1000);
+    this.generate = new TritonGenerateRoute(vertx, repository, openAi.generation());
   }
 
   /** @param access who may call which API group ({@code --http-restricted-api}) */
@@ -192,9 +200,9 @@ public final class HttpFrontEnd {
     return servers;
   }
 
-  /** Stops accepting connections. */
+  /** Stops accepting connections; the generation engines are closed once the servers are. */
   public Future<Void> close() {
-    return servers.close();
+    return servers.close().andThen(done -> openAi.close());
   }
 
   private void handle(HttpServerRequest request) {
@@ -269,7 +277,7 @@ public final class HttpFrontEnd {
         case "ready" -> ApiGroup.HEALTH;
         case "config" -> ApiGroup.MODEL_CONFIG;
         case "stats" -> ApiGroup.STATISTICS;
-        case "infer" -> ApiGroup.INFERENCE;
+        case "infer", "generate", "generate_stream" -> ApiGroup.INFERENCE;
         default -> null;
       };
     }
@@ -285,7 +293,7 @@ public final class HttpFrontEnd {
     return parts.size() == next ? "" : parts.size() == next + 1 ? parts.get(next) : null;
   }
 
-  /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats]}. */
+  /** Routes {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/config|/stats|/generate|/generate_stream]}. */
   private void routeModel(Exchange x, List<String> parts) {
     String model = parts.get(2);
     String version = parts.size() >= 5 && parts.get(3).equals("versions") ? parts.get(4) : null;
@@ -308,6 +316,13 @@ public final class HttpFrontEnd {
         } else {
           readBody(x, body -> infer(x, model, v, body), status -> metrics.failed(Protocol.HTTP, model, v, code(status),
               System.nanoTime() - x.arrivedNanos, status == 413 ? TOO_LARGE : null));
+        }
+      }
+      case "generate", "generate_stream" -> {
+        if (x.request.method() != HttpMethod.POST) {
+          methodNotAllowed(x);
+        } else {
+          generate.handle(new LentExchange(x), model, v, action.equals("generate_stream"));
         }
       }
       default -> notFound(x);
@@ -385,7 +400,7 @@ public final class HttpFrontEnd {
 
   private void config(Exchange x, String model, String version) {
     try {
-      sendJson(x, 200, ProtocolJson.write(ProtocolJson.config(repository.find(model, version).config())));
+      sendJson(x, 200, Buffer.buffer(TritonConfigFormat.toJson(repository.find(model, version).config())));
     } catch (InferenceException e) {
       sendFailure(x, e);
     }

@@ -6,21 +6,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.neutrino.batching.DynamicBatching;
-import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.gateway.RepositoryLoadParameters;
 import dev.neutrino.gateway.metrics.ModelStatistics;
-import dev.neutrino.repo.EnsembleConfig;
-import dev.neutrino.repo.InstanceGroup;
 import dev.neutrino.repo.ModelStatus;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.repo.ModelConfig;
 import dev.neutrino.repo.TensorConfig;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** The JSON documents of the REST protocol other than inference, as records Jackson writes. */
 final class ProtocolJson {
@@ -51,8 +45,8 @@ final class ProtocolJson {
 
   /**
    * The body of a repository call: {@code {"ready": bool}} for the index, {@code {"parameters":
-   * {"config": "<JSON>"}}} for a load (a configuration used instead of config.yaml). Empty bodies
-   * are fine.
+   * {"config": "<JSON>"}}} for a load (a configuration used instead of the model folder's file).
+   * Empty bodies are fine.
    */
   record RepositoryRequest(boolean readyOnly, String config) {}
 
@@ -159,89 +153,5 @@ final class ProtocolJson {
     return result;
   }
 
-  /** The model configuration in the JSON form of Triton's model configuration. */
-  static Map<String, Object> config(ModelConfig config) {
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("name", config.name());
-    json.put("platform", config.platform());
-    json.put("backend", config.backend());
-    json.put("version_policy", Map.of("latest", Map.of("num_versions", 1)));
-    json.put("max_batch_size", config.maxBatchSize());
-    json.put("input", configTensors(config.inputs()));
-    json.put("output", configTensors(config.outputs()));
-    List<Map<String, Object>> groups = new ArrayList<>();
-    int index = 0;
-    for (InstanceGroup group : config.instanceGroups()) {
-      Map<String, Object> g = new LinkedHashMap<>();
-      g.put("name", config.name() + "_" + index++);
-      g.put("kind", group.kind().name());
-      g.put("count", group.count());
-      g.put("gpus", group.gpus());
-      groups.add(g);
-    }
-    json.put("instance_group", groups);
-    if (config.dynamicBatching() != null) {
-      json.put("dynamic_batching", dynamicBatching(config.dynamicBatching()));
-    }
-    json.put("default_model_filename", config.defaultModelFilename());
-    Map<String, Object> parameters = new LinkedHashMap<>();
-    config.parameters().forEach((key, value) -> parameters.put(key, Map.of("string_value", value)));
-    json.put("parameters", parameters);
-    if (config.isEnsemble()) {
-      json.put("ensemble_scheduling", ensembleScheduling(config.ensemble()));
-    }
-    return json;
-  }
 
-  /** Triton's {@code ensemble_scheduling}: the steps, with their maps as JSON objects. */
-  private static Map<String, Object> ensembleScheduling(EnsembleConfig ensemble) {
-    List<Map<String, Object>> steps = new ArrayList<>();
-    for (EnsembleConfig.Step step : ensemble.steps()) {
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("model_name", step.modelName());
-      json.put("model_version", step.modelVersion());
-      json.put("input_map", step.inputMap());
-      json.put("output_map", step.outputMap());
-      steps.add(json);
-    }
-    return Map.of("step", steps);
-  }
-
-  private static Map<String, Object> dynamicBatching(DynamicBatching batching) {
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("preferred_batch_size", batching.preferredBatchSizes());
-    json.put("max_queue_delay_microseconds", batching.maxQueueDelayMicros());
-    json.put("preserve_ordering", batching.preserveOrdering());
-    json.put("priority_levels", batching.priorityLevels());
-    json.put("default_priority_level", batching.defaultPriorityLevel());
-    json.put("default_queue_policy", queuePolicy(batching.defaultQueuePolicy()));
-    Map<String, Object> perLevel = new LinkedHashMap<>();
-    batching.priorityQueuePolicy().forEach((level, policy) -> perLevel.put(level.toString(), queuePolicy(policy)));
-    json.put("priority_queue_policy", perLevel);
-    if (batching.targetLatencyMicros() > 0) {
-      json.put("target_latency_microseconds", batching.targetLatencyMicros());
-    }
-    return json;
-  }
-
-  private static Map<String, Object> queuePolicy(QueuePolicy policy) {
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("timeout_action", policy.timeoutAction().name());
-    json.put("default_timeout_microseconds", policy.defaultTimeoutMicros());
-    json.put("allow_timeout_override", policy.allowTimeoutOverride());
-    json.put("max_queue_size", policy.maxQueueSize());
-    return json;
-  }
-
-  private static List<Map<String, Object>> configTensors(List<TensorConfig> tensors) {
-    List<Map<String, Object>> result = new ArrayList<>();
-    for (TensorConfig tensor : tensors) {
-      Map<String, Object> t = new LinkedHashMap<>();
-      t.put("name", tensor.name());
-      t.put("data_type", tensor.dataType().configName());
-      t.put("dims", tensor.dims());
-      result.add(t);
-    }
-    return result;
-  }
 }

@@ -63,6 +63,7 @@ public final class GatewayMetrics {
     if (options.tritonCompatible()) {
       new TritonCollector(repository, table).register(registry);
     }
+    GpuCollector.registerIfPresent(registry, dev.neutrino.gpu.GpuMonitor.nvml(), options.tritonCompatible());
     // The JVM and the process. Not MemoryAllocationExports: it adds GC listeners it never removes.
     new StandardExports().register(registry);
     new MemoryPoolsExports().register(registry);

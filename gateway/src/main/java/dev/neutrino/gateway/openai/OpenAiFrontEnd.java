@@ -1,6 +1,7 @@
 package dev.neutrino.gateway.openai;
 
 import dev.neutrino.gateway.call.InferenceCalls;
+import dev.neutrino.gateway.generate.GenerationModels;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelVersion;
@@ -27,6 +28,8 @@ public final class OpenAiFrontEnd {
   private final InferenceCalls calls;
   private final GatewayMetrics metrics;
   private final long createdSeconds;
+  private final GenerationModels generation;
+  private final CompletionsRoute completions;
   private final ModelTokenizers tokenizers;
   private final EmbeddingsRoute embeddings;
 
@@ -37,8 +40,20 @@ public final class OpenAiFrontEnd {
     this.calls = calls;
     this.metrics = metrics;
     this.createdSeconds = createdSeconds;
+    this.generation = new GenerationModels(vertx, repository, metrics);
+    this.completions = new CompletionsRoute(vertx, repository, generation);
     this.tokenizers = new ModelTokenizers(vertx, repository);
     this.embeddings = new EmbeddingsRoute(vertx, repository, calls, metrics, tokenizers);
+  }
+
+  /** The generation engines behind {@code /v1/completions}, shared with Triton's generate extension. */
+  public GenerationModels generation() {
+    return generation;
+  }
+
+  /** Closes the generation engines. */
+  public void close() {
+    generation.close();
   }
 
   /**
@@ -75,6 +90,20 @@ public final class OpenAiFrontEnd {
           notFound(x);
         }
       }
+      case "completions" -> {
+        if (n == 2) {
+          post(x, () -> completions.handle(x, false));
+        } else {
+          notFound(x);
+        }
+      }
+      case "chat" -> {
+        if (n == 3 && parts.get(2).equals("completions")) {
+          post(x, () -> completions.handle(x, true));
+        } else {
+          notFound(x);
+        }
+      }
       case "embeddings" -> {
         if (n == 2) {
           embeddings.handle(x);
@@ -83,6 +112,14 @@ public final class OpenAiFrontEnd {
         }
       }
       default -> notFound(x);
+    }
+  }
+
+  private static void post(OpenAiExchange x, Runnable action) {
+    if (x.request().method() != HttpMethod.POST) {
+      methodNotAllowed(x);
+    } else {
+      action.run();
     }
   }
 

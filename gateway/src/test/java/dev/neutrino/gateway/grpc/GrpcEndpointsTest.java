@@ -147,7 +147,8 @@ class GrpcEndpointsTest {
     assertEquals(ModelInstanceGroup.Kind.KIND_CPU, config.getInstanceGroup(0).getKind());
     assertEquals(1, config.getInstanceGroup(0).getCount());
     assertEquals(1, config.getVersionPolicy().getLatest().getNumVersions());
-    assertFalse(config.hasDynamicBatching());
+    assertTrue(config.hasDynamicBatching(), "auto-complete: max_batch_size 8 and no scheduler get the batcher");
+    assertEquals(0, config.getDynamicBatching().getMaxQueueDelayMicroseconds());
     assertFalse(config.getResponseCache().getEnable());
   }
 

@@ -29,13 +29,13 @@ import org.bytedeco.tensorrt.nvonnxparser.IParser;
  * Builds a serialised TensorRT engine from ONNX with TensorRT's builder and ONNX parser: one
  * optimisation profile over the leading (batch) dimension of every input whose first dimension is
  * dynamic. Blocking and slow (seconds to minutes): run it on a worker or from the command line.
- * Only reached where {@link GpuLibraries#tensorrt()} is usable.
+ * Call it only where {@link GpuLibraries#tensorrt()} is usable.
  */
-final class EngineBuilder {
+public final class EngineBuilder {
   private EngineBuilder() {}
 
   /** The GPU's identity for {@link EngineCacheKey}: its name and compute capability. */
-  static String[] gpuIdentity(int deviceId) {
+  public static String[] gpuIdentity(int deviceId) {
     check(cudaSetDevice(deviceId), "cudaSetDevice");
     try (cudaDeviceProp properties = new cudaDeviceProp()) {
       check(cudaGetDeviceProperties(properties, deviceId), "cudaGetDeviceProperties");
@@ -44,7 +44,7 @@ final class EngineBuilder {
   }
 
   /** Builds the engine; throws {@link GpuException} naming what TensorRT refused. */
-  static byte[] build(byte[] onnx, EngineBuildOptions options, int deviceId) throws IOException {
+  public static byte[] build(byte[] onnx, EngineBuildOptions options, int deviceId) throws IOException {
     check(cudaSetDevice(deviceId), "cudaSetDevice");
     try (TrtLogger logger = new TrtLogger();
         IBuilder builder = nvinfer.createInferBuilder(logger);
@@ -80,6 +80,8 @@ final class EngineBuilder {
       if (options.workspaceBytes() > 0) {
         config.setMemoryPoolLimit(nvinfer.MemoryPoolType.kWORKSPACE, options.workspaceBytes());
       }
+      // FP32 means FP32: TensorRT would otherwise use TF32 tensor cores (10 mantissa bits) on Ampere and later.
+      config.clearFlag(nvinfer.BuilderFlag.kTF32);
       if (options.fp16()) {
         config.setFlag(nvinfer.BuilderFlag.kFP16);
       }

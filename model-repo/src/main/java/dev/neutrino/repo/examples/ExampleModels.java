@@ -32,6 +32,8 @@ import java.util.Random;
  *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
  *       delay). Its {@code tokenizer.json} ({@link ExampleTokenizer}) is a WordPiece vocabulary of
  *       its 8192 ids, so {@code /v1/embeddings} embeds text with it.
+ *   <li>{@code tiny_lm}: a small decoder-only transformer with a key/value cache, for generation
+ *       ({@link TinyLanguageModel}).
  *   <li>{@code embedding_scorer} and the ensemble {@code text_scorer}: see {@link EnsembleExample}.
  * </ul>
  *
@@ -145,6 +147,9 @@ public final class ExampleModels {
         dir.resolve("text_encoder").resolve("config.yaml"),
         TEXT_ENCODER_CONFIG.getBytes(StandardCharsets.UTF_8));
     writeIfChanged(dir.resolve("text_encoder").resolve("tokenizer.json"), ExampleTokenizer.json(VOCABULARY));
+    writeIfChanged(modelFile(dir, TinyLanguageModel.NAME), TinyLanguageModel.model());
+    writeIfChanged(dir.resolve(TinyLanguageModel.NAME).resolve("config.yaml"),
+        TinyLanguageModel.CONFIG.getBytes(StandardCharsets.UTF_8));
     EnsembleExample.write(dir);
   }
 
