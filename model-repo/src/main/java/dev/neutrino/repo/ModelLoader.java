@@ -230,6 +230,7 @@ final class ModelLoader {
       while (instances.size() < placements.size()) {
         instances.add(backend.load(modelFile, placements.get(instances.size())));
       }
+      config = effectiveMaxBatchSize(config, instances);
       List<WarmupSample> warmup = warmupSamples(config);
       LoadBounds.checkWarmup(config, warmup, options.limits());
       warmUp(config, warmup, instances);
@@ -251,6 +252,16 @@ final class ModelLoader {
       instances.forEach(LoadedModel::close);
       throw new LoadFailure(versionName, "warm-up failed: " + e.getMessage());
     }
+  }
+
+  /**
+   * {@code config} with the {@code max_batch_size} its instances can run: under
+   * {@code engine_oversized_batch: refuse}, no more than the smallest engine profile maximum.
+   */
+  private static ModelConfig effectiveMaxBatchSize(ModelConfig config, List<LoadedModel> instances) {
+    long engineMax = instances.stream().mapToLong(LoadedModel::maxBatchRows).filter(rows -> rows > 0).min().orElse(0);
+    int effective = config.oversizedBatch().effectiveMaxBatchSize(config.maxBatchSize(), engineMax);
+    return effective == config.maxBatchSize() ? config : config.withMaxBatchSize(effective);
   }
 
   /**
