@@ -97,7 +97,8 @@ public final class Gateway {
     int cores = Runtime.getRuntime().availableProcessors();
     int loops = config.eventLoops() > 0 ? config.eventLoops() : cores;
     try {
-      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend);
+      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend,
+          dev.neutrino.gpu.GpuMonitor.nvml().deviceMemory());
     } catch (IOException e) {
       return Future.failedFuture(new UncheckedIOException("cannot open the model repository "
           + config.modelRepository() + ": " + e.getMessage(), e));

@@ -1,6 +1,7 @@
 package dev.neutrino.repo;
 
 import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.DeviceMemory;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
@@ -67,7 +68,7 @@ public final class ModelRepository implements AutoCloseable {
   private final Path root;
   private final Backend backend;
 
-  private ModelRepository(Path root, RepositoryOptions options, Backend backend) {
+  private ModelRepository(Path root, RepositoryOptions options, Backend backend, DeviceMemory deviceMemory) {
     this.root = root;
     this.backend = backend;
     this.options = options;
@@ -76,7 +77,7 @@ public final class ModelRepository implements AutoCloseable {
     this.resident = options.memoryBudgetBytes() > 0 ? new Residency(options.memoryBudgetBytes()) : null;
     this.registry = new ModelRegistry(resident);
     this.ensembles = new Ensembles(registry, responseCache);
-    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles);
+    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles, deviceMemory);
     this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, options.loaderThreads());
     this.poller = options.controlMode() == ModelControlMode.POLL
         ? new RepositoryPoller(folder, registry, lifecycle, resident != null) : null;
@@ -88,11 +89,20 @@ public final class ModelRepository implements AutoCloseable {
    * @throws IOException when the root is not a readable directory
    */
   public static ModelRepository open(Path root, RepositoryOptions options, Backend backend) throws IOException {
+    return open(root, options, backend, DeviceMemory.NONE);
+  }
+
+  /**
+   * As {@link #open(Path, RepositoryOptions, Backend)}, measuring each GPU load's device memory
+   * through {@code deviceMemory} (its growth is the version's {@code memory_usage}).
+   */
+  public static ModelRepository open(Path root, RepositoryOptions options, Backend backend,
+      DeviceMemory deviceMemory) throws IOException {
     Path real = root.toRealPath();
     if (!Files.isDirectory(real)) {
       throw new IOException("model repository " + root + " is not a directory");
     }
-    return new ModelRepository(real, options, backend);
+    return new ModelRepository(real, options, backend, deviceMemory);
   }
 
   /** Whether {@code name} is acceptable as a model name. */
