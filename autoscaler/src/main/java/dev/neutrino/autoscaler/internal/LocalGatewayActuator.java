@@ -27,11 +27,6 @@ import java.time.Duration;
  * a JSON string, its kind the configured one, else the kind the model had at the last read, else
  * {@code KIND_AUTO}. Instances of a local gateway are all counted ready.
  *
- * <p>Zero is a model unloaded: reading a model that is not loaded (the configuration answers 503:
- * unloaded, scaled to zero or still loading) counts none, and applying zero is
- * {@code POST /v2/repository/models/{model}/unload}; applying more than zero loads it again. Loads and
- * unloads need the gateway's explicit or poll control mode.
- *
  * <p>Keeps the last kind read; used by one loop thread at a time.
  */
 public final class LocalGatewayActuator implements ReplicaActuator {
@@ -60,9 +55,6 @@ public final class LocalGatewayActuator implements ReplicaActuator {
   public Replicas read() throws ActuationException {
     HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/v2/models/" + segment(model) + "/config"))
         .timeout(timeout).GET().build());
-    if (response.statusCode() == 503) {
-      return Replicas.allReady(0);
-    }
     if (response.statusCode() != 200) {
       throw new ActuationException("gateway " + gateway + ": reading the configuration of " + model
           + " answered HTTP " + response.statusCode() + errorOf(response.body()));
@@ -88,19 +80,6 @@ public final class LocalGatewayActuator implements ReplicaActuator {
 
   @Override
   public void apply(int replicas) throws ActuationException {
-    if (replicas == 0) {
-      HttpResponse<String> response = send(HttpRequest.newBuilder(
-              uri("/v2/repository/models/" + segment(model) + "/unload"))
-          .timeout(timeout)
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{}"))
-          .build());
-      if (response.statusCode() != 200) {
-        throw new ActuationException("gateway " + gateway + ": unloading " + model + " answered HTTP "
-            + response.statusCode() + errorOf(response.body()));
-      }
-      return;
-    }
     String kind = instanceKind != null ? instanceKind : lastKind != null ? lastKind : "KIND_AUTO";
     ObjectNode override = JSON.createObjectNode();
     ArrayNode groups = override.putArray("instance_group");
