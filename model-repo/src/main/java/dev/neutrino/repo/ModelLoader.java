@@ -206,6 +206,11 @@ final class ModelLoader {
     if (raw.ensembleScheduling() != null) {
       throw new LoadFailure(versionName, plan.source() + ": ensemble_scheduling needs platform 'ensemble'");
     }
+    try {
+      IdleUnloader.validate(raw.parameters());
+    } catch (IllegalArgumentException e) {
+      throw new LoadFailure(versionName, plan.source() + ": " + e.getMessage());
+    }
     Backend backend = this.backend.forModel(raw.platform(), raw.backend());
     String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
     if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
