@@ -117,12 +117,13 @@ public final class Gateway {
     int cores = Runtime.getRuntime().availableProcessors();
     int loops = config.eventLoops() > 0 ? config.eventLoops() : cores;
     try {
-      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend,
+      repository = ModelRepository.open(config.modelRepositories(), config.repositoryOptions(cores), backend,
           dev.neutrino.gpu.GpuMonitor.nvml().deviceMemory(),
           config.repository().idleUnload().withClock(idleClock, idleSweepInterval));
     } catch (IOException e) {
       return Future.failedFuture(new UncheckedIOException("cannot open the model repository "
-          + config.modelRepository() + ": " + e.getMessage(), e));
+          + String.join(", ", config.modelRepositories().stream().map(Path::toString).toList()) + ": "
+          + e.getMessage(), e));
     }
     ServerTls tls = null;
     if (config.tls().enabled()) {

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,7 +40,8 @@ import picocli.CommandLine;
  * @param host the address the front ends bind
  * @param httpPort HTTP port; 0 picks a free one
  * @param grpcPort gRPC port; 0 picks a free one
- * @param modelRepository the repository folder
+ * @param modelRepositories the repository folders, served together (Triton's repeatable
+ *     {@code --model-repository}); a model name in two of them fails to load naming both
  * @param maxRequestBytes largest request accepted: an HTTP body, or one gRPC message
  * @param idleTimeoutSeconds idle connections are closed after this long
  * @param eventLoops event-loop threads; 0 means one per core
@@ -55,7 +57,7 @@ public record GatewayConfig(
     String host,
     int httpPort,
     int grpcPort,
-    Path modelRepository,
+    List<Path> modelRepositories,
     long maxRequestBytes,
     int idleTimeoutSeconds,
     int eventLoops,
@@ -282,7 +284,10 @@ public record GatewayConfig(
 
   public GatewayConfig {
     Objects.requireNonNull(host, "host");
-    Objects.requireNonNull(modelRepository, "model_repository");
+    modelRepositories = List.copyOf(Objects.requireNonNull(modelRepositories, "model_repository"));
+    if (modelRepositories.isEmpty()) {
+      throw new IllegalArgumentException("model_repository needs at least one folder");
+    }
     Objects.requireNonNull(repository, "repository");
     Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(tls, "tls");
@@ -308,7 +313,7 @@ public record GatewayConfig(
   }
 
   public static GatewayConfig defaults() {
-    return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, DEFAULT_MODEL_REPOSITORY,
+    return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, List.of(DEFAULT_MODEL_REPOSITORY),
         FrontEndOptions.DEFAULT_MAX_REQUEST_BYTES, FrontEndOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
         AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS);
@@ -330,52 +335,61 @@ public record GatewayConfig(
   }
 
   public GatewayConfig withHttpPort(int port) {
-    return new GatewayConfig(host, port, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, port, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withGrpcPort(int port) {
-    return new GatewayConfig(host, httpPort, port, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, port, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
+  /** The first repository folder (the only one, unless several are served together). */
+  public Path modelRepository() {
+    return modelRepositories.get(0);
+  }
+
   public GatewayConfig withModelRepository(Path folder) {
-    return new GatewayConfig(host, httpPort, grpcPort, folder, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return withModelRepositories(List.of(folder));
+  }
+
+  public GatewayConfig withModelRepositories(List<Path> folders) {
+    return new GatewayConfig(host, httpPort, grpcPort, folders, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, bytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, bytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, settings, telemetry, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, settings, tls, shutdown, access, edges);
   }
 
   public GatewayConfig withEdges(EdgeLimits limits) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, shutdown, access, limits);
   }
 
   public GatewayConfig withTls(TlsSettings settings) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, settings, shutdown, access, edges);
   }
 
   public GatewayConfig withShutdown(ShutdownSettings settings) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, settings, access, edges);
   }
 
   public GatewayConfig withAccess(AccessSettings settings) {
-    return new GatewayConfig(host, httpPort, grpcPort, modelRepository, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
         cpuThreads, repository, telemetry, tls, shutdown, settings, edges);
   }
 
@@ -389,7 +403,8 @@ public record GatewayConfig(
     out.put("host", host);
     out.put("http_port", httpPort);
     out.put("grpc_port", grpcPort);
-    out.put("model_repository", modelRepository.toString());
+    out.put("model_repository", modelRepositories.size() == 1 ? modelRepository().toString()
+        : modelRepositories.stream().map(Path::toString).toList());
     out.put("max_request_bytes", maxRequestBytes);
     out.put("idle_timeout_seconds", idleTimeoutSeconds);
     out.put("event_loops", eventLoops);
@@ -432,7 +447,7 @@ public record GatewayConfig(
       String host,
       Integer httpPort,
       Integer grpcPort,
-      String modelRepository,
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> modelRepository,
       Long maxRequestBytes,
       Integer idleTimeoutSeconds,
       Integer eventLoops,
@@ -522,7 +537,8 @@ public record GatewayConfig(
         file.host() != null ? file.host() : base.host(),
         file.httpPort() != null ? file.httpPort() : base.httpPort(),
         file.grpcPort() != null ? file.grpcPort() : base.grpcPort(),
-        file.modelRepository() != null ? Path.of(file.modelRepository()) : base.modelRepository(),
+        file.modelRepository() != null ? file.modelRepository().stream().map(Path::of).toList()
+            : base.modelRepositories(),
         file.maxRequestBytes() != null ? file.maxRequestBytes() : base.maxRequestBytes(),
         file.idleTimeoutSeconds() != null ? file.idleTimeoutSeconds() : base.idleTimeoutSeconds(),
         file.eventLoops() != null ? file.eventLoops() : base.eventLoops(),
@@ -734,7 +750,8 @@ public record GatewayConfig(
       Map.entry("model-idle-unload-secs",
           "unload a model unused this long; its next request loads it again (default 0: never)"),
       Map.entry("config", "YAML configuration file (flags override it)"),
-      Map.entry("model-repository", "model repository folder (default: the example repository)"),
+      Map.entry("model-repository", "model repository folder (default: the example repository); repeatable:"
+          + " several folders are served together, a model name in two of them fails to load naming both"),
       Map.entry("host", "address to bind (default 127.0.0.1)"),
       Map.entry("http-port", "HTTP port (default 8000; 0 picks a free port)"),
       Map.entry("grpc-port", "gRPC port (default 8001; 0 picks a free port)"),
@@ -773,6 +790,7 @@ public record GatewayConfig(
   /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
   static final Map<String, Boolean> REPEATABLE = Map.of(
       "load-model", true,
+      "model-repository", false,
       "http-restricted-api", false,
       "grpc-restricted-protocol", false,
       "repository-allowed-origins", true);

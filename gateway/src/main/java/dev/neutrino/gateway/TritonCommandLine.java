@@ -10,7 +10,7 @@ import java.util.Map;
  * {@code tritonserver}'s command line, read with Triton's flag names and meanings and turned into
  * the flags of {@code neutrino serve}, so a Triton start command for an ONNX repository starts
  * Neutrino unchanged. A Triton flag Neutrino does not honour is refused by name; so is a value that
- * asks for something Neutrino cannot do (two model repositories, HTTP turned off, a backend setting
+ * asks for something Neutrino cannot do (HTTP turned off, a backend setting
  * other than {@code default-max-batch-size}). Flags take {@code --flag=value} or {@code --flag value};
  * Triton's boolean flags take {@code true}/{@code false} (alone they mean true).
  */
@@ -93,13 +93,6 @@ public final class TritonCommandLine {
         default -> throw new IllegalArgumentException("tritonserver flag --" + flag + " is not supported");
       }
     }
-    if (repositories.size() > 1) {
-      throw new IllegalArgumentException("more than one --model-repository is not supported: Neutrino serves "
-          + "one repository");
-    }
-    if (!repositories.isEmpty()) {
-      serve.put("model-repository", repositories.get(0));
-    }
     if (addresses.values().stream().distinct().count() > 1) {
       throw new IllegalArgumentException("different --http-address, --grpc-address and --metrics-address are not "
           + "supported: Neutrino binds one address, got " + addresses);
@@ -120,6 +113,10 @@ public final class TritonCommandLine {
       result.add("--" + flag);
       result.add(value);
     });
+    for (String repository : repositories) {
+      result.add("--model-repository");
+      result.add(repository);
+    }
     for (String model : loadModels) {
       result.add("--load-model");
       result.add(model);

@@ -23,6 +23,21 @@ class GatewayConfigFlagsTest {
   }
 
   @Test
+  void modelRepositoryIsRepeatableAsAFlagAndAListInTheFile(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(Path.of("/a"), Path.of("/b,c")), GatewayConfig.fromArgs(new String[] {
+        "--model-repository", "/a", "--model-repository=/b,c"}).modelRepositories());
+    Path file = dir.resolve("neutrino.yaml");
+    Files.writeString(file, "model_repository: [/x, /y]\n");
+    GatewayConfig listed = GatewayConfig.fromArgs(new String[] {"--config", file.toString()});
+    assertEquals(List.of(Path.of("/x"), Path.of("/y")), listed.modelRepositories());
+    assertEquals(List.of("/x", "/y"), listed.describe().get("model_repository"));
+    Files.writeString(file, "model_repository: /one\n");
+    GatewayConfig single = GatewayConfig.fromArgs(new String[] {"--config", file.toString()});
+    assertEquals(List.of(Path.of("/one")), single.modelRepositories());
+    assertEquals("/one", single.describe().get("model_repository"));
+  }
+
+  @Test
   void flagsOverrideTheFileKeyByKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("neutrino.yaml");
     Files.writeString(file, "http_port: 9000\ngrpc_port: 9001\nlog_level: warn\nload_model: [x]\n"

@@ -75,9 +75,13 @@ class TritonCommandLineTest {
   }
 
   @Test
-  void refusesTwoRepositoriesAndDifferentAddresses() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> triton("--model-repository=/a",
-        "--model-store=/b")).getMessage().startsWith("more than one --model-repository is not supported"));
+  void servesEveryRepositoryGivenInOrder() throws Exception {
+    GatewayConfig config = triton("--model-repository=/a", "--model-store=/b", "--model-repository", "/c,d");
+    assertEquals(List.of(Path.of("/a"), Path.of("/b"), Path.of("/c,d")), config.modelRepositories());
+  }
+
+  @Test
+  void refusesDifferentAddresses() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> triton("--http-address=127.0.0.1",
         "--grpc-address=0.0.0.0")).getMessage().startsWith("different --http-address"));
   }

@@ -98,6 +98,23 @@ class TritonRepositoryTest {
       ]
       """;
 
+  /** Triton's TensorRT accelerator for ONNX Runtime, as Triton's optimization guide writes it; run here on the CPU. */
+  private static final String ACCELERATED = """
+      max_batch_size: 8
+      instance_group [ { count: 1, kind: KIND_CPU } ]
+      optimization {
+        execution_accelerators {
+          gpu_execution_accelerator : [ {
+            name : "tensorrt"
+            parameters { key: "precision_mode" value: "FP16" }
+            parameters { key: "max_workspace_size_bytes" value: "1073741824" }
+            parameters { key: "trt_engine_cache_enable" value: "true" }
+          } ]
+        }
+        cuda { graphs: false }
+      }
+      """;
+
   private Gateway gateway;
   private TestClient client;
 
@@ -110,6 +127,7 @@ class TritonRepositoryTest {
     model(repo, "versioned", examples.resolve("simple/1/model.onnx"),
         "version_policy: { specific: { versions: [ 1, 3 ] } }\n", 1, 2, 3);
     model(repo, "warm", examples.resolve("simple/1/model.onnx"), WARMUP, 1);
+    model(repo, "accelerated", examples.resolve("simple/1/model.onnx"), ACCELERATED, 1);
     model(repo, "sequence", examples.resolve("simple/1/model.onnx"),
         SIMPLE.replace("\"simple\"", "\"sequence\"") + "sequence_batching { max_sequence_idle_microseconds: 5000000 }\n",
         1);
@@ -228,5 +246,26 @@ class TritonRepositoryTest {
         "{\"parameters\":{\"config\":" + TextNode.valueOf("{\"max_batch_size\": 16, \"sequence_batching\": {}}") + "}}");
     assertEquals(400, refused.status());
     assertTrue(refused.error().contains("sequence_batching is not supported"), refused.error());
+  }
+
+  @Test
+  void theTensorrtAcceleratorIsPrintedBackUnderTritonsNamesAndLoadsBackUnchanged() {
+    String before = new String(client.get("/v2/models/accelerated/config").body(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    JsonNode optimization = client.get("/v2/models/accelerated/config").json().get("optimization");
+    JsonNode accelerator = optimization.get("execution_accelerators").get("gpu_execution_accelerator").get(0);
+    assertEquals("tensorrt", accelerator.get("name").asText());
+    JsonNode parameters = accelerator.get("parameters");
+    assertEquals(3, parameters.size(), parameters.toString());
+    assertEquals("FP16", parameters.get("precision_mode").asText());
+    assertEquals("1073741824", parameters.get("max_workspace_size_bytes").asText());
+    assertEquals("true", parameters.get("trt_engine_cache_enable").asText());
+    assertEquals(false, optimization.get("cuda").get("graphs").asBoolean(true));
+    TestClient.Reply load = client.post("/v2/repository/models/accelerated/load",
+        "{\"parameters\":{\"config\":" + TextNode.valueOf(before) + "}}");
+    assertEquals(200, load.status(), load.error());
+    String after = new String(client.get("/v2/models/accelerated/config").body(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(before, after);
   }
 }

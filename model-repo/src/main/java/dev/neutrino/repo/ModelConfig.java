@@ -31,6 +31,9 @@ import java.util.Objects;
  *     a backend; an ensemble has no instances
  * @param gpu how GPU instances use ONNX Runtime's CUDA and TensorRT providers (Triton's
  *     {@code optimization.execution_accelerators} and the CUDA provider's {@code parameters})
+ * @param optimization Triton's {@code optimization} as the configuration wrote it, under Triton's
+ *     names: {@link #gpu} is what runs, this is what {@code /config} prints back, so that a
+ *     configuration read from Neutrino loads back unchanged
  */
 public record ModelConfig(
     String name,
@@ -47,7 +50,8 @@ public record ModelConfig(
     List<WarmupSample> warmup,
     boolean responseCache,
     EnsembleConfig ensemble,
-    GpuOptions gpu) {
+    GpuOptions gpu,
+    Optimization optimization) {
 
   public ModelConfig {
     Objects.requireNonNull(name, "name");
@@ -61,6 +65,7 @@ public record ModelConfig(
     versionPolicy = versionPolicy == null ? VersionPolicy.DEFAULT : versionPolicy;
     warmup = List.copyOf(warmup);
     gpu = gpu == null ? GpuOptions.NONE : gpu;
+    optimization = optimization == null ? Optimization.NONE : optimization;
     if (maxBatchSize < 0) {
       throw new IllegalArgumentException("max_batch_size must be >= 0, got " + maxBatchSize);
     }
@@ -85,6 +90,32 @@ public record ModelConfig(
   public ModelConfig withMaxBatchSize(int newMaxBatchSize) {
     return new ModelConfig(name, platform, backend, newMaxBatchSize, inputs, outputs, instanceGroups,
         defaultModelFilename, parameters, dynamicBatching, versionPolicy, warmup, responseCache, ensemble, gpu);
+  }
+
+  /**
+   * Triton's {@code optimization} as written: the {@code gpu_execution_accelerator} entries with
+   * their parameters under Triton's names, and whether a {@code cuda} section was given (its only
+   * accepted setting, {@code graphs}, is false).
+   */
+  public record Optimization(List<GpuOptions.Accelerator> gpuExecutionAccelerators, boolean cuda) {
+    public static final Optimization NONE = new Optimization(List.of(), false);
+
+    public Optimization {
+      gpuExecutionAccelerators = List.copyOf(gpuExecutionAccelerators);
+    }
+
+    public boolean isEmpty() {
+      return gpuExecutionAccelerators.isEmpty() && !cuda;
+    }
+  }
+
+  /** A configuration whose GPU options were not read from Triton's {@code optimization}. */
+  public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorConfig> inputs,
+      List<TensorConfig> outputs, List<InstanceGroup> instanceGroups, String defaultModelFilename,
+      Map<String, String> parameters, DynamicBatching dynamicBatching, VersionPolicy versionPolicy,
+      List<WarmupSample> warmup, boolean responseCache, EnsembleConfig ensemble, GpuOptions gpu) {
+    this(name, platform, backend, maxBatchSize, inputs, outputs, instanceGroups, defaultModelFilename, parameters,
+        dynamicBatching, versionPolicy, warmup, responseCache, ensemble, gpu, Optimization.NONE);
   }
 
   /** A configuration without GPU options: an ensemble's, or a model's on the CPU. */

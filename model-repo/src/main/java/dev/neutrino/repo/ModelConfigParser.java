@@ -282,7 +282,23 @@ public final class ModelConfigParser {
         raw.parameters() != null ? raw.parameters() : Map.of(), batching,
         versionPolicy(raw.versionPolicy()), warmup(raw.modelWarmup(), inputs),
         raw.responseCache() != null && Boolean.TRUE.equals(raw.responseCache().enable()), null,
-        gpuOptions(raw.optimization(), raw.parameters() != null ? raw.parameters() : Map.of()));
+        gpuOptions(raw.optimization(), raw.parameters() != null ? raw.parameters() : Map.of()),
+        optimizationAsWritten(raw.optimization()));
+  }
+
+  /** Triton's {@code optimization} as written, for {@code /config} to print back (read after {@link #gpuOptions}). */
+  static ModelConfig.Optimization optimizationAsWritten(RawOptimization optimization) {
+    if (optimization == null) {
+      return ModelConfig.Optimization.NONE;
+    }
+    List<GpuOptions.Accelerator> accelerators = new ArrayList<>();
+    if (optimization.executionAccelerators() != null
+        && optimization.executionAccelerators().gpuExecutionAccelerator() != null) {
+      for (RawAccelerator raw : optimization.executionAccelerators().gpuExecutionAccelerator()) {
+        accelerators.add(new GpuOptions.Accelerator(raw.name(), raw.parameters()));
+      }
+    }
+    return new ModelConfig.Optimization(accelerators, optimization.cuda() != null);
   }
 
   /** Triton's GPU settings, as ONNX Runtime's providers take them. */

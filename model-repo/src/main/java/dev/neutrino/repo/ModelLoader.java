@@ -42,7 +42,7 @@ import java.util.stream.Stream;
 final class ModelLoader {
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
-  private final Path root;
+  private final RepositoryFolder folder;
   private final RepositoryOptions options;
   private final Backend backend;
   private final ResponseCache cache;
@@ -53,9 +53,9 @@ final class ModelLoader {
    * @param cache the shared response cache, or null when it is off
    * @param ensembles loads the models whose platform is {@code ensemble}
    */
-  ModelLoader(Path root, RepositoryOptions options, Backend backend, ResponseCache cache, Ensembles ensembles,
-      DeviceMemory deviceMemory) {
-    this.root = root;
+  ModelLoader(RepositoryFolder folder, RepositoryOptions options, Backend backend, ResponseCache cache,
+      Ensembles ensembles, DeviceMemory deviceMemory) {
+    this.folder = folder;
     this.deviceMemory = deviceMemory;
     this.options = options;
     this.backend = backend;
@@ -86,9 +86,13 @@ final class ModelLoader {
     }
   }
 
-  /** The folder of {@code name}, resolved inside the root. */
+  /** The folder of {@code name}, resolved inside its root; a name in two roots fails naming both. */
   Path modelDir(String name) throws LoadFailure {
-    return insideRoot(root.resolve(name), name);
+    String duplicate = folder.duplicate(name);
+    if (duplicate != null) {
+      throw new LoadFailure("", duplicate);
+    }
+    return insideRoot(folder.rootOf(name).resolve(name), name);
   }
 
   /**
@@ -405,6 +409,7 @@ final class ModelLoader {
 
   /** Resolves symlinks and requires the result to stay inside the repository root. */
   Path insideRoot(Path path, String model) throws LoadFailure {
+    Path root = folder.rootOf(model);
     Path real;
     try {
       real = path.toRealPath();

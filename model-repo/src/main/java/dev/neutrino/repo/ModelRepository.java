@@ -70,21 +70,19 @@ public final class ModelRepository implements AutoCloseable {
   private final RepositoryPoller poller;
   private final Ensembles ensembles;
   private final ModelLoader loader;
-  private final Path root;
   private final Backend backend;
 
-  private ModelRepository(Path root, RepositoryOptions options, Backend backend, DeviceMemory deviceMemory,
+  private ModelRepository(List<Path> roots, RepositoryOptions options, Backend backend, DeviceMemory deviceMemory,
       IdleUnload idleUnload) {
-    this.root = root;
     this.backend = backend;
     this.options = options;
-    this.folder = new RepositoryFolder(root);
+    this.folder = new RepositoryFolder(roots);
     this.responseCache = options.responseCacheBytes() > 0 ? ResponseCache.create(options.responseCacheBytes()) : null;
     this.resident = options.memoryBudgetBytes() > 0 ? new Residency(options.memoryBudgetBytes()) : null;
     this.idle = new IdleUnloader(idleUnload);
     this.registry = new ModelRegistry(resident, idle);
     this.ensembles = new Ensembles(registry, responseCache);
-    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles, deviceMemory);
+    this.loader = new ModelLoader(folder, options, backend, responseCache, ensembles, deviceMemory);
     this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, idle,
         options.loaderThreads());
     this.poller = options.controlMode() == ModelControlMode.POLL
@@ -104,7 +102,7 @@ public final class ModelRepository implements AutoCloseable {
    * @throws IOException when the root is not a readable directory
    */
   public static ModelRepository open(Path root, RepositoryOptions options, Backend backend) throws IOException {
-    return open(root, options, backend, DeviceMemory.NONE, IdleUnload.OFF);
+    return open(List.of(root), options, backend, DeviceMemory.NONE, IdleUnload.OFF);
   }
 
   /**
@@ -113,7 +111,7 @@ public final class ModelRepository implements AutoCloseable {
    */
   public static ModelRepository open(Path root, RepositoryOptions options, Backend backend,
       DeviceMemory deviceMemory) throws IOException {
-    return open(root, options, backend, deviceMemory, IdleUnload.OFF);
+    return open(List.of(root), options, backend, deviceMemory, IdleUnload.OFF);
   }
 
   /**
@@ -123,20 +121,42 @@ public final class ModelRepository implements AutoCloseable {
    */
   public static ModelRepository open(Path root, RepositoryOptions options, Backend backend, IdleUnload idleUnload)
       throws IOException {
-    return open(root, options, backend, DeviceMemory.NONE, idleUnload);
+    return open(List.of(root), options, backend, DeviceMemory.NONE, idleUnload);
   }
 
   /**
-   * The repository at {@code root}, measuring GPU loads through {@code deviceMemory} and unloading
+   * Opens several repository folders served together, as Triton serves several
+   * {@code --model-repository}: the index lists the models of all, and a model name in two of them
+   * fails to load naming both. Loads nothing yet (see {@link #loadAll()}).
+   *
+   * @throws IOException when a root is not a readable directory, or the same folder is given twice
+   */
+  public static ModelRepository open(List<Path> roots, RepositoryOptions options, Backend backend)
+      throws IOException {
+    return open(roots, options, backend, DeviceMemory.NONE, IdleUnload.OFF);
+  }
+
+  /**
+   * The repository in {@code roots}, measuring GPU loads through {@code deviceMemory} and unloading
    * models unused for {@code idleUnload}'s time.
    *
-   * @throws IOException when the root is not a readable directory
+   * @throws IOException when a root is not a readable directory, or the same folder is given twice
    */
-  public static ModelRepository open(Path root, RepositoryOptions options, Backend backend,
+  public static ModelRepository open(List<Path> roots, RepositoryOptions options, Backend backend,
       DeviceMemory deviceMemory, IdleUnload idleUnload) throws IOException {
-    Path real = root.toRealPath();
-    if (!Files.isDirectory(real)) {
-      throw new IOException("model repository " + root + " is not a directory");
+    if (roots.isEmpty()) {
+      throw new IOException("no model repository given");
+    }
+    List<Path> real = new ArrayList<>();
+    for (Path root : roots) {
+      Path path = root.toRealPath();
+      if (!Files.isDirectory(path)) {
+        throw new IOException("model repository " + root + " is not a directory");
+      }
+      if (real.contains(path)) {
+        throw new IOException("model repository " + root + " is given twice");
+      }
+      real.add(path);
     }
     return new ModelRepository(real, options, backend, deviceMemory, idleUnload);
   }
@@ -253,7 +273,7 @@ public final class ModelRepository implements AutoCloseable {
   public LoadedModel openInstance(ModelVersion version) throws ModelLoadException {
     String fileName = version.config().defaultModelFilename() != null
         ? version.config().defaultModelFilename() : backend.defaultModelFileName();
-    Path file = root.resolve(version.name()).resolve(version.versionString()).resolve(fileName);
+    Path file = folder.rootOf(version.name()).resolve(version.name()).resolve(version.versionString()).resolve(fileName);
     return backend.load(file, LoadOptions.cpu(LoadOptions.DEFAULT_INTRA_OP_THREADS));
   }
 
@@ -341,7 +361,7 @@ public final class ModelRepository implements AutoCloseable {
    * null for a name that cannot be a model folder's.
    */
   public Path modelFolder(String name) {
-    return RepositoryFolder.isValidModelName(name) ? folder.root().resolve(name) : null;
+    return RepositoryFolder.isValidModelName(name) ? folder.rootOf(name).resolve(name) : null;
   }
 
   /** Whether every model that should be serving (loaded, not unloaded or evicted) has a ready version. */

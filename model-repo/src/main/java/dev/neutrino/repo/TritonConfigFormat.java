@@ -19,11 +19,13 @@ import dev.neutrino.gateway.grpc.proto.ModelQueuePolicy;
 import dev.neutrino.gateway.grpc.proto.ModelResponseCache;
 import dev.neutrino.gateway.grpc.proto.ModelVersionPolicy;
 import dev.neutrino.gateway.grpc.proto.ModelWarmup;
+import dev.neutrino.runtime.GpuOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -376,7 +378,7 @@ public final class TritonConfigFormat {
             .setStringValue(Long.toString(config.dynamicBatching().targetLatencyMicros())).build());
       }
     }
-    for (Map.Entry<String, String> parameter : config.parameters().entrySet()) {
+    for (Map.Entry<String, String> parameter : new TreeMap<>(config.parameters()).entrySet()) {
       message.putParameters(parameter.getKey(), ModelParameter.newBuilder().setStringValue(parameter.getValue()).build());
     }
     for (WarmupSample sample : config.warmup()) {
@@ -401,6 +403,9 @@ public final class TritonConfigFormat {
     }
     if (config.responseCache()) {
       message.setResponseCache(ModelResponseCache.newBuilder().setEnable(true));
+    }
+    if (!config.optimization().isEmpty()) {
+      message.setOptimization(optimization(config.optimization()));
     }
     if (config.isEnsemble()) {
       ModelEnsembling.Builder ensembling = ModelEnsembling.newBuilder();
@@ -427,6 +432,26 @@ public final class TritonConfigFormat {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a model configuration that cannot be printed as JSON", e);
     }
+  }
+
+  /** Triton's {@code optimization} as the configuration wrote it (the accelerator parameters under Triton's names). */
+  private static ModelOptimizationPolicy optimization(ModelConfig.Optimization optimization) {
+    ModelOptimizationPolicy.Builder message = ModelOptimizationPolicy.newBuilder();
+    if (!optimization.gpuExecutionAccelerators().isEmpty()) {
+      ModelOptimizationPolicy.ExecutionAccelerators.Builder accelerators =
+          ModelOptimizationPolicy.ExecutionAccelerators.newBuilder();
+      for (GpuOptions.Accelerator accelerator : optimization.gpuExecutionAccelerators()) {
+        accelerators.addGpuExecutionAccelerator(ModelOptimizationPolicy.ExecutionAccelerators.Accelerator.newBuilder()
+            .setName(accelerator.name())
+            .putAllParameters(new TreeMap<>(accelerator.parameters())));
+      }
+      message.setExecutionAccelerators(accelerators);
+    }
+    if (optimization.cuda()) {
+      // graphs: true is refused when read (GpuOptions.fromTriton), so the section is Triton's defaults.
+      message.setCuda(ModelOptimizationPolicy.Cuda.getDefaultInstance());
+    }
+    return message.build();
   }
 
   private static ModelVersionPolicy versionPolicy(VersionPolicy policy) {

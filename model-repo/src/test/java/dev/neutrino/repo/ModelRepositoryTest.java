@@ -222,6 +222,46 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void severalRootsServeTogetherAndANameInTwoIsRefusedNamingBoth(@TempDir Path second) throws Exception {
+    writeAddModel("m", 1, 1f);
+    new OnnxModelBuilder("add")
+        .input("INPUT0", DataType.FP32, -1, 4)
+        .output("OUTPUT0", DataType.FP32, -1, 4)
+        .initializer("c", new long[] {1}, new float[] {5f})
+        .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
+        .writeTo(second.resolve("n/1/model.onnx"));
+    // Polls are driven by the test; the scheduled ones are an hour apart, so none runs meanwhile.
+    ModelRepository repository = ModelRepository.open(List.of(root, second), new RepositoryOptions(1,
+        SchedulerOptions.DEFAULT).withControlMode(ModelControlMode.POLL, Duration.ofHours(1), Set.of()),
+        OnnxRuntimeBackend.create());
+    opened.add(repository);
+    repository.loadAll();
+    assertEquals(11f, infer(repository, "m", 10f));
+    assertEquals(15f, infer(repository, "n", 10f));
+    assertEquals(List.of("m", "n"), repository.index(true).stream().map(ModelStatus::name).toList());
+
+    // "m" appears in the second root too: the poll that sees it settled tries to reload and refuses.
+    Files.createDirectories(second.resolve("m/1"));
+    Files.copy(second.resolve("n/1/model.onnx"), second.resolve("m/1/model.onnx"));
+    repository.pollNow();
+    repository.pollNow();
+    assertEquals(1, repository.loadCounts().get("m").failed());
+    assertEquals(11f, infer(repository, "m", 10f), "the version already serving keeps serving");
+    // A new model in both roots from the start fails to load, its index row naming both folders.
+    for (Path where : List.of(root, second)) {
+      Files.createDirectories(where.resolve("d/1"));
+      Files.copy(second.resolve("n/1/model.onnx"), where.resolve("d/1/model.onnx"));
+    }
+    repository.pollNow();
+    repository.pollNow();
+    ModelStatus d = repository.index(false).stream().filter(row -> row.name().equals("d")).findFirst().orElseThrow();
+    assertEquals(ModelState.UNAVAILABLE, d.state());
+    assertTrue(d.reason().contains("model 'd' is in more than one model repository: " + root.toRealPath() + " and "
+        + second.toRealPath()), d.reason());
+    assertThrows(IOException.class, () -> ModelRepository.open(List.of(root, root), explicit(), null));
+  }
+
+  @Test
   void pollModePicksUpNewVersionOnlyOnceItsFilesSettle() throws Exception {
     writeAddModel("m", 1, 1f);
     // Polls are driven by the test; the scheduled ones are an hour apart, so none runs meanwhile.
