@@ -154,7 +154,7 @@ public final class Gateway {
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
         this::ready, metrics, accessLog, edge);
     http = HttpFrontEnd.create(frontEnds, httpAccess);
-    grpc = GrpcFrontEnd.create(frontEnds, grpcAccess);
+    grpc = GrpcFrontEnd.create(frontEnds, grpcAccess, http.generation());
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
     return http.listen(config.host(), config.httpPort(), loops, frontEndTls)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))

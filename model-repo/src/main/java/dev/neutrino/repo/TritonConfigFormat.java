@@ -17,12 +17,14 @@ import dev.neutrino.gateway.grpc.proto.ModelOutput;
 import dev.neutrino.gateway.grpc.proto.ModelParameter;
 import dev.neutrino.gateway.grpc.proto.ModelQueuePolicy;
 import dev.neutrino.gateway.grpc.proto.ModelResponseCache;
+import dev.neutrino.gateway.grpc.proto.ModelTransactionPolicy;
 import dev.neutrino.gateway.grpc.proto.ModelVersionPolicy;
 import dev.neutrino.gateway.grpc.proto.ModelWarmup;
 import dev.neutrino.runtime.GpuOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -46,6 +48,9 @@ import java.util.TreeSet;
 public final class TritonConfigFormat {
   /** The model parameter that carries Neutrino's {@code target_latency_microseconds}. */
   public static final String TARGET_LATENCY_PARAMETER = "target_latency_microseconds";
+  /** The parameter naming a model's task; {@link #GENERATION_TASK} makes it decoupled. */
+  static final String TASK_PARAMETER = "task";
+  static final String GENERATION_TASK = "generation";
 
   /**
    * The fields read, as paths of Triton's field names (a map's entries are {@code key} and
@@ -417,6 +422,10 @@ public final class TritonConfigFormat {
             .putAllOutputMap(step.outputMap()));
       }
       message.setEnsembleScheduling(ensembling);
+    }
+    if (GENERATION_TASK.equals(config.parameters().getOrDefault(TASK_PARAMETER, "").trim().toLowerCase(Locale.ROOT))) {
+      // A generative model answers ModelStreamInfer with a response per piece of text: Triton's decoupled mode.
+      message.setModelTransactionPolicy(ModelTransactionPolicy.newBuilder().setDecoupled(true));
     }
     return message.build();
   }

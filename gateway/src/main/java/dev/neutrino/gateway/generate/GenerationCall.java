@@ -45,6 +45,31 @@ public final class GenerationCall {
   /** Starts generating for {@code model} ({@code version} null for the newest). Call on the event loop. */
   public static void start(Vertx vertx, ModelRepository repository, GenerationModels models,
       HttpServerResponse response, String model, String version, Prepare prepare, Output output) {
+    start(vertx, repository, models, new Client() {
+      @Override
+      public boolean gone() {
+        return response.closed();
+      }
+
+      @Override
+      public void whenGone(Runnable cancel) {
+        response.closeHandler(v -> cancel.run());
+      }
+    }, model, version, prepare, output);
+  }
+
+  /** Whoever asked for the sequence, as far as its lifetime goes. */
+  public interface Client {
+    /** Whether the client has gone away already. */
+    boolean gone();
+
+    /** Runs {@code cancel} (on the request's event loop) once the client goes away. */
+    void whenGone(Runnable cancel);
+  }
+
+  /** As above, for a client of any protocol. */
+  public static void start(Vertx vertx, ModelRepository repository, GenerationModels models,
+      Client client, String model, String version, Prepare prepare, Output output) {
     Context context = vertx.getOrCreateContext();
     Lease lease;
     try {
@@ -64,7 +89,7 @@ public final class GenerationCall {
         output.fail(ready.cause());
         return;
       }
-      if (response.closed()) {
+      if (client.gone()) {
         lease.close();
         return;
       }
@@ -79,7 +104,7 @@ public final class GenerationCall {
         return;
       }
       output.started(lease.version().versionString(), request);
-      response.closeHandler(v -> handle.cancel());
+      client.whenGone(handle::cancel);
     });
   }
 

@@ -4,6 +4,7 @@ import dev.neutrino.gateway.FrontEndContext;
 import dev.neutrino.gateway.FrontEndOptions;
 import dev.neutrino.gateway.ServerDeployment;
 import dev.neutrino.gateway.edge.Edge;
+import dev.neutrino.gateway.generate.GenerationModels;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.security.AccessControl;
@@ -63,8 +64,11 @@ public final class GrpcFrontEnd {
     this.accessLog = accessLog;
   }
 
-  /** @param access who may call which method ({@code --grpc-restricted-protocol}) */
-  public static GrpcFrontEnd create(FrontEndContext context, AccessControl access) {
+  /**
+   * @param access who may call which method ({@code --grpc-restricted-protocol})
+   * @param generation the generation engines, shared with HTTP, that {@code ModelStreamInfer} streams from
+   */
+  public static GrpcFrontEnd create(FrontEndContext context, AccessControl access, GenerationModels generation) {
     Vertx vertx = context.vertx();
     FrontEndOptions options = context.options();
     GrpcServerOptions serverOptions = new GrpcServerOptions()
@@ -74,7 +78,7 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, context.repository(), context.serverReady(), context.serverVersion(),
-        context.extensions(), context.metrics(), context.accessLog(), options.maxRequestBytes()).bind(server);
+        context.extensions(), context.metrics(), context.accessLog(), options.maxRequestBytes(), generation).bind(server);
     return new GrpcFrontEnd(vertx, options, server, context.metrics(), context.accessLog(), access, context.edge());
   }
 

@@ -3,6 +3,9 @@ package dev.neutrino.gateway.grpc;
 import dev.neutrino.gateway.RepositoryLoadParameters;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.call.InferenceCalls;
+import dev.neutrino.gateway.generate.GenerationCall;
+import dev.neutrino.gateway.generate.GenerationModels;
+import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelConfigResponse;
 import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -62,11 +65,14 @@ final class InferenceService {
   private final AccessLog accessLog;
   private final InferenceCalls calls;
   private final long maxRequestBytes;
+  private final GenerationModels generation;
 
   /** @param maxRequestBytes the most bytes a request's tensors may take once decoded */
   InferenceService(Vertx vertx, ModelRepository repository, BooleanSupplier serverReady, String serverVersion,
-      List<String> extensions, GatewayMetrics metrics, AccessLog accessLog, long maxRequestBytes) {
+      List<String> extensions, GatewayMetrics metrics, AccessLog accessLog, long maxRequestBytes,
+      GenerationModels generation) {
     this.vertx = vertx;
+    this.generation = generation;
     this.calls = InferenceCalls.create(repository, metrics, accessLog);
     this.maxRequestBytes = maxRequestBytes;
     this.repository = repository;
@@ -193,6 +199,12 @@ final class InferenceService {
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
       ModelInferRequest message, long deadlineNanos) {
     GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
+    if (StreamGeneration.generates(repository, message)) {
+      // As Triton refuses ModelInfer to a decoupled model: its answer is a stream.
+      end(response, GrpcStatus.UNIMPLEMENTED, "ModelInfer RPC doesn't support models with decoupled transaction"
+          + " policy: model '" + message.getModelName() + "' generates text; use ModelStreamInfer");
+      return;
+    }
     InferenceCall inference = infer("ModelInfer", call, message, deadlineNanos, vertx.getOrCreateContext(),
         outcome -> {
           if (outcome.succeeded()) {
@@ -202,6 +214,17 @@ final class InferenceService {
           }
         });
     whenGone(call, inference::cancel);
+  }
+
+  /** Whether {@code request} of a stream is for a generative model, which {@link #generate} answers. */
+  boolean generates(ModelInferRequest request) {
+    return StreamGeneration.generates(repository, request);
+  }
+
+  /** Streams the text {@code request} generates, a response per piece; see {@link StreamGeneration}. */
+  void generate(GenerationCall.Client client, ModelInferRequest request, Consumer<ModelStreamInferResponse> write,
+      Consumer<String> done) {
+    StreamGeneration.start(vertx, repository, generation, client, request, write, done);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.gateway.call.InferenceCall;
+import dev.neutrino.gateway.generate.GenerationCall;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
@@ -26,6 +27,10 @@ import java.util.Set;
  * is not valid protobuf, or does not decompress, is answered the same way, without an id. Only two things end the stream
  * early: the client going away (every request it still has queued is withdrawn) and a message over
  * the size limit (Vert.x ends the call with RESOURCE_EXHAUSTED).
+ *
+ * <p>A request for a generative model ({@code task: generation}) is answered by
+ * {@link StreamGeneration}, as Triton's decoupled models answer: several responses, the last one
+ * flagged {@code triton_final_response}; the client going away stops its sequence.
  *
  * <p>Flow control: at most {@link #MAX_OUTSTANDING} requests of one stream are in the scheduler at a
  * time, and none are read while the response's write queue is full; past either, the stream stops
@@ -81,24 +86,48 @@ final class StreamInferCall {
     Pending pending = new Pending(received.message());
     outstanding.add(pending);
     pauseIfFull();
+    if (service.generates(received.message())) {
+      service.generate(pending, received.message(), this::write, error -> {
+        if (error != null) {
+          write(error(pending.message, error));
+        }
+        pending.handle(null);
+      });
+      return;
+    }
     pending.inference = service.infer("ModelStreamInfer", call, received.message(), deadlineNanos, context,
         pending);
   }
 
   /** One request of the stream, from its arrival until its answer is written. */
-  private final class Pending implements Handler<AsyncResult<ModelInferResponse>> {
+  private final class Pending implements Handler<AsyncResult<ModelInferResponse>>, GenerationCall.Client {
     final ModelInferRequest message;
     /** Null until {@code infer} returns; its answer may come before that. */
     InferenceCall inference;
+    /** Stops a generating request's sequence, once it has started. */
+    Runnable stopGenerating;
 
     Pending(ModelInferRequest message) {
       this.message = message;
     }
 
     @Override
+    public boolean gone() {
+      return gone;
+    }
+
+    @Override
+    public void whenGone(Runnable cancel) {
+      stopGenerating = cancel;
+    }
+
+    /** Its answer written; {@code outcome} is null when a generating request has written its own. */
+    @Override
     public void handle(AsyncResult<ModelInferResponse> outcome) {
       outstanding.remove(this);
-      if (outcome.succeeded()) {
+      if (outcome == null) {
+        // Every response of a generating request is written already.
+      } else if (outcome.succeeded()) {
         write(ModelStreamInferResponse.newBuilder().setInferResponse(outcome.result()).build());
       } else {
         write(error(message, GrpcStatusMapping.of(outcome.cause(), "ModelStreamInfer").message()));
@@ -164,6 +193,9 @@ final class StreamInferCall {
     for (Pending pending : new ArrayList<>(outstanding)) {
       if (pending.inference != null) {
         pending.inference.cancel();
+      }
+      if (pending.stopGenerating != null) {
+        pending.stopGenerating.run();
       }
     }
   }

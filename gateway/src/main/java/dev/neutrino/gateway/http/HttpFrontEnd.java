@@ -17,6 +17,7 @@ import dev.neutrino.gateway.metrics.Protocol;
 import dev.neutrino.gateway.generate.TritonGenerateRoute;
 import dev.neutrino.gateway.openai.OpenAiError;
 import dev.neutrino.gateway.openai.OpenAiExchange;
+import dev.neutrino.gateway.generate.GenerationModels;
 import dev.neutrino.gateway.openai.OpenAiFrontEnd;
 import dev.neutrino.gateway.security.AccessControl;
 import dev.neutrino.gateway.security.ApiGroup;
@@ -203,6 +204,11 @@ public final class HttpFrontEnd {
   /** Stops accepting connections; the generation engines are closed once the servers are. */
   public Future<Void> close() {
     return servers.close().andThen(done -> openAi.close());
+  }
+
+  /** The generation engines, shared with the gRPC front end's decoupled streaming. */
+  public GenerationModels generation() {
+    return openAi.generation();
   }
 
   private void handle(HttpServerRequest request) {
