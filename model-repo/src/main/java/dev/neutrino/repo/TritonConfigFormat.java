@@ -153,6 +153,12 @@ public final class TritonConfigFormat {
    * @throws IllegalArgumentException naming the first field set that Neutrino does not support
    */
   static ModelConfigParser.Raw toRaw(dev.neutrino.gateway.grpc.proto.ModelConfig config) {
+    ModelParameter task = config.getParametersMap().get(TASK_PARAMETER);
+    if (config.getModelTransactionPolicy().getDecoupled() && task != null
+        && GENERATION_TASK.equals(task.getStringValue())) {
+      // What /config prints for a generative model reads back: it is decoupled because it generates.
+      config = config.toBuilder().clearModelTransactionPolicy().build();
+    }
     refuseUnsupported(config, "");
     Map<String, String> parameters = new LinkedHashMap<>();
     config.getParametersMap().forEach((key, value) -> parameters.put(key, value.getStringValue()));

@@ -203,6 +203,14 @@ class TritonConfigFormatTest {
   }
 
   @Test
+  void aGenerativeModelsDecoupledPolicyReadsBack() {
+    ModelConfigParser.Raw raw = TritonConfigFormat.parseText(SIMPLE
+        + "model_transaction_policy { decoupled: true }\n"
+        + "parameters { key: \"task\" value: { string_value: \"generation\" } }");
+    assertEquals("generation", raw.parameters().get("task"));
+  }
+
+  @Test
   void aSyntaxErrorNamesWhereItIs() {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> TritonConfigFormat.parseText("max_batch_size: 8\nmax_batch: 4\n"));
