@@ -80,12 +80,26 @@ public record GatewayConfig(
    * @param defaultMaxBatchSize {@code --default-max-batch-size}: {@code max_batch_size} of a batchable
    *     model whose configuration does not say (Triton's
    *     {@code --backend-config=onnxruntime,default-max-batch-size})
+   * @param modelCacheDir {@code --model-cache-dir}: where ONNX Runtime's optimized graphs are kept so
+   *     that a reload skips graph optimisation; null keeps none
    */
   public record RepositorySettings(
       ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
-      long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize) {
+      long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize,
+      Path modelCacheDir) {
+    /** The optimized-graph cache's folder unless {@code --model-cache-dir} says otherwise. */
+    public static final Path DEFAULT_MODEL_CACHE_DIR =
+        Path.of(System.getProperty("java.io.tmpdir"), "neutrino-ort-cache");
     public static final RepositorySettings DEFAULTS =
         new RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 0);
+
+    /** Settings with the default optimized-graph cache. */
+    public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
+        long memoryBudgetBytes, long responseCacheBytes, int loaderThreads, boolean autoComplete,
+        int defaultMaxBatchSize) {
+      this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes, loaderThreads,
+          autoComplete, defaultMaxBatchSize, DEFAULT_MODEL_CACHE_DIR);
+    }
 
     /** Settings with the default loader threads and Triton's auto-complete. */
     public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
@@ -370,6 +384,7 @@ public record GatewayConfig(
     out.put("model_load_thread_count", repository.loaderThreads());
     out.put("disable_auto_complete_config", !repository.autoComplete());
     out.put("default_max_batch_size", repository.defaultMaxBatchSize());
+    out.put("model_cache_dir", repository.modelCacheDir() == null ? null : repository.modelCacheDir().toString());
     out.put("metrics_port", telemetry.metricsPort());
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
@@ -412,6 +427,7 @@ public record GatewayConfig(
       Integer modelLoadThreadCount,
       Boolean disableAutoCompleteConfig,
       Integer defaultMaxBatchSize,
+      String modelCacheDir,
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
@@ -503,7 +519,10 @@ public record GatewayConfig(
             file.disableAutoCompleteConfig() != null ? !file.disableAutoCompleteConfig()
                 : base.repository().autoComplete(),
             file.defaultMaxBatchSize() != null ? file.defaultMaxBatchSize()
-                : base.repository().defaultMaxBatchSize()),
+                : base.repository().defaultMaxBatchSize(),
+            file.modelCacheDir() != null
+                ? (file.modelCacheDir().isBlank() ? null : Path.of(file.modelCacheDir()))
+                : base.repository().modelCacheDir()),
         new TelemetrySettings(
             file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
@@ -696,6 +715,8 @@ public record GatewayConfig(
           "use model configurations as written: no completion from the model file (default off)"),
       Map.entry("default-max-batch-size",
           "max_batch_size of a batchable model whose configuration does not say (default 4; 0: no batching)"),
+      Map.entry("model-cache-dir", "folder of ONNX Runtime's optimized graphs, so a reload skips optimization "
+          + "(default: neutrino-ort-cache under the temporary directory; empty: no cache)"),
       Map.entry("config", "YAML configuration file (flags override it)"),
       Map.entry("model-repository", "model repository folder (default: the example repository)"),
       Map.entry("host", "address to bind (default 127.0.0.1)"),

@@ -265,9 +265,8 @@ final class ModelLoader {
 
   /**
    * Loads one instance per placement into {@code instances}, in placement order. Two or more load at
-   * once, on threads of their own (one per instance, at most as many as there are cores but
-   * at least two): a model's
-   * cold start is then about one session's creation, not the sum of all of them. When any load fails,
+   * once, on threads of their own (one per instance, at most as many as there are cores but at least
+   * two): a model's cold start is then about one session's creation, not the sum of all of them. When any load fails,
    * the others are still awaited and every instance loaded here is closed before the first failure is
    * thrown; {@code instances} keeps only what it held before.
    */
