@@ -94,15 +94,6 @@ public final class ModelConfigParser {
           dynamicBatching, versionPolicy, modelWarmup, responseCache, null, null);
     }
 
-    /** A configuration without {@code optimization} (what config.pbtxt's reader gives). */
-    Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
-        List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
-        Map<String, String> parameters, RawDynamicBatching dynamicBatching, RawVersionPolicy versionPolicy,
-        List<RawWarmup> modelWarmup, RawResponseCache responseCache, RawEnsembleScheduling ensembleScheduling) {
-      this(name, platform, backend, maxBatchSize, input, output, instanceGroup, defaultModelFilename, parameters,
-          dynamicBatching, versionPolicy, modelWarmup, responseCache, ensembleScheduling, null);
-    }
-
     Raw(String name, String platform, String backend, Integer maxBatchSize, List<RawTensor> input,
         List<RawTensor> output, List<RawInstanceGroup> instanceGroup, String defaultModelFilename,
         Map<String, String> parameters) {
