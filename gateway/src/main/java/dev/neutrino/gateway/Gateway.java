@@ -12,6 +12,7 @@ import dev.neutrino.gateway.security.RefusalCollector;
 import dev.neutrino.gateway.tls.CertificateReloader;
 import dev.neutrino.gateway.tls.ServerTls;
 import dev.neutrino.gpu.tensorrt.TensorRtBackend;
+import dev.neutrino.repo.IdleUnload;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.Backends;
@@ -28,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * One serving process: a Vert.x instance, the model repository and the front ends. Several gateways
@@ -55,6 +57,9 @@ public final class Gateway {
 
   private final GatewayConfig config;
   private final Backend backend;
+  /** The clock models' idleness is judged by, and how often it is looked at. */
+  private final LongSupplier idleClock;
+  private final Duration idleSweepInterval;
   private Vertx vertx;
   private ModelRepository repository;
   private HttpFrontEnd http;
@@ -73,8 +78,14 @@ public final class Gateway {
   private final Promise<Integer> bound = Promise.promise();
 
   private Gateway(GatewayConfig config, Backend backend) {
+    this(config, backend, System::nanoTime, IdleUnload.DEFAULT_SWEEP_INTERVAL);
+  }
+
+  private Gateway(GatewayConfig config, Backend backend, LongSupplier idleClock, Duration idleSweepInterval) {
     this.config = config;
     this.backend = backend;
+    this.idleClock = idleClock;
+    this.idleSweepInterval = idleSweepInterval;
   }
 
   /**
@@ -93,12 +104,23 @@ public final class Gateway {
     return new Gateway(config, backend);
   }
 
+  /**
+   * A gateway on a test backend whose models' idleness ({@code --model-idle-unload-secs}) is judged by
+   * {@code idleClock} (nanoseconds), looked at every {@code idleSweepInterval}.
+   */
+  public static Gateway create(GatewayConfig config, Backend backend, LongSupplier idleClock,
+      Duration idleSweepInterval) {
+    return new Gateway(config, backend, idleClock, idleSweepInterval);
+  }
+
   /** Binds the front ends and loads the repository. */
   public synchronized Future<Gateway> start() {
     int cores = Runtime.getRuntime().availableProcessors();
     int loops = config.eventLoops() > 0 ? config.eventLoops() : cores;
     try {
-      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend);
+      repository = ModelRepository.open(config.modelRepository(), config.repositoryOptions(cores), backend,
+          dev.neutrino.gpu.GpuMonitor.nvml().deviceMemory(),
+          config.repository().idleUnload().withClock(idleClock, idleSweepInterval));
     } catch (IOException e) {
       return Future.failedFuture(new UncheckedIOException("cannot open the model repository "
           + config.modelRepository() + ": " + e.getMessage(), e));

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.neutrino.batching.SchedulerOptions;
 import dev.neutrino.repo.ConfigCompletion;
+import dev.neutrino.repo.IdleUnload;
 import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
@@ -80,13 +81,19 @@ public record GatewayConfig(
    * @param defaultMaxBatchSize {@code --default-max-batch-size}: {@code max_batch_size} of a batchable
    *     model whose configuration does not say (Triton's
    *     {@code --backend-config=onnxruntime,default-max-batch-size})
+   * @param idleUnloadSecs {@code --model-idle-unload-secs}: a model unused this long is unloaded and
+   *     loaded again by its next request; 0 (the default) keeps models loaded, unless a model's
+   *     configuration sets the parameter {@code idle_unload_secs}
    * @param modelCacheDir {@code --model-cache-dir}: where ONNX Runtime's optimized graphs are kept so
    *     that a reload skips graph optimisation; null keeps none
    */
   public record RepositorySettings(
       ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
       long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize,
-      Path modelCacheDir) {
+      long idleUnloadSecs, Path modelCacheDir) {
+    public static final long DEFAULT_IDLE_UNLOAD_SECS = 0;
+    /** Ten years: beyond it, a typo. */
+    public static final long MAX_IDLE_UNLOAD_SECS = 315_360_000;
     /** The optimized-graph cache's folder unless {@code --model-cache-dir} says otherwise. */
     public static final Path DEFAULT_MODEL_CACHE_DIR =
         Path.of(System.getProperty("java.io.tmpdir"), "neutrino-ort-cache");
@@ -96,16 +103,36 @@ public record GatewayConfig(
     /** Settings with the default optimized-graph cache. */
     public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
         long memoryBudgetBytes, long responseCacheBytes, int loaderThreads, boolean autoComplete,
-        int defaultMaxBatchSize) {
+        int defaultMaxBatchSize, long idleUnloadSecs) {
       this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes, loaderThreads,
-          autoComplete, defaultMaxBatchSize, DEFAULT_MODEL_CACHE_DIR);
+          autoComplete, defaultMaxBatchSize, idleUnloadSecs, DEFAULT_MODEL_CACHE_DIR);
     }
 
     /** Settings with the default loader threads and Triton's auto-complete. */
     public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
         long memoryBudgetBytes, long responseCacheBytes) {
       this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
-          RepositoryOptions.DEFAULT_LOADER_THREADS, true, ConfigCompletion.DEFAULT_MAX_BATCH_SIZE);
+          RepositoryOptions.DEFAULT_LOADER_THREADS, true, ConfigCompletion.DEFAULT_MAX_BATCH_SIZE,
+          DEFAULT_IDLE_UNLOAD_SECS);
+    }
+
+    /** Settings whose models stay loaded however long they go unused. */
+    public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
+        long memoryBudgetBytes, long responseCacheBytes, int loaderThreads, boolean autoComplete,
+        int defaultMaxBatchSize) {
+      this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes, loaderThreads, autoComplete,
+          defaultMaxBatchSize, DEFAULT_IDLE_UNLOAD_SECS);
+    }
+
+    /** The settings with models unloaded after {@code seconds} unused (0: never). */
+    public RepositorySettings withIdleUnloadSecs(long seconds) {
+      return new RepositorySettings(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
+          loaderThreads, autoComplete, defaultMaxBatchSize, seconds, modelCacheDir);
+    }
+
+    /** When models scale to zero, on the system clock. */
+    public IdleUnload idleUnload() {
+      return IdleUnload.afterSeconds(idleUnloadSecs);
     }
 
     public RepositorySettings {
@@ -125,6 +152,10 @@ public record GatewayConfig(
       }
       if (defaultMaxBatchSize < 0) {
         throw new IllegalArgumentException("default_max_batch_size must be >= 0, got " + defaultMaxBatchSize);
+      }
+      if (idleUnloadSecs < 0 || idleUnloadSecs > MAX_IDLE_UNLOAD_SECS) {
+        throw new IllegalArgumentException("model_idle_unload_secs must be between 0 and " + MAX_IDLE_UNLOAD_SECS
+            + ", got " + idleUnloadSecs);
       }
       if (!loadModels.isEmpty() && controlMode != ModelControlMode.EXPLICIT) {
         throw new IllegalArgumentException("--load-model needs --model-control-mode explicit");
@@ -384,6 +415,7 @@ public record GatewayConfig(
     out.put("model_load_thread_count", repository.loaderThreads());
     out.put("disable_auto_complete_config", !repository.autoComplete());
     out.put("default_max_batch_size", repository.defaultMaxBatchSize());
+    out.put("model_idle_unload_secs", repository.idleUnloadSecs());
     out.put("model_cache_dir", repository.modelCacheDir() == null ? null : repository.modelCacheDir().toString());
     out.put("metrics_port", telemetry.metricsPort());
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
@@ -427,6 +459,7 @@ public record GatewayConfig(
       Integer modelLoadThreadCount,
       Boolean disableAutoCompleteConfig,
       Integer defaultMaxBatchSize,
+      Long modelIdleUnloadSecs,
       String modelCacheDir,
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
@@ -520,6 +553,7 @@ public record GatewayConfig(
                 : base.repository().autoComplete(),
             file.defaultMaxBatchSize() != null ? file.defaultMaxBatchSize()
                 : base.repository().defaultMaxBatchSize(),
+            file.modelIdleUnloadSecs() != null ? file.modelIdleUnloadSecs() : base.repository().idleUnloadSecs(),
             file.modelCacheDir() != null
                 ? (file.modelCacheDir().isBlank() ? null : Path.of(file.modelCacheDir()))
                 : base.repository().modelCacheDir()),
@@ -715,6 +749,8 @@ public record GatewayConfig(
           "use model configurations as written: no completion from the model file (default off)"),
       Map.entry("default-max-batch-size",
           "max_batch_size of a batchable model whose configuration does not say (default 4; 0: no batching)"),
+      Map.entry("model-idle-unload-secs",
+          "unload a model unused this long; its next request loads it again (default 0: never)"),
       Map.entry("model-cache-dir", "folder of ONNX Runtime's optimized graphs, so a reload skips optimization "
           + "(default: neutrino-ort-cache under the temporary directory; empty: no cache)"),
       Map.entry("config", "YAML configuration file (flags override it)"),

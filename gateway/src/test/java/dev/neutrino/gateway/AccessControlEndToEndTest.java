@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Access control over HTTP, end to end: the real gateway on 127.0.0.1 and the JDK's HttpClient.
- * Non-loopback peers cannot be produced on loopback; their refusal is AccessControlTest's.
+ * Non-loopback peers: NonLoopbackPeerTest (end to end, on this machine's own address) and AccessControlTest.
  */
 class AccessControlEndToEndTest {
   private static final String INFER = "{\"inputs\":["

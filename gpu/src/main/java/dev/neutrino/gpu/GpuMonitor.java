@@ -1,6 +1,9 @@
 package dev.neutrino.gpu;
 
+import dev.neutrino.runtime.DeviceMemory;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads the GPUs' utilisation and memory through NVML. Where NVML is not usable (no driver, no GPU,
@@ -37,5 +40,19 @@ public final class GpuMonitor {
       return List.of();
     }
     return NvmlCalls.read();
+  }
+
+  /** The memory in use on each GPU, read afresh at each call; {@link DeviceMemory#NONE} where NVML is absent. */
+  public DeviceMemory deviceMemory() {
+    if (!nvml.usable()) {
+      return DeviceMemory.NONE;
+    }
+    return () -> {
+      Map<Integer, Long> used = new HashMap<>();
+      for (GpuReading reading : read()) {
+        used.put(reading.index(), reading.memoryUsedBytes());
+      }
+      return used;
+    };
   }
 }

@@ -2,6 +2,7 @@ package dev.neutrino.repo;
 
 import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.runtime.GpuOptions;
+import dev.neutrino.runtime.OversizedBatch;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -72,6 +73,18 @@ public record ModelConfig(
     if (dynamicBatching != null) {
       dynamicBatching.checkMaxBatchSize(maxBatchSize);
     }
+    OversizedBatch.fromParameters(parameters);
+  }
+
+  /** What a batch larger than the engine's profile maximum gets: {@code parameters.engine_oversized_batch}. */
+  public OversizedBatch oversizedBatch() {
+    return OversizedBatch.fromParameters(parameters);
+  }
+
+  /** This configuration with another {@code max_batch_size} (the effective one, once the engine is known). */
+  public ModelConfig withMaxBatchSize(int newMaxBatchSize) {
+    return new ModelConfig(name, platform, backend, newMaxBatchSize, inputs, outputs, instanceGroups,
+        defaultModelFilename, parameters, dynamicBatching, versionPolicy, warmup, responseCache, ensemble, gpu);
   }
 
   /** A configuration without GPU options: an ensemble's, or a model's on the CPU. */

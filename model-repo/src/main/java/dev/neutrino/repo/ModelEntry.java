@@ -21,6 +21,8 @@ final class ModelEntry {
   volatile boolean loading;
   /** Whether the model should be serving: loaded or being loaded, not unloaded or evicted. */
   volatile boolean wanted;
+  /** Unloaded for want of use ({@link IdleUnload}): its next request loads it again. */
+  volatile boolean scaledToZero;
   /** The files as they were when the serving versions loaded, for the poller; null when none. */
   volatile ModelFiles loadedFiles;
 

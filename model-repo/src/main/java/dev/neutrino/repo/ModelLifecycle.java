@@ -45,6 +45,7 @@ final class ModelLifecycle implements AutoCloseable {
   private final ModelRegistry registry;
   private final ResponseCache responseCache;
   private final Residency resident;
+  private final IdleUnloader idle;
   private final ExecutorService loaderPool;
   private final ExecutorService lifecycleThread;
   private final ModelLanes lanes;
@@ -56,14 +57,16 @@ final class ModelLifecycle implements AutoCloseable {
   /**
    * @param responseCache the shared response cache, or null when it is off
    * @param resident residency's bookkeeping, or null without a memory budget
+   * @param idle the idle rule: models it finds unused are scaled to zero by {@link #unloadIdle}
    */
   ModelLifecycle(RepositoryFolder folder, ModelLoader loader, ModelRegistry registry, ResponseCache responseCache,
-      Residency resident, int loaderThreads) {
+      Residency resident, IdleUnloader idle, int loaderThreads) {
     this.folder = folder;
     this.loader = loader;
     this.registry = registry;
     this.responseCache = responseCache;
     this.resident = resident;
+    this.idle = idle;
     this.loaderPool = Executors.newFixedThreadPool(loaderThreads, daemon("neutrino-model-loader-"));
     this.lifecycleThread = Executors.newSingleThreadExecutor(daemon("neutrino-model-lifecycle"));
     this.lanes = new ModelLanes(loaderPool);
@@ -91,13 +94,41 @@ final class ModelLifecycle implements AutoCloseable {
   }
 
   /**
-   * With residency, starts the load of a model on disk that is not loaded, or joins the one running.
+   * Scales to zero every model the idle rule finds unused: unloaded like {@link #unload}, but marked so
+   * that its next request loads it again. Each unload waits for the model's earlier loads and unloads.
+   */
+  void unloadIdle() {
+    if (closed) {
+      return;
+    }
+    for (String name : idle.idle()) {
+      lanes.submit(name, () -> onLifecycleThread(() -> scaleToZero(name)));
+    }
+  }
+
+  /** On the lifecycle thread: unloads {@code name} if it is still loaded and still unused. */
+  private ModelStatus scaleToZero(String name) {
+    ModelEntry entry = registry.entry(name);
+    if (entry == null || entry.serving.isEmpty() || !idle.idle().contains(name)) {
+      return entry == null ? new ModelStatus(name, "", ModelState.UNAVAILABLE, "") : entry.status();
+    }
+    ModelStatus status = unloadNow(name, "scaled to zero: unused for "
+        + idle.idleTime(entry.serving.lastEntry().getValue().config().parameters()).toSeconds() + " s");
+    entry.scaledToZero = true;
+    return status;
+  }
+
+  /**
+   * With residency, or for a model scaled to zero, starts the load of a model on disk that is not
+   * loaded, or joins the one running.
    *
-   * @return the load, or null when {@code name} is not loaded on demand (no residency, not a model
-   *     folder, or closed)
+   * @return the load, or null when {@code name} is not loaded on demand (no residency and not scaled
+   *     to zero, not a model folder, or closed)
    */
   CompletableFuture<ModelStatus> loadOnDemand(String name) {
-    if (resident == null || closed || !folder.isModelFolder(name)) {
+    ModelEntry known = registry.entry(name);
+    boolean scaledToZero = known != null && known.scaledToZero;
+    if ((resident == null && !scaledToZero) || closed || !folder.isModelFolder(name)) {
       return null;
     }
     CompletableFuture<ModelStatus> started = new CompletableFuture<>();
@@ -261,6 +292,10 @@ final class ModelLifecycle implements AutoCloseable {
     entry.failure = failures.isEmpty() ? null : String.join("; ", failures);
     entry.loadedFiles = files;
     entry.loading = false;
+    if (!next.isEmpty()) {
+      entry.scaledToZero = false;
+      idle.loaded(name, idle.idleTime(next.lastEntry().getValue().config().parameters()));
+    }
     for (ModelVersion old : previous.values()) {
       if (!next.containsValue(old)) {
         old.retire();
@@ -287,6 +322,8 @@ final class ModelLifecycle implements AutoCloseable {
       return new ModelStatus(name, "", ModelState.UNAVAILABLE, reason);
     }
     entry.wanted = false;
+    entry.scaledToZero = false;
+    idle.forget(name);
     NavigableMap<Long, ModelVersion> serving = entry.serving;
     entry.serving = Collections.emptyNavigableMap();
     entry.versionStatus = Map.of();

@@ -5,6 +5,7 @@ import dev.neutrino.batching.DynamicBatcher;
 import dev.neutrino.batching.Scheduler;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.DeviceMemory;
 import dev.neutrino.runtime.Device;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
@@ -32,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -52,13 +54,16 @@ final class ModelLoader {
   private final Backend backend;
   private final ResponseCache cache;
   private final Ensembles ensembles;
+  private final DeviceMemory deviceMemory;
 
   /**
    * @param cache the shared response cache, or null when it is off
    * @param ensembles loads the models whose platform is {@code ensemble}
    */
-  ModelLoader(Path root, RepositoryOptions options, Backend backend, ResponseCache cache, Ensembles ensembles) {
+  ModelLoader(Path root, RepositoryOptions options, Backend backend, ResponseCache cache, Ensembles ensembles,
+      DeviceMemory deviceMemory) {
     this.root = root;
+    this.deviceMemory = deviceMemory;
     this.options = options;
     this.backend = backend;
     this.cache = cache;
@@ -208,6 +213,11 @@ final class ModelLoader {
     if (raw.ensembleScheduling() != null) {
       throw new LoadFailure(versionName, plan.source() + ": ensemble_scheduling needs platform 'ensemble'");
     }
+    try {
+      IdleUnloader.validate(raw.parameters());
+    } catch (IllegalArgumentException e) {
+      throw new LoadFailure(versionName, plan.source() + ": " + e.getMessage());
+    }
     Backend backend = this.backend.forModel(raw.platform(), raw.backend());
     String fileName = raw.defaultModelFilename() != null ? raw.defaultModelFilename() : backend.defaultModelFileName();
     if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
@@ -235,8 +245,15 @@ final class ModelLoader {
         first.close();
         instances.clear();
       }
+      boolean onGpu = placements.stream().anyMatch(p -> p.device() != Device.CPU);
+      Map<Integer, Long> memoryBefore = onGpu ? deviceMemory.usedBytes() : Map.of();
       loadInstances(backend, modelFile, placements.subList(instances.size(), placements.size()), instances);
       long loaded = System.nanoTime();
+      // Measured across this version's GPU loads only; a load running beside it on the same GPU adds to it.
+      Set<Integer> gpus = instances.stream().map(i -> DeviceMemory.gpuIndex(i.device())).filter(i -> i >= 0)
+          .collect(Collectors.toSet());
+      Map<Integer, Long> gpuMemory = onGpu ? DeviceMemory.growth(memoryBefore, deviceMemory.usedBytes(), gpus) : Map.of();
+      config = effectiveMaxBatchSize(config, instances);
       List<WarmupSample> warmup = warmupSamples(config);
       LoadBounds.checkWarmup(config, warmup, options.limits());
       warmUp(config, warmup, instances);
@@ -250,7 +267,7 @@ final class ModelLoader {
       // Weights dominate a model's memory: its files once per instance. (The process's RSS growth
       // during the load was tried and is too noisy: the runtime's first session, arenas and the GC.)
       long footprint = fileBytes(plan.modelDir().resolve(versionName)) * instances.size();
-      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache, footprint), footprint);
+      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache, footprint, gpuMemory), footprint);
     } catch (ModelLoadException e) {
       instances.forEach(LoadedModel::close);
       throw new LoadFailure(versionName, e.getMessage());
@@ -323,6 +340,16 @@ final class ModelLoader {
       throw new ModelLoadException("loading an instance failed: " + failure, failure);
     }
     instances.addAll(loaded);
+  }
+
+  /**
+   * {@code config} with the {@code max_batch_size} its instances can run: under
+   * {@code engine_oversized_batch: refuse}, no more than the smallest engine profile maximum.
+   */
+  private static ModelConfig effectiveMaxBatchSize(ModelConfig config, List<LoadedModel> instances) {
+    long engineMax = instances.stream().mapToLong(LoadedModel::maxBatchRows).filter(rows -> rows > 0).min().orElse(0);
+    int effective = config.oversizedBatch().effectiveMaxBatchSize(config.maxBatchSize(), engineMax);
+    return effective == config.maxBatchSize() ? config : config.withMaxBatchSize(effective);
   }
 
   /**

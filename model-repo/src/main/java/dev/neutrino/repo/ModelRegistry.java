@@ -26,10 +26,15 @@ final class ModelRegistry {
 
   private final Map<String, ModelEntry> models = new ConcurrentHashMap<>();
   private final Residency resident;
+  private final IdleUnloader idle;
 
-  /** @param resident residency's bookkeeping, told of every lease; null without a memory budget */
-  ModelRegistry(Residency resident) {
+  /**
+   * @param resident residency's bookkeeping, told of every lease; null without a memory budget
+   * @param idle the idle rule, told of every lease
+   */
+  ModelRegistry(Residency resident, IdleUnloader idle) {
     this.resident = resident;
+    this.idle = idle;
   }
 
   ModelEntry entry(String name) {
@@ -62,6 +67,7 @@ final class ModelRegistry {
         if (resident != null) {
           resident.touch(name); // records the use for least-recently-used eviction
         }
+        idle.touch(name);
         return lease;
       }
       // The version was retired between lookup and lease: a newer one replaced it; look again.

@@ -1,6 +1,7 @@
 package dev.neutrino.repo;
 
 import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.DeviceMemory;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
@@ -18,6 +19,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -59,6 +63,8 @@ public final class ModelRepository implements AutoCloseable {
   private final RepositoryFolder folder;
   private final ResponseCache responseCache;
   private final Residency resident;
+  private final IdleUnloader idle;
+  private final ScheduledExecutorService idleSweeper;
   private final ModelRegistry registry;
   private final ModelLifecycle lifecycle;
   private final RepositoryPoller poller;
@@ -67,19 +73,29 @@ public final class ModelRepository implements AutoCloseable {
   private final Path root;
   private final Backend backend;
 
-  private ModelRepository(Path root, RepositoryOptions options, Backend backend) {
+  private ModelRepository(Path root, RepositoryOptions options, Backend backend, DeviceMemory deviceMemory,
+      IdleUnload idleUnload) {
     this.root = root;
     this.backend = backend;
     this.options = options;
     this.folder = new RepositoryFolder(root);
     this.responseCache = options.responseCacheBytes() > 0 ? ResponseCache.create(options.responseCacheBytes()) : null;
     this.resident = options.memoryBudgetBytes() > 0 ? new Residency(options.memoryBudgetBytes()) : null;
-    this.registry = new ModelRegistry(resident);
+    this.idle = new IdleUnloader(idleUnload);
+    this.registry = new ModelRegistry(resident, idle);
     this.ensembles = new Ensembles(registry, responseCache);
-    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles);
-    this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, options.loaderThreads());
+    this.loader = new ModelLoader(root, options, backend, responseCache, ensembles, deviceMemory);
+    this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, idle,
+        options.loaderThreads());
     this.poller = options.controlMode() == ModelControlMode.POLL
         ? new RepositoryPoller(folder, registry, lifecycle, resident != null) : null;
+    this.idleSweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "neutrino-model-idle");
+      thread.setDaemon(true);
+      return thread;
+    });
+    long sweepNanos = idleUnload.sweepInterval().toNanos();
+    idleSweeper.scheduleWithFixedDelay(lifecycle::unloadIdle, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -88,11 +104,41 @@ public final class ModelRepository implements AutoCloseable {
    * @throws IOException when the root is not a readable directory
    */
   public static ModelRepository open(Path root, RepositoryOptions options, Backend backend) throws IOException {
+    return open(root, options, backend, DeviceMemory.NONE, IdleUnload.OFF);
+  }
+
+  /**
+   * As {@link #open(Path, RepositoryOptions, Backend)}, measuring each GPU load's device memory
+   * through {@code deviceMemory} (its growth is the version's {@code memory_usage}).
+   */
+  public static ModelRepository open(Path root, RepositoryOptions options, Backend backend,
+      DeviceMemory deviceMemory) throws IOException {
+    return open(root, options, backend, deviceMemory, IdleUnload.OFF);
+  }
+
+  /**
+   * Like {@link #open(Path, RepositoryOptions, Backend)}, with models that scale to zero when unused.
+   *
+   * @throws IOException when the root is not a readable directory
+   */
+  public static ModelRepository open(Path root, RepositoryOptions options, Backend backend, IdleUnload idleUnload)
+      throws IOException {
+    return open(root, options, backend, DeviceMemory.NONE, idleUnload);
+  }
+
+  /**
+   * The repository at {@code root}, measuring GPU loads through {@code deviceMemory} and unloading
+   * models unused for {@code idleUnload}'s time.
+   *
+   * @throws IOException when the root is not a readable directory
+   */
+  public static ModelRepository open(Path root, RepositoryOptions options, Backend backend,
+      DeviceMemory deviceMemory, IdleUnload idleUnload) throws IOException {
     Path real = root.toRealPath();
     if (!Files.isDirectory(real)) {
       throw new IOException("model repository " + root + " is not a directory");
     }
-    return new ModelRepository(real, options, backend);
+    return new ModelRepository(real, options, backend, deviceMemory, idleUnload);
   }
 
   /** Whether {@code name} is acceptable as a model name. */
@@ -227,6 +273,7 @@ public final class ModelRepository implements AutoCloseable {
    * retry-after when there is no deadline. Completes at once when the model is loaded.
    */
   public CompletionStage<Lease> acquireAsync(String name, String version, long deadlineNanos) {
+    // A model scaled to zero (IdleUnload) is loaded on demand too, with or without residency.
     return registry.acquireAsync(name, version, deadlineNanos, lifecycle::loadOnDemand);
   }
 
@@ -315,6 +362,12 @@ public final class ModelRepository implements AutoCloseable {
     ensembles.observe(observer);
   }
 
+  /** Whether {@code name} was unloaded for want of use ({@link IdleUnload}); its next request loads it. */
+  public boolean isScaledToZero(String name) {
+    ModelEntry entry = registry.entry(name);
+    return entry != null && entry.scaledToZero;
+  }
+
   /** Residency's view, for metrics: loaded models and their footprints; empty without a budget. */
   public Map<String, Long> residentFootprints() {
     return resident == null ? Map.of() : resident.footprints();
@@ -363,6 +416,7 @@ public final class ModelRepository implements AutoCloseable {
   /** Stops polling and loading, fails queued requests and releases every model's native resources. */
   @Override
   public void close() {
+    idleSweeper.shutdownNow();
     if (poller != null) {
       poller.close();
     }

@@ -34,6 +34,7 @@ public final class ModelVersion {
   private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
   private final ResponseCache cache;
   private final long footprintBytes;
+  private final Map<Integer, Long> gpuMemoryBytes;
   private volatile ModelState state = ModelState.READY;
 
   /**
@@ -42,6 +43,16 @@ public final class ModelVersion {
    */
   ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler,
       ResponseCache cache, long footprintBytes) {
+    this(config, version, instances, scheduler, cache, footprintBytes, Map.of());
+  }
+
+  /**
+   * @param gpuMemoryBytes the device memory its load took, by GPU index (NVML's reading before and
+   *     after); empty on the CPU
+   */
+  ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler,
+      ResponseCache cache, long footprintBytes, Map<Integer, Long> gpuMemoryBytes) {
+    this.gpuMemoryBytes = Map.copyOf(gpuMemoryBytes);
     this.config = config;
     this.version = version;
     this.instances = List.copyOf(instances);
@@ -139,6 +150,11 @@ public final class ModelVersion {
    */
   public long footprintBytes() {
     return footprintBytes;
+  }
+
+  /** The device memory this version's load took, by GPU index; empty on the CPU or where unmeasured. */
+  public Map<Integer, Long> gpuMemoryBytes() {
+    return gpuMemoryBytes;
   }
 
   /** What the scheduler has done so far, for metrics and statistics. */

@@ -109,6 +109,10 @@ final class RepositoryPoller implements AutoCloseable {
       if (loadOnDemand) {
         toLoad.retainAll(loaded.keySet()); // models not loaded yet load on first request, not on sight
       }
+      toLoad.removeIf(name -> { // scaled to zero (IdleUnload): its next request loads it
+        ModelEntry entry = registry.entry(name);
+        return entry != null && entry.scaledToZero;
+      });
       List<CompletableFuture<ModelStatus>> changes = new ArrayList<>();
       for (String name : decision.unload()) {
         changes.add(lifecycle.unload(name, "removed from the repository"));

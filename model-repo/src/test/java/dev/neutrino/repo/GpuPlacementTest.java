@@ -12,6 +12,7 @@ import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.Backends;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.Device;
+import dev.neutrino.runtime.DeviceMemory;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +75,128 @@ class GpuPlacementTest {
       loads.add(options);
       files.add(modelFile.getFileName());
       return ort.load(modelFile.resolveSibling("model.onnx"), options);
+    }
+  }
+
+  /**
+   * ONNX Runtime on the CPU, each instance saying it runs on the GPU it was placed on, as a GPU build's
+   * instance does: what the device memory measurement keys on.
+   */
+  private static final class SaysGpu implements Backend {
+    private final Backend ort;
+
+    SaysGpu(Backend ort) {
+      this.ort = ort;
+    }
+
+    @Override
+    public String name() {
+      return OnnxRuntimeBackend.NAME;
+    }
+
+    @Override
+    public String platform() {
+      return OnnxRuntimeBackend.PLATFORM;
+    }
+
+    @Override
+    public String defaultModelFileName() {
+      return "model.onnx";
+    }
+
+    @Override
+    public LoadedModel load(Path modelFile, LoadOptions options) throws ModelLoadException {
+      LoadedModel model = ort.load(modelFile, LoadOptions.cpu(1));
+      String device = options.device() == Device.CPU ? "cpu" : "cuda:" + options.deviceId();
+      return new LoadedModel() {
+        @Override
+        public List<dev.neutrino.runtime.TensorSpec> inputs() {
+          return model.inputs();
+        }
+
+        @Override
+        public List<dev.neutrino.runtime.TensorSpec> outputs() {
+          return model.outputs();
+        }
+
+        @Override
+        public String device() {
+          return device;
+        }
+
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+          return model.run(inputs, outputs);
+        }
+
+        @Override
+        public void close() {
+          model.close();
+        }
+      };
+    }
+  }
+
+  /** Device memory readings that grow by {@code step} bytes on GPU 1 (and not on GPU 0) at each read. */
+  private static DeviceMemory growingOnGpu1(long step, AtomicInteger reads) {
+    return () -> {
+      int n = reads.getAndIncrement();
+      return Map.of(0, 1_000L, 1, 5_000L + n * step);
+    };
+  }
+
+  private ModelRepository open(Backend backend, DeviceMemory memory) throws IOException {
+    ModelRepository repository = ModelRepository.open(root, new RepositoryOptions(4, SchedulerOptions.DEFAULT)
+        .withControlMode(ModelControlMode.EXPLICIT, RepositoryOptions.DEFAULT_POLL_INTERVAL, Set.of("m")), backend,
+        memory);
+    opened.add(repository);
+    return repository;
+  }
+
+  @Test
+  void aGpuVersionRecordsTheDeviceMemoryItsLoadTookOnItsGpu() throws Exception {
+    config("""
+        instance_group:
+          - kind: KIND_GPU
+            count: 2
+            gpus: [1]
+        """);
+    AtomicInteger reads = new AtomicInteger();
+    ModelRepository repository = open(new SaysGpu(ort), growingOnGpu1(300, reads));
+    repository.loadAll();
+    try (Lease lease = repository.acquire("m", null)) {
+      assertEquals(Map.of(1, 300L), lease.version().gpuMemoryBytes());
+    }
+    assertEquals(2, reads.get(), "one reading before the GPU instances load, one after");
+  }
+
+  @Test
+  void aCpuVersionRecordsNoDeviceMemoryAndReadsNone() throws Exception {
+    config("""
+        instance_group:
+          - kind: KIND_CPU
+        """);
+    AtomicInteger reads = new AtomicInteger();
+    ModelRepository repository = open(new SaysGpu(ort), growingOnGpu1(300, reads));
+    repository.loadAll();
+    try (Lease lease = repository.acquire("m", null)) {
+      assertEquals(Map.of(), lease.version().gpuMemoryBytes());
+    }
+    assertEquals(0, reads.get());
+  }
+
+  @Test
+  void aGpuPlacementThatFellBackToTheCpuRecordsNoDeviceMemory() throws Exception {
+    config("""
+        instance_group:
+          - kind: KIND_GPU
+            gpus: [1]
+        """);
+    ModelRepository repository = open(ort, growingOnGpu1(300, new AtomicInteger()));
+    repository.loadAll();
+    try (Lease lease = repository.acquire("m", null)) {
+      assertEquals("cpu", lease.version().device());
+      assertEquals(Map.of(), lease.version().gpuMemoryBytes());
     }
   }
 

@@ -11,6 +11,7 @@ import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.QueuePolicy;
 import dev.neutrino.repo.examples.ExampleModels;
 import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.OversizedBatch;
 import dev.neutrino.runtime.TensorSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,6 +58,26 @@ class ModelConfigParserTest {
     assertEquals(2, config.instanceCount());
     assertEquals("1", config.parameters().get("intra_op_thread_count"));
     assertEquals("OUTPUT0", config.outputs().get(0).name(), "outputs completed from the model");
+  }
+
+  @Test
+  void engineOversizedBatchIsReadFromTheParametersAndABadValueIsRefused() {
+    assertEquals(OversizedBatch.SPLIT, complete("max_batch_size: 8").oversizedBatch());
+    ModelConfig refuse = complete("max_batch_size: 64\nparameters:\n  engine_oversized_batch: refuse\n");
+    assertEquals(OversizedBatch.REFUSE, refuse.oversizedBatch());
+    ModelConfig lowered = refuse.withMaxBatchSize(8);
+    assertEquals(8, lowered.maxBatchSize());
+    assertEquals(refuse.parameters(), lowered.parameters());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> complete("parameters:\n  engine_oversized_batch: drop\n"));
+    assertTrue(e.getMessage().contains("engine_oversized_batch"), e.getMessage());
+  }
+
+  @Test
+  void loweringMaxBatchSizeBelowAPreferredBatchSizeIsAnError() {
+    ModelConfig config = complete("max_batch_size: 64\ndynamic_batching:\n  preferred_batch_size: [32]\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config.withMaxBatchSize(8));
+    assertTrue(e.getMessage().contains("32"), e.getMessage());
   }
 
   @Test

@@ -33,6 +33,15 @@ public interface LoadedModel extends AutoCloseable {
   Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs);
 
   /** Releases the session's native resources. Idempotent. */
+  /**
+   * The most rows one {@link #run} takes at once on this instance's engine (a TensorRT engine's
+   * optimisation profile maximum), 0 when it has no such limit; how a larger batch is handled is the
+   * model's {@link OversizedBatch} choice.
+   */
+  default long maxBatchRows() {
+    return 0;
+  }
+
   @Override
   void close();
 }

@@ -65,6 +65,9 @@ public final class MetricsEndpoint {
         .setPort(port)
         .setTcpNoDelay(true)
         .setCompressionSupported(true)
+        // HTTP/1.1 only (Prometheus's protocol): outside the front ends' edge (EdgeTransport guards
+        // cleartext ports that also speak h2c).
+        .setHttp2ClearTextEnabled(false)
         .setIdleTimeout(120);
     if (tls != null) {
       tls.applyTo(options);

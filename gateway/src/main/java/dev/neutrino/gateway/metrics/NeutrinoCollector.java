@@ -62,6 +62,8 @@ final class NeutrinoCollector extends FamilyCollector {
   static final Family STATE = Family.gauge("neutrino_model_state", "",
       "1 for the state each known model version is in (UNAVAILABLE, LOADING, READY, UNLOADING), else 0.",
       "model", "version", "state");
+  static final Family SCALED_TO_ZERO = Family.gauge("neutrino_model_scaled_to_zero", "",
+      "1 while the model is unloaded for want of use (its next request loads it), else 0.", "model");
   static final Family LOADS = Family.counter("neutrino_model_loads",
       "Model loads that succeeded (every selected version loaded).", "model");
   static final Family LOAD_FAILURES = Family.counter("neutrino_model_load_failures",
@@ -88,7 +90,7 @@ final class NeutrinoCollector extends FamilyCollector {
 
   static final List<Family> FAMILIES = List.of(REQUESTS, UNROUTED, REQUEST_DURATION, QUEUE_DURATION, COMPUTE_INPUT,
       COMPUTE_INFER, COMPUTE_OUTPUT, BATCH_SIZE, REJECTED, EXPIRED, CANCELLED, INFLIGHT, QUEUE_DEPTH, QUEUE_AGE,
-      INSTANCES, MEMORY, STATE, LOADS, LOAD_FAILURES, UNLOADS, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
+      INSTANCES, MEMORY, STATE, SCALED_TO_ZERO, LOADS, LOAD_FAILURES, UNLOADS, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
       CACHE_MISS_DURATION, CACHE_BYTES, INPUT_TOKENS);
 
   /** The latency buckets' bounds as {@code le} values, in seconds. */
@@ -213,9 +215,13 @@ final class NeutrinoCollector extends FamilyCollector {
   }
 
   private void repositorySide(Scrape scrape) {
+    java.util.Set<String> models = new java.util.TreeSet<>();
     for (ModelStatus row : repository.knownVersions()) {
       if (!repository.isModelFolder(row.name())) {
         continue;
+      }
+      if (models.add(row.name())) {
+        scrape.get(SCALED_TO_ZERO).add(repository.isScaledToZero(row.name()) ? 1 : 0, row.name());
       }
       for (ModelState state : ModelState.values()) {
         scrape.get(STATE).add(row.state() == state ? 1 : 0, row.name(), row.version(), state.name());

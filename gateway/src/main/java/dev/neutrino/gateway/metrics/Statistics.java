@@ -7,6 +7,7 @@ import dev.neutrino.repo.ResponseCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** Reads a {@link VersionSeries} as {@link ModelStatistics}. */
 final class Statistics {
@@ -50,18 +51,37 @@ final class Statistics {
   }
 
   /**
-   * What a version's open instance holds, as Triton reports it: its estimated footprint (the model's
+   * What a version's open instance holds, as Triton reports it: the device memory its load took on
+   * each GPU ({@link ModelVersion#gpuMemoryBytes()}), or else its estimated footprint (the model's
    * files once per instance, {@link ModelVersion#footprintBytes()}) on the device its instances run
-   * on. Empty when no instance is open or the footprint is unknown.
+   * on. Empty when no instance is open or neither is known.
    */
   static List<ModelStatistics.MemoryUsage> memoryUsage(ModelVersion version) {
-    if (version == null || version.isClosed() || version.footprintBytes() <= 0) {
+    if (version == null || version.isClosed()) {
       return List.of();
     }
-    String device = version.device();
+    return memoryUsage(version.device(), version.footprintBytes(), version.gpuMemoryBytes());
+  }
+
+  /**
+   * A version's {@code memory_usage}: the device memory its load took on each GPU ({@code gpuMemoryBytes},
+   * measured through NVML), in GPU order; where none was measured, its estimated {@code footprintBytes}
+   * on {@code device}; empty when that is unknown too.
+   */
+  static List<ModelStatistics.MemoryUsage> memoryUsage(String device, long footprintBytes,
+      Map<Integer, Long> gpuMemoryBytes) {
+    if (!gpuMemoryBytes.isEmpty()) {
+      List<ModelStatistics.MemoryUsage> usage = new ArrayList<>();
+      new TreeMap<>(gpuMemoryBytes).forEach((id, bytes) ->
+          usage.add(new ModelStatistics.MemoryUsage("GPU", id, bytes)));
+      return List.copyOf(usage);
+    }
+    if (footprintBytes <= 0) {
+      return List.of();
+    }
     int colon = device.indexOf(':');
     if (colon < 0) {
-      return List.of(new ModelStatistics.MemoryUsage("CPU", 0, version.footprintBytes()));
+      return List.of(new ModelStatistics.MemoryUsage("CPU", 0, footprintBytes));
     }
     // An accelerator, named "<provider>:<ordinal>" (cuda:0, tensorrt:1).
     long id;
@@ -70,7 +90,7 @@ final class Statistics {
     } catch (NumberFormatException e) {
       id = 0;
     }
-    return List.of(new ModelStatistics.MemoryUsage("GPU", id, version.footprintBytes()));
+    return List.of(new ModelStatistics.MemoryUsage("GPU", id, footprintBytes));
   }
 
   private static ModelStatistics.Duration duration(LatencyHistogram.Snapshot snapshot) {

@@ -141,8 +141,8 @@ class EdgeLimitsTest {
   void tricklingHeadersAreClosedByTheHeaderTimeout() throws Exception {
     Gateway gateway = start(limits(EdgeLimits.AUTO, 100, 300, 60_000), 64 * MIB);
     try (Socket socket = new Socket(gateway.host(), gateway.httpPort())) {
-      // A kept-alive connection, answered once (Vert.x hands an HTTP/1.1 connection of a port that also
-      // speaks h2c to the gateway with its first request's headers), then trickling its next headers.
+      // A kept-alive connection, answered once, then trickling its next headers (the first request's
+      // are timed too: RequestFramingTest).
       socket.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       assertTrue(readHead(socket).startsWith("HTTP/1.1 200"));
       byte[] head = "POST /v2/models/simple/infer HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);

@@ -53,6 +53,10 @@ class GrpcDeadlineTest {
   void start() throws IOException {
     Files.createDirectories(dir.resolve("held").resolve("1"));
     Files.writeString(dir.resolve("held").resolve("1").resolve("model.onnx"), "ok");
+    // The model batches (auto-complete gives it the dynamic batcher); as in Triton, a request's
+    // timeout parameter counts only where the queue policy allows it to override.
+    Files.writeString(dir.resolve("held").resolve("config.yaml"),
+        "dynamic_batching:\n  default_queue_policy:\n    allow_timeout_override: true\n");
     backend = new TestBackend();
     gateway = TestGateways.start(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(dir),
         backend);

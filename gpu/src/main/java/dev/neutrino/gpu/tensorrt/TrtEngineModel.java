@@ -130,6 +130,11 @@ final class TrtEngineModel implements LoadedModel {
   }
 
   @Override
+  public long maxBatchRows() {
+    return maxRows;
+  }
+
+  @Override
   public List<TensorSpec> inputs() {
     return inputs;
   }
