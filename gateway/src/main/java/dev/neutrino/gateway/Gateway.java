@@ -90,10 +90,11 @@ public final class Gateway {
 
   /**
    * A gateway running ONNX models on ONNX Runtime and {@code tensorrt_plan} engines on TensorRT
-   * (engines rebuilt for this GPU are kept under the temporary directory's {@code neutrino-engines}).
+   * (engines rebuilt for this GPU are kept under the temporary directory's {@code neutrino-engines},
+   * ONNX Runtime's optimized graphs under {@code --model-cache-dir}).
    */
   public static Gateway create(GatewayConfig config) {
-    OnnxRuntimeBackend ort = OnnxRuntimeBackend.create();
+    OnnxRuntimeBackend ort = OnnxRuntimeBackend.create(config.repository().modelCacheDir());
     Path engines = Path.of(System.getProperty("java.io.tmpdir"), "neutrino-engines");
     return new Gateway(config, Backends.of(ort, TensorRtBackend.create(ort, engines)));
   }

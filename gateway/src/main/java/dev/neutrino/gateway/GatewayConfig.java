@@ -86,16 +86,29 @@ public record GatewayConfig(
    * @param idleUnloadSecs {@code --model-idle-unload-secs}: a model unused this long is unloaded and
    *     loaded again by its next request; 0 (the default) keeps models loaded, unless a model's
    *     configuration sets the parameter {@code idle_unload_secs}
+   * @param modelCacheDir {@code --model-cache-dir}: where ONNX Runtime's optimized graphs are kept so
+   *     that a reload skips graph optimisation; null keeps none
    */
   public record RepositorySettings(
       ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
       long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize,
-      long idleUnloadSecs) {
+      long idleUnloadSecs, Path modelCacheDir) {
     public static final long DEFAULT_IDLE_UNLOAD_SECS = 0;
     /** Ten years: beyond it, a typo. */
     public static final long MAX_IDLE_UNLOAD_SECS = 315_360_000;
+    /** The optimized-graph cache's folder unless {@code --model-cache-dir} says otherwise. */
+    public static final Path DEFAULT_MODEL_CACHE_DIR =
+        Path.of(System.getProperty("java.io.tmpdir"), "neutrino-ort-cache");
     public static final RepositorySettings DEFAULTS =
         new RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 0);
+
+    /** Settings with the default optimized-graph cache. */
+    public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
+        long memoryBudgetBytes, long responseCacheBytes, int loaderThreads, boolean autoComplete,
+        int defaultMaxBatchSize, long idleUnloadSecs) {
+      this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes, loaderThreads,
+          autoComplete, defaultMaxBatchSize, idleUnloadSecs, DEFAULT_MODEL_CACHE_DIR);
+    }
 
     /** Settings with the default loader threads and Triton's auto-complete. */
     public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
@@ -116,7 +129,7 @@ public record GatewayConfig(
     /** The settings with models unloaded after {@code seconds} unused (0: never). */
     public RepositorySettings withIdleUnloadSecs(long seconds) {
       return new RepositorySettings(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
-          loaderThreads, autoComplete, defaultMaxBatchSize, seconds);
+          loaderThreads, autoComplete, defaultMaxBatchSize, seconds, modelCacheDir);
     }
 
     /** When models scale to zero, on the system clock. */
@@ -418,6 +431,7 @@ public record GatewayConfig(
     out.put("disable_auto_complete_config", !repository.autoComplete());
     out.put("default_max_batch_size", repository.defaultMaxBatchSize());
     out.put("model_idle_unload_secs", repository.idleUnloadSecs());
+    out.put("model_cache_dir", repository.modelCacheDir() == null ? null : repository.modelCacheDir().toString());
     out.put("metrics_port", telemetry.metricsPort());
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
@@ -461,6 +475,7 @@ public record GatewayConfig(
       Boolean disableAutoCompleteConfig,
       Integer defaultMaxBatchSize,
       Long modelIdleUnloadSecs,
+      String modelCacheDir,
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
@@ -554,7 +569,10 @@ public record GatewayConfig(
                 : base.repository().autoComplete(),
             file.defaultMaxBatchSize() != null ? file.defaultMaxBatchSize()
                 : base.repository().defaultMaxBatchSize(),
-            file.modelIdleUnloadSecs() != null ? file.modelIdleUnloadSecs() : base.repository().idleUnloadSecs()),
+            file.modelIdleUnloadSecs() != null ? file.modelIdleUnloadSecs() : base.repository().idleUnloadSecs(),
+            file.modelCacheDir() != null
+                ? (file.modelCacheDir().isBlank() ? null : Path.of(file.modelCacheDir()))
+                : base.repository().modelCacheDir()),
         new TelemetrySettings(
             file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
@@ -749,6 +767,8 @@ public record GatewayConfig(
           "max_batch_size of a batchable model whose configuration does not say (default 4; 0: no batching)"),
       Map.entry("model-idle-unload-secs",
           "unload a model unused this long; its next request loads it again (default 0: never)"),
+      Map.entry("model-cache-dir", "folder of ONNX Runtime's optimized graphs, so a reload skips optimization "
+          + "(default: neutrino-ort-cache under the temporary directory; empty: no cache)"),
       Map.entry("config", "YAML configuration file (flags override it)"),
       Map.entry("model-repository", "model repository folder (default: the example repository); repeatable:"
           + " several folders are served together, a model name in two of them fails to load naming both"),

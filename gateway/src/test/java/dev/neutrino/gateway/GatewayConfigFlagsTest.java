@@ -38,6 +38,18 @@ class GatewayConfigFlagsTest {
   }
 
   @Test
+  void modelCacheDirDefaultsUnderTheTemporaryDirectoryAndEmptyTurnsItOff(@TempDir Path dir) throws Exception {
+    assertEquals(Path.of(System.getProperty("java.io.tmpdir"), "neutrino-ort-cache"),
+        GatewayConfig.fromArgs(new String[] {}).repository().modelCacheDir());
+    assertEquals(dir.resolve("graphs"),
+        GatewayConfig.fromArgs(new String[] {"--model-cache-dir", dir.resolve("graphs").toString()})
+            .repository().modelCacheDir());
+    Path file = dir.resolve("neutrino.yaml");
+    Files.writeString(file, "model_cache_dir: \"\"\n");
+    assertEquals(null, GatewayConfig.fromArgs(new String[] {"--config", file.toString()}).repository().modelCacheDir());
+  }
+
+  @Test
   void flagsOverrideTheFileKeyByKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("neutrino.yaml");
     Files.writeString(file, "http_port: 9000\ngrpc_port: 9001\nlog_level: warn\nload_model: [x]\n"

@@ -38,7 +38,16 @@ import java.util.stream.Stream;
 final class Bench {
   static final Duration FIRST_WARMUP_EXTRA = Duration.ofSeconds(2);
   static final List<String> SCENARIOS = List.of("overhead", "throughput-mlp", "throughput-encoder", "overload",
-      "hotswap");
+      "hotswap", "coldstart");
+  /** The example models whose cold start the coldstart scenario measures. */
+  static final List<String> COLDSTART_MODELS =
+      List.of("identity_fp32", "simple", "recommender_mlp", "text_encoder", "tiny_lm");
+  /** The shapes of the coldstart scenario's first requests, by model; a model absent here is only loaded. */
+  private static final Map<String, Map<String, long[]>> COLDSTART_SHAPES = Map.of(
+      "identity_fp32", Map.of("INPUT0", new long[] {1, 16}),
+      "simple", Map.of(),
+      "recommender_mlp", Map.of(),
+      "text_encoder", Map.of());
 
   /**
    * @param concurrency closed-loop levels of the throughput sweeps
@@ -93,6 +102,7 @@ final class Bench {
         case "throughput-encoder" -> throughput(repository, "text_encoder");
         case "overload" -> overload(repository);
         case "hotswap" -> hotswap(repository);
+        case "coldstart" -> coldstart(repository);
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "': use one of "
             + String.join(", ", SCENARIOS));
       };
@@ -274,6 +284,120 @@ final class Bench {
     ratios.put(prefix + "_rejection_p50_us", rejected > 0 ? overload.errorLatency().p50() : null);
     ratios.put(prefix + "_rejection_p99_us", rejected > 0 ? overload.errorLatency().p99() : null);
     ratios.put(prefix + "_other_errors", overload.errorCount() - rejected);
+  }
+
+  /**
+   * Each example model's cold start on a gateway in explicit mode: the repository API's load (session
+   * creation of every instance, then warm-up, as the repository logs them) and the first answer after
+   * it; first without the optimized-graph cache, then with an empty cache (the load fills it), then
+   * once more from the filled cache. Each model is unloaded after its first answer.
+   */
+  private Report coldstart(Path repository) throws Exception {
+    start("coldstart", "examples", "load (instances created, warm-up) and first answer through the repository API, "
+        + "without the optimized-graph cache, filling it, and from it");
+    Path cache = Files.createTempDirectory("neutrino-coldstart-cache-");
+    java.util.logging.Logger loaderLog = java.util.logging.Logger.getLogger("dev.neutrino.repo.ModelLoader");
+    java.util.concurrent.ConcurrentLinkedQueue<Object[]> phases = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        if (record.getParameters() != null && record.getParameters().length == 5) {
+          phases.add(record.getParameters());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    loaderLog.setLevel(java.util.logging.Level.INFO);
+    loaderLog.setUseParentHandlers(false);
+    loaderLog.addHandler(capture);
+    Map<String, List<String>> rows = new LinkedHashMap<>();
+    COLDSTART_MODELS.forEach(m -> rows.put(m, new ArrayList<>(List.of(m))));
+    try {
+      try (RunningGateway gateway = startGateway(repository,
+          List.of("--model-control-mode", "explicit", "--model-cache-dir", ""))) {
+        note(gateway);
+        for (String model : COLDSTART_MODELS) {
+          rows.get(model).addAll(coldStart(gateway, model, phases));
+        }
+      }
+      try (RunningGateway gateway = startGateway(repository,
+          List.of("--model-control-mode", "explicit", "--model-cache-dir", cache.toString()))) {
+        for (String model : COLDSTART_MODELS) {
+          rows.get(model).addAll(coldStart(gateway, model, phases));
+          rows.get(model).addAll(coldStart(gateway, model, phases));
+        }
+      }
+    } finally {
+      loaderLog.removeHandler(capture);
+      loaderLog.setUseParentHandlers(true);
+      deleteRecursively(cache);
+    }
+    List<String> header = new ArrayList<>(List.of("model"));
+    for (String pass : List.of("no cache", "filling", "cached")) {
+      header.addAll(List.of(pass + ": load ms", "warm-up ms", "1st answer ms", "total ms"));
+    }
+    out.printf("%-16s", header.get(0));
+    header.subList(1, header.size()).forEach(h -> out.printf(" %14s", h));
+    out.println();
+    for (List<String> row : rows.values()) {
+      out.printf("%-16s", row.get(0));
+      row.subList(1, row.size()).forEach(v -> out.printf(" %14s", v));
+      out.println();
+      report.setting("coldstart_" + row.get(0), String.join(" ", row.subList(1, row.size())));
+    }
+    report.note("coldstart columns per pass: instances created (ms), warm-up (ms), first answer after the load "
+        + "(ms), load request to first answer (ms)");
+    out.println();
+    return report;
+  }
+
+  /** One cold start of {@code model}: load through the repository API, one request, unload. */
+  private List<String> coldStart(RunningGateway gateway, String model,
+      java.util.concurrent.ConcurrentLinkedQueue<Object[]> phases) throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    String base = "http://127.0.0.1:" + gateway.gateway.httpPort() + "/v2/repository/models/" + model;
+    phases.clear();
+    long started = System.nanoTime();
+    HttpResponse<String> load = post(http, base + "/load");
+    long loaded = System.nanoTime();
+    if (load.statusCode() != 200) {
+      throw new Unavailable("coldstart cannot run: loading " + model + " answered " + load.statusCode() + " "
+          + load.body() + ". Nothing was measured.");
+    }
+    Object[] logged = phases.peek();
+    String load0 = logged == null ? "-" : String.valueOf(logged[3]);
+    String warm0 = logged == null ? "-" : String.valueOf(logged[4]);
+    if (!COLDSTART_SHAPES.containsKey(model)) {
+      // A generative model's first answer needs its key/value cache inputs: its load alone is measured.
+      post(http, base + "/unload");
+      return List.of(load0, warm0, "-", Long.toString((loaded - started) / 1_000_000));
+    }
+    String[] answer = new String[1];
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    long firstSent;
+    try (InferenceClient client = InferenceClients.connect(gateway.http(),
+        settings(model, Protocol.HTTP_BINARY, COLDSTART_SHAPES.get(model), 1), meter)) {
+      firstSent = System.nanoTime();
+      client.infer(0, error -> {
+        answer[0] = error;
+        done.countDown();
+      });
+      if (!done.await(2, TimeUnit.MINUTES)) {
+        throw new Unavailable("coldstart: " + model + " did not answer its first request in 2 minutes");
+      }
+    }
+    long answered = System.nanoTime();
+    if (answer[0] != null) {
+      throw new Unavailable("coldstart: " + model + "'s first request failed: " + answer[0]);
+    }
+    post(http, base + "/unload");
+    return List.of(load0, warm0,
+        Long.toString((answered - firstSent) / 1_000_000), Long.toString((loaded - started + answered - firstSent) / 1_000_000));
   }
 
   private Report hotswap(Path repository) throws Exception {

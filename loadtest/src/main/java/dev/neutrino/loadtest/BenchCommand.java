@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
         "  overload            recommender_mlp, open loop at twice the measured capacity: goodput, p99 of",
         "                      successes, share and latency of rejections",
         "  hotswap             recommender_mlp, open loop at half capacity while a new version is swapped in",
+        "  coldstart           every example model: load (instances, warm-up) and first answer, without,",
+        "                      filling and from the optimized-graph cache",
         ""})
 final class BenchCommand {
   @Option(names = "--scenario", paramLabel = "<name>", description = "the scenario to run (required)")

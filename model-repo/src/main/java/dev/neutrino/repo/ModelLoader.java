@@ -14,6 +14,7 @@ import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
 import dev.neutrino.runtime.TensorSpec;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +27,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -40,6 +46,7 @@ import java.util.stream.Stream;
  * path is resolved and required to stay inside the repository root; failure messages name no path.
  */
 final class ModelLoader {
+  private static final System.Logger LOG = System.getLogger(ModelLoader.class.getName());
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
 
   private final RepositoryFolder folder;
@@ -227,6 +234,7 @@ final class ModelLoader {
       throw new LoadFailure(versionName, e.getMessage());
     }
     List<LoadedModel> instances = new ArrayList<>();
+    long started = System.nanoTime();
     try {
       int total = raw.instanceGroup() == null ? 1
           : raw.instanceGroup().stream().mapToInt(g -> g.count() == null ? 1 : g.count()).sum();
@@ -243,9 +251,8 @@ final class ModelLoader {
       }
       boolean onGpu = placements.stream().anyMatch(p -> p.device() != Device.CPU);
       Map<Integer, Long> memoryBefore = onGpu ? deviceMemory.usedBytes() : Map.of();
-      while (instances.size() < placements.size()) {
-        instances.add(backend.load(modelFile, placements.get(instances.size())));
-      }
+      loadInstances(backend, modelFile, placements.subList(instances.size(), placements.size()), instances);
+      long loaded = System.nanoTime();
       // Measured across this version's GPU loads only; a load running beside it on the same GPU adds to it.
       Set<Integer> gpus = instances.stream().map(i -> DeviceMemory.gpuIndex(i.device())).filter(i -> i >= 0)
           .collect(Collectors.toSet());
@@ -254,6 +261,9 @@ final class ModelLoader {
       List<WarmupSample> warmup = warmupSamples(config);
       LoadBounds.checkWarmup(config, warmup, options.limits());
       warmUp(config, warmup, instances);
+      LOG.log(Level.INFO, "{0} version {1}: {2} instance(s) loaded in {3} ms, warmed up in {4} ms",
+          name, versionName, instances.size(), (loaded - started) / 1_000_000,
+          (System.nanoTime() - loaded) / 1_000_000);
       String label = name + "-" + versionName;
       Scheduler scheduler = config.dynamicallyBatched()
           ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
@@ -272,6 +282,68 @@ final class ModelLoader {
       instances.forEach(LoadedModel::close);
       throw new LoadFailure(versionName, "warm-up failed: " + e.getMessage());
     }
+  }
+
+  /**
+   * Loads one instance per placement into {@code instances}, in placement order. Two or more load at
+   * once, on threads of their own (one per instance, at most as many as there are cores but at least
+   * two): a model's cold start is then about one session's creation, not the sum of all of them. When any load fails,
+   * the others are still awaited and every instance loaded here is closed before the first failure is
+   * thrown; {@code instances} keeps only what it held before.
+   */
+  private static void loadInstances(Backend backend, Path modelFile, List<LoadOptions> placements,
+      List<LoadedModel> instances) throws ModelLoadException {
+    if (placements.size() <= 1) {
+      for (LoadOptions placement : placements) {
+        instances.add(backend.load(modelFile, placement));
+      }
+      return;
+    }
+    int threads = Math.min(placements.size(), Math.max(2, Runtime.getRuntime().availableProcessors()));
+    AtomicInteger created = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, task -> {
+      Thread thread = new Thread(task, "neutrino-instance-load-" + created.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    List<LoadedModel> loaded = new ArrayList<>();
+    Throwable failure = null;
+    try {
+      List<Future<LoadedModel>> futures = new ArrayList<>();
+      for (LoadOptions placement : placements) {
+        futures.add(pool.submit(() -> backend.load(modelFile, placement)));
+      }
+      boolean interrupted = false;
+      for (Future<LoadedModel> future : futures) {
+        while (true) {
+          try {
+            loaded.add(future.get());
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true; // the sessions being built cannot be abandoned: wait for them
+          } catch (ExecutionException e) {
+            failure = failure == null ? e.getCause() : failure;
+            break;
+          }
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    if (failure != null) {
+      loaded.forEach(LoadedModel::close);
+      if (failure instanceof ModelLoadException e) {
+        throw e;
+      }
+      if (failure instanceof RuntimeException e) {
+        throw e;
+      }
+      throw new ModelLoadException("loading an instance failed: " + failure, failure);
+    }
+    instances.addAll(loaded);
   }
 
   /**

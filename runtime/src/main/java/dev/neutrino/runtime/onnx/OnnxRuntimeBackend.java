@@ -18,11 +18,14 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Runs ONNX models on ONNX Runtime, on the CPU or through ORT's CUDA or TensorRT execution providers.
@@ -65,11 +68,15 @@ public final class OnnxRuntimeBackend implements Backend {
           OrtException.OrtErrorCode.ORT_MODEL_LOADED);
 
   private final OrtEnvironment env;
+  /** Where optimized graphs are kept; null when graphs are optimized at every load. */
+  private final OptimizedGraphCache graphCache;
+  private final LongAdder graphCacheHits = new LongAdder();
   /** Why a provider cannot be used on a device, for devices whose probe failed. */
   private final Map<ProviderKey, String> unavailableProviders = new ConcurrentHashMap<>();
 
-  private OnnxRuntimeBackend(OrtEnvironment env) {
+  private OnnxRuntimeBackend(OrtEnvironment env, OptimizedGraphCache graphCache) {
     this.env = env;
+    this.graphCache = graphCache;
   }
 
   /**
@@ -79,11 +86,31 @@ public final class OnnxRuntimeBackend implements Backend {
    * @throws IllegalStateException when ONNX Runtime's native library cannot be loaded
    */
   public static OnnxRuntimeBackend create() {
+    return create(null);
+  }
+
+  /**
+   * Creates a backend that keeps the optimized graphs of the CPU sessions it creates under
+   * {@code graphCacheDir} (created when needed), so that loading a model again skips ORT's graph
+   * optimisation; null keeps no graphs. Graphs are saved at ORT's extended level (layout
+   * optimisations are hardware-specific and are not kept): sessions of a backend with a cache run
+   * at that level.
+   *
+   * @throws IllegalStateException when ONNX Runtime's native library cannot be loaded
+   */
+  public static OnnxRuntimeBackend create(Path graphCacheDir) {
     try {
-      return new OnnxRuntimeBackend(OrtEnvironment.getEnvironment());
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      return new OnnxRuntimeBackend(env,
+          graphCacheDir == null ? null : new OptimizedGraphCache(graphCacheDir, env.getVersion()));
     } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
       throw new IllegalStateException("ONNX Runtime's native library cannot be loaded", e);
     }
+  }
+
+  /** How many sessions this backend built from a cached optimized graph. */
+  public long optimizedGraphCacheHits() {
+    return graphCacheHits.sum();
   }
 
   @Override
@@ -181,6 +208,9 @@ public final class OnnxRuntimeBackend implements Backend {
             createSession(
                 () -> env.createSession(rewritten.model(), sessionOptions), device, modelFile);
         renamed = rewritten.bySessionName();
+      } else if (device == Device.CPU && graphCache != null) {
+        session = openThroughCache(modelFile, sessionOptions);
+        renamed = Map.of();
       } else {
         session =
             createSession(
@@ -188,6 +218,61 @@ public final class OnnxRuntimeBackend implements Backend {
         renamed = Map.of();
       }
       return OnnxSessionModel.wrap(env, session, deviceName(device, options.deviceId()), renamed);
+    }
+  }
+
+  /**
+   * A CPU session from the cached optimized graph of {@code modelFile}, not optimized again; or, when
+   * there is none, a session optimized at the cache's level whose graph ORT saves into the cache. A
+   * cache that cannot be read or written only costs the optimisation.
+   */
+  private OrtSession openThroughCache(Path modelFile, SessionOptions sessionOptions)
+      throws ModelLoadException, ProviderUnavailableException {
+    Path entry;
+    try {
+      Files.createDirectories(graphCache.folder());
+      entry = graphCache.entry(modelFile);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "optimized graph cache {0} is not usable, optimizing: {1}", graphCache.folder(), e.toString());
+      return createSession(() -> env.createSession(modelFile.toString(), sessionOptions), Device.CPU, modelFile);
+    }
+    if (Files.isRegularFile(entry)) {
+      try {
+        sessionOptions.setOptimizationLevel(OptLevel.NO_OPT);
+        OrtSession session = env.createSession(entry.toString(), sessionOptions);
+        graphCacheHits.increment();
+        LOG.log(Level.INFO, "optimized graph from cache {0}", entry.getFileName());
+        return session;
+      } catch (OrtException | RuntimeException e) {
+        LOG.log(Level.WARNING, "cached optimized graph {0} cannot be loaded, optimizing again: {1}",
+            entry.getFileName(), OrtMessages.clean(e, null));
+        deleteQuietly(entry);
+      }
+    }
+    Path partial = entry.resolveSibling(entry.getFileName() + "." + UUID.randomUUID() + ".partial");
+    try {
+      sessionOptions.setOptimizationLevel(OptLevel.EXTENDED_OPT);
+      sessionOptions.setOptimizedModelFilePath(partial.toString());
+    } catch (OrtException e) {
+      throw loadFailure(e, modelFile);
+    }
+    OrtSession session =
+        createSession(() -> env.createSession(modelFile.toString(), sessionOptions), Device.CPU, modelFile);
+    try {
+      Files.move(partial, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      LOG.log(Level.INFO, "optimized graph saved to cache {0}", entry.getFileName());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "optimized graph cannot be kept in {0}: {1}", graphCache.folder(), e.toString());
+      deleteQuietly(partial);
+    }
+    return session;
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "cannot delete {0}: {1}", file, e.toString());
     }
   }
 
@@ -329,7 +414,7 @@ public final class OnnxRuntimeBackend implements Backend {
 
   @Override
   public String toString() {
-    return "OnnxRuntimeBackend[unavailable=" + unavailableProviders.keySet() + "]";
+    return "OnnxRuntimeBackend[unavailable=" + unavailableProviders.keySet() + ", graphCache=" + graphCache + "]";
   }
 
   private record ProviderKey(Device device, int deviceId, GpuOptions gpu) {}
