@@ -27,6 +27,10 @@ import java.time.Duration;
  * a JSON string, its kind the configured one, else the kind the model had at the last read, else
  * {@code KIND_AUTO}. Instances of a local gateway are all counted ready.
  *
+ * <p>Zero is a model scaled to zero: applying 0 unloads it ({@code POST .../unload}), and a model that
+ * is not ready reads as 0 unless the repository index shows it still loading (then the read fails and
+ * the loop tries again). Applying a count above 0 loads it again.
+ *
  * <p>Keeps the last kind read; used by one loop thread at a time.
  */
 public final class LocalGatewayActuator implements ReplicaActuator {
@@ -53,6 +57,11 @@ public final class LocalGatewayActuator implements ReplicaActuator {
 
   @Override
   public Replicas read() throws ActuationException {
+    HttpResponse<String> ready = send(HttpRequest.newBuilder(uri("/v2/models/" + segment(model) + "/ready"))
+        .timeout(timeout).GET().build());
+    if (ready.statusCode() != 200) {
+      return unloadedOrLoading();
+    }
     HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/v2/models/" + segment(model) + "/config"))
         .timeout(timeout).GET().build());
     if (response.statusCode() != 200) {
@@ -78,8 +87,52 @@ public final class LocalGatewayActuator implements ReplicaActuator {
     return Replicas.allReady(count);
   }
 
+  /**
+   * A model that is not ready: zero replicas when the repository index says it is not loading (scaled
+   * to zero, unloaded, or failed); a load still under way is not a count to decide on.
+   */
+  private Replicas unloadedOrLoading() throws ActuationException {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/v2/repository/index"))
+        .timeout(timeout).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+    if (response.statusCode() != 200) {
+      throw new ActuationException("gateway " + gateway + ": reading the repository index answered HTTP "
+          + response.statusCode() + errorOf(response.body()));
+    }
+    JsonNode rows;
+    try {
+      rows = JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new ActuationException("gateway " + gateway + ": the repository index is not JSON");
+    }
+    boolean listed = false;
+    for (JsonNode row : rows) {
+      if (model.equals(row.path("name").asText())) {
+        listed = true;
+        if ("LOADING".equals(row.path("state").asText())) {
+          throw new ActuationException("gateway " + gateway + ": " + model + " is still loading");
+        }
+      }
+    }
+    if (!listed) {
+      throw new ActuationException("gateway " + gateway + ": " + model + " is not in the repository");
+    }
+    return Replicas.allReady(0);
+  }
+
   @Override
   public void apply(int replicas) throws ActuationException {
+    if (replicas == 0) {
+      HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/v2/repository/models/" + segment(model)
+              + "/unload"))
+          .timeout(timeout).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+      if (response.statusCode() != 200) {
+        throw new ActuationException("gateway " + gateway + ": unloading " + model + " (zero instances) answered HTTP "
+            + response.statusCode() + errorOf(response.body()));
+      }
+      return;
+    }
     String kind = instanceKind != null ? instanceKind : lastKind != null ? lastKind : "KIND_AUTO";
     ObjectNode override = JSON.createObjectNode();
     ArrayNode groups = override.putArray("instance_group");

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>{@code GET /metrics}: the gateway's metric names in the Prometheus text format, with values the
  *       test sets (or HTTP 500 while "down");
+ *   <li>{@code GET /v2/models/{m}/ready}: 200 for a known model;
  *   <li>{@code GET /v2/models/{m}/config}: Triton's model configuration with the model's instance count;
  *   <li>{@code POST /v2/repository/models/{m}/load}: records the body, applies the instance count of
  *       the configuration override, or fails with HTTP 503 as often as the test asks.
@@ -130,6 +131,10 @@ final class FakeGateway implements AutoCloseable {
   /** {@code GET /v2/models/{m}/config}. */
   private void config(HttpExchange ex) throws IOException {
     String[] parts = ex.getRequestURI().getPath().split("/");
+    if (parts.length == 5 && "ready".equals(parts[4]) && instances.containsKey(parts[3])) {
+      respond(ex, 200, "application/json", "");
+      return;
+    }
     if (parts.length != 5 || !"config".equals(parts[4]) || !instances.containsKey(parts[3])) {
       respond(ex, 404, "application/json", "{\"error\":\"unknown model\"}");
       return;

@@ -1,11 +1,13 @@
 package dev.neutrino.autoscaler.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.neutrino.autoscaler.ActuationException;
 import dev.neutrino.autoscaler.AutoscalerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -180,6 +182,50 @@ class RealGatewayIntegrationTest {
       if (prometheus != null) {
         prometheus.close();
       }
+      if (gatewayProcess != null) {
+        stop(gatewayProcess);
+      }
+    }
+  }
+
+  @Test
+  void localTargetScalesTheRealGatewaysModelToZeroAndBack() throws Exception {
+    Path jar = buildFolderOf("dev.neutrino.gateway.Main").resolve("neutrino-gateway.jar");
+    Path repository = buildFolderOf("dev.neutrino.repo.examples.ExampleModels").resolve("example-repository");
+    if (!Files.isRegularFile(jar) || !Files.isDirectory(repository.resolve(MODEL))) {
+      fail("this test runs the real gateway and needs " + jar + " and " + repository.resolve(MODEL)
+          + "; run mvn verify (or ./neutrino test) from the project's root");
+    }
+    Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "real-gateway-zero-");
+    Path gatewayLog = dir.resolve("gateway.log");
+    int httpPort = freePort();
+    URI gateway = URI.create("http://127.0.0.1:" + httpPort);
+    Process gatewayProcess = null;
+    try {
+      gatewayProcess = startGateway(jar, repository, httpPort, freePort(), gatewayLog);
+      awaitReady(gatewayProcess, gateway, gatewayLog);
+      LocalGatewayActuator actuator = new LocalGatewayActuator(http, gateway, MODEL, "KIND_CPU",
+          Duration.ofSeconds(60));
+      assertEquals(1, actuator.read().current());
+
+      actuator.apply(0);
+      assertEquals(0, actuator.read().current(), "unloaded: zero instances");
+      HttpResponse<String> notReady = http.send(HttpRequest.newBuilder(
+          gateway.resolve("/v2/models/" + MODEL + "/ready")).GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertTrue(notReady.statusCode() != 200, "the model must not be ready at zero: " + notReady.statusCode());
+
+      actuator.apply(1);
+      assertEquals(1, actuator.read().current(), "loaded again");
+      HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
+              gateway.resolve("/v2/models/" + MODEL + "/infer")).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(inferBody())).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, answer.statusCode(), answer.body());
+
+      LocalGatewayActuator unknown = new LocalGatewayActuator(http, gateway, "no_such_model", null,
+          Duration.ofSeconds(10));
+      ActuationException refused = assertThrows(ActuationException.class, unknown::read);
+      assertTrue(refused.getMessage().contains("no_such_model"), refused.getMessage());
+    } finally {
       if (gatewayProcess != null) {
         stop(gatewayProcess);
       }
