@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RunGateBackend implements Backend {
   private final Backend runtime = OnnxRuntimeBackend.create();
   private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+  private final Map<String, List<Long>> rows = new ConcurrentHashMap<>();
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
   private final Set<String> failing = ConcurrentHashMap.newKeySet();
 
@@ -56,6 +58,11 @@ final class RunGateBackend implements Backend {
     return count == null ? 0 : count.get();
   }
 
+  /** The rows (first dimension of the first input) of each run of {@code model} so far, warm-up included. */
+  List<Long> rows(String model) {
+    return List.copyOf(rows.getOrDefault(model, List.of()));
+  }
+
   @Override
   public String name() {
     return runtime.name();
@@ -76,6 +83,7 @@ final class RunGateBackend implements Backend {
     String model = modelFile.getParent().getParent().getFileName().toString();
     LoadedModel loaded = runtime.load(modelFile, options);
     AtomicInteger count = runs.computeIfAbsent(model, m -> new AtomicInteger());
+    List<Long> runRows = rows.computeIfAbsent(model, m -> new CopyOnWriteArrayList<>());
     return new LoadedModel() {
       @Override
       public List<TensorSpec> inputs() {
@@ -95,6 +103,7 @@ final class RunGateBackend implements Backend {
       @Override
       public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
         count.incrementAndGet();
+        runRows.add(inputs.values().iterator().next().shape()[0]);
         Gate gate = gates.get(model);
         if (gate != null) {
           gate.entered().countDown();
