@@ -50,15 +50,8 @@ public record PredictiveSpec(
     Objects.requireNonNull(trendWindow, "trend_window");
     Objects.requireNonNull(backlogDrainTime, "backlog_drain_time");
     Objects.requireNonNull(scaleDownStabilization, "scale_down_stabilization");
-    require(serviceTime.compareTo(Duration.ZERO) > 0, "predictive service_time must be positive");
-    require(latencyTarget.compareTo(serviceTime) > 0,
-        "predictive latency_target (" + DurationText.format(latencyTarget) + ") must exceed service_time ("
-            + DurationText.format(serviceTime) + "): no replica count can meet it otherwise");
-    require(replicaConcurrency >= 1, "predictive replica_concurrency must be >= 1, got " + replicaConcurrency);
-    require(!coldStart.isNegative() && coldStart.compareTo(Duration.ofMinutes(30)) <= 0,
-        "predictive cold_start must be between 0s and 30m, got " + DurationText.format(coldStart));
-    require(maxUtilization > 0 && maxUtilization <= 1,
-        "predictive max_utilization must be in (0, 1], got " + maxUtilization);
+    SloSpec.requireCapacityModel("predictive", latencyTarget, serviceTime, replicaConcurrency, coldStart,
+        maxUtilization);
     require(headroomDeviations >= 0 && headroomDeviations <= 10,
         "predictive headroom_deviations must be in [0, 10], got " + headroomDeviations);
     require(burstMemory.compareTo(Duration.ofMinutes(1)) >= 0 && burstMemory.compareTo(Duration.ofHours(24)) <= 0,

@@ -42,15 +42,7 @@ public record SloSpec(
     Objects.requireNonNull(trendWindow, "trend_window");
     Objects.requireNonNull(backlogDrainTime, "backlog_drain_time");
     Objects.requireNonNull(scaleDownStabilization, "scale_down_stabilization");
-    require(serviceTime.compareTo(Duration.ZERO) > 0, "slo service_time must be positive");
-    require(latencyTarget.compareTo(serviceTime) > 0,
-        "slo latency_target (" + DurationText.format(latencyTarget) + ") must exceed service_time ("
-            + DurationText.format(serviceTime) + "): no replica count can meet it otherwise");
-    require(replicaConcurrency >= 1, "slo replica_concurrency must be >= 1, got " + replicaConcurrency);
-    require(!coldStart.isNegative() && coldStart.compareTo(Duration.ofMinutes(30)) <= 0,
-        "slo cold_start must be between 0s and 30m, got " + DurationText.format(coldStart));
-    require(maxUtilization > 0 && maxUtilization <= 1,
-        "slo max_utilization must be in (0, 1], got " + maxUtilization);
+    requireCapacityModel("slo", latencyTarget, serviceTime, replicaConcurrency, coldStart, maxUtilization);
     require(trendWindow.compareTo(Duration.ofSeconds(3)) >= 0, "slo trend_window must be >= 3s");
     require(backlogDrainTime.compareTo(Duration.ZERO) > 0, "slo backlog_drain_time must be positive");
     require(!scaleDownStabilization.isNegative(), "slo scale_down_stabilization must be >= 0");
@@ -79,6 +71,24 @@ public record SloSpec(
 
   static double seconds(Duration d) {
     return d.toNanos() / 1e9;
+  }
+
+  /**
+   * Checks the capacity model the latency-driven policies share (a latency target met by replicas of a
+   * given service time, concurrency and cold start, run up to a utilization), naming {@code policy} in
+   * each message.
+   */
+  static void requireCapacityModel(String policy, Duration latencyTarget, Duration serviceTime,
+      int replicaConcurrency, Duration coldStart, double maxUtilization) {
+    require(serviceTime.compareTo(Duration.ZERO) > 0, policy + " service_time must be positive");
+    require(latencyTarget.compareTo(serviceTime) > 0,
+        policy + " latency_target (" + DurationText.format(latencyTarget) + ") must exceed service_time ("
+            + DurationText.format(serviceTime) + "): no replica count can meet it otherwise");
+    require(replicaConcurrency >= 1, policy + " replica_concurrency must be >= 1, got " + replicaConcurrency);
+    require(!coldStart.isNegative() && coldStart.compareTo(Duration.ofMinutes(30)) <= 0,
+        policy + " cold_start must be between 0s and 30m, got " + DurationText.format(coldStart));
+    require(maxUtilization > 0 && maxUtilization <= 1,
+        policy + " max_utilization must be in (0, 1], got " + maxUtilization);
   }
 
   private static void require(boolean ok, String message) {
