@@ -1,6 +1,7 @@
 package dev.neutrino.gateway.grpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.gateway.grpc.proto.InferParameter;
 import dev.neutrino.gateway.grpc.proto.InferTensorContents;
@@ -15,6 +16,7 @@ import dev.neutrino.runtime.RequestChecks;
 import dev.neutrino.runtime.Shapes;
 import dev.neutrino.runtime.Tensor;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,8 +29,9 @@ import java.util.Map;
  *
  * <p>Inputs arrive either as typed {@code contents} (one repeated field per datatype family) or as
  * {@code raw_input_contents} (one little-endian byte string per input, BYTES elements length-prefixed),
- * never mixed. Either way each input becomes a {@link Tensor} over its own direct little-endian
- * buffer, copied once from the message. Everything this class can check without the model is checked
+ * never mixed. A raw input's tensor is a view of its byte string, not a copy; a typed input's is a
+ * heap buffer its elements are written into. Either way batch assembly copies it once into the
+ * batch's direct buffer, and no direct buffer is allocated per request. Everything this class can check without the model is checked
  * here, with the wording of {@link RequestChecks}: datatype names, shapes (negative dimensions,
  * products that overflow), the decoded size of every tensor against the request limit (computed from
  * its shape, before anything is allocated), element counts, byte sizes, BYTES framing, integer
@@ -52,7 +55,8 @@ final class GrpcInferenceCodec {
   /**
    * A decoded request and the form its response takes.
    *
-   * @param request the request; its input tensors own their buffers
+   * @param request the request; its input tensors own their buffers or view the message's, which
+   *     nothing writes
    * @param rawOutputs whether the response carries {@code raw_output_contents}
    */
   record Decoded(InferenceRequest request, boolean rawOutputs) {}
@@ -231,9 +235,8 @@ final class GrpcInferenceCodec {
             + Shapes.toString(shape) + " of " + type.wireName() + " needs " + expected + " bytes");
       }
     }
-    ByteBuffer data = Tensor.allocate(size);
-    raw.copyTo(data);
-    data.flip();
+    // A view of the message's bytes, not a copy: batch assembly copies it once, into the batch's buffer.
+    ByteBuffer data = raw.asReadOnlyByteBuffer();
     if (!type.isFixedSize()) {
       String problem = Tensor.checkBytesFraming(data, count);
       if (problem != null) {
@@ -269,67 +272,67 @@ final class GrpcInferenceCodec {
     ByteBuffer data;
     switch (type) {
       case BOOL -> {
-        data = Tensor.allocate(n);
+        data = heap(n);
         for (int j = 0; j < n; j++) {
           data.put((byte) (contents.getBoolContents(j) ? 1 : 0));
         }
       }
       case UINT8 -> {
-        data = Tensor.allocate(n);
+        data = heap(n);
         for (int j = 0; j < n; j++) {
           data.put((byte) unsigned(contents.getUintContents(j), 0xFFL, type, j, label));
         }
       }
       case UINT16 -> {
-        data = Tensor.allocate(2L * n);
+        data = heap(2L * n);
         for (int j = 0; j < n; j++) {
           data.putShort((short) unsigned(contents.getUintContents(j), 0xFFFFL, type, j, label));
         }
       }
       case UINT32 -> {
-        data = Tensor.allocate(4L * n);
+        data = heap(4L * n);
         for (int j = 0; j < n; j++) {
           data.putInt(contents.getUintContents(j));
         }
       }
       case INT8 -> {
-        data = Tensor.allocate(n);
+        data = heap(n);
         for (int j = 0; j < n; j++) {
           data.put((byte) signed(contents.getIntContents(j), Byte.MIN_VALUE, Byte.MAX_VALUE, type, j, label));
         }
       }
       case INT16 -> {
-        data = Tensor.allocate(2L * n);
+        data = heap(2L * n);
         for (int j = 0; j < n; j++) {
           data.putShort((short) signed(contents.getIntContents(j), Short.MIN_VALUE, Short.MAX_VALUE, type, j, label));
         }
       }
       case INT32 -> {
-        data = Tensor.allocate(4L * n);
+        data = heap(4L * n);
         for (int j = 0; j < n; j++) {
           data.putInt(contents.getIntContents(j));
         }
       }
       case INT64 -> {
-        data = Tensor.allocate(8L * n);
+        data = heap(8L * n);
         for (int j = 0; j < n; j++) {
           data.putLong(contents.getInt64Contents(j));
         }
       }
       case UINT64 -> {
-        data = Tensor.allocate(8L * n);
+        data = heap(8L * n);
         for (int j = 0; j < n; j++) {
           data.putLong(contents.getUint64Contents(j));
         }
       }
       case FP32 -> {
-        data = Tensor.allocate(4L * n);
+        data = heap(4L * n);
         for (int j = 0; j < n; j++) {
           data.putFloat(contents.getFp32Contents(j));
         }
       }
       case FP64 -> {
-        data = Tensor.allocate(8L * n);
+        data = heap(8L * n);
         for (int j = 0; j < n; j++) {
           data.putDouble(contents.getFp64Contents(j));
         }
@@ -343,7 +346,7 @@ final class GrpcInferenceCodec {
           throw new InferenceException.TooLarge(label + ": " + bytes + " bytes of BYTES elements decode past"
               + " the request limit");
         }
-        data = Tensor.allocate(bytes);
+        data = heap(bytes);
         for (int j = 0; j < n; j++) {
           ByteString element = contents.getBytesContents(j);
           data.putInt(element.size());
@@ -354,6 +357,14 @@ final class GrpcInferenceCodec {
     }
     data.flip();
     return Tensor.of(type, shape, data);
+  }
+
+  /**
+   * A little-endian heap buffer for a typed input's elements: the tensor is copied once, by batch
+   * assembly, into the batch's direct buffer, so no direct buffer is allocated per request.
+   */
+  private static ByteBuffer heap(long bytes) {
+    return ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static long unsigned(int value, long max, DataType type, int index, String label) {
@@ -442,7 +453,8 @@ final class GrpcInferenceCodec {
         output.addShape(tensor.dim(d));
       }
       if (rawOutputs) {
-        response.addRawOutputContents(ByteString.copyFrom(tensor.data()));
+        // The output's buffer, wrapped, not copied: nothing writes it once the batch has run.
+        response.addRawOutputContents(UnsafeByteOperations.unsafeWrap(tensor.data()));
       } else {
         output.setContents(typedContents(tensor));
       }

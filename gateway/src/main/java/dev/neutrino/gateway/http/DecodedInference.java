@@ -8,7 +8,7 @@ import java.util.Objects;
  * An HTTP inference request as decoded by {@link HttpInferenceCodec#decode}: the protocol-neutral
  * request, and how the client wants its outputs encoded.
  *
- * @param request the request, its input tensors in direct little-endian buffers it owns
+ * @param request the request, its input tensors in little-endian buffers it owns or views of the body
  * @param encoding which outputs go back as binary data
  */
 record DecodedInference(InferenceRequest request, OutputEncoding encoding) {

@@ -9,7 +9,7 @@ import java.util.Arrays;
 
 /**
  * A growable little-endian byte array that tensor elements parsed from JSON are appended to, without
- * boxing, until their count is known and they move into one direct buffer.
+ * boxing, until their count is known and they become a tensor's buffer ({@link #toBuffer}).
  *
  * <p>Not thread-safe: one decode owns it. Callers keep the size within {@link #MAX_SIZE} (they check
  * before appending, so that the error can name the input); growing past it is a bug.
@@ -24,6 +24,8 @@ final class GrowableBytes {
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
   private static final VarHandle LONG_LE =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  private static final byte[] EMPTY = new byte[0];
 
   private byte[] bytes;
   private int size;
@@ -102,10 +104,16 @@ final class GrowableBytes {
     size = at;
   }
 
-  /** Copies the contents into a new direct little-endian buffer, positioned at zero. */
-  ByteBuffer toDirectBuffer() {
-    ByteBuffer buffer = Tensor.allocate(size);
-    buffer.put(bytes, 0, size).flip();
+  /**
+   * The contents as a little-endian heap buffer positioned at zero, handed over: nothing may be
+   * appended after. It wraps the array itself, unless that is more than twice the size, when the
+   * contents are copied into an array of their own rather than keep the slack alive.
+   */
+  ByteBuffer toBuffer() {
+    byte[] contents = bytes.length / 2 > size ? Arrays.copyOf(bytes, size) : bytes;
+    bytes = EMPTY;
+    ByteBuffer buffer = ByteBuffer.wrap(contents, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+    size = 0;
     return buffer;
   }
 

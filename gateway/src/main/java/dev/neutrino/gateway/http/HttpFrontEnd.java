@@ -472,7 +472,7 @@ public final class HttpFrontEnd {
     @Override
     public InferenceRequest decode() {
       Buffer read = body;
-      body = null; // the tensors are copied out: the body need not outlive decoding
+      body = null; // binary inputs' tensors keep what they need of it alive
       DecodedInference decoded = HttpInferenceCodec.decode(read, inferenceHeaderLength(x.request),
           options.maxRequestBytes());
       encoding = decoded.encoding();
@@ -557,8 +557,7 @@ public final class HttpFrontEnd {
           refused);
       return;
     }
-    // Sized for a small body at most: a declared length is a promise, not bytes that arrived.
-    Buffer body = Buffer.buffer((int) Math.max(256, Math.min(expected, INITIAL_BODY_BYTES)));
+    ReceivedBody body = new ReceivedBody((int) Math.max(256, Math.min(expected, INITIAL_BODY_BYTES)));
     BodyBudget.Reservation reservation = edge.bodies().open();
     boolean[] stopped = {false};
     long timer = vertx.setTimer(edge.limits().bodyReadTimeoutMillis(), t -> {
@@ -591,7 +590,7 @@ public final class HttpFrontEnd {
         refuse(x, 503, "the server is receiving too many request bodies at once; retry later", refused);
         return;
       }
-      body.appendBuffer(chunk);
+      body.add(chunk);
     });
     request.exceptionHandler(error -> {
       if (!stopped[0]) {
@@ -612,7 +611,7 @@ public final class HttpFrontEnd {
         try {
           Buffer decoded;
           try {
-            decoded = coding.decode(body, limit, reservation::grow);
+            decoded = coding.decode(body.whole(), limit, reservation::grow);
           } catch (InferenceException.InvalidInput | InferenceException.TooLarge e) {
             answerRefusal(x, HttpStatusMapping.status(e.kind()), e.getMessage(), refused);
             return;
@@ -629,6 +628,44 @@ public final class HttpFrontEnd {
         }
       }
     });
+  }
+
+  /**
+   * The chunks of one request body as they arrive, on its event loop only. A body that arrives in one
+   * chunk (most inference bodies) is that chunk, never copied: Vert.x hands each chunk over in a heap
+   * buffer of its own, which nothing else keeps or writes. A second chunk starts an aggregate that the
+   * chunks are appended to, its first size {@code initialBytes} at most beyond what has arrived: a
+   * declared length is a promise, not bytes that arrived.
+   */
+  private static final class ReceivedBody {
+    private final int initialBytes;
+    private Buffer body;
+    private boolean aggregate;
+
+    ReceivedBody(int initialBytes) {
+      this.initialBytes = initialBytes;
+    }
+
+    int length() {
+      return body == null ? 0 : body.length();
+    }
+
+    void add(Buffer chunk) {
+      if (body == null) {
+        body = chunk;
+        return;
+      }
+      if (!aggregate) {
+        aggregate = true;
+        body = Buffer.buffer(Math.max(initialBytes, body.length() + chunk.length())).appendBuffer(body);
+      }
+      body.appendBuffer(chunk);
+    }
+
+    /** The whole body, once its last chunk has arrived: empty when none did. */
+    Buffer whole() {
+      return body == null ? Buffer.buffer(0) : body;
+    }
   }
 
   /** Answers a body read whole but refused; the connection stays usable. */

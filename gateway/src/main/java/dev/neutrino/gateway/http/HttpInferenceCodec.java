@@ -29,6 +29,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,8 +48,10 @@ import java.util.Set;
  * <p>Design note. This is the hot path of every HTTP inference, so it streams: requests are read with
  * Jackson's {@link JsonParser} straight off the body's bytes (no tree, no {@code String} of the
  * body), tensor elements go into a {@link GrowableBytes} in their little-endian wire form (no boxing)
- * and then, once their count is checked against the shape, into one direct buffer per input. Binary
- * inputs are copied once, in bulk, from the body into their direct buffer. Fields of an input may
+ * and then, once their count is checked against the shape, become the input's tensor without another
+ * copy. A binary input's tensor is a view of its bytes in the body, not a copy. Either way the tensor
+ * is a heap buffer that nothing writes, copied once, by batch assembly, into the batch's direct buffer
+ * (or by the runtime, for a batch of one): no direct buffer is allocated per request. Fields of an input may
  * come in any order; when {@code data} arrives before the input's name and datatype are known its
  * byte range is remembered and it is parsed after the rest of the input object. Responses are
  * written with a {@link JsonGenerator} into a Vert.x {@link Buffer}, binary outputs appended after
@@ -86,11 +89,13 @@ final class HttpInferenceCodec {
   /**
    * Decodes an inference request body.
    *
-   * @param body the whole request body; it is only read, and not retained
+   * @param body the whole request body; it is only read, and binary inputs' tensors are views of it,
+   *     so it must not change after
    * @param headerLength the value of the {@code Inference-Header-Content-Length} request header, or
    *     -1 when absent (the whole body is JSON)
    * @param maxRequestBytes the most bytes the request's tensors may take once decoded, all together
-   * @return the request, its tensors in direct buffers it owns, and the output encoding asked for
+   * @return the request, its tensors in buffers it owns (or views of {@code body}), and the output
+   *     encoding asked for
    * @throws InferenceException.InvalidInput naming the input, output or parameter at fault
    * @throws InferenceException.TooLarge when the tensors would decode past {@code maxRequestBytes}
    */
@@ -126,6 +131,21 @@ final class HttpInferenceCodec {
       throw invalid("malformed JSON");
     }
     return reader.finish(bytes, base, jsonLength, bodyLength);
+  }
+
+  /**
+   * A binary input's bytes: a view of a heap body (Vert.x copies what it receives into heap buffers
+   * that nothing else keeps or writes), not a copy, so that batch assembly's copy into the batch's
+   * buffer is the only one; a copy into a direct buffer when the body is off-heap, whose memory its
+   * owner may release once the request is decoded.
+   */
+  private static ByteBuffer binaryData(ByteBuf body, int index, int size) {
+    if (body.hasArray()) {
+      return ByteBuffer.wrap(body.array(), body.arrayOffset() + index, size).slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+    ByteBuffer data = Tensor.allocate(size);
+    body.getBytes(index, data);
+    return data.flip();
   }
 
   /** The state of one request's decoding. */
@@ -435,7 +455,7 @@ final class HttpInferenceCodec {
         throw invalid(label + ": expected " + count + " elements for shape " + Shapes.toString(in.shape)
             + ", got " + in.dataCount);
       }
-      in.tensor = tensor(label, type, in.shape, in.data.toDirectBuffer());
+      in.tensor = tensor(label, type, in.shape, in.data.toBuffer());
       in.data = null;
     }
 
@@ -592,11 +612,8 @@ final class HttpInferenceCodec {
             throw invalid("truncated binary data for input '" + in.name + "': binary_data_size is "
                 + size + " but only " + remaining + " bytes remain");
           }
-          ByteBuffer data = Tensor.allocate(size);
-          body.getBytes(base + at, data);
-          data.flip();
           at += size;
-          in.tensor = tensor(in.label(), in.type, in.shape, data);
+          in.tensor = tensor(in.label(), in.type, in.shape, binaryData(body, base + at - size, size));
         }
         tensors.put(in.name, in.tensor);
       }
