@@ -1,8 +1,10 @@
 package dev.neutrino.gateway.grpc;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.vertx.core.buffer.Buffer;
@@ -79,7 +81,14 @@ final class ProtobufCodec {
     return out.toByteArray();
   }
 
-  /** Parses request frames straight from the frame's bytes (no intermediate array for heap buffers). */
+  /**
+   * Parses request frames straight from the frame's bytes. The message's {@code bytes} fields (a raw
+   * input's contents) are views of the frame, not copies (protobuf's aliasing), so that batch
+   * assembly's copy into the batch's buffer is the only one after Vert.x's own copy off the socket:
+   * a frame's payload is a heap buffer Vert.x filled for this call and never writes again (it slices
+   * messages off what it accumulated, and copies the rest into a buffer of its own). An off-heap
+   * payload is parsed without aliasing: its owner may release it.
+   */
   static <T extends MessageLite> GrpcMessageDecoder<Received<T>> decoder(Parser<T> parser) {
     return new GrpcMessageDecoder<>() {
       @Override
@@ -90,7 +99,16 @@ final class ProtobufCodec {
         Buffer payload = message.payload();
         try {
           ByteBuf bytes = ((BufferInternal) payload).getByteBuf();
-          return Received.of(parser.parseFrom(bytes.nioBuffer()));
+          if (!bytes.hasArray()) {
+            return Received.of(parser.parseFrom(bytes.nioBuffer()));
+          }
+          // Protobuf aliases only bytes it is told nothing writes: those of a ByteString.
+          CodedInputStream in = UnsafeByteOperations.unsafeWrap(bytes.array(),
+              bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes()).newCodedInput();
+          in.enableAliasing(true);
+          T parsed = parser.parseFrom(in);
+          in.checkLastTagWas(0); // as parsing from an array does: a stray end-group tag is malformed
+          return Received.of(parsed);
         } catch (InvalidProtocolBufferException e) {
           return Received.malformed("the request message is not a valid protobuf message");
         }

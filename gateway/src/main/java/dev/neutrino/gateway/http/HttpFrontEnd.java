@@ -191,6 +191,11 @@ public final class HttpFrontEnd {
   public Future<Integer> listen(String host, int port, int instances, ServerTls tls) {
     HttpServerOptions serverOptions = ServerDeployment.serverOptions(host, port, options, edge.limits(), tls)
         .setDecompressionSupported(false) // bodies are decoded by readBody, within the limits
+        // Every WebSocket handshake is refused (ServerDeployment): without these, Vert.x puts a
+        // WebSocket extension handler in each HTTP/1.1 connection's pipeline that inspects every
+        // request read and every response written.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
         .setMaxInitialLineLength(16 * 1024)
         .setMaxHeaderSize(64 * 1024);
     return servers.listen(serverOptions, this::handle, edge.connections().connectionHandler(), instances);
