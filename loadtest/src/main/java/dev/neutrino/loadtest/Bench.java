@@ -765,7 +765,9 @@ final class Bench {
         TablePrinter printer = new TablePrinter(false, true, false);
         out.println(printer.header());
         List<Report.Run> runs = new ArrayList<>();
-        limit.measure(row, sizes.get(sizes.size() - 1), Duration.ZERO, warmup); // first runs, discarded
+        if (!warmup.isZero()) {
+          limit.measure(row, sizes.get(sizes.size() - 1), Duration.ZERO, warmup); // first runs, discarded
+        }
         for (int batch : sizes) {
           Report.Run run = new Report.Run(Report.IN_PROCESS, limit.measure(row, batch, warmup, duration), batch, null);
           runs.add(run);
