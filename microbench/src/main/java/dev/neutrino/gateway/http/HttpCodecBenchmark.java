@@ -15,8 +15,8 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * The HTTP inference codec on one tensor of 256 FP32 values (the recommender's feature row): decoding
- * a JSON request, decoding a binary request (Triton's binary tensor extension) and encoding a JSON
- * response. The codec is package-private in the gateway; this class sits in its package (from the
+ * a JSON request, decoding a binary request (Triton's binary tensor extension; the tensor is a view of
+ * the body), and encoding a JSON response and a binary one (from the output's buffer). The codec is package-private in the gateway; this class sits in its package (from the
  * microbench module, on the same class path) to call it directly.
  *
  * <p>Run: {@code java -jar microbench/target/neutrino-microbench.jar HttpCodecBenchmark}
@@ -25,6 +25,8 @@ import org.openjdk.jmh.annotations.State;
 public class HttpCodecBenchmark extends BenchmarkDefaults {
   /** The request limit the codec is given: the gateway's default, 64 MiB. */
   private static final long REQUEST_LIMIT_BYTES = 64L * 1024 * 1024;
+
+  private static final DecodedInference.OutputEncoding BINARY = new DecodedInference.OutputEncoding(true, Map.of());
 
   private Buffer jsonRequest;
   private Buffer binaryRequest;
@@ -70,5 +72,11 @@ public class HttpCodecBenchmark extends BenchmarkDefaults {
   @Benchmark
   public Object encodeJson() {
     return HttpInferenceCodec.encode("recommender_mlp", "1", "", DecodedInference.OutputEncoding.JSON, outputs);
+  }
+
+  /** Encoding from the output buffer: the JSON header, then the output's bytes in one bulk copy. */
+  @Benchmark
+  public Object encodeBinary() {
+    return HttpInferenceCodec.encode("recommender_mlp", "1", "", BINARY, outputs);
   }
 }
