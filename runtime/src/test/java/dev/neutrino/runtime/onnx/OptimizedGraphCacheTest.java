@@ -143,4 +143,18 @@ class OptimizedGraphCacheTest {
       assertArrayEquals(expected, run(loaded));
     }
   }
+
+  @Test
+  void anInstanceWithAWideSessionReportsWhatTheCacheDidForItsFirstSession() throws Exception {
+    Path model = mlp("m", 0.3f);
+    Path cacheDir = dir.resolve("cache");
+    LoadOptions adaptive = CPU.withWideIntraOpThreads(2);
+    try (LoadedModel first = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertTrue(first.hasWideSession());
+      assertEquals(GraphCacheResult.MISS, first.graphCacheResult());
+    }
+    try (LoadedModel second = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertEquals(GraphCacheResult.HIT, second.graphCacheResult());
+    }
+  }
 }
