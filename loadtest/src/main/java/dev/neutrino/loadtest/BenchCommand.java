@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Arrays;
+import dev.neutrino.loadtest.profile.CpuProfiler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +28,8 @@ import picocli.CommandLine.Option;
         "  hotswap             recommender_mlp, open loop at half capacity while a new version is swapped in",
         "  coldstart           every example model: load (instances, warm-up) and first answer, without,",
         "                      filling and from the optimized-graph cache",
+        "  profile             identity_fp32 and recommender_mlp over each protocol under closed-loop load while",
+        "                      JFR samples: CPU microseconds per request by stage, flame graphs",
         ""})
 final class BenchCommand {
   @Option(names = "--scenario", paramLabel = "<name>", description = "the scenario to run (required)")
@@ -68,6 +71,18 @@ final class BenchCommand {
       description = "flags of ./neutrino serve for the gateway under test, in one argument, e.g. \"--cpu-threads 1\"")
   String gatewayFlags;
 
+  @Option(names = "--profile-concurrency", paramLabel = "<n>", defaultValue = "" + CpuProfiler.DEFAULT_CONCURRENCY,
+      description = "profile: closed-loop clients while recording (default ${DEFAULT-VALUE})")
+  int profileConcurrency;
+
+  @Option(names = "--profile-period", paramLabel = "<time>", defaultValue = "2ms", converter = Flags.DurationValue.class,
+      description = "profile: JFR's sampling period, at least 1ms (default ${DEFAULT-VALUE})")
+  Duration profilePeriod;
+
+  @Option(names = "--profile-dir", paramLabel = "<dir>",
+      description = "profile: also write each protocol and model's collapsed stacks and flame graph page here")
+  Path profileDir;
+
   @Option(names = "--json", paramLabel = "<file>",
       description = "the report as JSON (fields of BENCHMARKS.md, with the headline ratios)")
   Path json;
@@ -81,12 +96,14 @@ final class BenchCommand {
     BenchCommand flags = new BenchCommand();
     CommandLine commandLine = Main.commandLine(flags);
     Bench.Options options;
+    Bench.ProfileOptions profile;
     try {
       CommandLine.ParseResult parsed = commandLine.parseArgs(args);
       if (Main.printedHelp(commandLine, parsed, out)) {
         return 0;
       }
       options = flags.options();
+      profile = flags.profileOptions();
     } catch (CommandLine.ParameterException | IllegalArgumentException e) {
       err.println("neutrino bench: " + e.getMessage());
       err.println("(./neutrino bench --help lists the scenarios and flags)");
@@ -95,7 +112,8 @@ final class BenchCommand {
     Path json = flags.json;
     Path html = flags.html;
     try {
-      Report report = new Bench(options, out).run();
+      Bench bench = new Bench(options, profile, out);
+      Report report = bench.run();
       report.setting("load_average_1m_at_end", MachineInfo.loadAverage());
       out.println("headline:");
       report.ratios().forEach((k, v) -> out.println("  " + k + " = " + v));
@@ -104,7 +122,7 @@ final class BenchCommand {
         out.println("wrote " + json);
       }
       if (html != null) {
-        HtmlReport.write(report, html);
+        HtmlReport.write(report, html, bench.profileSection());
         out.println("wrote " + html);
       }
       return 0;
@@ -116,6 +134,17 @@ final class BenchCommand {
       e.printStackTrace(err);
       return 1;
     }
+  }
+
+  private Bench.ProfileOptions profileOptions() {
+    if (profileConcurrency < 1) {
+      throw new IllegalArgumentException("--profile-concurrency must be at least 1, got " + profileConcurrency);
+    }
+    if (profilePeriod.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException("--profile-period must be at least 1ms (JFR's finest), got "
+          + profilePeriod.toNanos() / 1e6 + "ms");
+    }
+    return new Bench.ProfileOptions(profileConcurrency, profilePeriod, profileDir);
   }
 
   private Bench.Options options() {

@@ -28,14 +28,23 @@ final class HtmlReport {
   private HtmlReport() {}
 
   static void write(Report report, Path file) throws IOException {
+    write(report, file, "");
+  }
+
+  /** As {@link #write(Report, Path)}, with {@code section} (well-formed XHTML) at the end of the page. */
+  static void write(Report report, Path file, String section) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.writeString(file, render(report), StandardCharsets.UTF_8);
+    Files.writeString(file, render(report, section), StandardCharsets.UTF_8);
   }
 
   static String render(Report report) {
+    return render(report, "");
+  }
+
+  static String render(Report report, String section) {
     StringBuilder h = new StringBuilder(32 * 1024);
     h.append("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n")
         .append("<meta charset=\"utf-8\"/>\n<title>").append(esc(report.title())).append("</title>\n")
@@ -124,7 +133,7 @@ final class HtmlReport {
       cell(h, String.format(Locale.ROOT, "%.2f", r.generatorCpuCores()));
       h.append("</tr>\n");
     }
-    h.append("</table>\n</body>\n</html>\n");
+    h.append("</table>\n").append(section).append("</body>\n</html>\n");
     return h.toString();
   }
 
