@@ -52,7 +52,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Instances.</b> An instance thread joins its batch's inputs into one buffer per input (one
  * copy; none for a batch of one), runs the model, splits the outputs into per-request views, and
  * completes the members' stages, then reports the batch's cost to the {@link CostModel} and
- * returns to the idle stack. A member whose {@link Submission} was cancelled before the batch ran
+ * returns to the idle stack. A model whose instances have a wide session (the adaptive instance
+ * layout) may run a batch on it when the batch is alone and the wide session is not measured slower
+ * ({@link AdaptiveLayout}, decided at dispatch under the lock); only batches run on the narrow
+ * sessions teach the cost model, since they are what the instances cost under load. A member whose {@link Submission} was cancelled before the batch ran
  * (its stage completed by its caller) is left out and never reaches the runtime. A runtime failure fails that batch's requests
  * only. With {@code preserve_ordering}, completions pass through a {@link CompletionOrder} so they
  * happen in dispatch order.
@@ -90,6 +93,8 @@ public final class DynamicBatcher implements Scheduler {
   private final RequestQueue queue;
   private final CostModel costModel;
   private final CompletionOrder order;
+  /** What the adaptive layout learned; null when no instance has a wide session. */
+  private final AdaptiveLayout layout;
   private final List<Worker> workers = new ArrayList<>();
   private final Thread loopThread;
   private final Counters counters = new Counters();
@@ -132,6 +137,7 @@ public final class DynamicBatcher implements Scheduler {
     this.queue = RequestQueue.of(batching);
     this.costModel = new CostModel(Math.max(1, maxBatchSize));
     this.order = batching.preserveOrdering() ? new CompletionOrder() : null;
+    this.layout = instances.stream().anyMatch(LoadedModel::hasWideSession) ? new AdaptiveLayout() : null;
     for (int i = 0; i < instances.size(); i++) {
       workers.add(new Worker(instances.get(i), "neutrino-instance-" + modelLabel + "-" + i));
     }
@@ -469,7 +475,7 @@ public final class DynamicBatcher implements Scheduler {
   /** Asks the policy what to do with the queue now. Under the lock, with an instance idle. */
   private BatchDecision decide(long now) {
     boolean exploring = targetLatencyNanos > 0 && explores(now);
-    queue.setLearned(arrivals.rowsPerSecond(now), costModel.curve(), exploring);
+    queue.setLearned(arrivals.rowsPerSecond(now), costModel.curve(), exploring, idle.size());
     return policy.decide(queue, now);
   }
 
@@ -496,7 +502,9 @@ public final class DynamicBatcher implements Scheduler {
     worker.busyUntilNanos = now + costModel.curve().predict(rows);
     queueChanged();
     counters.dispatched.add(count);
-    return new Batch(members, order != null ? nextSequence++ : -1);
+    boolean lone = layout != null && worker.model.hasWideSession()
+        && AdaptiveLayout.alone(workers.size(), idle.size(), queue.size());
+    return new Batch(members, order != null ? nextSequence++ : -1, lone, lone && layout.runsWide());
   }
 
   /** An instance finished its batch: back to the idle stack, unless stopped. */
@@ -553,7 +561,7 @@ public final class DynamicBatcher implements Scheduler {
           : BatchAssembly.concatenate(signature.inputs(), live, rows);
       Set<String> names = BatchAssembly.outputsToRun(live, signature.outputNames());
       runStart = ticker.read();
-      Map<String, Tensor> produced = model.run(inputs, names);
+      Map<String, Tensor> produced = batch.wide() ? model.runWide(inputs, names) : model.run(inputs, names);
       runEnd = ticker.read();
       outputs = live.size() == 1
           ? List.of(BatchAssembly.select(produced, live.get(0), signature.outputNames()))
@@ -573,7 +581,12 @@ public final class DynamicBatcher implements Scheduler {
     long computeNanos = runEnd - runStart;
     long outputNanos = splitEnd - runEnd;
     counters.batch(rows, inputNanos, computeNanos, outputNanos);
-    if (failure == null) {
+    if (failure == null && batch.lone()) {
+      layout.observe(batch.wide(), rows, computeNanos);
+    }
+    if (failure == null && !batch.wide()) {
+      // The cost model learns what batches cost under load, where instances run narrow; a wide run
+      // has the other instances' cores too, and would make the batcher think the instances faster.
       costModel.observe(rows, splitEnd - start, splitEnd);
     }
     int batchRows = rows;
@@ -640,9 +653,13 @@ public final class DynamicBatcher implements Scheduler {
     return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
   }
 
-  /** The requests of one dispatch; {@code sequence} orders completions under preserve_ordering. */
-  private record Batch(List<QueuedRequest> members, long sequence) {
-    static final Batch STOP = new Batch(List.of(), -1);
+  /**
+   * The requests of one dispatch; {@code sequence} orders completions under preserve_ordering;
+   * {@code lone} when it runs alone on an instance with a wide session, {@code wide} when it runs on
+   * that session ({@link AdaptiveLayout}).
+   */
+  private record Batch(List<QueuedRequest> members, long sequence, boolean lone, boolean wide) {
+    static final Batch STOP = new Batch(List.of(), -1, false, false);
   }
 
   /** One model instance and its thread. */

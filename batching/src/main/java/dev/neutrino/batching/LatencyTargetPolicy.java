@@ -30,6 +30,17 @@ import java.util.concurrent.TimeUnit;
  * shrink the batch of the others. If the prefix stopped because of (a) or (b), dispatch it now: it
  * is as large as it may be.
  *
+ * <p><b>Free instances.</b> With {@code f >= 2} instances free, rows need not share one batch: the
+ * prefix's {@code rows} could run as {@code f} batches side by side, done after
+ * {@code cost(ceil(rows / f))}. Where one batch would cost more than that by over
+ * {@link #SPLIT_MARGIN} ({@code cost(rows) > (1 + SPLIT_MARGIN) cost(ceil(rows / f))}), only the first
+ * {@code ceil(rows / f)} rows' requests go now, and the next decision (for the next free instance)
+ * takes the rest. Likewise, with another instance free, the batch does not wait for one more row when
+ * that row would make it cost more than it does by over the margin: the next arrival runs on the free
+ * instance instead. Where batching does not pay at all (text_encoder's curve on a CPU: cost grows with
+ * rows), this keeps batches at one request and the instances side by side; where joining is nearly
+ * free (a dense MLP's small batches), nothing changes.
+ *
  * <p><b>Waiting.</b> Otherwise the whole queue fits and the batch could still grow. Wait only when
  * all of these hold: batching pays; more rows are expected soon (the mean gap between arrivals,
  * {@code 1 / rate}, is shorter than the wait allowed); and the wait leaves time for the grown batch,
@@ -70,6 +81,12 @@ import java.util.concurrent.TimeUnit;
  * arguments; the instance holds only configuration.
  */
 final class LatencyTargetPolicy implements BatchPolicy {
+  /**
+   * How much longer one batch must take than the same rows spread over the free instances before
+   * they are spread (see the design note).
+   */
+  static final double SPLIT_MARGIN = 0.25;
+
   private final int maxBatchSize;
   private final long maxQueueDelayNanos;
   private final BatchPolicy coldStart;
@@ -128,7 +145,22 @@ final class LatencyTargetPolicy implements BatchPolicy {
         break;
       }
     }
+    int free = queue.idleInstances();
+    if (free >= 2 && count >= 2) {
+      int share = (rows + free - 1) / free;
+      if (costs.predict(rows) > (1 + SPLIT_MARGIN) * costs.predict(share)) {
+        int taken = 0;
+        int first = 0;
+        while (taken < share) {
+          taken += queue.get(first++).rows();
+        }
+        return BatchDecision.dispatch(first);
+      }
+    }
     if (limited || queue.draining() || !costs.batchingPays()) {
+      return BatchDecision.dispatch(count);
+    }
+    if (free >= 2 && costs.predict(rows + 1) > (1 + SPLIT_MARGIN) * costs.predict(rows)) {
       return BatchDecision.dispatch(count);
     }
     long waited = nowNanos - oldest;

@@ -29,6 +29,12 @@ interface QueueView {
    */
   boolean exploring();
 
+  /**
+   * Instances free to take a batch now, the one this decision is for included (at least 1 when the
+   * batcher asks): the latency-target mode spreads rows over them where one batch would cost more.
+   */
+  int idleInstances();
+
   /** One waiting request, as the policy sees it. */
   interface Item {
     /** Rows the request brings along the batch dimension (1 for models that do not batch). */

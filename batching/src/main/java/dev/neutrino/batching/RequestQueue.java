@@ -26,6 +26,7 @@ final class RequestQueue implements QueueView {
   private double arrivalRowsPerSecond;
   private CostCurve costs = CostCurve.EMPTY;
   private boolean exploring;
+  private int idleInstances = 1;
 
   private static final class Level {
     final QueuePolicy policy;
@@ -225,10 +226,11 @@ final class RequestQueue implements QueueView {
   }
 
   /** What the policy sees besides the requests; set by the batcher before each decision. */
-  void setLearned(double arrivalRowsPerSecond, CostCurve costs, boolean exploring) {
+  void setLearned(double arrivalRowsPerSecond, CostCurve costs, boolean exploring, int idleInstances) {
     this.arrivalRowsPerSecond = arrivalRowsPerSecond;
     this.costs = costs;
     this.exploring = exploring;
+    this.idleInstances = idleInstances;
   }
 
   private void schedule(QueuedRequest request) {
@@ -286,5 +288,10 @@ final class RequestQueue implements QueueView {
   @Override
   public boolean exploring() {
     return exploring;
+  }
+
+  @Override
+  public int idleInstances() {
+    return idleInstances;
   }
 }

@@ -153,6 +153,33 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void aLoneBatchRunsWideAndOneBesideABusyInstanceRunsNarrow() throws Exception {
+    TestModel model = model(2).withWideSession();
+    DynamicBatcher batcher = batcher(List.of(model, model), 8, DynamicBatching.defaults());
+    model.hold();
+    InferenceRequest alone = request("alone", 1, 1, 2);
+    InferenceRequest beside = request("beside", 2, 1, 2);
+    CompletableFuture<InferenceResult> first = submit(batcher, alone);
+    model.awaitStarted(1);
+    CompletableFuture<InferenceResult> second = submit(batcher, beside);
+    model.awaitStarted(1);
+    model.open();
+
+    assertOwnRows(alone, result(first));
+    assertOwnRows(beside, result(second));
+    assertEquals(List.of(true, false), model.wide);
+  }
+
+  @Test
+  void instancesWithoutAWideSessionAlwaysRunNarrow() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model, model), 8, DynamicBatching.defaults());
+
+    assertOwnRows(request("r", 1, 1, 2), result(submit(batcher, request("r", 1, 1, 2))));
+    assertEquals(List.of(false), model.wide);
+  }
+
+  @Test
   void concurrentClientsOnTwoInstancesEachGetTheirOwnRows() throws Exception {
     TestModel model = model(3);
     DynamicBatcher batcher = batcher(List.of(model, model), 8, DynamicBatching.defaults().withMaxQueueDelayMicros(200));

@@ -26,6 +26,10 @@ class LatencyTargetPolicyTest {
   private static final CostCurve PROPORTIONAL = CostCurve.of(MAX, CostModelTest.PROPORTIONAL::applyAsLong);
   private static final CostCurve SUPERLINEAR = CostCurve.of(MAX, CostModelTest.SUPERLINEAR::applyAsLong);
 
+  /** Proportional up to 4 rows, then nearly free: batching pays, but small batches do not. */
+  private static final CostCurve SMALL_BATCHES_PROPORTIONAL =
+      CostCurve.of(MAX, rows -> rows <= 4 ? micros(100) * rows : micros(400) + micros(10) * (rows - 4));
+
   private final LatencyTargetPolicy policy = new LatencyTargetPolicy(MAX, 0, new TritonBatchPolicy(MAX, List.of(), 0));
 
   private static long micros(long micros) {
@@ -193,5 +197,45 @@ class LatencyTargetPolicyTest {
   void decisionsDependOnlyOnTheirArguments() {
     ListQueue queue = queue(PAYS, BUSY).addSingles(3, T0, T0 + micros(10_000));
     assertEquals(policy.decide(queue, T0), policy.decide(queue, T0));
+  }
+
+  @Test
+  void spreadsRowsOverFreeInstancesWhereOneBatchWouldCostMore() {
+    assertTrue(SMALL_BATCHES_PROPORTIONAL.batchingPays());
+    ListQueue queue = queue(SMALL_BATCHES_PROPORTIONAL, QUIET).addSingles(4, T0, NONE);
+    assertEquals(4, policy.decide(queue, T0).count(), "one free instance: one batch");
+
+    queue.idleInstances = 2;
+    assertEquals(2, policy.decide(queue, T0).count(), "two free instances: half each");
+  }
+
+  @Test
+  void keepsOneBatchWhereJoiningIsNearlyFree() {
+    ListQueue queue = queue(PAYS, QUIET).addSingles(4, T0, NONE);
+    queue.idleInstances = 2;
+    assertEquals(4, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void doesNotWaitForARowThatWouldCostMoreThanRunningItOnAnotherFreeInstance() {
+    ListQueue queue = queue(SMALL_BATCHES_PROPORTIONAL, BUSY).addSingles(1, T0, T0 + micros(10_000));
+    assertEquals(0, policy.decide(queue, T0).count(), "one free instance: worth waiting for company");
+
+    queue.idleInstances = 2;
+    assertEquals(1, policy.decide(queue, T0).count(), "another instance is free for the next row");
+  }
+
+  @Test
+  void stillWaitsForCompanyWhereJoiningIsNearlyFreeWithInstancesFree() {
+    ListQueue queue = queue(PAYS, BUSY).addSingles(1, T0, T0 + micros(10_000));
+    queue.idleInstances = 2;
+    assertEquals(0, policy.decide(queue, T0).count());
+  }
+
+  @Test
+  void spreadsRequestsOfSeveralRowsByTheirRows() {
+    ListQueue queue = queue(SMALL_BATCHES_PROPORTIONAL, QUIET).add(1, T0).add(1, T0).add(2, T0);
+    queue.idleInstances = 2;
+    assertEquals(2, policy.decide(queue, T0).count(), "the first two rows are the first two requests");
   }
 }

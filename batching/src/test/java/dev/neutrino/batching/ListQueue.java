@@ -12,6 +12,7 @@ final class ListQueue implements QueueView {
   double arrivalRowsPerSecond;
   CostCurve costs = CostCurve.EMPTY;
   boolean exploring;
+  int idleInstances = 1;
 
   record TestItem(int rows, Object shapeKey, long enqueuedNanos, long deadlineNanos) implements QueueView.Item {}
 
@@ -60,5 +61,10 @@ final class ListQueue implements QueueView {
   @Override
   public boolean exploring() {
     return exploring;
+  }
+
+  @Override
+  public int idleInstances() {
+    return idleInstances;
   }
 }

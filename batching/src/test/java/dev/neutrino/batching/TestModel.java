@@ -36,6 +36,8 @@ final class TestModel implements LoadedModel {
   final List<Object> seen = Collections.synchronizedList(new ArrayList<>());
   /** The threads runs happened on. */
   final Set<String> threads = Collections.synchronizedSet(new java.util.TreeSet<>());
+  /** For each run, in the order runs started, whether it was {@link #runWide}. */
+  final List<Boolean> wide = Collections.synchronizedList(new ArrayList<>());
   /** Released once when each run starts. */
   final Semaphore started = new Semaphore(0);
   /** Released once when each run ends (before the batcher completes its requests). */
@@ -47,6 +49,7 @@ final class TestModel implements LoadedModel {
   private volatile float failMarker = Float.NaN;
   private volatile FakeTicker clock;
   private volatile IntToLongFunction costNanos;
+  private volatile boolean wideSession;
 
   private TestModel(List<TensorSpec> inputs, List<TensorSpec> outputs, boolean strings) {
     this.inputs = inputs;
@@ -103,6 +106,12 @@ final class TestModel implements LoadedModel {
     }
   }
 
+  /** Says it has a wide session ({@link LoadedModel#hasWideSession()}). */
+  TestModel withWideSession() {
+    wideSession = true;
+    return this;
+  }
+
   /** Runs holding {@code marker} throw. */
   TestModel failRunsWith(float marker) {
     failMarker = marker;
@@ -146,9 +155,24 @@ final class TestModel implements LoadedModel {
   }
 
   @Override
+  public boolean hasWideSession() {
+    return wideSession;
+  }
+
+  @Override
+  public Map<String, Tensor> runWide(Map<String, Tensor> in, Set<String> wanted) {
+    return run(in, wanted, true);
+  }
+
+  @Override
   public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted) {
+    return run(in, wanted, false);
+  }
+
+  private Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted, boolean onWide) {
     Tensor input = in.get(strings ? "s" : "x");
     int rows = (int) input.dim(0);
+    wide.add(onWide);
     batchRows.add(rows);
     threads.add(Thread.currentThread().getName());
     List<Object> values = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.gateway.admission.Admission;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
@@ -19,9 +20,11 @@ import java.util.function.BooleanSupplier;
  * @param metrics where inference requests are counted, and what the statistics extension reads
  * @param accessLog where every request is logged, when it is on
  * @param edge the gateway's body budget and connection guard
+ * @param admission the gateway's front door: how many inference requests it has in flight, and may
  */
 public record FrontEndContext(Vertx vertx, ModelRepository repository, FrontEndOptions options, String serverVersion,
-    List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics, AccessLog accessLog, Edge edge) {
+    List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics, AccessLog accessLog, Edge edge,
+    Admission admission) {
   public FrontEndContext {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(repository, "repository");
@@ -32,5 +35,6 @@ public record FrontEndContext(Vertx vertx, ModelRepository repository, FrontEndO
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(edge, "edge");
+    Objects.requireNonNull(admission, "admission");
   }
 }

@@ -1,5 +1,7 @@
 package dev.neutrino.gateway;
 
+import dev.neutrino.batching.Ticker;
+import dev.neutrino.gateway.admission.Admission;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.edge.EdgeTransport;
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
@@ -152,8 +154,10 @@ public final class Gateway {
     vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(loops))
         .withTransport(EdgeTransport.of(edge.connections())).build();
     metrics.bodyBytes(edge.bodies()::reservedBytes);
+    Admission admission = Admission.create(config.admission(), Ticker.system());
+    metrics.admission(admission);
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
-        this::ready, metrics, accessLog, edge);
+        this::ready, metrics, accessLog, edge, admission);
     http = HttpFrontEnd.create(frontEnds, httpAccess);
     grpc = GrpcFrontEnd.create(frontEnds, grpcAccess, http.generation());
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.neutrino.gateway.admission.AdmissionSettings;
 import dev.neutrino.gateway.edge.EdgeLimits;
 import dev.neutrino.gateway.logging.LogSetup;
 import dev.neutrino.gateway.metrics.MetricsOptions;
@@ -52,6 +53,7 @@ import picocli.CommandLine;
  * @param shutdown how a stop signal drains the process
  * @param access who may call what (API keys, the repository API's defaults)
  * @param edges what the edge allows a client: bodies in flight, connections, read timeouts, HTTP/2 limits
+ * @param admission how many inference requests the front door lets in at once
  */
 public record GatewayConfig(
     String host,
@@ -67,7 +69,8 @@ public record GatewayConfig(
     TlsSettings tls,
     ShutdownSettings shutdown,
     AccessSettings access,
-    EdgeLimits edges) {
+    EdgeLimits edges,
+    AdmissionSettings admission) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -306,6 +309,7 @@ public record GatewayConfig(
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(shutdown, "shutdown");
     Objects.requireNonNull(edges, "edges");
+    Objects.requireNonNull(admission, "admission");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -329,7 +333,7 @@ public record GatewayConfig(
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, List.of(DEFAULT_MODEL_REPOSITORY),
         FrontEndOptions.DEFAULT_MAX_REQUEST_BYTES, FrontEndOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
-        AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS);
+        AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS, AdmissionSettings.DEFAULTS);
   }
 
   /**
@@ -349,12 +353,12 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
   }
 
   /** The first repository folder (the only one, unless several are served together). */
@@ -368,42 +372,47 @@ public record GatewayConfig(
 
   public GatewayConfig withModelRepositories(List<Path> folders) {
     return new GatewayConfig(host, httpPort, grpcPort, folders, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry, tls, shutdown, access, edges);
+        cpuThreads, settings, telemetry, tls, shutdown, access, edges, admission);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings, tls, shutdown, access, edges);
+        cpuThreads, repository, settings, tls, shutdown, access, edges, admission);
   }
 
   public GatewayConfig withEdges(EdgeLimits limits) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, limits);
+        cpuThreads, repository, telemetry, tls, shutdown, access, limits, admission);
   }
 
   public GatewayConfig withTls(TlsSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, settings, shutdown, access, edges);
+        cpuThreads, repository, telemetry, settings, shutdown, access, edges, admission);
   }
 
   public GatewayConfig withShutdown(ShutdownSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, settings, access, edges);
+        cpuThreads, repository, telemetry, tls, settings, access, edges, admission);
+  }
+
+  public GatewayConfig withAdmission(AdmissionSettings settings) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, settings);
   }
 
   public GatewayConfig withAccess(AccessSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, settings, edges);
+        cpuThreads, repository, telemetry, tls, shutdown, settings, edges, admission);
   }
 
   /**
@@ -453,6 +462,10 @@ public record GatewayConfig(
     out.put("body_read_timeout_ms", edges.bodyReadTimeoutMillis());
     out.put("http2_max_concurrent_streams", edges.http2MaxConcurrentStreams());
     out.put("http2_max_header_list_size", edges.http2MaxHeaderListSize());
+    out.put("admission", admission.mode().label());
+    out.put("admission_limit_min", admission.limitMin());
+    out.put("admission_limit_max", admission.limitMax());
+    out.put("admission_latency_tolerance", admission.latencyTolerance());
     return out;
   }
 
@@ -496,7 +509,11 @@ public record GatewayConfig(
       Long headerReadTimeoutMs,
       Long bodyReadTimeoutMs,
       Long http2MaxConcurrentStreams,
-      Long http2MaxHeaderListSize) {}
+      Long http2MaxHeaderListSize,
+      String admission,
+      Integer admissionLimitMin,
+      Integer admissionLimitMax,
+      Double admissionLatencyTolerance) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -598,7 +615,13 @@ public record GatewayConfig(
             file.http2MaxConcurrentStreams() != null ? file.http2MaxConcurrentStreams()
                 : base.edges().http2MaxConcurrentStreams(),
             file.http2MaxHeaderListSize() != null ? file.http2MaxHeaderListSize()
-                : base.edges().http2MaxHeaderListSize()));
+                : base.edges().http2MaxHeaderListSize()),
+        new AdmissionSettings(
+            file.admission() != null ? AdmissionSettings.Mode.parse(file.admission()) : base.admission().mode(),
+            file.admissionLimitMin() != null ? file.admissionLimitMin() : base.admission().limitMin(),
+            file.admissionLimitMax() != null ? file.admissionLimitMax() : base.admission().limitMax(),
+            file.admissionLatencyTolerance() != null ? file.admissionLatencyTolerance()
+                : base.admission().latencyTolerance()));
   }
 
   /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
@@ -805,7 +828,13 @@ public record GatewayConfig(
       Map.entry("header-read-timeout-ms", "close an HTTP/1.1 connection whose request headers take longer (default 10000)"),
       Map.entry("body-read-timeout-ms", "refuse a request body that takes longer to arrive after its headers (default 60000)"),
       Map.entry("http2-max-concurrent-streams", "streams one HTTP/2 connection may have open (default 1024)"),
-      Map.entry("http2-max-header-list-size", "bytes of headers one HTTP/2 request may carry (default 65536)"));
+      Map.entry("http2-max-header-list-size", "bytes of headers one HTTP/2 request may carry (default 65536)"),
+      Map.entry("admission", "adaptive (a concurrency limit moved by measured latency), fixed (--admission-limit-max) "
+          + "or off: inference requests over the limit get 429 / RESOURCE_EXHAUSTED before their body is read"),
+      Map.entry("admission-limit-min", "requests in flight the adaptive limit never goes below, and starts at"),
+      Map.entry("admission-limit-max", "requests in flight the adaptive limit never goes above; the fixed limit"),
+      Map.entry("admission-latency-tolerance",
+          "how many times its baseline latency the adaptive limit lets latency grow to before it shrinks"));
 
   /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
   static final Map<String, Boolean> REPEATABLE = Map.of(

@@ -48,6 +48,12 @@ import java.util.stream.Stream;
 final class ModelLoader {
   private static final System.Logger LOG = System.getLogger(ModelLoader.class.getName());
   private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,17}");
+  /** The parameter choosing how CPU instances use the cores: {@value #LAYOUT_FIXED} (default) or {@value #LAYOUT_ADAPTIVE}. */
+  static final String INSTANCE_LAYOUT = "instance_layout";
+  /** Each instance runs every batch with its share of the cores. */
+  static final String LAYOUT_FIXED = "fixed";
+  /** Each instance also has a session over all the cores, for the batches it runs alone. */
+  static final String LAYOUT_ADAPTIVE = "adaptive";
 
   private final RepositoryFolder folder;
   private final RepositoryOptions options;
@@ -240,7 +246,9 @@ final class ModelLoader {
           : raw.instanceGroup().stream().mapToInt(g -> g.count() == null ? 1 : g.count()).sum();
       // The first instance loads on the CPU to read the model's declaration; the configuration is
       // completed from it, then the remaining instances load where the configuration says.
-      LoadedModel first = backend.load(modelFile, LoadOptions.cpu(threadsPerInstance(raw.parameters(), Math.max(1, total))));
+      int threads = threadsPerInstance(raw.parameters(), Math.max(1, total));
+      int wideThreads = wideThreads(raw.parameters());
+      LoadedModel first = backend.load(modelFile, LoadOptions.cpu(threads).withWideIntraOpThreads(wideThreads));
       instances.add(first);
       ModelConfig config = ModelConfigParser.complete(name, raw, backend.platform(), backend.name(),
           backend.defaultModelFileName(), first.inputs(), first.outputs(), options.completion());
@@ -261,9 +269,9 @@ final class ModelLoader {
       List<WarmupSample> warmup = warmupSamples(config);
       LoadBounds.checkWarmup(config, warmup, options.limits());
       warmUp(config, warmup, instances);
-      LOG.log(Level.INFO, "{0} version {1}: {2} instance(s) loaded in {3} ms, warmed up in {4} ms",
+      LOG.log(Level.INFO, "{0} version {1}: {2} instance(s) ({5}) loaded in {3} ms, warmed up in {4} ms",
           name, versionName, instances.size(), (loaded - started) / 1_000_000,
-          (System.nanoTime() - loaded) / 1_000_000);
+          (System.nanoTime() - loaded) / 1_000_000, layoutDescription(instances, threads, wideThreads));
       String label = name + "-" + versionName;
       Scheduler scheduler = config.dynamicallyBatched()
           ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
@@ -372,7 +380,7 @@ final class ModelLoader {
     return samples;
   }
 
-  /** Runs the warm-up samples on every instance before the version takes traffic. */
+  /** Runs the warm-up samples on every instance (and its wide session) before the version takes traffic. */
   private static void warmUp(ModelConfig config, List<WarmupSample> samples, List<LoadedModel> instances) {
     Set<String> outputs = new LinkedHashSet<>();
     config.outputs().forEach(o -> outputs.add(o.name()));
@@ -389,6 +397,9 @@ final class ModelLoader {
       for (LoadedModel instance : instances) {
         for (int i = 0; i < sample.count(); i++) {
           instance.run(inputs, outputs);
+          if (instance.hasWideSession()) {
+            instance.runWide(inputs, outputs);
+          }
         }
       }
     }
@@ -436,6 +447,30 @@ final class ModelLoader {
     return Tensor.of(type, shape, data);
   }
 
+  /** How the instances run, for the load's log line. */
+  private static String layoutDescription(List<LoadedModel> instances, int threads, int wideThreads) {
+    boolean adaptive = instances.stream().anyMatch(LoadedModel::hasWideSession);
+    return adaptive
+        ? "adaptive: " + threads + " intra-op thread(s) each, " + wideThreads + " for a batch that runs alone"
+        : threads + " intra-op thread(s) each";
+  }
+
+  /**
+   * The threads of each CPU instance's wide session: every core the models may use when
+   * {@code parameters.instance_layout} is {@code adaptive}, else none ({@link LoadOptions#wideIntraOpThreads()}).
+   */
+  private int wideThreads(Map<String, String> parameters) {
+    String layout = parameters == null ? null : parameters.get(INSTANCE_LAYOUT);
+    if (layout == null || layout.trim().equals(LAYOUT_FIXED)) {
+      return LoadOptions.NO_WIDE_SESSION;
+    }
+    if (layout.trim().equals(LAYOUT_ADAPTIVE)) {
+      return options.cpuThreads();
+    }
+    throw new IllegalArgumentException("parameters." + INSTANCE_LAYOUT + " must be '" + LAYOUT_FIXED + "' or '"
+        + LAYOUT_ADAPTIVE + "', got '" + layout + "'");
+  }
+
   private int threadsPerInstance(Map<String, String> parameters, int instanceCount) {
     String configured = parameters == null ? null : parameters.get("intra_op_thread_count");
     if (configured != null) {
@@ -461,13 +496,14 @@ final class ModelLoader {
    */
   private List<LoadOptions> placements(ModelConfig config) {
     int threads = threadsPerInstance(config.parameters(), config.instanceCount());
+    int wide = wideThreads(config.parameters());
     boolean strict = Boolean.parseBoolean(config.parameters().getOrDefault("strict_device", "false"));
     Device accelerated = config.gpu().tensorrt() ? Device.TENSORRT : Device.CUDA;
     List<LoadOptions> plan = new ArrayList<>();
     for (InstanceGroup group : config.instanceGroups()) {
       for (int i = 0; i < group.instances(); i++) {
         switch (group.kind()) {
-          case KIND_CPU -> plan.add(new LoadOptions(Device.CPU, 0, threads, false));
+          case KIND_CPU -> plan.add(new LoadOptions(Device.CPU, 0, threads, false).withWideIntraOpThreads(wide));
           case KIND_AUTO -> plan.add(new LoadOptions(accelerated, 0, threads, false, config.gpu()));
           case KIND_GPU -> {
             int gpu = group.gpus().isEmpty() ? 0 : group.gpus().get(i / group.count());

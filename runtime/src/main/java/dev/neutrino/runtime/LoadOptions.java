@@ -10,9 +10,17 @@ import java.util.Objects;
  * @param intraOpThreads threads the runtime may use inside one run; at least 1
  * @param strictDevice fail when {@code device} is not available, instead of falling back to CPU
  * @param gpu the GPU providers' options, used when {@code device} is not the CPU
+ * @param wideIntraOpThreads on the CPU, threads of a second, wide session over the same model that the
+ *     instance runs a batch on when no other instance of its model is busy
+ *     ({@link LoadedModel#runWide}); 0 for none, else more than {@code intraOpThreads}. The adaptive
+ *     instance layout: a lone request gets every core the model may use, while under load each
+ *     instance keeps to its share. It costs a second copy of the model's weights per instance.
  */
-public record LoadOptions(Device device, int deviceId, int intraOpThreads, boolean strictDevice, GpuOptions gpu) {
+public record LoadOptions(Device device, int deviceId, int intraOpThreads, boolean strictDevice, GpuOptions gpu,
+    int wideIntraOpThreads) {
   public static final int DEFAULT_INTRA_OP_THREADS = 1;
+  /** No wide session: every batch runs with {@code intraOpThreads}. */
+  public static final int NO_WIDE_SESSION = 0;
 
   public LoadOptions {
     Objects.requireNonNull(device, "device");
@@ -23,6 +31,15 @@ public record LoadOptions(Device device, int deviceId, int intraOpThreads, boole
     if (intraOpThreads < 1) {
       throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
     }
+    if (wideIntraOpThreads != NO_WIDE_SESSION && wideIntraOpThreads <= intraOpThreads) {
+      throw new IllegalArgumentException("wideIntraOpThreads must be 0 or more than intraOpThreads ("
+          + intraOpThreads + "), got " + wideIntraOpThreads);
+    }
+  }
+
+  /** Options without a wide session. */
+  public LoadOptions(Device device, int deviceId, int intraOpThreads, boolean strictDevice, GpuOptions gpu) {
+    this(device, deviceId, intraOpThreads, strictDevice, gpu, NO_WIDE_SESSION);
   }
 
   /** Options with the GPU providers' defaults. */
@@ -32,5 +49,14 @@ public record LoadOptions(Device device, int deviceId, int intraOpThreads, boole
 
   public static LoadOptions cpu(int intraOpThreads) {
     return new LoadOptions(Device.CPU, 0, intraOpThreads, false);
+  }
+
+  /**
+   * These options with a wide session of {@code threads} on the CPU; none when {@code threads} is
+   * not more than {@link #intraOpThreads()} (a wide session would be no wider).
+   */
+  public LoadOptions withWideIntraOpThreads(int threads) {
+    return new LoadOptions(device, deviceId, intraOpThreads, strictDevice, gpu,
+        threads > intraOpThreads ? threads : NO_WIDE_SESSION);
   }
 }

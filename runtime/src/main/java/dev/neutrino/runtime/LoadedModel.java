@@ -32,7 +32,23 @@ public interface LoadedModel extends AutoCloseable {
    */
   Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs);
 
-  /** Releases the session's native resources. Idempotent. */
+  /**
+   * Runs one batch as {@link #run} does, on the instance's wide session where it has one
+   * ({@link #hasWideSession()}): for a batch that runs while no other instance of the model is busy.
+   * The outputs are the same as {@link #run}'s. Called from the instance's thread, as {@link #run}.
+   */
+  default Map<String, Tensor> runWide(Map<String, Tensor> inputs, Set<String> outputs) {
+    return run(inputs, outputs);
+  }
+
+  /**
+   * Whether {@link #runWide} runs on a session with more threads than {@link #run}
+   * ({@link LoadOptions#wideIntraOpThreads()}).
+   */
+  default boolean hasWideSession() {
+    return false;
+  }
+
   /**
    * The most rows one {@link #run} takes at once on this instance's engine (a TensorRT engine's
    * optimisation profile maximum), 0 when it has no such limit; how a larger batch is handled is the
@@ -42,6 +58,7 @@ public interface LoadedModel extends AutoCloseable {
     return 0;
   }
 
+  /** Releases the instance's native resources. Idempotent. */
   @Override
   void close();
 }

@@ -82,7 +82,7 @@ class RealGatewayIntegrationTest {
     try {
       gatewayProcess = startGateway(jar, repository, httpPort, metricsPort, gatewayLog);
       awaitReady(gatewayProcess, gateway, gatewayLog);
-      assertEquals(1, instances(gateway), "the example text_encoder starts with one instance");
+      assertEquals(2, instances(gateway), "the example text_encoder starts with two instances");
 
       prometheus = LocalPrometheus.start("127.0.0.1:" + metricsPort, dir.resolve("prometheus"));
       AutoscalerConfig config = AutoscalerConfig.parse("""
@@ -149,8 +149,8 @@ class RealGatewayIntegrationTest {
         }));
       }
 
-      // Scale-up: bounded wait for the gateway's instance count to rise above 1.
-      int peak = awaitInstances(gateway, n -> n > 1, SCALE_UP_WITHIN);
+      // Scale-up: bounded wait for the gateway's instance count to rise above the example's 2.
+      int peak = awaitInstances(gateway, n -> n > 2, SCALE_UP_WITHIN);
       // Keep the load on briefly after the reload so requests against the new instances are counted too.
       Thread.sleep(2000);
       loading.set(false);
@@ -158,12 +158,12 @@ class RealGatewayIntegrationTest {
         c.get(40, TimeUnit.SECONDS);
       }
       String gatewayTail = tail(gatewayLog);
-      assertTrue(peak > 1, "the autoscaler never raised text_encoder's instances above 1 within " + SCALE_UP_WITHIN
+      assertTrue(peak > 2, "the autoscaler never raised text_encoder's instances above 2 within " + SCALE_UP_WITHIN
           + " under load (" + ok.get() + " requests answered); gateway log:\n" + gatewayTail);
       assertTrue(ok.get() > 0, "no load request was answered");
       assertTrue(failures.isEmpty(), "load requests failed while the autoscaler reloaded the model ("
           + ok.get() + " answered 200): " + failures + "\ngateway log:\n" + gatewayTail);
-      System.out.println("RealGatewayIntegrationTest: scaled 1 -> " + peak + " under load, " + ok.get()
+      System.out.println("RealGatewayIntegrationTest: scaled 2 -> " + peak + " under load, " + ok.get()
           + " requests all answered 200");
 
       // Scale-down: with the load gone, demand drops to 0 and the count must come back to 1 (bounded).

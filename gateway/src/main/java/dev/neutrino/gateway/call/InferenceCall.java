@@ -3,6 +3,7 @@ package dev.neutrino.gateway.call;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.batching.Submission;
+import dev.neutrino.gateway.admission.Permit;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.Protocol;
@@ -46,6 +47,11 @@ import java.util.concurrent.TimeUnit;
  * lock. The front end hears of the outcome exactly once, through {@link Front#answer} or
  * {@link Front#fail}. The call then observes it once (metrics, statistics, the access log), and
  * releases the lease last, after the answer was written.
+ *
+ * <p><b>Admission.</b> The front end admitted the request at its door, before reading its body, and
+ * hands its {@link Permit} to the call when it starts it: from then on the call owns it, and gives it
+ * back exactly once, when the outcome is observed, whatever the outcome (answered, failed, refused,
+ * cancelled, the client gone), with the call's latency as a sample when it succeeded.
  */
 public final class InferenceCall {
   private final InferenceCalls calls;
@@ -53,6 +59,7 @@ public final class InferenceCall {
   private final Front front;
   private final long callDeadlineNanos;
   private final Context context;
+  private final Permit permit;
   private final long arrivedNanos = System.nanoTime();
   private String requestId;
   private Submission submission;
@@ -101,8 +108,10 @@ public final class InferenceCall {
     String fail(Throwable failure);
   }
 
-  InferenceCall(InferenceCalls calls, Protocol protocol, Front front, long callDeadlineNanos, Context context) {
+  InferenceCall(InferenceCalls calls, Protocol protocol, Front front, long callDeadlineNanos, Context context,
+      Permit permit) {
     this.calls = calls;
+    this.permit = permit;
     this.protocol = protocol;
     this.front = front;
     this.callDeadlineNanos = callDeadlineNanos;
@@ -219,27 +228,42 @@ public final class InferenceCall {
       return;
     }
     finished = true;
-    Throwable cause = failure == null ? null : InferenceException.unwrap(failure);
-    String code;
-    if (cause == null) {
-      try {
-        code = front.answer(version, result);
-      } catch (RuntimeException e) {
-        cause = e;
-        code = front.fail(e);
+    long nanos = -1;
+    try {
+      Throwable cause = failure == null ? null : InferenceException.unwrap(failure);
+      String code;
+      if (cause == null) {
+        try {
+          code = front.answer(version, result);
+        } catch (RuntimeException e) {
+          cause = e;
+          code = front.fail(e);
+        }
+      } else {
+        code = front.fail(cause);
       }
-    } else {
-      code = front.fail(cause);
+      nanos = observe(version, code, result, cause);
+    } finally {
+      if (nanos >= 0) {
+        permit.succeeded(nanos);
+      } else {
+        permit.release();
+      }
     }
-    observe(version, code, result, cause);
   }
 
-  /** The one observation of a call: metrics and statistics, then the access log. */
-  private void observe(ModelVersion version, String code, InferenceResult result, Throwable failure) {
+  /**
+   * The one observation of a call: metrics and statistics, then the access log.
+   *
+   * @return the call's latency when it succeeded, else -1
+   */
+  private long observe(ModelVersion version, String code, InferenceResult result, Throwable failure) {
     long nanos = System.nanoTime() - arrivedNanos;
+    boolean succeeded = false;
     if (version == null) {
       calls.metrics.failed(protocol, front.model(), front.version(), code, nanos, failure);
     } else if (failure == null && code.equals(protocol.successCode())) {
+      succeeded = true;
       calls.metrics.succeeded(protocol, version, nanos, result);
     } else {
       calls.metrics.failed(protocol, version, code, nanos, failure);
@@ -250,6 +274,7 @@ public final class InferenceCall {
           TimeUnit.NANOSECONDS.toMicros(nanos), front.model(),
           version != null ? version.versionString() : front.version(), requestId));
     }
+    return succeeded ? nanos : -1;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.call;
 
+import dev.neutrino.gateway.admission.Permit;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.Protocol;
@@ -37,8 +38,23 @@ public final class InferenceCalls {
    * @return the call, to cancel when the client goes away
    */
   public InferenceCall start(Protocol protocol, InferenceCall.Front front, long callDeadlineNanos, Context context) {
-    InferenceCall call = new InferenceCall(this, protocol, front, callDeadlineNanos, context);
-    call.start();
+    return start(protocol, front, callDeadlineNanos, context, Permit.NONE);
+  }
+
+  /**
+   * Starts one call admitted at the front door: as {@link #start(Protocol, InferenceCall.Front, long,
+   * Context)}, and the call owns {@code permit} from now on, releasing it once when the call is
+   * observed, even when starting it fails.
+   */
+  public InferenceCall start(Protocol protocol, InferenceCall.Front front, long callDeadlineNanos, Context context,
+      Permit permit) {
+    InferenceCall call = new InferenceCall(this, protocol, front, callDeadlineNanos, context, permit);
+    try {
+      call.start();
+    } catch (RuntimeException e) {
+      permit.release(); // start answers every failure itself; this is only a guard against a leak
+      throw e;
+    }
     return call;
   }
 }

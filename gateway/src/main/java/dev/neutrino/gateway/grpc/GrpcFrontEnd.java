@@ -78,7 +78,8 @@ public final class GrpcFrontEnd {
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING);
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, context.repository(), context.serverReady(), context.serverVersion(),
-        context.extensions(), context.metrics(), context.accessLog(), options.maxRequestBytes(), generation).bind(server);
+        context.extensions(), context.metrics(), context.accessLog(), options.maxRequestBytes(), generation,
+        context.admission()).bind(server);
     return new GrpcFrontEnd(vertx, options, server, context.metrics(), context.accessLog(), access, context.edge());
   }
 

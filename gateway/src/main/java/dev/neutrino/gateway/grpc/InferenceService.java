@@ -1,6 +1,8 @@
 package dev.neutrino.gateway.grpc;
 
 import dev.neutrino.gateway.RepositoryLoadParameters;
+import dev.neutrino.gateway.admission.Admission;
+import dev.neutrino.gateway.admission.Permit;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.generate.GenerationCall;
@@ -66,12 +68,18 @@ final class InferenceService {
   private final InferenceCalls calls;
   private final long maxRequestBytes;
   private final GenerationModels generation;
+  private final Admission admission;
 
-  /** @param maxRequestBytes the most bytes a request's tensors may take once decoded */
+  /**
+   * @param maxRequestBytes the most bytes a request's tensors may take once decoded
+   * @param admission the gateway's front door, which {@code ModelInfer} calls and each request of a
+   *     {@code ModelStreamInfer} pass before their tensors are decoded
+   */
   InferenceService(Vertx vertx, ModelRepository repository, BooleanSupplier serverReady, String serverVersion,
       List<String> extensions, GatewayMetrics metrics, AccessLog accessLog, long maxRequestBytes,
-      GenerationModels generation) {
+      GenerationModels generation, Admission admission) {
     this.vertx = vertx;
+    this.admission = admission;
     this.generation = generation;
     this.calls = InferenceCalls.create(repository, metrics, accessLog);
     this.maxRequestBytes = maxRequestBytes;
@@ -108,7 +116,17 @@ final class InferenceService {
         .build());
     server.callHandler(ServiceMethods.MODEL_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
-      readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos));
+      // The front door, as soon as the call's headers are here: a refused call's message is dropped unread.
+      Permit permit = admission.admit(Protocol.GRPC);
+      if (permit == null) {
+        call.messageHandler(ignored -> { });
+        end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal().getMessage());
+        return;
+      }
+      // Until the call takes the permit, a client gone or an answer given here gives it back.
+      whenGone(call, permit::release);
+      readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos, permit),
+          permit::release);
     });
     server.callHandler(ServiceMethods.MODEL_STREAM_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
@@ -191,15 +209,26 @@ final class InferenceService {
    * @return the inference, to cancel if the client goes away
    */
   InferenceCall infer(String method, GrpcServerRequest<?, ?> call, ModelInferRequest message, long deadlineNanos,
-      Context context, Handler<AsyncResult<ModelInferResponse>> answer) {
+      Context context, Handler<AsyncResult<ModelInferResponse>> answer, Permit permit) {
     GrpcInference front = new GrpcInference(message, maxRequestBytes, method, answer);
-    return calls.start(Protocol.GRPC, front, deadlineNanos, context);
+    return calls.start(Protocol.GRPC, front, deadlineNanos, context, permit);
+  }
+
+  /** A place under the gateway's concurrency limit for one request of a stream, or null when refused. */
+  Permit admit() {
+    return admission.admit(Protocol.GRPC);
+  }
+
+  /** What a request {@link #admit} refused is answered with. */
+  String refusal() {
+    return admission.refusal().getMessage();
   }
 
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
-      ModelInferRequest message, long deadlineNanos) {
+      ModelInferRequest message, long deadlineNanos, Permit permit) {
     GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
     if (StreamGeneration.generates(repository, message)) {
+      permit.release();
       // As Triton refuses ModelInfer to a decoupled model: its answer is a stream.
       end(response, GrpcStatus.UNIMPLEMENTED, "ModelInfer RPC doesn't support models with decoupled transaction"
           + " policy: model '" + message.getModelName() + "' generates text; use ModelStreamInfer");
@@ -212,7 +241,7 @@ final class InferenceService {
           } else {
             fail(response, outcome.cause(), "ModelInfer");
           }
-        });
+        }, permit);
     whenGone(call, inference::cancel);
   }
 
@@ -271,7 +300,17 @@ final class InferenceService {
    */
   private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
       GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then) {
+    readOne(serviceMethod, call, then, () -> { });
+  }
+
+  /**
+   * As {@link #readOne(ServiceMethod, GrpcServerRequest, Consumer)}; {@code answered} runs when the
+   * call was answered here instead of by {@code then} (a bad message, or {@code then} threw).
+   */
+  private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
+      GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then, Runnable answered) {
     if (refuseEncoding(call)) {
+      answered.run();
       return;
     }
     String method = call.methodName();
@@ -284,6 +323,7 @@ final class InferenceService {
     });
     call.endHandler(v -> {
       if (count[0] != 1) {
+        answered.run();
         end(call.response(), GrpcStatus.INVALID_ARGUMENT,
             method + " takes exactly one request message, got " + count[0]);
         return;
@@ -291,12 +331,14 @@ final class InferenceService {
       @SuppressWarnings("unchecked")
       Received<Req> received = (Received<Req>) first[0];
       if (received.problem() != null) {
+        answered.run();
         end(call.response(), received.status(), received.problem());
         return;
       }
       try {
         then.accept(received.message());
       } catch (RuntimeException e) {
+        answered.run();
         fail(call.response(), e, method);
       }
     });

@@ -1,5 +1,6 @@
 package dev.neutrino.gateway.grpc;
 
+import dev.neutrino.gateway.admission.Permit;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.generate.GenerationCall;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
@@ -27,6 +28,11 @@ import java.util.Set;
  * is not valid protobuf, or does not decompress, is answered the same way, without an id. Only two things end the stream
  * early: the client going away (every request it still has queued is withdrawn) and a message over
  * the size limit (Vert.x ends the call with RESOURCE_EXHAUSTED).
+ *
+ * <p>Each request passes the gateway's front door once its message is parsed, before its tensors are
+ * decoded: one refused because the gateway is at its concurrency limit is answered with that
+ * refusal as its {@code error_message}, and the stream goes on. An inference's permit is owned by its
+ * {@link InferenceCall}; a generating request's is given back when its last response is written.
  *
  * <p>A request for a generative model ({@code task: generation}) is answered by
  * {@link StreamGeneration}, as Triton's decoupled models answer: several responses, the last one
@@ -83,10 +89,16 @@ final class StreamInferCall {
       write(error(ModelInferRequest.getDefaultInstance(), received.problem()));
       return;
     }
+    Permit permit = service.admit();
+    if (permit == null) {
+      write(error(received.message(), service.refusal()));
+      return;
+    }
     Pending pending = new Pending(received.message());
     outstanding.add(pending);
     pauseIfFull();
     if (service.generates(received.message())) {
+      pending.generating = permit;
       service.generate(pending, received.message(), this::write, error -> {
         if (error != null) {
           write(error(pending.message, error));
@@ -96,7 +108,7 @@ final class StreamInferCall {
       return;
     }
     pending.inference = service.infer("ModelStreamInfer", call, received.message(), deadlineNanos, context,
-        pending);
+        pending, permit);
   }
 
   /** One request of the stream, from its arrival until its answer is written. */
@@ -106,6 +118,8 @@ final class StreamInferCall {
     InferenceCall inference;
     /** Stops a generating request's sequence, once it has started. */
     Runnable stopGenerating;
+    /** A generating request's place under the concurrency limit; null for an inference (its call owns it). */
+    Permit generating;
 
     Pending(ModelInferRequest message) {
       this.message = message;
@@ -125,6 +139,9 @@ final class StreamInferCall {
     @Override
     public void handle(AsyncResult<ModelInferResponse> outcome) {
       outstanding.remove(this);
+      if (generating != null) {
+        generating.release();
+      }
       if (outcome == null) {
         // Every response of a generating request is written already.
       } else if (outcome.succeeded()) {

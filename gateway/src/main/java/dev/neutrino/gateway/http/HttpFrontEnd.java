@@ -3,6 +3,8 @@ package dev.neutrino.gateway.http;
 import dev.neutrino.gateway.FrontEndContext;
 import dev.neutrino.gateway.FrontEndOptions;
 import dev.neutrino.gateway.ServerDeployment;
+import dev.neutrino.gateway.admission.Admission;
+import dev.neutrino.gateway.admission.Permit;
 import dev.neutrino.gateway.edge.BodyBudget;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.metrics.EdgeRefusals;
@@ -105,11 +107,13 @@ public final class HttpFrontEnd {
   private final Edge edge;
   private final OpenAiFrontEnd openAi;
   private final TritonGenerateRoute generate;
+  private final Admission admission;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access, Edge edge) {
+      AccessLog accessLog, AccessControl access, Edge edge, Admission admission) {
     this.vertx = vertx;
+    this.admission = admission;
     this.access = access;
     this.edge = edge;
     this.servers = new ServerDeployment(vertx);
@@ -129,7 +133,7 @@ public final class HttpFrontEnd {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", context.serverVersion(),
         context.extensions());
     return new HttpFrontEnd(context.vertx(), context.repository(), context.options(), metadata,
-        context.serverReady(), context.metrics(), context.accessLog(), access, context.edge());
+        context.serverReady(), context.metrics(), context.accessLog(), access, context.edge(), context.admission());
   }
 
   /**
@@ -144,6 +148,12 @@ public final class HttpFrontEnd {
     String requestId;
     /** Whether the request is under {@code /v1}: its errors take OpenAI's shape. */
     final boolean openAi;
+    /**
+     * Its place under the gateway's concurrency limit, held from the door until an
+     * {@link InferenceCall} takes it, or until the response ends or the connection closes; null when
+     * none was taken (not an inference route).
+     */
+    Permit permit;
     private boolean finished;
 
     Exchange(HttpServerRequest request, long arrivedNanos) {
@@ -156,6 +166,21 @@ public final class HttpFrontEnd {
       return request.response();
     }
 
+    /** The permit, for an {@link InferenceCall} to own from now on. */
+    Permit takePermit() {
+      Permit taken = permit != null ? permit : Permit.NONE;
+      permit = null;
+      return taken;
+    }
+
+    /** Answered, or the connection closed: a permit no call took is given back. */
+    void ended() {
+      if (permit != null) {
+        permit.release();
+        permit = null;
+      }
+    }
+
     /** An {@link InferenceCall} answers, observes and logs this request from now on. */
     void handOver() {
       finished = true;
@@ -163,6 +188,7 @@ public final class HttpFrontEnd {
 
     /** The request has been answered with {@code status} (or its client is gone): log it once. */
     void finished(int status) {
+      ended();
       if (finished) {
         return;
       }
@@ -213,8 +239,11 @@ public final class HttpFrontEnd {
 
   private void handle(HttpServerRequest request) {
     edge.connections().headersRead(request);
-    request.response().endHandler(v -> edge.connections().answered(request));
     Exchange x = new Exchange(request, System.nanoTime());
+    request.response().endHandler(v -> {
+      edge.connections().answered(request);
+      x.ended();
+    });
     String path = request.path();
     if (!path.startsWith("/v2") && !x.openAi) {
       notFound(x);
@@ -235,6 +264,9 @@ public final class HttpFrontEnd {
       }
     }
     if (x.openAi) {
+      if (request.method() == HttpMethod.POST && infersOpenAi(parts) && !admit(x)) {
+        return;
+      }
       openAi.handle(new LentExchange(x), parts);
       return;
     }
@@ -293,6 +325,13 @@ public final class HttpFrontEnd {
     return null;
   }
 
+  /** Whether {@code parts} (under {@code /v1}) name one of OpenAI's inference routes: embeddings or completions. */
+  static boolean infersOpenAi(List<String> parts) {
+    int n = parts.size();
+    return n == 2 && (parts.get(1).equals("embeddings") || parts.get(1).equals("completions"))
+        || n == 3 && parts.get(1).equals("chat") && parts.get(2).equals("completions");
+  }
+
   /** The first segment after {@code /v2/models/{m}[/versions/{v}]}: "" for none, null for more than one. */
   private static String modelAction(List<String> parts) {
     int next = parts.size() >= 5 && parts.get(3).equals("versions") ? 5 : 3;
@@ -319,7 +358,7 @@ public final class HttpFrontEnd {
       case "infer" -> {
         if (x.request.method() != HttpMethod.POST) {
           methodNotAllowed(x);
-        } else {
+        } else if (admit(x)) {
           readBody(x, body -> infer(x, model, v, body), status -> metrics.failed(Protocol.HTTP, model, v, code(status),
               System.nanoTime() - x.arrivedNanos, status == 413 ? TOO_LARGE : null));
         }
@@ -327,7 +366,7 @@ public final class HttpFrontEnd {
       case "generate", "generate_stream" -> {
         if (x.request.method() != HttpMethod.POST) {
           methodNotAllowed(x);
-        } else {
+        } else if (admit(x)) {
           generate.handle(new LentExchange(x), model, v, action.equals("generate_stream"));
         }
       }
@@ -425,7 +464,7 @@ public final class HttpFrontEnd {
   private void infer(Exchange x, String model, String version, Buffer body) {
     x.handOver();
     InferenceCall call = calls.start(Protocol.HTTP, new HttpInference(x, model, version, body),
-        InferenceRequest.NO_DEADLINE, vertx.getOrCreateContext());
+        InferenceRequest.NO_DEADLINE, vertx.getOrCreateContext(), x.takePermit());
     // The client went away (HTTP/1.1 connection closed, HTTP/2 stream reset): withdraw the request.
     // A call answered at once (bad input, an unknown model) has nothing left to withdraw.
     if (!x.response().ended()) {
@@ -629,6 +668,38 @@ public final class HttpFrontEnd {
         }
       }
     });
+  }
+
+  /**
+   * Lets an inference request through the gateway's front door, before its body is read: true with
+   * its permit held by {@code x}; false when the gateway is at its concurrency limit, answered 429
+   * with {@code Retry-After} and the body dropped unread. An HTTP/1.1 connection stays usable: what
+   * the client still sends of the body is read and dropped without being buffered (the connection is
+   * closed only past {@link #DISCARD_LIMIT_BYTES}); an HTTP/2 stream is reset once answered.
+   */
+  private boolean admit(Exchange x) {
+    Permit permit = admission.admit(Protocol.HTTP);
+    if (permit != null) {
+      x.permit = permit;
+      return true;
+    }
+    HttpServerRequest request = x.request;
+    boolean unread = !request.isEnded();
+    if (unread && request.version() != HttpVersion.HTTP_2) {
+      HttpConnection connection = request.connection();
+      long[] dropped = {0};
+      request.handler(chunk -> {
+        dropped[0] += chunk.length();
+        if (dropped[0] > DISCARD_LIMIT_BYTES) {
+          connection.close();
+        }
+      });
+    }
+    sendFailure(x, admission.refusal());
+    if (unread && request.version() == HttpVersion.HTTP_2) {
+      x.response().reset();
+    }
+    return false;
   }
 
   /** Answers a body read whole but refused; the connection stays usable. */

@@ -46,6 +46,7 @@ public final class GatewayMetrics {
   private final CollectorRegistry registry;
   private final EdgeRefusals refusals = new EdgeRefusals();
   private volatile java.util.function.LongSupplier bodyBytes = () -> 0;
+  private volatile AdmissionReadings admission = AdmissionReadings.NONE;
 
   private GatewayMetrics(ModelRepository repository, MetricsOptions options) {
     this.repository = repository;
@@ -60,6 +61,7 @@ public final class GatewayMetrics {
     registry = new CollectorRegistry(true);
     new NeutrinoCollector(repository, table, this::unroutedCounts).register(registry);
     new EdgeCollector(refusals, () -> bodyBytes.getAsLong()).register(registry);
+    new AdmissionCollector(() -> admission).register(registry);
     if (options.tritonCompatible()) {
       new TritonCollector(repository, table).register(registry);
     }
@@ -95,6 +97,11 @@ public final class GatewayMetrics {
   /** Where {@code neutrino_inflight_request_bytes} reads the bytes of bodies being received. */
   public void bodyBytes(java.util.function.LongSupplier reserved) {
     bodyBytes = reserved;
+  }
+
+  /** Where {@code neutrino_admission_*} read the front door's limit, in-flight count and refusals. */
+  public void admission(AdmissionReadings readings) {
+    admission = java.util.Objects.requireNonNull(readings, "readings");
   }
 
   /** This gateway's registry; null when metrics are off. */

@@ -25,12 +25,13 @@ import java.util.Random;
  *   <li>{@code identity_fp32}: FP32 {@code OUTPUT0 = INPUT0}, shape [-1,-1].
  *   <li>{@code recommender_mlp}: a dense scoring model, FP32 {@code features} [-1,256] to a
  *       score in (0,1), {@code score} [-1,1]; about 1.8M parameters. Its config.yaml allows batches
- *       of 64 rows and turns dynamic batching on (preferred sizes 16, 32 and 64, 100 us delay).
+ *       of 64 rows, turns dynamic batching on (preferred sizes 16, 32 and 64, no delay) and runs two
+ *       instances in the adaptive layout.
  *   <li>{@code text_encoder}: a sentence-embedding shaped model, INT64 {@code input_ids}
  *       [-1,128] to FP32 {@code embedding} [-1,384]: token embedding, a per-token feed-forward
  *       block with a residual connection, mean pooling over the sequence. Its config.yaml allows
- *       batches of 32 rows and turns dynamic batching on (preferred sizes 8, 16 and 32, 100 us
- *       delay). Its {@code tokenizer.json} ({@link ExampleTokenizer}) is a WordPiece vocabulary of
+ *       requests of 32 rows, runs one request per batch (batches do not pay for it on a CPU) on two
+ *       instances in the adaptive layout. Its {@code tokenizer.json} ({@link ExampleTokenizer}) is a WordPiece vocabulary of
  *       its 8192 ids, so {@code /v1/embeddings} embeds text with it.
  *   <li>{@code tiny_lm}: a small decoder-only transformer with a key/value cache, for generation
  *       ({@link TinyLanguageModel}).
@@ -90,8 +91,10 @@ public final class ExampleModels {
         preferred_batch_size: [16, 32, 64]
         max_queue_delay_microseconds: 0   # batches form while the instances are busy; a lone request never waits
       instance_group:
-        - count: 2   # two sessions of one intra-op thread each (on 2 cores) beat one of two threads
+        - count: 2   # under load, two instances on their share of the cores each beat one on all of them
           kind: KIND_CPU
+      parameters:
+        instance_layout: adaptive     # and a batch that runs alone gets every core
       """;
 
   private static final String TEXT_ENCODER_CONFIG =
@@ -106,12 +109,13 @@ public final class ExampleModels {
           data_type: TYPE_FP32
           dims: [384]
       dynamic_batching:
-        preferred_batch_size: [8, 16, 32]
-        max_queue_delay_microseconds: 0   # batches form while the instance is busy; a lone request never waits
+        preferred_batch_size: [1]         # a row costs more in a larger batch on a CPU: one request per run
+        max_queue_delay_microseconds: 0   # a lone request never waits
       instance_group:
-        - count: 1
+        - count: 2                    # under load, the two instances run side by side
           kind: KIND_CPU
       parameters:
+        instance_layout: adaptive     # a request that runs alone gets every core
         task: embeddings              # served by POST /v1/embeddings
         tokenizer: tokenizer.json     # in this folder; input_ids padded with [PAD] (id 0) to 128 tokens
         embedding_pooling: none       # the model pools already (the mean over the sequence)

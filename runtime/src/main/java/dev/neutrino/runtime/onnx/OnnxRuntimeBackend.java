@@ -32,7 +32,10 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Sessions use every graph optimisation, {@link LoadOptions#intraOpThreads()} threads inside a
  * run, one inter-op thread and sequential execution: parallelism across requests comes from model
- * instances, each with its own thread.
+ * instances, each with its own thread. On the CPU an instance may also get a wide session
+ * ({@link LoadOptions#wideIntraOpThreads()}, {@link AdaptiveSessionModel}) for the batches it runs
+ * while the model's other instances are idle. ORT's intra-op threads never spin between runs: an idle
+ * session's spinning threads would take the cores the busy ones need.
  *
  * <p>Execution providers are probed by trying them: ORT's list of available providers names CUDA even
  * where there is no GPU. When the requested provider cannot be used, the load fails if
@@ -180,8 +183,30 @@ public final class OnnxRuntimeBackend implements Backend {
           options.deviceId(),
           reason);
     }
+    return openCpu(modelFile, options);
+  }
+
+  /**
+   * A CPU instance: one session of {@link LoadOptions#intraOpThreads()}, paired with a wide session of
+   * {@link LoadOptions#wideIntraOpThreads()} when the options ask for one ({@link AdaptiveSessionModel}).
+   * Both are built by {@link #open}, so they take the same path (cache, rewrites) and differ only in
+   * their thread counts.
+   */
+  private LoadedModel openCpu(Path modelFile, LoadOptions options) throws ModelLoadException {
     try {
-      return open(modelFile, Device.CPU, options);
+      LoadOptions narrowOptions = options.withWideIntraOpThreads(LoadOptions.NO_WIDE_SESSION);
+      LoadedModel narrow = open(modelFile, Device.CPU, narrowOptions);
+      if (options.wideIntraOpThreads() == LoadOptions.NO_WIDE_SESSION) {
+        return narrow;
+      }
+      try {
+        LoadedModel wide = open(modelFile, Device.CPU,
+            new LoadOptions(Device.CPU, 0, options.wideIntraOpThreads(), false, options.gpu()));
+        return new AdaptiveSessionModel(narrow, options.intraOpThreads(), wide, options.wideIntraOpThreads());
+      } catch (ModelLoadException | RuntimeException e) {
+        narrow.close();
+        throw e;
+      }
     } catch (ProviderUnavailableException e) {
       throw new IllegalStateException("the CPU provider cannot be unavailable", e);
     }

@@ -563,6 +563,59 @@ class OnnxRuntimeBackendTest {
     }
   }
 
+  /** Two dense layers, 64 -> 256 -> 32, large enough that ORT splits each MatMul across threads. */
+  private static OnnxModelBuilder dense() {
+    java.util.Random random = new java.util.Random(7);
+    float[] w1 = new float[64 * 256];
+    float[] w2 = new float[256 * 32];
+    for (int i = 0; i < w1.length; i++) {
+      w1[i] = (float) random.nextGaussian();
+    }
+    for (int i = 0; i < w2.length; i++) {
+      w2[i] = (float) random.nextGaussian();
+    }
+    return new OnnxModelBuilder("dense")
+        .input("x", DataType.FP32, -1, 64)
+        .output("y", DataType.FP32, -1, 32)
+        .initializer("w1", new long[] {64, 256}, w1)
+        .initializer("w2", new long[] {256, 32}, w2)
+        .node("MatMul", List.of("x", "w1"), List.of("h"))
+        .node("Relu", List.of("h"), List.of("r"))
+        .node("MatMul", List.of("r", "w2"), List.of("y"));
+  }
+
+  @Test
+  void adaptiveInstanceGivesTheSameBitsOnItsNarrowAndWideSessionsAsOnePlainSession() throws Exception {
+    Path file = write(dense());
+    java.util.Random random = new java.util.Random(11);
+    float[] values = new float[16 * 64];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    Map<String, Tensor> inputs = Map.of("x", Tensor.ofFloats(new long[] {16, 64}, values));
+
+    try (LoadedModel plain = backend.load(file, CPU);
+        LoadedModel adaptive = backend.load(file, LoadOptions.cpu(1).withWideIntraOpThreads(2))) {
+      assertFalse(plain.hasWideSession());
+      assertTrue(adaptive.hasWideSession());
+      assertTrue(adaptive.toString().contains("2 when alone"), adaptive.toString());
+      byte[] expected = bytes(plain.run(inputs, Set.of("y")).get("y"));
+
+      assertArrayEquals(expected, bytes(adaptive.run(inputs, Set.of("y")).get("y")));
+      assertArrayEquals(expected, bytes(adaptive.runWide(inputs, Set.of("y")).get("y")));
+      assertEquals(adaptive.inputs(), plain.inputs());
+    }
+  }
+
+  @Test
+  void wideSessionNoWiderThanTheNarrowOneIsNotCreated() throws Exception {
+    try (LoadedModel model = backend.load(write(dense()), LoadOptions.cpu(2).withWideIntraOpThreads(2))) {
+      assertFalse(model.hasWideSession());
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> new LoadOptions(Device.CPU, 0, 2, false, GpuOptions.NONE, 1));
+  }
+
   @Test
   void describesItselfAsTritonsOnnxRuntimeBackend() {
     assertEquals("onnxruntime", backend.name());

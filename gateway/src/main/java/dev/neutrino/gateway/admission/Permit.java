@@ -1,0 +1,55 @@
+package dev.neutrino.gateway.admission;
+
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/**
+ * One admitted request's place under the gateway's concurrency limit. Whoever holds it releases it
+ * exactly once: the front end until it hands the request to an
+ * {@link dev.neutrino.gateway.call.InferenceCall}, which then owns it and releases it when the call is
+ * observed. Releasing again does nothing, so a path that cannot tell whether another has released it
+ * may release it too. Thread-safe.
+ */
+public final class Permit {
+  /** The permit of a gateway that limits nothing; releasing it does nothing. */
+  public static final Permit NONE = new Permit(null, 0);
+
+  private static final AtomicIntegerFieldUpdater<Permit> RELEASED =
+      AtomicIntegerFieldUpdater.newUpdater(Permit.class, "released");
+
+  private final Admission admission;
+  private final int inFlight;
+  private volatile int released;
+
+  Permit(Admission admission, int inFlight) {
+    this.admission = admission;
+    this.inFlight = inFlight;
+  }
+
+  /** Gives the place back without a latency sample: the request failed, was refused or abandoned. */
+  public void release() {
+    if (admission != null && RELEASED.compareAndSet(this, 0, 1)) {
+      admission.released(this, -1);
+    }
+  }
+
+  /**
+   * Gives the place back after a successful request, whose latency the limit learns from.
+   *
+   * @param latencyNanos how long the request took, from its decoding to its answer
+   */
+  public void succeeded(long latencyNanos) {
+    if (admission != null && RELEASED.compareAndSet(this, 0, 1)) {
+      admission.released(this, Math.max(0, latencyNanos));
+    }
+  }
+
+  /** Whether it is still held. */
+  public boolean held() {
+    return admission != null && released == 0;
+  }
+
+  /** Requests in flight when this one was admitted, itself included. */
+  int inFlight() {
+    return inFlight;
+  }
+}
