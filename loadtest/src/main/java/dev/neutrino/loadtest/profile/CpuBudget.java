@@ -60,10 +60,12 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
     return model + "/" + protocol;
   }
 
-  /** The stages shown per request: the request stages, then other and unsampled. */
+  /** The stages shown per request: the request stages, then other, gc, jit and unsampled. */
   public static List<Stage> shownStages() {
     List<Stage> stages = new ArrayList<>(Stage.REQUEST_STAGES);
     stages.add(Stage.OTHER);
+    stages.add(Stage.GC);
+    stages.add(Stage.JIT);
     stages.add(Stage.UNSAMPLED);
     return stages;
   }

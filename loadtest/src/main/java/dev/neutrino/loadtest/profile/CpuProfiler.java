@@ -75,7 +75,8 @@ public final class CpuProfiler {
       samples = recording.stop();
     }
     Map<Long, Long> threads = after.threadsSince(before);
-    StageAttribution attribution = StageAttribution.of(samples, threads, after.processNanos() - before.processNanos(),
+    StageAttribution attribution = StageAttribution.of(samples, threads, after.vmSince(before),
+        after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
     return new CpuBudget(model, protocol, result, attribution);
   }

@@ -10,10 +10,13 @@ import java.util.Map;
  *
  * @param processNanos the process's CPU time (every thread, the JVM's own and native ones included)
  * @param threadNanos CPU time by Java thread id
+ * @param vmNanos CPU time of the JVM's threads that are not Java threads, as {@link Stage#GC} and
+ *     {@link Stage#JIT} (empty where the OS does not say)
  */
-public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos) {
+public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos, Map<Stage, Long> vmNanos) {
   public CpuSnapshot {
     threadNanos = Map.copyOf(threadNanos);
+    vmNanos = Map.copyOf(vmNanos);
   }
 
   /**
@@ -37,7 +40,15 @@ public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos) {
         byThread.put(id, nanos);
       }
     }
-    return new CpuSnapshot(process.getProcessCpuTime(), byThread);
+    Map<Stage, Long> vm = VmThreads.read();
+    return new CpuSnapshot(process.getProcessCpuTime(), byThread, vm);
+  }
+
+  /** CPU used by the GC's and the JIT's threads since {@code earlier}. */
+  public Map<Stage, Long> vmSince(CpuSnapshot earlier) {
+    Map<Stage, Long> delta = new java.util.EnumMap<>(Stage.class);
+    vmNanos.forEach((stage, nanos) -> delta.put(stage, Math.max(0, nanos - earlier.vmNanos.getOrDefault(stage, 0L))));
+    return delta;
   }
 
   /**

@@ -27,10 +27,14 @@ public enum Stage {
   METRICS,
   /** Gateway threads' samples that no rule of the stage table names. */
   OTHER,
+  /** The garbage collector's threads (and the VM thread, which runs its pauses), read from the OS. */
+  GC,
+  /** The JIT compilers' threads, read from the OS: high when the warm-up was too short. */
+  JIT,
   /**
-   * CPU of threads that the recording cannot see: the garbage collector, the JIT compilers, the
-   * recorder itself and native threads (ONNX Runtime's intra-op pool when it has more than one
-   * thread). Counted in the gateway's total, never in a request stage.
+   * The rest of the process's CPU that no Java thread accounts for: the recorder's own threads and
+   * native threads (ONNX Runtime's intra-op pool when it has more than one thread), and threads that
+   * ended during the window. Counted in the gateway's total, never in a request stage.
    */
   UNSAMPLED,
   /** The load generator's own threads and stacks, which share the JVM: excluded from the gateway. */

@@ -22,9 +22,12 @@ import java.util.function.LongPredicate;
  *       and goes to the stages of its native samples, or of its Java samples when it has none;
  *   <li>a thread with CPU time and no samples goes to {@link Stage#OTHER}.
  * </ul>
+ * Native samples of a thread waiting (a readiness wait, a sleep: {@link StageTable#waiting}) say
+ * where it idles, not where it works: they weigh nothing and stay out of the collapsed stacks.
  * Threads of the generator (known by id) count as {@link Stage#GENERATOR} whole; a sample of another
- * thread whose stack shows the generator moves its share there too. What the process used beyond its
- * Java threads (garbage collection, JIT compilation, the recorder, native threads) is
+ * thread whose stack shows the generator moves its share there too. The garbage collector's and the
+ * JIT compilers' threads, which are not Java threads, are measured from the OS ({@link VmThreads}); what
+ * the process used beyond all of these (the recorder, native threads, threads that ended) is
  * {@link Stage#UNSAMPLED}. The gateway's CPU is the process's minus the generator's, and the stages
  * add up to it exactly.
  *
@@ -45,12 +48,14 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
   /**
    * @param samples the window's samples
    * @param threadCpuNanos each Java thread's CPU time over the window, by thread id
+   * @param vmCpuNanos the CPU time of the JVM's threads that are not Java threads, over the window, as
+   *     {@link Stage#GC} and {@link Stage#JIT}
    * @param processCpuNanos the process's CPU time over the window
    * @param periodNanos the sampling period
    * @param generator which thread ids belong to the load generator
    */
-  public static StageAttribution of(List<Sample> samples, Map<Long, Long> threadCpuNanos, long processCpuNanos,
-      long periodNanos, LongPredicate generator, StageTable table) {
+  public static StageAttribution of(List<Sample> samples, Map<Long, Long> threadCpuNanos,
+      Map<Stage, Long> vmCpuNanos, long processCpuNanos, long periodNanos, LongPredicate generator, StageTable table) {
     if (periodNanos <= 0) {
       throw new IllegalArgumentException("the sampling period must be above 0, got " + periodNanos + " ns");
     }
@@ -58,6 +63,9 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
     Map<Stage, Long> sampleCounts = zeros();
     Map<String, Long> collapsed = new HashMap<>();
     for (Sample sample : samples) {
+      if (sample.nativeCode() && table.waiting(sample.frames())) {
+        continue;
+      }
       Stage stage = generator.test(sample.threadId()) ? Stage.GENERATOR : table.classify(sample.frames());
       long[][] counts = byThread.computeIfAbsent(sample.threadId(), id -> new long[2][Stage.values().length]);
       counts[sample.nativeCode() ? 1 : 0][stage.ordinal()]++;
@@ -85,7 +93,15 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
       spread(nanos, javaPart, counts[0]);
       spread(nanos, cpu - javaPart, sum(counts[1]) > 0 ? counts[1] : counts[0]);
     }
-    nanos.merge(Stage.UNSAMPLED, Math.max(0, processCpuNanos - javaThreads), Long::sum);
+    long accounted = javaThreads;
+    for (Map.Entry<Stage, Long> vm : vmCpuNanos.entrySet()) {
+      if (vm.getKey() != Stage.GC && vm.getKey() != Stage.JIT) {
+        throw new IllegalArgumentException("the JVM's own threads are gc or jit, got " + vm.getKey().label());
+      }
+      nanos.merge(vm.getKey(), vm.getValue(), Long::sum);
+      accounted += vm.getValue();
+    }
+    nanos.merge(Stage.UNSAMPLED, Math.max(0, processCpuNanos - accounted), Long::sum);
     return new StageAttribution(nanos, sampleCounts, collapsed);
   }
 

@@ -94,6 +94,7 @@ public final class StageTable {
       Rule.of(Stage.DECODE, "dev.neutrino.gateway.grpc.GrpcInference", "decode"),
       Rule.of(Stage.DECODE, "dev.neutrino.gateway.grpc.ProtobufCodec"),
       Rule.of(Stage.DECODE, "com.google.protobuf.CodedInputStream"),
+      Rule.of(Stage.QUEUE, "dev.neutrino.gateway.admission."),
       Rule.of(Stage.QUEUE, "dev.neutrino.batching."),
       Rule.of(Stage.QUEUE, "dev.neutrino.gateway.call."),
       Rule.of(Stage.QUEUE, "dev.neutrino.repo."),
@@ -118,6 +119,13 @@ public final class StageTable {
       Rule.of(Stage.RECEIVE, "io.vertx.ext.web."),
       Rule.of(Stage.QUEUE, "io.vertx.core."),
       Rule.of(Stage.RECEIVE, "dev.neutrino.gateway.")));
+
+  /** Native methods in which a thread waits rather than works: readiness waits, accepts, sleeps. */
+  private static final java.util.Set<String> WAITS = java.util.Set.of(
+      "sun.nio.ch.EPoll.wait", "sun.nio.ch.Net.poll", "sun.nio.ch.Net.accept", "sun.nio.ch.ServerSocketChannelImpl.accept0",
+      "io.netty.channel.epoll.Native.epollWait", "io.netty.channel.epoll.Native.epollWait0",
+      "io.netty.channel.epoll.Native.epollBusyWait0", "io.netty.channel.kqueue.Native.keventWait",
+      "java.lang.Object.wait", "java.lang.Thread.sleep", "jdk.internal.misc.Unsafe.park");
 
   private final List<Rule> rules;
 
@@ -158,6 +166,15 @@ public final class StageTable {
       }
     }
     return Stage.OTHER;
+  }
+
+  /**
+   * Whether a stack is waiting, not working: its running frame is a readiness wait, an accept or a
+   * sleep. Such native samples say where a thread idles; they are left out of the flame graphs and
+   * of the weights that divide a thread's native time.
+   */
+  public boolean waiting(List<Frame> stack) {
+    return !stack.isEmpty() && WAITS.contains(stack.get(0).toString());
   }
 
   /** The stage of the first rule matching {@code frame}, or null. */

@@ -51,8 +51,8 @@ class StageAttributionTest {
     add(samples, GENERATOR, false, SEND, 10);
     Map<Long, Long> cpu = Map.of(EVENT_LOOP, 30 * MS, MODEL, 50 * MS, GENERATOR, 40 * MS, QUIET, 5 * MS);
 
-    StageAttribution a = StageAttribution.of(samples, cpu, 132 * MS, PERIOD, id -> id == GENERATOR,
-        StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, cpu, Map.of(Stage.GC, 3 * MS, Stage.JIT, 2 * MS), 132 * MS,
+        PERIOD, id -> id == GENERATOR, StageTable.standard());
 
     // event loop: 10 Java samples x 2 ms = 20 ms of Java, split 5:5; the other 10 ms native, all send
     assertEquals(10 * MS, a.nanos().get(Stage.DECODE));
@@ -63,7 +63,9 @@ class StageAttributionTest {
     assertEquals(48 * MS, a.nanos().get(Stage.COMPUTE));
     assertEquals(40 * MS, a.nanos().get(Stage.GENERATOR));
     assertEquals(5 * MS, a.nanos().get(Stage.OTHER), "a thread with CPU and no samples");
-    assertEquals(7 * MS, a.nanos().get(Stage.UNSAMPLED), "the process beyond its Java threads");
+    assertEquals(3 * MS, a.nanos().get(Stage.GC));
+    assertEquals(2 * MS, a.nanos().get(Stage.JIT));
+    assertEquals(2 * MS, a.nanos().get(Stage.UNSAMPLED), "the process beyond its Java, GC and JIT threads");
     assertEquals(92 * MS, a.gatewayNanos(), "the process less the generator");
     long sum = a.nanos().entrySet().stream().filter(e -> e.getKey() != Stage.GENERATOR)
         .mapToLong(Map.Entry::getValue).sum();
@@ -77,7 +79,7 @@ class StageAttributionTest {
     List<Sample> samples = new ArrayList<>();
     add(samples, EVENT_LOOP, false, DECODE, 30); // 60 ms of samples for a thread that was often preempted
     add(samples, EVENT_LOOP, false, ENCODE, 10);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 8 * MS), 8 * MS, PERIOD, id -> false,
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 8 * MS), Map.of(), 8 * MS, PERIOD, id -> false,
         StageTable.standard());
     assertEquals(6 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(2 * MS, a.nanos().get(Stage.ENCODE));
@@ -89,7 +91,7 @@ class StageAttributionTest {
     List<Sample> samples = new ArrayList<>();
     add(samples, EVENT_LOOP, false, DECODE, 3);
     add(samples, EVENT_LOOP, false, ENCODE, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 16 * MS), 16 * MS, PERIOD, id -> false,
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 16 * MS), Map.of(), 16 * MS, PERIOD, id -> false,
         StageTable.standard());
     assertEquals(12 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(4 * MS, a.nanos().get(Stage.ENCODE));
@@ -100,7 +102,7 @@ class StageAttributionTest {
     List<Sample> samples = new ArrayList<>();
     add(samples, QUIET, false, frames("dev.neutrino.loadtest.LoadGenerator.run", "java.lang.Thread.run"), 1);
     add(samples, QUIET, false, DECODE, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(QUIET, 4 * MS), 4 * MS, PERIOD, id -> false,
+    StageAttribution a = StageAttribution.of(samples, Map.of(QUIET, 4 * MS), Map.of(), 4 * MS, PERIOD, id -> false,
         StageTable.standard());
     assertEquals(2 * MS, a.nanos().get(Stage.GENERATOR));
     assertEquals(2 * MS, a.nanos().get(Stage.DECODE));
@@ -113,7 +115,7 @@ class StageAttributionTest {
     add(samples, EVENT_LOOP, false, DECODE, 3);
     add(samples, EVENT_LOOP, true, SEND, 1);
     add(samples, GENERATOR, true, SEND, 4);
-    StageAttribution a = StageAttribution.of(samples, Map.of(), 0, PERIOD, id -> id == GENERATOR,
+    StageAttribution a = StageAttribution.of(samples, Map.of(), Map.of(), 0, PERIOD, id -> id == GENERATOR,
         StageTable.standard());
     assertEquals(Map.of(
         "decode;io.netty.channel.nio.NioEventLoop.run;dev.neutrino.gateway.http.HttpInferenceCodec.decode", 3L,
@@ -122,8 +124,30 @@ class StageAttributionTest {
   }
 
   @Test
+  void waitingSamplesWeighNothingAndStayOutOfTheStacks() {
+    List<Sample> samples = new ArrayList<>();
+    add(samples, EVENT_LOOP, false, DECODE, 2);
+    add(samples, EVENT_LOOP, true, frames("sun.nio.ch.EPoll.wait", "sun.nio.ch.EPollSelectorImpl.doSelect",
+        "io.netty.channel.nio.NioEventLoop.run"), 50);
+    add(samples, EVENT_LOOP, true, SEND, 1);
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 10 * MS), Map.of(), 10 * MS, PERIOD,
+        id -> false, StageTable.standard());
+    assertEquals(4 * MS, a.nanos().get(Stage.DECODE));
+    assertEquals(6 * MS, a.nanos().get(Stage.SEND), "the native time goes by the working native samples only");
+    assertEquals(0, a.nanos().get(Stage.RECEIVE));
+    assertEquals(0, a.samples().get(Stage.RECEIVE));
+    assertEquals(2, a.collapsed().size());
+  }
+
+  @Test
+  void rejectsJvmThreadsOtherThanGcAndJit() {
+    assertThrows(IllegalArgumentException.class, () -> StageAttribution.of(List.of(), Map.of(),
+        Map.of(Stage.DECODE, 1L), 1, PERIOD, id -> false, StageTable.standard()));
+  }
+
+  @Test
   void rejectsAPeriodOfZero() {
     assertThrows(IllegalArgumentException.class,
-        () -> StageAttribution.of(List.of(), Map.of(), 0, 0, id -> false, StageTable.standard()));
+        () -> StageAttribution.of(List.of(), Map.of(), Map.of(), 0, 0, id -> false, StageTable.standard()));
   }
 }

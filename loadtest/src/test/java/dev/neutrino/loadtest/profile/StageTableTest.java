@@ -2,6 +2,7 @@ package dev.neutrino.loadtest.profile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
@@ -123,6 +124,20 @@ class StageTableTest {
         StageTable.Rule.of(Stage.DECODE, "x.Decoder")));
     assertEquals(Stage.ENCODE, table.classify(stack("y.Unknown.f", "x.Encoder.f", "x.Decoder.g")));
     assertEquals(Stage.DECODE, table.classify(stack("y.Unknown.f", "x.Decoder.g", "x.Encoder.f")));
+  }
+
+  @Test
+  void readinessWaitsAndSleepsAreWaitingAndSocketCallsAreNot() {
+    assertTrue(TABLE.waiting(stack("sun.nio.ch.EPoll.wait", "sun.nio.ch.EPollSelectorImpl.doSelect")));
+    assertTrue(TABLE.waiting(stack("io.netty.channel.epoll.Native.epollWait", "io.netty.channel.epoll.EpollIoHandler.run")));
+    assertTrue(!TABLE.waiting(stack("sun.nio.ch.SocketDispatcher.read0", "sun.nio.ch.EPoll.wait")));
+    assertTrue(!TABLE.waiting(List.of()));
+  }
+
+  @Test
+  void admissionAtTheFrontDoorIsQueue() {
+    assertEquals(Stage.QUEUE, TABLE.classify(onEventLoop("dev.neutrino.gateway.admission.GradientLimit.acquire",
+        "dev.neutrino.gateway.http.HttpFrontEnd.infer")));
   }
 
   @Test
