@@ -246,6 +246,8 @@ final class Bench {
    * CPU per request by stage for each protocol on identity_fp32 and recommender_mlp: closed-loop load
    * on one gateway while JFR samples every thread of this JVM (see {@link CpuProfiler}).
    */
+  private static final String NO_GRPC = Report.GATEWAY_GRPC + " skipped: the gateway serves no gRPC port";
+
   private Report profile(Path repository) throws Exception {
     Map<String, Map<String, long[]>> models = new LinkedHashMap<>();
     models.put("identity_fp32", Map.of("INPUT0", new long[] {1, 16}));
@@ -266,7 +268,9 @@ final class Bench {
         for (Protocol protocol : Protocol.values()) {
           Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
           if (endpoint == null) {
-            report.note(Report.GATEWAY_GRPC + " skipped: the gateway serves no gRPC port");
+            if (!report.notes().contains(NO_GRPC)) {
+              report.note(NO_GRPC);
+            }
             continue;
           }
           out.println("profiling " + model.getKey() + " over " + protocol.flagName() + " (warm-up "

@@ -102,7 +102,7 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
   /** The budgets side by side as a text table: a row per stage, a column per budget. */
   public static String table(List<CpuBudget> budgets) {
     StringBuilder t = new StringBuilder();
-    String head = "%-22s" + " %14s".repeat(budgets.size()) + "%n";
+    String head = "%-22s" + " %16s".repeat(budgets.size()) + "%n";
     Object[] keys = new Object[budgets.size() + 1];
     keys[0] = "cpu us per request";
     Object[] protocols = new Object[budgets.size() + 1];
@@ -129,14 +129,14 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
     StringBuilder r = new StringBuilder(String.format(Locale.ROOT, "%-22s", label));
     for (CpuBudget b : budgets) {
       double v = value.applyAsDouble(b);
-      r.append(String.format(Locale.ROOT, " %14s", v >= 100 ? String.format(Locale.ROOT, "%.0f", v)
+      r.append(String.format(Locale.ROOT, " %16s", v >= 100 ? String.format(Locale.ROOT, "%.0f", v)
           : String.format(Locale.ROOT, "%.1f", v)));
     }
     return r.append(System.lineSeparator()).toString();
   }
 
   private static String shorten(String text) {
-    return text.length() <= 14 ? text : text.substring(0, 14);
+    return text.length() <= 16 ? text : text.substring(0, 16);
   }
 
   static double round(double value) {
