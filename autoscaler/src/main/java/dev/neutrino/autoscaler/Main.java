@@ -2,6 +2,7 @@ package dev.neutrino.autoscaler;
 
 import dev.neutrino.autoscaler.internal.Autoscaler;
 import dev.neutrino.autoscaler.internal.Flags;
+import dev.neutrino.autoscaler.replay.ReplayCommand;
 import dev.neutrino.autoscaler.sim.CompareCommand;
 import dev.neutrino.autoscaler.sim.GenerateTraceCommand;
 import dev.neutrino.autoscaler.sim.SimulateCommand;
@@ -15,13 +16,15 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./neutrino autoscale}: runs the autoscaler, or the simulator ({@code simulate}), or the trace
- * generator ({@code generate-trace}), or the comparison table ({@code compare}). Its fields are the autoscaler's own flags.
+ * generator ({@code generate-trace}), or the comparison table ({@code compare}), or a replay against a real
+ * gateway ({@code replay}). Its fields are the autoscaler's own flags.
  */
 @Command(name = "neutrino autoscale", mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
     sortOptions = false, usageHelpWidth = 110,
     description = "Sets replica counts from the gateways' metrics (--config FILE), or simulates policies on a "
         + "trace (simulate --help), or writes a synthetic trace (generate-trace --help), or compares policies on "
-        + "several generated traces in one table (compare --help).")
+        + "several generated traces in one table (compare --help), or replays a trace against a real local gateway beside its "
+        + "simulation (replay --help).")
 public final class Main {
 
   @Option(names = "--config", paramLabel = "<file>",
@@ -41,7 +44,8 @@ public final class Main {
     return Flags.commandLine(new Main())
         .addSubcommand("simulate", Flags.commandLine(new SimulateCommand()))
         .addSubcommand("generate-trace", Flags.commandLine(new GenerateTraceCommand()))
-        .addSubcommand("compare", Flags.commandLine(new CompareCommand()));
+        .addSubcommand("compare", Flags.commandLine(new CompareCommand()))
+        .addSubcommand("replay", Flags.commandLine(new ReplayCommand()));
   }
 
   public static void main(String[] args) throws Exception {
@@ -55,6 +59,7 @@ public final class Main {
         Object command = parsed.subcommand().commandSpec().userObject();
         status = command instanceof SimulateCommand simulate ? simulate.run(System.out)
             : command instanceof CompareCommand compare ? compare.run(System.out)
+            : command instanceof ReplayCommand replay ? replay.run(System.out)
             : ((GenerateTraceCommand) command).run(System.out);
       } else {
         status = ((Main) parsed.commandSpec().userObject()).run();

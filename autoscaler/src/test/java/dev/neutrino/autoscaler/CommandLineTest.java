@@ -35,6 +35,7 @@ class CommandLineTest {
     assertEquals(helpFlags(help("simulate")), readmeFlags("### Flags of `./neutrino autoscale simulate`"));
     assertEquals(helpFlags(help("generate-trace")), readmeFlags("### Flags of `./neutrino autoscale generate-trace`"));
     assertEquals(helpFlags(help("compare")), readmeFlags("### Flags of `./neutrino autoscale compare`"));
+    assertEquals(helpFlags(help("replay")), readmeFlags("### Flags of `./neutrino autoscale replay`"));
   }
 
   @Test

@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,8 +42,9 @@ import java.util.stream.Stream;
  */
 final class Bench {
   static final Duration FIRST_WARMUP_EXTRA = Duration.ofSeconds(2);
+  /** Every scenario, in the order {@code --scenario all} runs them. */
   static final List<String> SCENARIOS = List.of("overhead", "throughput-mlp", "throughput-encoder", "overload",
-      "hotswap", "coldstart", "profile");
+      "http-floor", "hotswap", "coldstart", "profile");
   /** The example models whose cold start the coldstart scenario measures. */
   static final List<String> COLDSTART_MODELS =
       List.of("identity_fp32", "simple", "recommender_mlp", "text_encoder", "tiny_lm");
@@ -65,6 +67,11 @@ final class Bench {
       Duration targetLatency) {
     Options {
       gatewayFlags = List.copyOf(gatewayFlags);
+    }
+
+    Options withScenario(String name) {
+      return new Options(name, warmup, duration, concurrency, limitDuration, naiveWorkers, clientThreads,
+          gatewayFlags, targetLatency);
     }
   }
 
@@ -92,6 +99,7 @@ final class Bench {
   private static final int MAX_OVERLOAD_CONNECTIONS = 4096;
   private static final Pattern DYNAMIC_BATCHING = Pattern.compile("(?m)^dynamic_batching:[ \\t]*\\R");
   private static final Pattern EXISTING_TARGET = Pattern.compile("(?m)^[ \\t]+target_latency_microseconds:.*\\R");
+  private static final Pattern MAX_BATCH_SIZE = Pattern.compile("(?m)^max_batch_size:[ \\t]*(\\d+)");
 
   private final Options options;
   private final PrintStream out;
@@ -101,7 +109,6 @@ final class Bench {
   private final int cores = Runtime.getRuntime().availableProcessors();
   private Report report;
   private final ProfileOptions profileOptions;
-  private final List<CpuBudget> budgets = new ArrayList<>();
 
   Bench(Options options, PrintStream out) {
     this(options, ProfileOptions.DEFAULTS, out);
@@ -124,6 +131,7 @@ final class Bench {
         case "throughput-mlp" -> throughput(repository, "recommender_mlp");
         case "throughput-encoder" -> throughput(repository, "text_encoder");
         case "overload" -> overload(repository);
+        case "http-floor" -> httpFloor(repository);
         case "hotswap" -> hotswap(repository);
         case "coldstart" -> coldstart(repository);
         case "profile" -> profile(repository);
@@ -159,8 +167,9 @@ final class Bench {
     report.ratio("overhead_p99_us", binary.result().latency().p99() - inProcess.p99());
     for (String target : List.of(Report.GATEWAY_HTTP_JSON, Report.GATEWAY_HTTP_BINARY, Report.GATEWAY_GRPC)) {
       Report.Run run = best(target);
-      report.ratio("overhead_p50_us_" + target.substring("gateway-".length()).replace('-', '_'),
-          run == null ? null : run.result().latency().p50() - inProcess.p50());
+      String protocol = target.substring("gateway-".length()).replace('-', '_');
+      report.ratio("overhead_p50_us_" + protocol, run == null ? null : run.result().latency().p50() - inProcess.p50());
+      report.ratio("overhead_p99_us_" + protocol, run == null ? null : run.result().latency().p99() - inProcess.p99());
     }
     report.ratio("in_process_p50_us", inProcess.p50());
     report.ratio("in_process_p99_us", inProcess.p99());
@@ -199,34 +208,97 @@ final class Bench {
     return report;
   }
 
+  /**
+   * Capacity (closed loop), then an open loop at twice that, for the gateway as shipped, the gateway
+   * with a latency target on the model, and the naive server. Where the machine has two cores or more
+   * and taskset is installed, each server is a child process pinned to the upper half of this
+   * process's cores and this JVM (the generator) re-pins itself to the others for the time of the
+   * scenario; otherwise everything shares the cores in this JVM, as the report notes.
+   */
   private Report overload(Path repository) throws Exception {
     String model = "recommender_mlp";
     int probe = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(128);
     start("overload", model, "capacity: closed loop at concurrency " + probe + "; then open loop (Poisson) at "
         + "twice that for the same time");
-    int maxBatch;
     Map<String, Object> ratios = new LinkedHashMap<>();
-    try (RunningGateway gateway = startGateway(repository, List.of())) {
-      note(gateway);
-      maxBatch = gateway.maxBatchSize(model);
-      overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway");
+    long targetMicros = options.targetLatency().toNanos() / 1_000;
+    if (targetMicros > 0) {
+      report.setting("latency_target_us", targetMicros);
     }
-    if (!options.targetLatency().isZero()) {
-      // The same model with a latency target: the batcher refuses at the door what it cannot serve in time.
-      long micros = options.targetLatency().toNanos() / 1_000;
-      Path config = repository.resolve(model).resolve("config.yaml");
-      Files.writeString(config, withTargetLatency(Files.readString(config), micros));
-      report.setting("latency_target_us", micros);
+    int maxBatch = maxBatchSize(repository, model);
+    Optional<Path> taskset = Cpus.taskset();
+    long self = ProcessHandle.current().pid();
+    List<Integer> allowed = taskset.isPresent() ? Cpus.allowed(taskset.get(), self) : List.of();
+    if (taskset.isPresent() && allowed.size() >= 2) {
+      int serverCount = allowed.size() / 2;
+      List<Integer> serverCores = List.copyOf(allowed.subList(allowed.size() - serverCount, allowed.size()));
+      List<Integer> generatorCores = List.copyOf(allowed.subList(0, allowed.size() - serverCount));
+      String layout = "servers: child processes pinned with taskset -c " + Cpus.list(serverCores)
+          + "; generator: this JVM re-pinned (taskset -a -p) to " + Cpus.list(generatorCores);
+      report.setting("overload_layout", layout);
+      report.note("overload: each server runs alone on its pinned core(s), the generator on the others, so that "
+          + "the open loop can offer more than the server's capacity; the in-process limit runs afterwards on all "
+          + "cores");
+      out.println("overload layout: " + layout);
+      Cpus.pin(taskset.get(), self, generatorCores);
+      try {
+        List<String> java = GatewayProcess.javaCommand();
+        report.setting("gateway_command", String.join(" ", java.subList(1, java.size())).replaceAll(
+            "-cp \\S+", "-cp (this JVM's class path)"));
+        report.setting("gateway_flags", options.gatewayFlags().isEmpty() ? "(defaults)"
+            : String.join(" ", options.gatewayFlags()));
+        try (GatewayProcess gateway = GatewayProcess.start(java, taskset, serverCores, repository,
+            options.gatewayFlags())) {
+          out.println("gateway " + gateway.description() + ", http=" + gateway.http());
+          out.println();
+          overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros);
+        }
+        if (targetMicros > 0) {
+          setTargetLatency(repository, model, targetMicros);
+          try (GatewayProcess gateway = GatewayProcess.start(java, taskset, serverCores, repository,
+              options.gatewayFlags())) {
+            out.println("gateway with the latency target " + gateway.description() + ", http=" + gateway.http());
+            out.println();
+            overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
+                "gateway_latency_target", targetMicros);
+          }
+        }
+        int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * serverCount;
+        try (GatewayProcess naive = GatewayProcess.startNaive(taskset, serverCores, modelFile(repository, model),
+            model, workers, 1)) {
+          report.setting("naive_workers", workers + " x 1 thread");
+          out.println("naive server " + naive.description() + ", http=" + naive.http());
+          out.println();
+          overloadOf(Report.NAIVE_HTTP, naive.http(), model, probe, ratios, "naive", targetMicros);
+        }
+      } finally {
+        Cpus.pin(taskset.get(), self, allowed);
+      }
+    } else {
+      String why = taskset.isEmpty() ? "taskset is not installed (util-linux)"
+          : "this process may use " + allowed.size() + " core only";
+      report.setting("overload_layout", "in this JVM, sharing the cores with the generator: " + why);
+      report.note("overload ran in-process, the generator sharing the cores with the server (" + why + "): the "
+          + "open loop may not be able to offer more than the server's capacity");
+      out.println("note: overload runs in this JVM, generator and server sharing the cores: " + why);
       try (RunningGateway gateway = startGateway(repository, List.of())) {
         note(gateway);
-        overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
-            "gateway_latency_target");
+        overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros);
       }
-    }
-    int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * cores;
-    try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, workers, 1)) {
-      report.setting("naive_workers", workers + " x 1 thread");
-      overloadOf(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), model, probe, ratios, "naive");
+      if (targetMicros > 0) {
+        setTargetLatency(repository, model, targetMicros);
+        try (RunningGateway gateway = startGateway(repository, List.of())) {
+          note(gateway);
+          overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
+              "gateway_latency_target", targetMicros);
+        }
+      }
+      int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * cores;
+      try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, workers, 1)) {
+        report.setting("naive_workers", workers + " x 1 thread");
+        overloadOf(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), model, probe, ratios, "naive",
+            targetMicros);
+      }
     }
     LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
     ratios.forEach(report::ratio);
@@ -238,7 +310,77 @@ final class Bench {
     report.note("goodput = successful responses per second under twice the measured capacity, over the time "
         + "from the first send until the last answer (a server that queues the excess answers late, and its "
         + "goodput falls to what it can serve); gateway_vs_limit and gateway_vs_naive compare goodput; "
-        + "gateway_latency_target_* = the same gateway with target_latency_microseconds set on the model");
+        + "gateway_latency_target_* = the same gateway with target_latency_microseconds set on the model; "
+        + "*_p99_ok_vs_target = p99 of the admitted (successful) requests over the latency target; rejections "
+        + "are 429, 503 and RESOURCE_EXHAUSTED answers; *_valid false = the generator, not the server, was "
+        + "the limit (see the runs' invalid_reason)");
+    return report;
+  }
+
+  /** Sets {@code target_latency_microseconds} on {@code model}'s configuration in {@code repository}. */
+  private void setTargetLatency(Path repository, String model, long micros) throws IOException {
+    Path config = repository.resolve(model).resolve("config.yaml");
+    Files.writeString(config, withTargetLatency(Files.readString(config), micros));
+  }
+
+  /** The model's {@code max_batch_size} as its configuration in {@code repository} declares it (0 when none). */
+  static int maxBatchSize(Path repository, String model) throws IOException {
+    Path config = repository.resolve(model).resolve("config.yaml");
+    if (!Files.isRegularFile(config)) {
+      return 0;
+    }
+    Matcher m = MAX_BATCH_SIZE.matcher(Files.readString(config));
+    return m.find() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
+  /**
+   * The gateway's transport floor: the same gateway answering recommender_mlp and the do-nothing
+   * {@code recommender_floor} (same request and response sizes, same configuration), closed loop.
+   */
+  private Report httpFloor(Path repository) throws Exception {
+    String model = "recommender_mlp";
+    String floor = ExampleModels.FLOOR_MODEL;
+    start("http-floor", floor, "the gateway's transport floor: one gateway answering " + floor + " (recommender_mlp's "
+        + "request and response sizes, configuration and batching around a model that does nothing: one ReduceMax) "
+        + "beside recommender_mlp itself; closed-loop concurrency sweep " + options.concurrency());
+    List<LoadSpec> levels = new ArrayList<>();
+    for (int c : options.concurrency()) {
+      levels.add(LoadSpec.closed(c, options.warmup(), options.duration()));
+    }
+    try (RunningGateway gateway = startGateway(repository, List.of())) {
+      note(gateway);
+      sweep(Report.FLOOR_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, floor, Map.of(), levels);
+      if (gateway.grpc() != null) {
+        sweep(Report.FLOOR_GRPC, gateway.grpc(), Protocol.GRPC, floor, Map.of(), levels);
+      }
+      sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, Map.of(), levels);
+    }
+    Map<String, Object> floorRps = new LinkedHashMap<>();
+    Map<String, Object> vsFloor = new LinkedHashMap<>();
+    for (int c : options.concurrency()) {
+      Report.Run f = at(Report.FLOOR_HTTP_BINARY, c);
+      Report.Run g = at(Report.GATEWAY_HTTP_BINARY, c);
+      if (f != null) {
+        floorRps.put(Integer.toString(c), Report.round(f.result().throughputRps()));
+      }
+      if (f != null && g != null && f.result().throughputRps() > 0) {
+        vsFloor.put(Integer.toString(c), Report.round(g.result().throughputRps() / f.result().throughputRps()));
+      }
+    }
+    Report.Run bestFloor = best(Report.FLOOR_HTTP_BINARY);
+    Report.Run bestGateway = best(Report.GATEWAY_HTTP_BINARY);
+    report.ratio("floor_rps", Report.round(bestFloor.result().throughputRps()));
+    report.ratio("floor_concurrency", bestFloor.result().spec().concurrency());
+    Report.Run lone = at(Report.FLOOR_HTTP_BINARY, 1);
+    report.ratio("floor_p50_us_one_client", lone == null ? null : lone.result().latency().p50());
+    report.ratio("floor_rps_by_concurrency", floorRps);
+    report.ratio("gateway_vs_floor", Report.round(bestGateway.result().throughputRps()
+        / Math.max(1e-9, bestFloor.result().throughputRps())));
+    report.ratio("gateway_vs_floor_by_concurrency", vsFloor);
+    Report.Run grpcFloor = best(Report.FLOOR_GRPC);
+    report.ratio("floor_grpc_rps", grpcFloor == null ? null : Report.round(grpcFloor.result().throughputRps()));
+    report.note("gateway_vs_floor = recommender_mlp's requests/s over the floor's, same gateway, protocol and level: "
+        + "what the model's compute costs on top of the gateway's own path; 1.0 would mean the model is free");
     return report;
   }
 
@@ -261,7 +403,7 @@ final class Bench {
     report.setting("profile_concurrency", concurrency);
     report.setting("profile_period_ms", profileOptions.period().toMillis());
     CpuProfiler profiler = new CpuProfiler(StageTable.standard());
-    budgets.clear();
+    List<CpuBudget> budgets = new ArrayList<>();
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
       for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
@@ -290,6 +432,7 @@ final class Bench {
     out.print(CpuBudget.table(budgets));
     out.println();
     report.ratio("profile", ProfileReport.json(budgets));
+    report.section(new Report.Section("CPU per request by stage", ProfileReport.section(budgets)));
     if (profileOptions.dir() != null) {
       List<Path> files = ProfileReport.writeFiles(budgets, profileOptions.dir());
       out.println("wrote " + files.size() + " files (collapsed stacks, flame graphs) to " + profileOptions.dir());
@@ -299,11 +442,6 @@ final class Bench {
         + "requests answered; unsampled = process CPU beyond its Java threads (GC, JIT, the recorder, native "
         + "threads); the generator's threads (and any stack through the generator) are left out");
     return report;
-  }
-
-  /** The profile scenario's section of the HTML page (tables and flame graphs), or "" when it did not run. */
-  String profileSection() {
-    return budgets.isEmpty() ? "" : ProfileReport.section(budgets);
   }
 
   /**
@@ -323,7 +461,7 @@ final class Bench {
   }
 
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
-      String prefix) throws IOException {
+      String prefix, long targetMicros) throws IOException {
     ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), probe)
         .withTimeout(Duration.ofSeconds(10));
     LevelResult capacity;
@@ -372,6 +510,13 @@ final class Bench {
     ratios.put(prefix + "_rejection_p50_us", rejected > 0 ? overload.errorLatency().p50() : null);
     ratios.put(prefix + "_rejection_p99_us", rejected > 0 ? overload.errorLatency().p99() : null);
     ratios.put(prefix + "_other_errors", overload.errorCount() - rejected);
+    ratios.put(prefix + "_p99_ok_vs_target", targetMicros > 0 && overload.ok() > 0
+        ? Report.round(overload.latency().p99() / (double) targetMicros) : null);
+    ratios.put(prefix + "_warmup_backlog", overload.warmupBacklog());
+    ratios.put(prefix + "_valid", capacity.valid() && overload.valid());
+    if (!capacity.valid() || !overload.valid()) {
+      ratios.put(prefix + "_invalid_reason", !overload.valid() ? overload.invalidReason() : capacity.invalidReason());
+    }
   }
 
   /**
@@ -598,6 +743,9 @@ final class Bench {
    * JIT has compiled the request path (a sequential client sends too few requests in one second).
    */
   private void warm(LoadGenerator generator, String target, int concurrency) {
+    if (options.warmup().isZero()) {
+      return; // --warmup 0: no warm-up at all (the tests' tiny runs)
+    }
     Duration warmup = options.warmup().plus(FIRST_WARMUP_EXTRA);
     out.println("warming up " + target + " at concurrency " + concurrency + " for "
         + Report.number(LoadtestCommand.seconds(warmup)) + " s...");
@@ -650,13 +798,15 @@ final class Bench {
     int[] best = candidates.get(0);
     double bestRps = -1;
     Map<String, Object> tried = new LinkedHashMap<>();
-    Duration probe = Duration.ofMillis(Math.max(1000, options.limitDuration().toMillis()));
+    Duration probe = Duration.ofMillis(Math.max(Math.min(1000, options.duration().toMillis()),
+        options.limitDuration().toMillis()));
     for (int[] candidate : candidates) {
       try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, candidate[0], candidate[1]);
           InferenceClient client = InferenceClients.connect(Endpoint.http("127.0.0.1", naive.port()),
               settings(model, Protocol.HTTP_BINARY, shapes, concurrency), meter)) {
         // The first layout also warms the JIT up for the naive path, so that it is not measured cold.
-        Duration warmup = candidate == candidates.get(0) ? options.warmup().plus(FIRST_WARMUP_EXTRA) : options.warmup();
+        Duration warmup = candidate == candidates.get(0) && !options.warmup().isZero()
+            ? options.warmup().plus(FIRST_WARMUP_EXTRA) : options.warmup();
         LevelResult r = new LoadGenerator(client, meter).run(LoadSpec.closed(concurrency, warmup, probe));
         String label = candidate[0] + " workers x " + candidate[1] + " thread(s)";
         tried.put(label, Report.round(r.throughputRps()));
@@ -698,7 +848,9 @@ final class Bench {
         TablePrinter printer = new TablePrinter(false, true, false);
         out.println(printer.header());
         List<Report.Run> runs = new ArrayList<>();
-        limit.measure(row, sizes.get(sizes.size() - 1), Duration.ZERO, warmup); // first runs, discarded
+        if (!warmup.isZero()) {
+          limit.measure(row, sizes.get(sizes.size() - 1), Duration.ZERO, warmup); // first runs, discarded
+        }
         for (int batch : sizes) {
           Report.Run run = new Report.Run(Report.IN_PROCESS, limit.measure(row, batch, warmup, duration), batch, null);
           runs.add(run);

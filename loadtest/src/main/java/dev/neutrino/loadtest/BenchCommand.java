@@ -25,14 +25,25 @@ import picocli.CommandLine.Option;
         "  throughput-encoder  text_encoder, the same for a compute-heavy model",
         "  overload            recommender_mlp, open loop at twice the measured capacity: goodput, p99 of",
         "                      successes, share and latency of rejections",
+        "  http-floor          recommender_floor (recommender_mlp's sizes and configuration, a model that does",
+        "                      nothing) beside recommender_mlp on one gateway: the gateway's own transport floor",
         "  hotswap             recommender_mlp, open loop at half capacity while a new version is swapped in",
         "  coldstart           every example model: load (instances, warm-up) and first answer, without,",
         "                      filling and from the optimized-graph cache",
         "  profile             identity_fp32 and recommender_mlp over each protocol under closed-loop load while",
         "                      JFR samples: CPU microseconds per request by stage, flame graphs",
+        "  all                 every scenario once, one JSON document and one page with the headline table",
+        "                      (concurrency levels default to " + BenchCommand.ALL_LEVELS + ")",
+        "",
+        "overload runs each server as a child process pinned with taskset to the upper half of the cores and",
+        "the generator on the others, when taskset exists and there are 2 cores or more. A level whose",
+        "generator saturated (CPU, or an open loop behind its schedule) is marked invalid, with the reason.",
         ""})
 final class BenchCommand {
-  @Option(names = "--scenario", paramLabel = "<name>", description = "the scenario to run (required)")
+  /** The concurrency levels of {@code --scenario all} unless given: those issue #15's table quotes. */
+  static final String ALL_LEVELS = "1,4,16,64";
+
+  @Option(names = "--scenario", paramLabel = "<name>", description = "the scenario to run (required), or all")
   String scenario;
 
   @Option(names = "--duration", paramLabel = "<time>", defaultValue = "3s", converter = Flags.DurationValue.class,
@@ -41,7 +52,7 @@ final class BenchCommand {
 
   @Option(names = "--warmup", paramLabel = "<time>", defaultValue = "1s", converter = Flags.DurationValue.class,
       description = "warm-up before each level (default ${DEFAULT-VALUE}); each target first warms up for T+2s at "
-          + "its top level")
+          + "its top level, and an open loop is preceded by a closed loop on all its connections; 0 skips warm-ups")
   Duration warmup;
 
   @Option(names = "--concurrency", paramLabel = "<levels>", defaultValue = "1,2,4,8,16,32,64,128",
@@ -102,6 +113,9 @@ final class BenchCommand {
       if (Main.printedHelp(commandLine, parsed, out)) {
         return 0;
       }
+      if ("all".equals(flags.scenario) && !parsed.hasMatchedOption("--concurrency")) {
+        flags.concurrency = ALL_LEVELS;
+      }
       options = flags.options();
       profile = flags.profileOptions();
     } catch (CommandLine.ParameterException | IllegalArgumentException e) {
@@ -111,9 +125,11 @@ final class BenchCommand {
     }
     Path json = flags.json;
     Path html = flags.html;
+    if (options.scenario().equals("all")) {
+      return runAll(options, profile, json, html, out, err);
+    }
     try {
-      Bench bench = new Bench(options, profile, out);
-      Report report = bench.run();
+      Report report = new Bench(options, profile, out).run();
       report.setting("load_average_1m_at_end", MachineInfo.loadAverage());
       out.println("headline:");
       report.ratios().forEach((k, v) -> out.println("  " + k + " = " + v));
@@ -122,7 +138,7 @@ final class BenchCommand {
         out.println("wrote " + json);
       }
       if (html != null) {
-        HtmlReport.write(report, html, bench.profileSection());
+        HtmlReport.write(report, html);
         out.println("wrote " + html);
       }
       return 0;
@@ -147,10 +163,34 @@ final class BenchCommand {
     return new Bench.ProfileOptions(profileConcurrency, profilePeriod, profileDir);
   }
 
+  private static int runAll(Bench.Options options, Bench.ProfileOptions profile, Path json, Path html,
+      PrintStream out, PrintStream err) {
+    BenchAll all = new BenchAll(options, profile, out);
+    try {
+      all.run();
+      out.println("headline:");
+      all.headline().forEach(row -> out.println("  " + row.figure() + ": " + row.value()
+          + (row.goal().isEmpty() ? "" : "   (goal " + row.goal() + ")")));
+      if (json != null) {
+        all.writeJson(json);
+        out.println("wrote " + json);
+      }
+      if (html != null) {
+        all.writeHtml(html);
+        out.println("wrote " + html);
+      }
+      return all.reports().isEmpty() ? 3 : 0;
+    } catch (Exception e) {
+      err.println("neutrino bench: all failed: " + e);
+      e.printStackTrace(err);
+      return 1;
+    }
+  }
+
   private Bench.Options options() {
-    if (scenario == null || !Bench.SCENARIOS.contains(scenario)) {
+    if (scenario == null || !(Bench.SCENARIOS.contains(scenario) || scenario.equals("all"))) {
       throw new IllegalArgumentException(scenario == null ? "give a scenario: --scenario NAME"
-          : "unknown scenario '" + scenario + "'; scenarios: " + String.join(", ", Bench.SCENARIOS));
+          : "unknown scenario '" + scenario + "'; scenarios: " + String.join(", ", Bench.SCENARIOS) + ", all");
     }
     List<Integer> levels = new ArrayList<>();
     for (double c : Flags.sweep("concurrency", concurrency)) {

@@ -84,11 +84,13 @@ final class GrpcInferenceClient implements InferenceClient {
   private final Buffer statsFrame;
   /** The outputs each prepared request must be answered with; empty lists when not checked. */
   private final InputData.Prepared prepared;
+  private final int connections;
   private volatile boolean statsUnsupported;
 
   private GrpcInferenceClient(ClientLanes lanes, RequestOptions inferCall, Buffer[] frames, RequestOptions statsCall,
-      Buffer statsFrame, InputData.Prepared prepared) {
+      Buffer statsFrame, InputData.Prepared prepared, int connections) {
     this.lanes = lanes;
+    this.connections = connections;
     this.inferCall = inferCall;
     this.frames = frames;
     this.statsCall = statsCall;
@@ -139,7 +141,7 @@ final class GrpcInferenceClient implements InferenceClient {
       }
       return new GrpcInferenceClient(lanes, inferCall, frames, call("ModelStatistics", timeout),
           frame(ModelStatisticsRequest.newBuilder().setName(settings.model()).setVersion(settings.version()).build()),
-          prepared);
+          prepared, Math.max(1, settings.connections()));
     } catch (IOException | RuntimeException e) {
       lanes.close();
       throw e;
@@ -234,6 +236,11 @@ final class GrpcInferenceClient implements InferenceClient {
 
   private static long ceilDiv(long value, long unit) {
     return value / unit + (value % unit == 0 ? 0 : 1);
+  }
+
+  @Override
+  public int connections() {
+    return connections;
   }
 
   @Override

@@ -28,39 +28,96 @@ final class HtmlReport {
   private HtmlReport() {}
 
   static void write(Report report, Path file) throws IOException {
-    write(report, file, "");
-  }
-
-  /** As {@link #write(Report, Path)}, with {@code section} (well-formed XHTML) at the end of the page. */
-  static void write(Report report, Path file, String section) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.writeString(file, render(report, section), StandardCharsets.UTF_8);
+    Files.writeString(file, render(report), StandardCharsets.UTF_8);
   }
 
   static String render(Report report) {
-    return render(report, "");
+    StringBuilder h = new StringBuilder(32 * 1024);
+    head(h, report.title());
+    h.append("<h1>").append(esc(report.title())).append("</h1>\n");
+    h.append("<p class=\"meta\">").append(esc(MachineInfo.describe(report.machine()))).append("</p>\n");
+    body(h, report, "h2");
+    h.append("</body>\n</html>\n");
+    return h.toString();
   }
 
-  static String render(Report report, String section) {
-    StringBuilder h = new StringBuilder(32 * 1024);
+  static void writeAll(String title, Map<String, Object> machine, List<HeadlineRow> headline, List<Report> reports,
+      Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(file, renderAll(title, machine, headline, reports), StandardCharsets.UTF_8);
+  }
+
+  /** One row of the headline table of a whole run: a figure, its value, its goal, and where it comes from. */
+  record HeadlineRow(String figure, String value, String goal, String source) {}
+
+  /**
+   * Every scenario of one run on one page: the machine, the headline table, then each scenario's
+   * section (settings, notes, ratios, charts, runs, and any {@link Report.Section} it carries, such as
+   * the profile's flame graphs).
+   */
+  static String renderAll(String title, Map<String, Object> machine, List<HeadlineRow> headline,
+      List<Report> reports) {
+    StringBuilder h = new StringBuilder(128 * 1024);
+    head(h, title);
+    h.append("<h1>").append(esc(title)).append("</h1>\n");
+    h.append("<h2>Machine</h2>\n<table class=\"machine\">\n");
+    for (Map.Entry<String, Object> m : machine.entrySet()) {
+      h.append("<tr><th class=\"l\">").append(esc(m.getKey())).append("</th><td class=\"l\">")
+          .append(esc(format(m.getValue()))).append("</td></tr>\n");
+    }
+    h.append("</table>\n");
+    h.append("<h2>Headline</h2>\n<table class=\"headline\">\n<tr><th class=\"l\">figure</th><th>value</th>"
+        + "<th class=\"l\">goal</th><th class=\"l\">from</th></tr>\n");
+    for (HeadlineRow row : headline) {
+      h.append("<tr><td class=\"l\">").append(esc(row.figure())).append("</td><td>").append(esc(row.value()))
+          .append("</td><td class=\"l\">").append(esc(row.goal())).append("</td><td class=\"l\">")
+          .append(esc(row.source())).append("</td></tr>\n");
+    }
+    h.append("</table>\n<ul class=\"toc\">\n");
+    for (Report report : reports) {
+      h.append("<li><a href=\"#").append(esc(anchor(report))).append("\">").append(esc(report.title()))
+          .append("</a></li>\n");
+    }
+    h.append("</ul>\n");
+    for (Report report : reports) {
+      h.append("<section id=\"").append(esc(anchor(report))).append("\">\n<h2>").append(esc(report.title()))
+          .append("</h2>\n");
+      body(h, report, "h3");
+      h.append("</section>\n");
+    }
+    h.append("</body>\n</html>\n");
+    return h.toString();
+  }
+
+  private static String anchor(Report report) {
+    return "scenario-" + (report.scenario() == null ? "loadtest" : report.scenario());
+  }
+
+  private static void head(StringBuilder h, String title) {
     h.append("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n")
-        .append("<meta charset=\"utf-8\"/>\n<title>").append(esc(report.title())).append("</title>\n")
+        .append("<meta charset=\"utf-8\"/>\n<title>").append(esc(title)).append("</title>\n")
         .append("<style>\n")
         .append("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1240px}\n")
-        .append("h1{font-size:20px}h2{font-size:16px;margin-top:28px}\n")
+        .append("h1{font-size:20px}h2{font-size:16px;margin-top:28px}h3{font-size:14px;margin-top:20px}\n")
         .append("table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\n")
-        .append("th{background:#f3f3f3}td.l,th.l{text-align:left}td{white-space:nowrap}\n")
+        .append("th{background:#f3f3f3}td.l,th.l{text-align:left}td{white-space:nowrap}tr.invalid td{background:#fde8e8}\n")
         .append(".charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555;max-width:560px}\n")
         .append("svg text{font-family:system-ui,sans-serif;font-size:11px;fill:#333}\n")
         .append(".meta{font-size:13px;color:#444}.notes li{font-size:13px}\n")
         .append("</style>\n</head>\n<body>\n");
-    h.append("<h1>").append(esc(report.title())).append("</h1>\n");
-    h.append("<p class=\"meta\">").append(esc(MachineInfo.describe(report.machine()))).append("</p>\n");
+  }
+
+  /** One report's settings, notes, ratios, charts, runs and extra sections, under headings of {@code level}. */
+  private static void body(StringBuilder h, Report report, String level) {
     if (!report.settings().isEmpty()) {
-      h.append("<h2>Settings</h2>\n<table class=\"settings\">\n");
+      h.append("<").append(level).append(">Settings</").append(level).append(">\n<table class=\"settings\">\n");
       for (Map.Entry<String, Object> setting : report.settings().entrySet()) {
         h.append("<tr><th class=\"l\">").append(esc(setting.getKey())).append("</th><td class=\"l\">")
             .append(esc(format(setting.getValue()))).append("</td></tr>\n");
@@ -73,7 +130,7 @@ final class HtmlReport {
       h.append("</ul>\n");
     }
     if (!report.ratios().isEmpty()) {
-      h.append("<h2>Headline</h2>\n<table class=\"ratios\">\n");
+      h.append("<").append(level).append(">Headline</").append(level).append(">\n<table class=\"ratios\">\n");
       for (Map.Entry<String, Object> r : report.ratios().entrySet()) {
         h.append("<tr><th class=\"l\">").append(esc(r.getKey())).append("</th><td>")
             .append(esc(format(r.getValue()))).append("</td></tr>\n");
@@ -84,7 +141,7 @@ final class HtmlReport {
     // Network targets share their axes so that their charts compare at a glance; the limit, in rows
     // per second of whole batches, has its own.
     Axes shared = Axes.of(report.runs().stream().filter(r -> !r.target().equals(Report.IN_PROCESS)).toList());
-    h.append("<h2>Latency versus throughput</h2>\n<div class=\"charts\">\n");
+    h.append("<").append(level).append(">Latency versus throughput</").append(level).append(">\n<div class=\"charts\">\n");
     for (int i = 0; i < targets.size(); i++) {
       String target = targets.get(i);
       List<Report.Run> runs = report.runsOf(target);
@@ -100,10 +157,10 @@ final class HtmlReport {
           + limitNote(report) + ".")).append("</figcaption>\n</figure>\n");
     }
     h.append("</div>\n");
-    h.append("<h2>All runs</h2>\n<table class=\"runs\">\n<tr>");
+    h.append("<").append(level).append(">All runs</").append(level).append(">\n<table class=\"runs\">\n<tr>");
     for (String col : new String[] {"target", "mode", "level", "batch", "phase", "duration s", "requests", "ok",
         "errors", "throughput rps", "p50 us", "p90 us", "p99 us", "p99.9 us", "max us", "srv batch", "queue us",
-        "compute us", "gen cpu"}) {
+        "compute us", "gen cpu", "valid"}) {
       h.append("<th").append(col.equals("target") || col.equals("errors") ? " class=\"l\"" : "").append('>')
           .append(esc(col)).append("</th>");
     }
@@ -112,7 +169,8 @@ final class HtmlReport {
       LevelResult r = run.result();
       LoadSpec spec = r.spec();
       ServerStats s = r.server();
-      h.append("<tr><td class=\"l\">").append(esc(run.target())).append("</td>");
+      h.append(r.valid() ? "<tr>" : "<tr class=\"invalid\">").append("<td class=\"l\">").append(esc(run.target()))
+          .append("</td>");
       cell(h, spec.mode().label());
       cell(h, spec.mode() == LoadSpec.Mode.CLOSED ? "c=" + spec.concurrency() : Report.number(spec.rate()) + "/s");
       cell(h, run.batchSize() == null ? "" : run.batchSize().toString());
@@ -131,10 +189,14 @@ final class HtmlReport {
       cell(h, Report.orNa(s.queueUsAvg()));
       cell(h, Report.orNa(s.computeUsAvg()));
       cell(h, String.format(Locale.ROOT, "%.2f", r.generatorCpuCores()));
+      h.append("<td class=\"l\">").append(esc(r.valid() ? "yes" : "no: " + r.invalidReason())).append("</td>");
       h.append("</tr>\n");
     }
-    h.append("</table>\n").append(section).append("</body>\n</html>\n");
-    return h.toString();
+    h.append("</table>\n");
+    for (Report.Section section : report.sections()) {
+      h.append("<").append(level).append(">").append(esc(section.title())).append("</").append(level).append(">\n")
+          .append(section.xhtml()).append('\n');
+    }
   }
 
   private static String caption(String target, List<Report.Run> runs) {
@@ -344,7 +406,7 @@ final class HtmlReport {
     return 10 * magnitude;
   }
 
-  private static String format(Object value) {
+  static String format(Object value) {
     if (value instanceof Map<?, ?> map) {
       List<String> parts = new ArrayList<>();
       map.forEach((k, v) -> parts.add(k + ": " + format(v)));

@@ -40,11 +40,13 @@ final class HttpInferenceClient implements InferenceClient {
   private final ModelMetadata metadata;
   /** The outputs each prepared request must be answered with; empty lists when not checked. */
   private final InputData.Prepared prepared;
+  private final int connections;
   private volatile boolean statsUnsupported;
 
   private HttpInferenceClient(ClientLanes lanes, String modelPath, RequestOptions[] requests,
-      Buffer[] bodies, ModelMetadata metadata, InputData.Prepared prepared) {
+      Buffer[] bodies, ModelMetadata metadata, InputData.Prepared prepared, int connections) {
     this.lanes = lanes;
+    this.connections = connections;
     this.modelPath = modelPath;
     this.requests = requests;
     this.bodies = bodies;
@@ -105,7 +107,8 @@ final class HttpInferenceClient implements InferenceClient {
             .setIdleTimeout(settings.timeout().toMillis());
         bodies[i] = Buffer.buffer(body.bytes());
       }
-      HttpInferenceClient result = new HttpInferenceClient(lanes, modelPath, requests, bodies, metadata, prepared);
+      HttpInferenceClient result = new HttpInferenceClient(lanes, modelPath, requests, bodies, metadata, prepared,
+          Math.max(1, settings.connections()));
       result.check();
       return result;
     } catch (IOException | RuntimeException e) {
@@ -116,6 +119,11 @@ final class HttpInferenceClient implements InferenceClient {
 
   ModelMetadata metadata() {
     return metadata;
+  }
+
+  @Override
+  public int connections() {
+    return connections;
   }
 
   @Override

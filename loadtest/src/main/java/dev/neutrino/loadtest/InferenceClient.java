@@ -13,6 +13,11 @@ public interface InferenceClient extends AutoCloseable {
   /** How many distinct prepared requests there are; {@link #infer} takes an index below this. */
   int payloads();
 
+  /** How many requests the client carries at once (its connections, or streams); at least 1. */
+  default int connections() {
+    return 1;
+  }
+
   /**
    * Sends prepared request {@code payload}. {@code outcome} is called exactly once, on any thread
    * (often a client event loop, sometimes the caller's own when the request fails at once).

@@ -26,6 +26,10 @@ import java.util.TreeMap;
  * @param server what the server said about itself over the interval
  * @param generatorCpuCores the generator's own threads' CPU time over the interval, in cores
  *     (1.0 = one core busy the whole time)
+ * @param warmupBacklog warm-up requests still unanswered when the measurement began: a server (or a
+ *     client pool) still working through the warm-up's excess charges it to the first measured requests
+ * @param invalidReason null when the level measured the server; else why it measured the generator
+ *     instead ({@link GeneratorCheck}), and its figures must not be charged to the server
  */
 public record LevelResult(
     LoadSpec spec,
@@ -38,7 +42,9 @@ public record LevelResult(
     LatencySummary errorLatency,
     LatencySummary sendLag,
     ServerStats server,
-    double generatorCpuCores) {
+    double generatorCpuCores,
+    long warmupBacklog,
+    String invalidReason) {
 
   public LevelResult {
     Objects.requireNonNull(spec, "spec");
@@ -47,6 +53,25 @@ public record LevelResult(
     Objects.requireNonNull(errorLatency, "errorLatency");
     Objects.requireNonNull(sendLag, "sendLag");
     Objects.requireNonNull(server, "server");
+  }
+
+  /** A level with no warm-up backlog, judged valid. */
+  public LevelResult(LoadSpec spec, double durationSeconds, double windowSeconds, long requests, long ok,
+      Map<String, Long> errors, LatencySummary latency, LatencySummary errorLatency, LatencySummary sendLag,
+      ServerStats server, double generatorCpuCores) {
+    this(spec, durationSeconds, windowSeconds, requests, ok, errors, latency, errorLatency, sendLag, server,
+        generatorCpuCores, 0, null);
+  }
+
+  /** Whether the level measured the server (the generator kept up with its plan). */
+  public boolean valid() {
+    return invalidReason == null;
+  }
+
+  /** This level, judged invalid for {@code reason}. */
+  public LevelResult invalid(String reason) {
+    return new LevelResult(spec, durationSeconds, windowSeconds, requests, ok, errors, latency, errorLatency,
+        sendLag, server, generatorCpuCores, warmupBacklog, Objects.requireNonNull(reason, "reason"));
   }
 
   public long errorCount() {

@@ -1,5 +1,6 @@
 package dev.neutrino.loadtest;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,18 @@ import org.HdrHistogram.Recorder;
  * swap scenario: before, during, after); each request is recorded in the phase current when it was
  * sent.
  *
+ * <p><b>Warm-up.</b> The first open-loop level of a generator is preceded by a closed loop at the
+ * client's connection count for the level's warm-up time: it opens every connection and compiles
+ * both sides' request paths (and runs the model's first calls) without building a backlog, which a
+ * cold server under an open loop does (its first seconds serve a fraction of the rate, the rest waits
+ * in the client's pool or the sockets and is charged to the first measured requests). Warm-up
+ * requests still unanswered when measurement begins are reported ({@link LevelResult#warmupBacklog()}).
+ *
+ * <p><b>Validity.</b> Each result is judged by {@link GeneratorCheck}: a level whose generator used
+ * (nearly) all its cores or fell behind its schedule is marked invalid with the reason.
+ *
+ * <p>Time comes from a {@link Ticker}, the system's by default; tests inject one.
+ *
  * <p>Not reusable across threads: one {@link #run} at a time.
  */
 public final class LoadGenerator {
@@ -51,10 +64,38 @@ public final class LoadGenerator {
 
   private final InferenceClient client;
   private final CpuMeter meter;
+  private final Ticker ticker;
+  /** Whether an open loop has been preceded by the closed-loop priming yet. */
+  private boolean primed;
+
+  /** Where a generator reads the time and waits; {@link #SYSTEM} is the JVM's monotonic clock. */
+  interface Ticker {
+    Ticker SYSTEM = new Ticker() {
+      @Override
+      public long nanoTime() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public void parkNanos(long nanos) {
+        LockSupport.parkNanos(nanos);
+      }
+    };
+
+    long nanoTime();
+
+    /** Waits about {@code nanos} (less when woken early, as {@link LockSupport#parkNanos(long)}). */
+    void parkNanos(long nanos);
+  }
 
   public LoadGenerator(InferenceClient client, CpuMeter meter) {
+    this(client, meter, Ticker.SYSTEM);
+  }
+
+  LoadGenerator(InferenceClient client, CpuMeter meter, Ticker ticker) {
     this.client = Objects.requireNonNull(client, "client");
     this.meter = Objects.requireNonNull(meter, "meter");
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
   }
 
   /** Runs one level: warm-up, measurement, drain. Blocks until done. */
@@ -68,7 +109,11 @@ public final class LoadGenerator {
    * @return one result per phase (the server's statistics only on a run without phases)
    */
   List<LevelResult> run(LoadSpec spec, Phases phases) {
-    Run run = new Run(spec, phases == null ? new Phases(1) : phases);
+    if (spec.mode() == LoadSpec.Mode.OPEN && !spec.warmup().isZero() && !primed) {
+      primed = true;
+      run(LoadSpec.closed(Math.max(1, client.connections()), Duration.ZERO, spec.warmup()), null);
+    }
+    Run run = new Run(spec, phases == null ? new Phases(1) : phases, ticker);
     run.phases.begin(run.measureStart);
     Thread scheduler = null;
     CountDownLatch usersDone = null;
@@ -82,9 +127,10 @@ public final class LoadGenerator {
       scheduler.start();
     }
     sleepUntil(run.measureStart);
+    long warmupBacklog = Math.max(0, run.outstanding.get() - run.measuredOutstanding.get());
     ServerStats.Snapshot statsBefore = phases == null ? client.stats() : null;
     long cpuBefore = meter.cpuNanos();
-    long wallBefore = System.nanoTime();
+    long wallBefore = ticker.nanoTime();
 
     long drainDeadline = run.end + spec.drainTimeout().toNanos();
     boolean drained;
@@ -98,7 +144,7 @@ public final class LoadGenerator {
     long unfinished = drained ? 0 : run.measuredOutstanding.get();
     run.closed.set(true);
     long cpuAfter = meter.cpuNanos();
-    long wallAfter = System.nanoTime();
+    long wallAfter = ticker.nanoTime();
     ServerStats server = phases == null ? ServerStats.between(statsBefore, client.stats()) : ServerStats.NONE;
     double cores = wallAfter > wallBefore ? (cpuAfter - cpuBefore) / (double) (wallAfter - wallBefore) : 0;
 
@@ -122,8 +168,10 @@ public final class LoadGenerator {
           errors,
           LatencySummary.of(r.ok.getIntervalHistogram()), LatencySummary.of(r.err.getIntervalHistogram()),
           p == 0 ? LatencySummary.of(run.lag.getIntervalHistogram()) : LatencySummary.EMPTY,
-          p == 0 ? server : ServerStats.NONE, cores));
+          p == 0 ? server : ServerStats.NONE, cores, p == 0 ? warmupBacklog : 0, null));
     }
+    int generatorCores = Runtime.getRuntime().availableProcessors();
+    results.replaceAll(r -> GeneratorCheck.judge(r, generatorCores));
     return results;
   }
 
@@ -172,7 +220,7 @@ public final class LoadGenerator {
       if (finished.get()) {
         return false;
       }
-      long now = System.nanoTime();
+      long now = ticker.nanoTime();
       if (run.stopped || now >= run.end) {
         return false;
       }
@@ -223,8 +271,8 @@ public final class LoadGenerator {
         break;
       }
       long now;
-      while ((now = System.nanoTime()) < scheduled) {
-        LockSupport.parkNanos(scheduled - now);
+      while ((now = ticker.nanoTime()) < scheduled) {
+        ticker.parkNanos(scheduled - now);
       }
       int phase = run.phases.current();
       if (measured) {
@@ -245,12 +293,12 @@ public final class LoadGenerator {
     }
   }
 
-  private static boolean awaitOutstanding(Run run, long deadline) {
+  private boolean awaitOutstanding(Run run, long deadline) {
     while (run.measuredOutstanding.get() > 0 || run.outstanding.get() > 0) {
-      if (System.nanoTime() >= deadline) {
+      if (ticker.nanoTime() >= deadline) {
         return run.measuredOutstanding.get() == 0;
       }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+      ticker.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
     }
     return true;
   }
@@ -261,6 +309,7 @@ public final class LoadGenerator {
   /** Everything one run shares between the coordinator, the scheduler or users, and the callbacks. */
   private static final class Run {
     final LoadSpec spec;
+    final Ticker ticker;
     final long start;
     final long measureStart;
     final long end;
@@ -277,9 +326,10 @@ public final class LoadGenerator {
     final AtomicBoolean closed = new AtomicBoolean();
     volatile boolean stopped;
 
-    Run(LoadSpec spec, Phases phases) {
+    Run(LoadSpec spec, Phases phases, Ticker ticker) {
       this.spec = spec;
-      this.start = System.nanoTime();
+      this.ticker = ticker;
+      this.start = ticker.nanoTime();
       this.measureStart = start + spec.warmup().toNanos();
       long duration = spec.duration().isZero() ? TimeUnit.DAYS.toNanos(1) : spec.duration().toNanos();
       this.end = measureStart + duration;
@@ -299,7 +349,7 @@ public final class LoadGenerator {
     }
 
     void complete(long startNanos, boolean measured, int phase, String errorCode) {
-      long now = System.nanoTime();
+      long now = ticker.nanoTime();
       outstanding.decrementAndGet();
       if (!measured || closed.get()) {
         return;
@@ -379,25 +429,25 @@ public final class LoadGenerator {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static void sleepUntil(long nanos) {
+  private void sleepUntil(long nanos) {
     long now;
-    while ((now = System.nanoTime()) < nanos) {
-      LockSupport.parkNanos(nanos - now);
+    while ((now = ticker.nanoTime()) < nanos) {
+      ticker.parkNanos(nanos - now);
     }
   }
 
-  private static boolean await(CountDownLatch latch, long deadline) {
+  private boolean await(CountDownLatch latch, long deadline) {
     try {
-      return latch.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      return latch.await(Math.max(0, deadline - ticker.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
     }
   }
 
-  private static void joinUntil(Thread thread, long deadline) {
+  private void joinUntil(Thread thread, long deadline) {
     try {
-      long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+      long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - ticker.nanoTime()));
       thread.join(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

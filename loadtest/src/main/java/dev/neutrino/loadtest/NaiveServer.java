@@ -77,6 +77,12 @@ final class NaiveServer implements AutoCloseable {
    */
   static NaiveServer start(Path modelFile, String modelName, int workers, int intraOpThreads)
       throws IOException, OrtException {
+    return start(modelFile, modelName, workers, intraOpThreads, 0);
+  }
+
+  /** As {@link #start(Path, String, int, int)}, on loopback port {@code port} (0: a free one). */
+  static NaiveServer start(Path modelFile, String modelName, int workers, int intraOpThreads, int port)
+      throws IOException, OrtException {
     if (!Boolean.getBoolean("sun.net.httpserver.nodelay")) {
       throw new IllegalStateException("sun.net.httpserver.nodelay must be true before the JDK server loads");
     }
@@ -87,7 +93,7 @@ final class NaiveServer implements AutoCloseable {
     options.setInterOpNumThreads(1);
     OrtSession session = env.createSession(modelFile.toString(), options);
     byte[] metadata = metadata(session, modelName);
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
     AtomicInteger count = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
       Thread t = new Thread(r, "naive-worker-" + count.getAndIncrement());
@@ -103,6 +109,20 @@ final class NaiveServer implements AutoCloseable {
 
   int port() {
     return server.getAddress().getPort();
+  }
+
+  /**
+   * Serves as a process of its own, until killed (the overload scenario runs it on the gateway's
+   * pinned cores): {@code PORT MODEL.onnx NAME WORKERS INTRA_OP_THREADS}.
+   */
+  public static void main(String[] args) throws Exception {
+    if (args.length != 5) {
+      throw new IllegalArgumentException("usage: NaiveServer PORT MODEL.onnx NAME WORKERS INTRA_OP_THREADS");
+    }
+    NaiveServer naive = start(Path.of(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+        Integer.parseInt(args[0]));
+    System.out.println("naive server on port " + naive.port());
+    Thread.currentThread().join(); // its workers are daemons: this thread keeps the process until it is killed
   }
 
   @Override

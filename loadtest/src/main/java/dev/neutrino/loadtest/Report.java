@@ -29,6 +29,9 @@ final class Report {
   static final String GATEWAY_GRPC = "gateway-grpc";
   /** The gateway over HTTP binary with a latency target set on the model (the overload scenario). */
   static final String GATEWAY_HTTP_BINARY_LATENCY_TARGET = "gateway-http-binary-latency-target";
+  /** The gateway answering the do-nothing model of the http-floor scenario. */
+  static final String FLOOR_HTTP_BINARY = "gateway-http-binary-floor";
+  static final String FLOOR_GRPC = "gateway-grpc-floor";
   static final String NAIVE_HTTP = "naive-http";
   static final String IN_PROCESS = "in-process";
 
@@ -50,6 +53,17 @@ final class Report {
     }
   }
 
+  /**
+   * A part of the page a scenario adds after its runs, such as the profile's per-stage table and flame
+   * graphs: well-formed XHTML without scripts or external resources (it is inserted as it is).
+   */
+  record Section(String title, String xhtml) {
+    Section {
+      Objects.requireNonNull(title, "title");
+      Objects.requireNonNull(xhtml, "xhtml");
+    }
+  }
+
   private final String title;
   private final String scenario;
   private final String model;
@@ -58,6 +72,7 @@ final class Report {
   private final List<String> notes = new ArrayList<>();
   private final List<Run> runs = new ArrayList<>();
   private final Map<String, Object> ratios = new LinkedHashMap<>();
+  private final List<Section> sections = new ArrayList<>();
 
   /**
    * @param scenario the bench scenario, or null for a plain loadtest
@@ -115,6 +130,15 @@ final class Report {
 
   Map<String, Object> ratios() {
     return Collections.unmodifiableMap(ratios);
+  }
+
+  /** Adds a part to this report's page, after its runs. */
+  void section(Section section) {
+    sections.add(Objects.requireNonNull(section, "section"));
+  }
+
+  List<Section> sections() {
+    return Collections.unmodifiableList(sections);
   }
 
   /** Targets present, in order of first appearance. */
@@ -179,10 +203,15 @@ final class Report {
     json.put("queue_us_avg", s.queueUsAvg() == null ? null : round(s.queueUsAvg()));
     json.put("compute_us_avg", s.computeUsAvg() == null ? null : round(s.computeUsAvg()));
     json.put("generator_cpu_cores", round(r.generatorCpuCores()));
+    json.put("valid", r.valid());
+    if (!r.valid()) {
+      json.put("invalid_reason", r.invalidReason());
+    }
     if (spec.mode() == LoadSpec.Mode.OPEN) {
       json.put("window_s", round(r.windowSeconds()));
       json.put("offered_rps", round(r.offeredRps()));
       json.put("send_lag_us", latencyJson(r.sendLag()));
+      json.put("warmup_backlog", r.warmupBacklog());
     }
     return json;
   }
@@ -215,6 +244,11 @@ final class Report {
     StringBuilder s = new StringBuilder();
     r.errors().forEach((code, count) -> s.append(s.length() == 0 ? "" : " ").append(code).append(':').append(count));
     return s.toString();
+  }
+
+  /** The errors column, then the reason when the level is invalid. */
+  static String errorsAndValidity(LevelResult r) {
+    return r.valid() ? errors(r) : errors(r) + "  INVALID (" + r.invalidReason() + ")";
   }
 
   static String orNa(Double value) {

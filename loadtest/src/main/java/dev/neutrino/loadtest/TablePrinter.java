@@ -71,7 +71,7 @@ final class TablePrinter {
     cells.add(pad(Report.orNa(s.queueUsAvg()), 8));
     cells.add(pad(Report.orNa(s.computeUsAvg()), 10));
     cells.add(pad(String.format(Locale.ROOT, "%.2f", r.generatorCpuCores()), 8));
-    return " " + String.join(" ", cells) + "  " + Report.errors(r);
+    return " " + String.join(" ", cells) + "  " + Report.errorsAndValidity(r);
   }
 
   /** The whole table, header first. */

@@ -78,11 +78,18 @@ class ReportTest {
     for (JsonNode run : json.path("runs")) {
       targets.add(run.path("target").asText());
       for (String field : List.of("target", "mode", "duration_s", "requests", "ok", "errors", "throughput_rps",
-          "latency_us", "avg_batch_size", "queue_us_avg", "compute_us_avg")) {
+          "latency_us", "avg_batch_size", "queue_us_avg", "compute_us_avg", "valid", "generator_cpu_cores")) {
         assertTrue(run.has(field), "run field " + field + " in " + run);
       }
       String mode = run.path("mode").asText();
       assertTrue(mode.equals("closed") ? run.has("concurrency") : run.has("rate"), "level of " + run);
+      if (mode.equals("open")) {
+        for (String field : List.of("offered_rps", "send_lag_us", "warmup_backlog", "window_s")) {
+          assertTrue(run.has(field), "open-loop field " + field + " in " + run);
+        }
+      }
+      assertTrue(run.path("valid").asBoolean(), "the sample's levels are valid: " + run);
+      assertTrue(!run.has("invalid_reason"), "a reason only when invalid: " + run);
       for (String p : List.of("p50", "p90", "p99", "p999", "max")) {
         assertTrue(run.path("latency_us").path(p).isIntegralNumber(), "latency_us." + p + " in " + run);
       }

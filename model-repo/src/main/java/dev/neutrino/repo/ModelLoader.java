@@ -276,9 +276,11 @@ final class ModelLoader {
       Scheduler scheduler = config.dynamicallyBatched()
           ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
           : DirectScheduler.create(label, instances, options.schedulerOptions());
-      // Weights dominate a model's memory: its files once per instance. (The process's RSS growth
-      // during the load was tried and is too noisy: the runtime's first session, arenas and the GC.)
-      long footprint = fileBytes(plan.modelDir().resolve(versionName)) * instances.size();
+      // Weights dominate a model's memory: its files once per session, two for an adaptive instance.
+      // (The process's RSS growth during the load was tried and is too noisy: the runtime's first
+      // session, arenas and the GC.)
+      long sessions = instances.stream().mapToLong(i -> i.hasWideSession() ? 2 : 1).sum();
+      long footprint = fileBytes(plan.modelDir().resolve(versionName)) * sessions;
       return new Loaded(new ModelVersion(config, version, instances, scheduler, cache, footprint, gpuMemory), footprint);
     } catch (ModelLoadException e) {
       instances.forEach(LoadedModel::close);

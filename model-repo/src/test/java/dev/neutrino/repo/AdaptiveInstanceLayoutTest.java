@@ -199,6 +199,18 @@ class AdaptiveInstanceLayoutTest {
   }
 
   @Test
+  void anAdaptiveInstanceCountsTwoSessionsOfWeightsAgainstTheMemoryBudget() throws Exception {
+    repository.close();
+    repository = ModelRepository.open(root, new RepositoryOptions(CORES, SchedulerOptions.DEFAULT)
+        .withControlMode(ModelControlMode.EXPLICIT, RepositoryOptions.DEFAULT_POLL_INTERVAL, Set.of())
+        .withMemoryBudget(1L << 40), backend);
+    repository.requestLoad("recommender_mlp", null).toCompletableFuture().join();
+
+    assertEquals(2 * 2 * Files.size(root.resolve("recommender_mlp/1/model.onnx")),
+        repository.residentFootprints().get("recommender_mlp"), "two instances, each with two sessions' weights");
+  }
+
+  @Test
   void theFixedLayoutHasNoWideSession() throws Exception {
     Path config = root.resolve("recommender_mlp/config.yaml");
     Files.writeString(config, Files.readString(config).replace("instance_layout: adaptive", "instance_layout: fixed"));

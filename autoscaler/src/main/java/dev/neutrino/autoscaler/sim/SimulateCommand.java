@@ -1,5 +1,6 @@
 package dev.neutrino.autoscaler.sim;
 
+import dev.neutrino.autoscaler.DurationText;
 import dev.neutrino.autoscaler.ReplicaBounds;
 import dev.neutrino.autoscaler.internal.ConfigLoader;
 import dev.neutrino.autoscaler.internal.Flags;
@@ -55,9 +56,18 @@ public final class SimulateCommand {
       description = "requests a replica serves at once (default 4)")
   Integer replicaConcurrency;
 
-  @Option(names = "--cold-start", paramLabel = "<duration>", converter = Flags.DurationValue.class,
-      description = "from asking for a replica to it serving (default 30s)")
-  Duration coldStart;
+  @Option(names = "--cold-start", paramLabel = "<duration|measured>",
+      description = "from asking for a replica to it serving, or measured: the --model's total in --bench-json "
+          + "(default 30s, or measured when --bench-json is given)")
+  String coldStart;
+
+  @Option(names = "--bench-json", paramLabel = "<file>",
+      description = "the JSON of ./neutrino bench --scenario coldstart --json FILE, for --cold-start measured")
+  Path benchJson;
+
+  @Option(names = "--model", paramLabel = "<name>", defaultValue = "text_encoder",
+      description = "whose measured cold start to take (default ${DEFAULT-VALUE})")
+  String model;
 
   @Option(names = "--latency-target", paramLabel = "<duration>", converter = Flags.DurationValue.class,
       description = "requests later than this are late (default 250ms)")
@@ -87,7 +97,7 @@ public final class SimulateCommand {
     SimulationSettings settings = new SimulationSettings(
         Objects.requireNonNullElse(serviceTime, d.serviceTime()),
         Objects.requireNonNullElse(replicaConcurrency, d.replicaConcurrency()),
-        Objects.requireNonNullElse(coldStart, d.coldStart()),
+        coldStart(d.coldStart(), stdout),
         Objects.requireNonNullElse(latencyTarget, d.latencyTarget()),
         Objects.requireNonNullElse(sloQuantile, d.sloQuantile()),
         Objects.requireNonNullElse(queueLimit, d.queueLimitPerReplica()),
@@ -122,5 +132,28 @@ public final class SimulateCommand {
     Files.writeString(html, Report.html(name, requests, settings, setups, results));
     stdout.println("report: " + html.toAbsolutePath());
     return 0;
+  }
+
+  /** The cold start to simulate: the flag's duration, or the measured one, or {@code fallback}. */
+  private Duration coldStart(Duration fallback, PrintStream stdout) throws IOException {
+    boolean measured = coldStart == null ? benchJson != null : coldStart.strip().equals("measured");
+    if (!measured) {
+      if (coldStart == null) {
+        return fallback;
+      }
+      try {
+        return DurationText.parse(coldStart);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--cold-start: " + e.getMessage() + ", or measured");
+      }
+    }
+    if (benchJson == null) {
+      throw new IllegalArgumentException("--cold-start measured needs --bench-json FILE (the JSON of "
+          + "./neutrino bench --scenario coldstart --json FILE)");
+    }
+    MeasuredColdStart m = MeasuredColdStart.fromBenchJson(benchJson, model);
+    stdout.println("cold start: " + DurationText.format(m.coldStart()) + ", measured for " + m.model() + " in "
+        + benchJson + " (pass " + m.pass() + ")");
+    return m.coldStart();
   }
 }

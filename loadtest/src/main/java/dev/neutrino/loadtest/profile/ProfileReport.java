@@ -49,12 +49,11 @@ public final class ProfileReport {
   }
 
   /**
-   * A section of an XHTML page, without script: the table of CPU per request by stage, then a flame
+   * A section of an XHTML page, without script or heading: the table of CPU per request by stage, then a flame
    * graph per budget. The page should carry {@link FlameGraph#STYLE}.
    */
   public static String section(List<CpuBudget> budgets) {
     StringBuilder h = new StringBuilder(256 * 1024);
-    h.append("<h2>CPU per request by stage</h2>\n");
     h.append("<p class=\"meta\">Microseconds of the gateway's CPU per answered request, from JFR stack samples under "
         + "closed-loop load, each thread's measured CPU time split by its own samples. unsampled = threads the "
         + "recorder cannot see (GC, JIT, native threads); the generator's threads are left out.</p>\n");
@@ -72,7 +71,7 @@ public final class ProfileReport {
     h.append("</table>\n");
     h.append("<style>\n").append(FlameGraph.STYLE).append("</style>\n");
     for (CpuBudget b : budgets) {
-      h.append("<h3>").append(FlameGraph.escape(b.model() + " over " + b.protocol())).append("</h3>\n");
+      h.append("<h4>").append(FlameGraph.escape(b.model() + " over " + b.protocol())).append("</h4>\n");
       h.append(flameGraph(b).svg());
     }
     return h.toString();

@@ -27,6 +27,12 @@ import java.util.Random;
  *       score in (0,1), {@code score} [-1,1]; about 1.8M parameters. Its config.yaml allows batches
  *       of 64 rows, turns dynamic batching on (preferred sizes 16, 32 and 64, no delay) and runs two
  *       instances in the adaptive layout.
+ *   <li>{@code recommender_floor}: recommender_mlp's signature and configuration ({@code features}
+ *       [-1,256] to {@code score} [-1,1], the same batching and instances) around a model that does
+ *       as good as nothing: one ReduceMax over each row. Requests and responses have
+ *       recommender_mlp's sizes, so {@code bench --scenario http-floor} measures the gateway's own
+ *       transport floor on the same path (decode, batch, one ONNX Runtime call, encode) without the
+ *       model's compute.
  *   <li>{@code text_encoder}: a sentence-embedding shaped model, INT64 {@code input_ids}
  *       [-1,128] to FP32 {@code embedding} [-1,384]: token embedding, a per-token feed-forward
  *       block with a residual connection, mean pooling over the sequence. Its config.yaml allows
@@ -44,6 +50,8 @@ import java.util.Random;
 public final class ExampleModels {
   /** Width of the recommender's input features. */
   static final int RECOMMENDER_FEATURES = 256;
+  /** The do-nothing model with recommender_mlp's signature and configuration (the http-floor target). */
+  public static final String FLOOR_MODEL = "recommender_floor";
   /** Tokens per text_encoder sequence. */
   static final int SEQUENCE_LENGTH = 128;
   /** Token ids the text_encoder accepts: 0 to VOCABULARY - 1. */
@@ -146,6 +154,10 @@ public final class ExampleModels {
     writeIfChanged(
         dir.resolve("recommender_mlp").resolve("config.yaml"),
         RECOMMENDER_CONFIG.getBytes(StandardCharsets.UTF_8));
+    writeIfChanged(modelFile(dir, FLOOR_MODEL), recommenderFloor());
+    writeIfChanged(
+        dir.resolve(FLOOR_MODEL).resolve("config.yaml"),
+        RECOMMENDER_CONFIG.getBytes(StandardCharsets.UTF_8));
     writeIfChanged(modelFile(dir, "text_encoder"), textEncoder());
     writeIfChanged(
         dir.resolve("text_encoder").resolve("config.yaml"),
@@ -209,6 +221,20 @@ public final class ExampleModels {
       }
     }
     return model.toByteArray();
+  }
+
+  /**
+   * recommender_mlp's inputs and outputs around one ReduceMax over each row's features (axes [1],
+   * keepdims 1): a single pass over the 256 floats it was sent, the least a graph can do and still
+   * depend on its input. ONNX Runtime's per-call cost remains, as for every model the gateway serves,
+   * so the floor is the gateway's path with a model that costs nothing of its own.
+   */
+  static byte[] recommenderFloor() {
+    return new OnnxModelBuilder(FLOOR_MODEL)
+        .input("features", DataType.FP32, -1, RECOMMENDER_FEATURES)
+        .output("score", DataType.FP32, -1, 1)
+        .node("ReduceMax", List.of("features"), List.of("score"), Map.of("axes", new long[] {1}, "keepdims", 1L))
+        .toByteArray();
   }
 
   /**

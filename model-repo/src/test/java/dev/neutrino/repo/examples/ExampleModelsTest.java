@@ -119,6 +119,26 @@ class ExampleModelsTest {
   }
 
   @Test
+  void floorModelAnswersEachRowsMaximumInTheRecommendersShapes() throws Exception {
+    float[][] features = new float[3][ExampleModels.RECOMMENDER_FEATURES];
+    features[0][5] = 2.5f;
+    features[1][255] = 7f;
+    features[2][0] = -1f;
+    try (OrtSession session = open(ExampleModels.FLOOR_MODEL);
+        OnnxTensor tensor = OnnxTensor.createTensor(ENV, features);
+        OrtSession.Result result = session.run(Map.of("features", tensor))) {
+      float[][] scores = (float[][]) result.get("score").orElseThrow().getValue();
+      assertArrayEquals(new float[] {2.5f}, scores[0]);
+      assertArrayEquals(new float[] {7f}, scores[1]);
+      assertArrayEquals(new float[] {0f}, scores[2]);
+    }
+    assertEquals(
+        Files.readString(repository.resolve("recommender_mlp").resolve("config.yaml")),
+        Files.readString(repository.resolve(ExampleModels.FLOOR_MODEL).resolve("config.yaml")),
+        "the floor is served exactly as recommender_mlp is");
+  }
+
+  @Test
   void textEncoderGivesFiniteVaryingEmbeddingPerSequence() throws OrtException {
     int rows = 3;
     Random random = new Random(11);

@@ -1,0 +1,90 @@
+package dev.neutrino.autoscaler.sim;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A model's cold start as {@code ./neutrino bench --scenario coldstart --json FILE} measured it: the
+ * JSON's {@code settings.coldstart_<model>} is four figures per pass ({@code instances created ms,
+ * warm-up ms, first answer ms, total ms}, {@code -} where not measured), one pass without ONNX Runtime's
+ * optimized-graph cache, one filling it, one from it. The cold start taken is the total (load request
+ * to first answer) of the last pass that has one: the cached pass, which is what every replica after
+ * the first sees on a gateway with the cache (the default).
+ *
+ * @param model the model
+ * @param coldStart its cold start
+ * @param pass which pass it comes from (1 = no cache, 2 = filling, 3 = cached)
+ */
+public record MeasuredColdStart(String model, Duration coldStart, int pass) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int FIGURES_PER_PASS = 4;
+
+  /** Reads {@code model}'s cold start from a coldstart bench's JSON file. */
+  public static MeasuredColdStart fromBenchJson(Path file, String model) throws IOException {
+    return parse(Files.readString(file), model, file.toString());
+  }
+
+  /**
+   * Reads {@code model}'s cold start from a coldstart bench's JSON text; {@code origin} names it in
+   * errors.
+   *
+   * @throws IllegalArgumentException naming the problem: not JSON, not a coldstart bench, no figures
+   *     for the model (listing those it has), or no pass with a total
+   */
+  public static MeasuredColdStart parse(String json, String model, String origin) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(origin + " is not JSON: " + e.getOriginalMessage());
+    }
+    JsonNode settings = root == null ? null : root.path("settings");
+    if (settings == null || !settings.isObject()) {
+      throw new IllegalArgumentException(origin + " has no settings object: write it with "
+          + "./neutrino bench --scenario coldstart --json " + origin);
+    }
+    JsonNode row = settings.get("coldstart_" + model);
+    if (row == null) {
+      List<String> models = new ArrayList<>();
+      settings.fieldNames().forEachRemaining(k -> {
+        if (k.startsWith("coldstart_")) {
+          models.add(k.substring("coldstart_".length()));
+        }
+      });
+      throw new IllegalArgumentException(origin + " has no cold start of model '" + model + "'"
+          + (models.isEmpty() ? " (it is not a coldstart bench's JSON: ./neutrino bench --scenario coldstart --json "
+              + origin + ")" : "; it has " + String.join(", ", models)));
+    }
+    String[] figures = row.asText().strip().split("\\s+");
+    if (figures.length == 0 || figures.length % FIGURES_PER_PASS != 0) {
+      throw new IllegalArgumentException(origin + ": coldstart_" + model + " should hold " + FIGURES_PER_PASS
+          + " figures per pass, got '" + row.asText() + "'");
+    }
+    for (int pass = figures.length / FIGURES_PER_PASS; pass >= 1; pass--) {
+      String total = figures[pass * FIGURES_PER_PASS - 1];
+      if (total.equals("-")) {
+        continue;
+      }
+      long millis;
+      try {
+        millis = Long.parseLong(total);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(origin + ": coldstart_" + model + " pass " + pass + " total is not a "
+            + "number of milliseconds: '" + total + "'");
+      }
+      if (millis < 0) {
+        throw new IllegalArgumentException(origin + ": coldstart_" + model + " pass " + pass + " total is negative");
+      }
+      return new MeasuredColdStart(model, Duration.ofMillis(millis), pass);
+    }
+    throw new IllegalArgumentException(origin + ": coldstart_" + model + " has no pass with a total");
+  }
+}

@@ -1,0 +1,215 @@
+package dev.neutrino.loadtest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code bench --scenario all}: every scenario of {@link Bench#SCENARIOS} once, in order, then one
+ * JSON document and one page: the machine, the headline table of the figures issue #15 tracks (each
+ * with its goal and the scenario it comes from), and each scenario's own section. A scenario that
+ * cannot run is reported and the others still run.
+ */
+final class BenchAll {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Bench.Options options;
+  private final Bench.ProfileOptions profileOptions;
+  private final PrintStream out;
+  private final List<Report> reports = new ArrayList<>();
+  private final Map<String, String> unavailable = new LinkedHashMap<>();
+  private Map<String, Object> machine;
+
+  BenchAll(Bench.Options options, PrintStream out) {
+    this(options, Bench.ProfileOptions.DEFAULTS, out);
+  }
+
+  BenchAll(Bench.Options options, Bench.ProfileOptions profileOptions, PrintStream out) {
+    this.options = options;
+    this.profileOptions = profileOptions;
+    this.out = out;
+  }
+
+  /** Runs every scenario; a scenario that fails with an error stops the run (it is a defect to look at). */
+  void run() throws Exception {
+    machine = new LinkedHashMap<>(MachineInfo.collect("cpu"));
+    for (String scenario : Bench.SCENARIOS) {
+      try {
+        reports.add(new Bench(options.withScenario(scenario), profileOptions, out).run());
+      } catch (Bench.Unavailable e) {
+        unavailable.put(scenario, e.getMessage());
+        out.println("neutrino bench: " + scenario + " skipped: " + e.getMessage());
+        out.println();
+      }
+    }
+    machine.put("load_average_1m_at_end", MachineInfo.loadAverage());
+    reports.stream().map(r -> r.machine().get("execution_provider")).filter(p -> p != null).findFirst()
+        .ifPresent(p -> machine.put("execution_provider", p));
+    reports.forEach(r -> {
+      Object ep = r.settings().get("execution_provider");
+      if (ep != null) {
+        machine.put("execution_provider", ep);
+      }
+    });
+  }
+
+  List<Report> reports() {
+    return List.copyOf(reports);
+  }
+
+  Map<String, String> unavailable() {
+    return Map.copyOf(unavailable);
+  }
+
+  /** The headline rows: the figures of issue #15's table, from the scenarios that ran. */
+  List<HtmlReport.HeadlineRow> headline() {
+    List<HtmlReport.HeadlineRow> rows = new ArrayList<>();
+    Report overhead = find("overhead");
+    if (overhead != null) {
+      for (String protocol : List.of("http_json", "http_binary", "grpc")) {
+        rows.add(new HtmlReport.HeadlineRow("overhead p50 / p99 over in-process, " + protocol.replace('_', ' ')
+            + " (identity 1x16, one client)",
+            value(overhead, "overhead_p50_us_" + protocol) + " / " + value(overhead, "overhead_p99_us_" + protocol)
+                + " us",
+            protocol.equals("grpc") ? "p50 <= 60 us; p99 <= 3x p50" : "p50 <= 50 us; p99 <= 3x p50", "overhead"));
+      }
+      rows.add(new HtmlReport.HeadlineRow("in-process call p50 / p99", value(overhead, "in_process_p50_us") + " / "
+          + value(overhead, "in_process_p99_us") + " us", "", "overhead"));
+    }
+    throughputRows(rows, find("throughput-mlp"), "recommender_mlp", ">= 0.5", ">= 1.0 at every level, >= 5 at 64");
+    throughputRows(rows, find("throughput-encoder"), "text_encoder", ">= 0.9", ">= 1.0 at every level");
+    Report overload = find("overload");
+    if (overload != null) {
+      for (String prefix : List.of("gateway", "gateway_latency_target", "naive")) {
+        if (!overload.ratios().containsKey(prefix + "_goodput_vs_capacity")) {
+          continue;
+        }
+        String who = prefix.replace('_', ' ');
+        rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": goodput / capacity at 2x capacity",
+            value(overload, prefix + "_goodput_vs_capacity") + " (" + value(overload, prefix + "_goodput_rps") + " of "
+                + value(overload, prefix + "_capacity_rps") + " req/s)" + validity(overload, prefix),
+            ">= 0.95", "overload"));
+        rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": p99 of admitted requests",
+            value(overload, prefix + "_p99_ok_us") + " us = " + value(overload, prefix + "_p99_ok_vs_target")
+                + "x the target of " + overload.settings().get("latency_target_us") + " us",
+            "<= 1x the target", "overload"));
+        rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": refusals (share, p50 / p99)",
+            value(overload, prefix + "_rejected_share") + ", " + value(overload, prefix + "_rejection_p50_us") + " / "
+                + value(overload, prefix + "_rejection_p99_us") + " us",
+            "p99 <= 1000 us", "overload"));
+      }
+    }
+    Report floor = find("http-floor");
+    if (floor != null) {
+      rows.add(new HtmlReport.HeadlineRow("http floor (do-nothing model, HTTP binary): best req/s, one-client p50",
+          value(floor, "floor_rps") + " req/s at c=" + value(floor, "floor_concurrency") + ", "
+              + value(floor, "floor_p50_us_one_client") + " us", "", "http-floor"));
+      rows.add(new HtmlReport.HeadlineRow("recommender_mlp against the floor, by concurrency",
+          value(floor, "gateway_vs_floor_by_concurrency"), "close to 1: the model's compute is what costs", "http-floor"));
+    }
+    Report hotswap = find("hotswap");
+    if (hotswap != null) {
+      rows.add(new HtmlReport.HeadlineRow("hot swap under half capacity: errors, p99 before / during / after",
+          value(hotswap, "hotswap_errors") + ", " + value(hotswap, "p99_us_before") + " / "
+              + value(hotswap, "p99_us_during") + " / " + value(hotswap, "p99_us_after") + " us", "0 errors",
+          "hotswap"));
+    }
+    long invalid = reports.stream().flatMap(r -> r.runs().stream()).filter(r -> !r.result().valid()).count();
+    rows.add(new HtmlReport.HeadlineRow("levels where the generator saturated (invalid)", Long.toString(invalid),
+        "0", "all"));
+    unavailable.forEach((scenario, why) -> rows.add(new HtmlReport.HeadlineRow(scenario, "not run: " + why, "",
+        scenario)));
+    return rows;
+  }
+
+  private void throughputRows(List<HtmlReport.HeadlineRow> rows, Report report, String model, String limitGoal,
+      String naiveGoal) {
+    if (report == null) {
+      return;
+    }
+    int top = options.concurrency().contains(64) ? 64
+        : options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
+    Double limit = number(report.ratios().get("limit_rps"));
+    Report.Run at = report.runsOf(Report.GATEWAY_HTTP_BINARY).stream()
+        .filter(r -> r.result().spec().mode() == LoadSpec.Mode.CLOSED && r.result().spec().concurrency() == top)
+        .findFirst().orElse(null);
+    String vsLimit = at == null || limit == null || limit <= 0 ? "n/a"
+        : HtmlReport.format(Report.round(at.result().throughputRps() / limit)) + " (" + Report.number(
+            at.result().throughputRps()) + " req/s of " + Report.number(limit) + " rows/s)";
+    rows.add(new HtmlReport.HeadlineRow(model + ", HTTP binary, " + top + " clients, against the in-process limit",
+        vsLimit, limitGoal, report.scenario()));
+    rows.add(new HtmlReport.HeadlineRow(model + " against the naive server, by concurrency",
+        value(report, "gateway_http_binary_vs_naive_by_concurrency"), naiveGoal, report.scenario()));
+    Report floor = find("http-floor");
+    if (model.equals("recommender_mlp") && floor != null && at != null) {
+      Report.Run floorAt = floor.runsOf(Report.FLOOR_HTTP_BINARY).stream()
+          .filter(r -> r.result().spec().concurrency() == top).findFirst().orElse(null);
+      if (floorAt != null && floorAt.result().throughputRps() > 0) {
+        rows.add(new HtmlReport.HeadlineRow(model + ", HTTP binary, " + top + " clients, against the http floor",
+            HtmlReport.format(Report.round(at.result().throughputRps() / floorAt.result().throughputRps())) + " ("
+                + Report.number(floorAt.result().throughputRps()) + " req/s floor)", "", "throughput-mlp, http-floor"));
+      }
+    }
+  }
+
+  private Report find(String scenario) {
+    return reports.stream().filter(r -> scenario.equals(r.scenario())).findFirst().orElse(null);
+  }
+
+  private static String value(Report report, String ratio) {
+    Object v = report.ratios().get(ratio);
+    return v == null ? "n/a" : HtmlReport.format(v);
+  }
+
+  private static String validity(Report report, String prefix) {
+    Object valid = report.ratios().get(prefix + "_valid");
+    return Boolean.FALSE.equals(valid) ? " INVALID: " + report.ratios().get(prefix + "_invalid_reason") : "";
+  }
+
+  private static Double number(Object v) {
+    return v instanceof Number n ? n.doubleValue() : null;
+  }
+
+  /** The whole run as JSON: the machine, the headline, every scenario's report (BENCHMARKS.md's fields). */
+  Map<String, Object> toJson() {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("scenario", "all");
+    json.put("machine", machine);
+    Map<String, Object> headline = new LinkedHashMap<>();
+    for (HtmlReport.HeadlineRow row : headline()) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("value", row.value());
+      entry.put("goal", row.goal());
+      entry.put("scenario", row.source());
+      headline.put(row.figure(), entry);
+    }
+    json.put("headline", headline);
+    Map<String, Object> ratios = new LinkedHashMap<>();
+    reports.forEach(r -> ratios.put(r.scenario(), r.ratios()));
+    json.put("ratios", ratios);
+    json.put("unavailable", unavailable);
+    List<Object> scenarios = new ArrayList<>();
+    reports.forEach(r -> scenarios.add(r.toJson()));
+    json.put("scenarios", scenarios);
+    return json;
+  }
+
+  void writeJson(Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.write(file, JSON.writeValueAsBytes(toJson()));
+  }
+
+  void writeHtml(Path file) throws IOException {
+    HtmlReport.writeAll("neutrino bench: every scenario", machine, headline(), reports, file);
+  }
+}

@@ -1,0 +1,263 @@
+package dev.neutrino.loadtest;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway under test as a child process, so that it can have cores of its own: the same JVM
+ * binary as this one running the gateway's jar ({@code -Dneutrino.gateway.jar}, else
+ * {@code gateway/target/neutrino-gateway.jar} under {@code -Dneutrino.home}, both set by
+ * {@code ./neutrino}), or this JVM's class path when there is no jar (the load tester's jar and its
+ * tests hold the gateway), on free loopback ports, optionally started under {@code taskset -c}.
+ *
+ * <p>{@link #start} returns once {@code /v2/health/ready} answers 200. {@link #close} stops it
+ * (SIGTERM, then SIGKILL after {@link #STOP_GRACE}) and waits until it has exited; a shutdown hook
+ * does the same when this JVM ends first (Ctrl-C), so no gateway outlives the bench. Its output goes
+ * to a temporary log, quoted when it fails to start and deleted on close. The naive server runs the
+ * same way ({@link #startNaive}), so that it is measured on the same cores.
+ */
+final class GatewayProcess implements AutoCloseable {
+  static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
+  static final Duration STOP_GRACE = Duration.ofSeconds(10);
+  static final String MAIN_CLASS = "dev.neutrino.gateway.Main";
+  /** The system property naming the gateway's jar. */
+  static final String JAR_PROPERTY = "neutrino.gateway.jar";
+  private static final int LOG_LINES_QUOTED = 40;
+
+  private final Process process;
+  private final int httpPort;
+  private final int grpcPort;
+  private final Path log;
+  private final Thread hook;
+  private final String description;
+
+  private GatewayProcess(Process process, int httpPort, int grpcPort, Path log, Thread hook, String description) {
+    this.process = process;
+    this.httpPort = httpPort;
+    this.grpcPort = grpcPort;
+    this.log = log;
+    this.hook = hook;
+    this.description = description;
+  }
+
+  /**
+   * The command that runs the gateway, before its flags.
+   *
+   * @throws IllegalArgumentException when {@code -Dneutrino.gateway.jar} names no file
+   */
+  static List<String> javaCommand() {
+    String java = ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    Path jar = gatewayJar();
+    if (jar != null) {
+      return List.of(java, "-jar", jar.toString());
+    }
+    return List.of(java, "-cp", System.getProperty("java.class.path"), MAIN_CLASS);
+  }
+
+  /** The gateway's jar, found as {@code ./neutrino} finds it; null when there is none. */
+  static Path gatewayJar() {
+    String explicit = System.getProperty(JAR_PROPERTY, "");
+    if (!explicit.isEmpty()) {
+      Path jar = Path.of(explicit);
+      if (!Files.isRegularFile(jar)) {
+        throw new IllegalArgumentException("-D" + JAR_PROPERTY + " names no file: " + jar);
+      }
+      return jar;
+    }
+    String home = System.getProperty("neutrino.home", "");
+    if (!home.isEmpty()) {
+      Path jar = Path.of(home, "gateway", "target", "neutrino-gateway.jar");
+      if (Files.isRegularFile(jar)) {
+        return jar;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Starts a gateway over {@code repository} with {@code flags} (those of {@code neutrino serve}; its
+   * ports and repository are set here) and waits until it is ready.
+   *
+   * @param command {@link #javaCommand()}, or another way to run the gateway's main class
+   * @param taskset taskset, to pin the gateway to {@code cores}; empty to leave it unpinned
+   * @throws IOException when it cannot be started or is not ready within {@link #READY_TIMEOUT} (the
+   *     message quotes the end of its output); the process is gone by then
+   */
+  static GatewayProcess start(List<String> command, Optional<Path> taskset, List<Integer> cores, Path repository,
+      List<String> flags) throws IOException {
+    int[] ports = freePorts(3);
+    List<String> argv = new ArrayList<>(command);
+    argv.addAll(List.of("--http-port", Integer.toString(ports[0]), "--grpc-port", Integer.toString(ports[1]),
+        "--metrics-port", Integer.toString(ports[2]), "--model-repository", repository.toString()));
+    argv.addAll(flags);
+    return launch(argv, taskset, cores, ports[0], ports[1]);
+  }
+
+  /**
+   * Starts the naive server ({@link NaiveServer#main}) the same way, from this JVM's class path.
+   */
+  static GatewayProcess startNaive(Optional<Path> taskset, List<Integer> cores, Path modelFile, String model,
+      int workers, int intraOpThreads) throws IOException {
+    String java = ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    int port = freePorts(1)[0];
+    return launch(List.of(java, "-cp", System.getProperty("java.class.path"), NaiveServer.class.getName(),
+        Integer.toString(port), modelFile.toString(), model, Integer.toString(workers),
+        Integer.toString(intraOpThreads)), taskset, cores, port, -1);
+  }
+
+  private static GatewayProcess launch(List<String> command, Optional<Path> taskset, List<Integer> cores,
+      int httpPort, int grpcPort) throws IOException {
+    List<String> argv = new ArrayList<>();
+    if (taskset.isPresent() && !cores.isEmpty()) {
+      argv.addAll(List.of(taskset.get().toString(), "-c", Cpus.list(cores)));
+    }
+    argv.addAll(command);
+    Path log = Files.createTempFile("neutrino-bench-server-", ".log");
+    Process process;
+    try {
+      process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    } catch (IOException e) {
+      Files.deleteIfExists(log);
+      throw new IOException("cannot start " + String.join(" ", argv) + ": " + e.getMessage(), e);
+    }
+    Thread hook = new Thread(() -> kill(process), "neutrino-bench-server-reaper");
+    Runtime.getRuntime().addShutdownHook(hook);
+    String description = "pid " + process.pid() + (taskset.isPresent() && !cores.isEmpty()
+        ? " pinned to core(s) " + Cpus.list(cores) : " unpinned");
+    GatewayProcess server = new GatewayProcess(process, httpPort, grpcPort, log, hook, description);
+    try {
+      server.awaitReady();
+      return server;
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  Endpoint http() {
+    return Endpoint.http("127.0.0.1", httpPort);
+  }
+
+  /** The gRPC endpoint; null for the naive server, which has none. */
+  Endpoint grpc() {
+    return grpcPort > 0 ? Endpoint.grpc("127.0.0.1", grpcPort) : null;
+  }
+
+  /** The process, to check it is gone after {@link #close}. */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
+  /** "pid N pinned to core(s) 1", for reports. */
+  String description() {
+    return description;
+  }
+
+  private void awaitReady() throws IOException {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/v2/health/ready"))
+        .timeout(Duration.ofSeconds(5)).GET().build();
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (true) {
+      if (!process.isAlive()) {
+        throw new IOException("the server exited with status " + process.exitValue() + " before it was ready; "
+            + "its output ends:\n" + tail());
+      }
+      try {
+        if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // Not listening yet.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the gateway", e);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("the server was not ready within " + READY_TIMEOUT.toSeconds() + " s; its output "
+            + "ends:\n" + tail());
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the gateway", e);
+      }
+    }
+  }
+
+  private String tail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_LINES_QUOTED), lines.size()));
+    } catch (IOException e) {
+      return "(its log cannot be read: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Stops the gateway and waits until it, and anything it started, has exited. */
+  @Override
+  public void close() {
+    kill(process);
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // This JVM is shutting down: the hook runs (and finds the process gone).
+    }
+    try {
+      Files.deleteIfExists(log);
+    } catch (IOException e) {
+      // A temporary file: removed with the system's temporary files.
+    }
+  }
+
+  private static void kill(Process process) {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroy();
+    boolean exited;
+    try {
+      exited = process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      if (!exited) {
+        process.destroyForcibly();
+        process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** Ports free on the loopback now, all different (held together while chosen). */
+  static int[] freePorts(int count) throws IOException {
+    ServerSocket[] sockets = new ServerSocket[count];
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ports[i] = sockets[i].getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket socket : sockets) {
+        if (socket != null) {
+          socket.close();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.neutrino.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * {@code bench --scenario all} end to end with tiny durations: every scenario runs (the overload
+ * servers as child processes where taskset and two cores exist), one JSON document carries the
+ * machine, the headline and every scenario's runs with BENCHMARKS.md's fields, one page has a section
+ * per scenario, and no child process outlives the run. Figures are not asserted.
+ */
+@Timeout(900)
+class BenchAllTest {
+  @Test
+  void everyScenarioRunsOnceIntoOneDocumentAndOnePage(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("report.json");
+    Path html = dir.resolve("report.html");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int status = BenchCommand.run(new String[] {"--scenario", "all", "--concurrency", "1", "--warmup", "0s",
+        "--duration", "0.2s", "--limit-duration", "0.05s", "--target-latency", "50ms", "--json", json.toString(),
+        "--html", html.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    String console = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8) + "\n" + console);
+    assertFalse(ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive), "no child process left");
+    JsonNode report = new ObjectMapper().readTree(json.toFile());
+    assertEquals("all", report.path("scenario").asText());
+    for (String field : List.of("cores", "memory_bytes", "jvm", "onnxruntime", "execution_provider",
+        "load_average_1m_at_start", "load_average_1m_at_end")) {
+      assertTrue(report.path("machine").has(field), "machine field " + field);
+    }
+    assertTrue(report.path("headline").size() > 0);
+    List<String> ran = new ArrayList<>();
+    for (JsonNode scenario : report.path("scenarios")) {
+      ran.add(scenario.path("scenario").asText());
+      for (JsonNode run : scenario.path("runs")) {
+        for (String field : List.of("target", "mode", "duration_s", "requests", "ok", "errors", "throughput_rps",
+            "latency_us", "avg_batch_size", "queue_us_avg", "compute_us_avg", "valid")) {
+          assertTrue(run.has(field), "run field " + field + " in " + scenario.path("scenario") + ": " + run);
+        }
+      }
+    }
+    List<String> expected = new ArrayList<>(Bench.SCENARIOS);
+    report.path("unavailable").fieldNames().forEachRemaining(expected::remove);
+    assertEquals(expected, ran, "every scenario in order, but those that could not run: " + report.path("unavailable"));
+    assertTrue(ran.containsAll(List.of("overhead", "throughput-mlp", "overload", "http-floor")), ran.toString());
+
+    JsonNode floor = scenario(report, "http-floor");
+    assertTrue(floor.path("ratios").has("gateway_vs_floor"), floor.path("ratios").toString());
+    JsonNode overload = scenario(report, "overload");
+    for (String ratio : List.of("gateway_goodput_vs_capacity", "gateway_p99_ok_us", "gateway_p99_ok_vs_target",
+        "gateway_rejected_share", "gateway_rejection_p99_us", "gateway_valid", "naive_goodput_vs_capacity")) {
+      assertTrue(overload.path("ratios").has(ratio), "overload ratio " + ratio + ": " + overload.path("ratios"));
+    }
+    String layout = overload.path("settings").path("overload_layout").asText();
+    boolean split = Cpus.taskset().isPresent() && Runtime.getRuntime().availableProcessors() >= 2;
+    assertEquals(split, layout.contains("child processes pinned with taskset"), layout);
+
+    DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+    factory.setNamespaceAware(true);
+    Document page = factory.newDocumentBuilder().parse(html.toFile());
+    NodeList sections = page.getElementsByTagNameNS("*", "section");
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < sections.getLength(); i++) {
+      ids.add(((Element) sections.item(i)).getAttribute("id"));
+    }
+    assertEquals(ran.stream().map(s -> "scenario-" + s).toList(), ids, "one section per scenario");
+    assertTrue(hasTableOfClass(page, "headline") && hasTableOfClass(page, "machine"), "headline and machine tables");
+  }
+
+  private static JsonNode scenario(JsonNode report, String name) {
+    for (JsonNode scenario : report.path("scenarios")) {
+      if (scenario.path("scenario").asText().equals(name)) {
+        return scenario;
+      }
+    }
+    throw new AssertionError("no scenario " + name);
+  }
+
+  private static boolean hasTableOfClass(Document page, String cssClass) {
+    NodeList tables = page.getElementsByTagNameNS("*", "table");
+    for (int i = 0; i < tables.getLength(); i++) {
+      if (((Element) tables.item(i)).getAttribute("class").equals(cssClass)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,85 @@
+package dev.neutrino.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.onnx.OnnxModelBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The overload scenario's child processes: a real gateway started from this JVM's class path (pinned
+ * with taskset to one core where taskset exists), answering over HTTP, and gone after close.
+ */
+@Timeout(180)
+class GatewayProcessTest {
+  private static Path repository(Path dir) throws Exception {
+    Path model = dir.resolve("identity").resolve("1").resolve("model.onnx");
+    Files.createDirectories(model.getParent());
+    Files.write(model, new OnnxModelBuilder("identity")
+        .input("INPUT0", DataType.FP32, -1, 4)
+        .output("OUTPUT0", DataType.FP32, -1, 4)
+        .node("Identity", List.of("INPUT0"), List.of("OUTPUT0"))
+        .toByteArray());
+    return dir;
+  }
+
+  @Test
+  void childGatewayAnswersAndIsGoneAfterClose(@TempDir Path dir) throws Exception {
+    Optional<Path> taskset = Cpus.taskset();
+    List<Integer> core = taskset.isPresent()
+        ? List.of(Cpus.allowed(taskset.get(), ProcessHandle.current().pid()).get(0)) : List.of();
+    ProcessHandle handle;
+    try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.javaCommand(), taskset, core,
+        repository(dir), List.of())) {
+      handle = gateway.handle();
+      assertTrue(handle.isAlive());
+      assertEquals(ProcessHandle.current().pid(), handle.parent().map(ProcessHandle::pid).orElse(-1L),
+          "a child of this JVM");
+      if (taskset.isPresent()) {
+        assertEquals(core, Cpus.allowed(taskset.get(), handle.pid()), "pinned to the core it was given");
+      }
+      HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + gateway.http().port() + "/v2/models/identity/infer"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\":[{\"name\":\"INPUT0\",\"datatype\":\"FP32\","
+              + "\"shape\":[1,4],\"data\":[1,2,3,4.5]}]}"))
+          .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, answer.statusCode(), answer.body());
+      assertTrue(answer.body().contains("4.5"), answer.body());
+    }
+    assertFalse(handle.isAlive(), "the gateway is gone once closed");
+    assertFalse(ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive), "no child left behind");
+  }
+
+  @Test
+  void gatewayThatCannotStartIsReportedWithItsOutputAndLeavesNothing(@TempDir Path dir) throws Exception {
+    IOException failure = assertThrows(IOException.class, () -> GatewayProcess.start(GatewayProcess.javaCommand(),
+        Optional.empty(), List.of(), repository(dir), List.of("--no-such-flag", "1")));
+
+    assertTrue(failure.getMessage().contains("exited") && failure.getMessage().contains("no-such-flag"),
+        failure.getMessage());
+    assertFalse(ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive), "no child left behind");
+  }
+
+  @Test
+  void cpuListsReadAsTasksetWritesThem() {
+    assertEquals(List.of(0, 1, 2, 3, 6), Cpus.parseList("0-3,6"));
+    assertEquals("1,3", Cpus.list(List.of(1, 3)));
+    assertThrows(IllegalArgumentException.class, () -> Cpus.parseList("a-b"));
+  }
+}
