@@ -451,7 +451,7 @@ final class Bench {
     java.util.logging.Handler capture = new java.util.logging.Handler() {
       @Override
       public void publish(java.util.logging.LogRecord record) {
-        if (record.getParameters() != null && record.getParameters().length == 5) {
+        if (record.getParameters() != null && record.getParameters().length >= 5) {
           phases.add(record.getParameters());
         }
       }
