@@ -14,7 +14,8 @@ import java.util.List;
  * A model's cold start as {@code ./neutrino bench --scenario coldstart --json FILE} measured it: the
  * JSON's {@code settings.coldstart_<model>} is four figures per pass ({@code instances created ms,
  * warm-up ms, first answer ms, total ms}, {@code -} where not measured), one pass without ONNX Runtime's
- * optimized-graph cache, one filling it, one from it. The cold start taken is the total (load request
+ * optimized-graph cache, one filling it, one from it ({@code --scenario all} writes that report among its
+ * {@code scenarios}). The cold start taken is the total (load request
  * to first answer) of the last pass that has one: the cached pass, which is what every replica after
  * the first sees on a gateway with the cache (the default).
  *
@@ -45,6 +46,14 @@ public record MeasuredColdStart(String model, Duration coldStart, int pass) {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(origin + " is not JSON: " + e.getOriginalMessage());
+    }
+    if (root != null && root.path("scenarios").isArray()) {
+      // ./neutrino bench --scenario all: one report per scenario.
+      for (JsonNode scenario : root.path("scenarios")) {
+        if ("coldstart".equals(scenario.path("scenario").asText())) {
+          root = scenario;
+        }
+      }
     }
     JsonNode settings = root == null ? null : root.path("settings");
     if (settings == null || !settings.isObject()) {

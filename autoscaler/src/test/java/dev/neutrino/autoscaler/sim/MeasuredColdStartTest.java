@@ -43,6 +43,10 @@ class MeasuredColdStartTest {
     MeasuredColdStart lm = MeasuredColdStart.parse(BENCH, "tiny_lm", "bench.json");
     assertEquals(Duration.ofMillis(575), lm.coldStart(), "a pass without a total is skipped");
     assertEquals(2, lm.pass());
+    String all = "{\"scenario\":\"all\",\"scenarios\":[{\"scenario\":\"overhead\",\"settings\":{}},"
+        + BENCH + "]}";
+    assertEquals(Duration.ofMillis(151), MeasuredColdStart.parse(all, "text_encoder", "all.json").coldStart(),
+        "the coldstart report among those of --scenario all");
   }
 
   @Test
