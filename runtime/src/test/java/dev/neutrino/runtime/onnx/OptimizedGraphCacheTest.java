@@ -92,6 +92,26 @@ class OptimizedGraphCacheTest {
   }
 
   @Test
+  void adaptiveInstanceSaysWhatTheCacheDidAndItsWideSessionAnswersTheSame() throws Exception {
+    Path model = mlp("m", 0.3f);
+    Path cacheDir = dir.resolve("cache");
+    LoadOptions adaptive = CPU.withWideIntraOpThreads(CPU.intraOpThreads() + 1);
+    float[] uncached;
+    try (LoadedModel plain = OnnxRuntimeBackend.create().load(model, CPU)) {
+      uncached = run(plain);
+    }
+    try (LoadedModel first = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertTrue(first.hasWideSession());
+      assertEquals(GraphCacheResult.MISS, first.graphCacheResult());
+      assertEquals(1, entries(cacheDir));
+    }
+    try (LoadedModel second = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertEquals(GraphCacheResult.HIT, second.graphCacheResult());
+      assertArrayEquals(uncached, run(second));
+    }
+  }
+
+  @Test
   void changedModelFileIsOptimizedAgain() throws Exception {
     Path model = mlp("m", 0.3f);
     Path cacheDir = dir.resolve("cache");
