@@ -50,6 +50,25 @@ class MeasuredColdStartTest {
   }
 
   @Test
+  void readsTheLastLoadFromTheGatewaysMetrics() {
+    String metrics = """
+        # HELP neutrino_model_load_seconds How long the last load of each serving model version took, by phase.
+        # TYPE neutrino_model_load_seconds gauge
+        neutrino_model_load_seconds{model="text_encoder",version="1",phase="create"} 0.42
+        neutrino_model_load_seconds{model="text_encoder",version="1",phase="warmup"} 0.08
+        neutrino_model_load_seconds{model="simple",version="1",phase="create"} 0.01
+        neutrino_model_load_seconds{model="simple",version="1",phase="warmup"} 0.002
+        neutrino_inflight_requests{model="text_encoder"} 3
+        """;
+    assertEquals(Duration.ofMillis(500),
+        MeasuredColdStart.fromGatewayMetrics(metrics, "text_encoder", "gateway").coldStart());
+    assertEquals(Duration.ofMillis(12), MeasuredColdStart.fromGatewayMetrics(metrics, "simple", "gateway").coldStart());
+    String none = assertThrows(IllegalArgumentException.class,
+        () -> MeasuredColdStart.fromGatewayMetrics(metrics, "tiny_lm", "http://g/metrics")).getMessage();
+    assertTrue(none.contains("http://g/metrics") && none.contains("tiny_lm"), none);
+  }
+
+  @Test
   void badInputNamesTheProblem() {
     String missing = assertThrows(IllegalArgumentException.class,
         () -> MeasuredColdStart.parse(BENCH, "recommender_mlp", "bench.json")).getMessage();
