@@ -250,6 +250,46 @@ class AdmissionEndToEndTest {
   }
 
   @Test
+  void aBodyStillArrivingHoldsNoPlace(@TempDir Path dir) throws Exception {
+    start(dir, 2);
+    String json = body(8, 8);
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        Socket socket = new Socket(gateway.host(), gateway.httpPort());
+        socket.setSoTimeout(30_000);
+        stalled.add(socket);
+        socket.getOutputStream().write(("POST " + INFER + " HTTP/1.1\r\nHost: localhost\r\n"
+            + "Content-Type: application/json\r\nContent-Length: " + json.length() + "\r\n\r\n{")
+            .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+      }
+      awaitTrue(() -> gateway.edge().bodies().reservedBytes() == 3, "each stalled body's first byte arrived");
+      assertEquals(0, scraped(IN_FLIGHT));
+      assertEquals(200, client.post(INFER, json).status(), "three stalled bodies take none of the two places");
+      OutputStream out = stalled.get(0).getOutputStream();
+      out.write(json.substring(1).getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertEquals(200, read(stalled.get(0).getInputStream()).status(), "a stalled body that completes is served");
+    } finally {
+      for (Socket socket : stalled) {
+        socket.close();
+      }
+    }
+    awaitValue(IN_FLIGHT, 0);
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    for (int i = 0; i < 3000; i++) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError(what);
+  }
+
+  @Test
   void permitsNeverLeakWhateverWayACallEnds(@TempDir Path dir) throws Exception {
     int limit = 3;
     start(dir, limit);

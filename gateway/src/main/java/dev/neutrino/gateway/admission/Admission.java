@@ -11,11 +11,15 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The gateway's front door: how many inference requests it has in flight, and whether one more may
- * come in. A front end asks {@link #admit} as soon as it has recognised an inference route, before it
- * reads or decodes the body; a request refused here costs a status line and nothing else, and is
- * answered 429 with {@code Retry-After} (HTTP) or RESOURCE_EXHAUSTED (gRPC) through the usual
- * mapping of {@link #refusal()}. The batcher's own admission (queue limits, latency targets) still
- * refuses what it can see behind this door.
+ * come in. A front end asks {@link #admits} as soon as it has recognised an inference route, before
+ * it reads the body; a request refused there costs a status line and nothing else, and is answered
+ * 429 with {@code Retry-After} (HTTP) or RESOURCE_EXHAUSTED (gRPC) through the usual mapping of
+ * {@link #refusal()}. Once the body (the gRPC message) has arrived, and before it is decoded, the
+ * request takes its place with {@link #admit}, refused the same way if the limit was reached
+ * meanwhile. So a body still arriving holds no place: clients that send headers and stall cannot
+ * take the limit from the others (the body read timeout and the body budget bound them). The
+ * batcher's own admission (queue limits, latency targets) still refuses what it can see behind this
+ * door.
  *
  * <p>The limit is fixed, or moved by the latencies of successful requests ({@link GradientLimit}), or
  * there is none ({@link AdmissionSettings.Mode#OFF}: every request gets {@link Permit#NONE} and nothing
@@ -58,6 +62,19 @@ public final class Admission implements AdmissionReadings {
    */
   public static Admission create(AdmissionSettings settings, Ticker ticker) {
     return new Admission(settings, ticker);
+  }
+
+  /**
+   * Whether a request whose route was just recognised may come in: false when the gateway is at its
+   * limit, counted as a refusal under {@code protocol}; answer it with {@link #refusal()}. Takes no
+   * place: the request takes one with {@link #admit} once its body is here.
+   */
+  public boolean admits(Protocol protocol) {
+    if (off || inFlight.get() < limit) {
+      return true;
+    }
+    refused[protocol.ordinal()].increment();
+    return false;
   }
 
   /**

@@ -117,16 +117,12 @@ final class InferenceService {
     server.callHandler(ServiceMethods.MODEL_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
       // The front door, as soon as the call's headers are here: a refused call's message is dropped unread.
-      Permit permit = admission.admit(Protocol.GRPC);
-      if (permit == null) {
+      if (!admission.admits(Protocol.GRPC)) {
         call.messageHandler(ignored -> { });
         end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal().getMessage());
         return;
       }
-      // Until the call takes the permit, a client gone or an answer given here gives it back.
-      whenGone(call, permit::release);
-      readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos, permit),
-          permit::release);
+      readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos));
     });
     server.callHandler(ServiceMethods.MODEL_STREAM_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
@@ -225,13 +221,18 @@ final class InferenceService {
   }
 
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
-      ModelInferRequest message, long deadlineNanos, Permit permit) {
+      ModelInferRequest message, long deadlineNanos) {
     GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
     if (StreamGeneration.generates(repository, message)) {
-      permit.release();
       // As Triton refuses ModelInfer to a decoupled model: its answer is a stream.
       end(response, GrpcStatus.UNIMPLEMENTED, "ModelInfer RPC doesn't support models with decoupled transaction"
           + " policy: model '" + message.getModelName() + "' generates text; use ModelStreamInfer");
+      return;
+    }
+    // The message is here, its tensors not yet decoded: the call takes its place under the limit now.
+    Permit permit = admission.admit(Protocol.GRPC);
+    if (permit == null) {
+      end(response, GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal().getMessage());
       return;
     }
     InferenceCall inference = infer("ModelInfer", call, message, deadlineNanos, vertx.getOrCreateContext(),
@@ -300,17 +301,7 @@ final class InferenceService {
    */
   private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
       GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then) {
-    readOne(serviceMethod, call, then, () -> { });
-  }
-
-  /**
-   * As {@link #readOne(ServiceMethod, GrpcServerRequest, Consumer)}; {@code answered} runs when the
-   * call was answered here instead of by {@code then} (a bad message, or {@code then} threw).
-   */
-  private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
-      GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then, Runnable answered) {
     if (refuseEncoding(call)) {
-      answered.run();
       return;
     }
     String method = call.methodName();
@@ -323,7 +314,6 @@ final class InferenceService {
     });
     call.endHandler(v -> {
       if (count[0] != 1) {
-        answered.run();
         end(call.response(), GrpcStatus.INVALID_ARGUMENT,
             method + " takes exactly one request message, got " + count[0]);
         return;
@@ -331,14 +321,12 @@ final class InferenceService {
       @SuppressWarnings("unchecked")
       Received<Req> received = (Received<Req>) first[0];
       if (received.problem() != null) {
-        answered.run();
         end(call.response(), received.status(), received.problem());
         return;
       }
       try {
         then.accept(received.message());
       } catch (RuntimeException e) {
-        answered.run();
         fail(call.response(), e, method);
       }
     });

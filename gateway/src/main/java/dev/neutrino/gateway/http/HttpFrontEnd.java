@@ -148,10 +148,12 @@ public final class HttpFrontEnd {
     String requestId;
     /** Whether the request is under {@code /v1}: its errors take OpenAI's shape. */
     final boolean openAi;
+    /** Whether it passed the gateway's front door: it takes a place there once its body is here. */
+    boolean admitted;
     /**
-     * Its place under the gateway's concurrency limit, held from the door until an
+     * Its place under the gateway's concurrency limit, held from when its body arrived until an
      * {@link InferenceCall} takes it, or until the response ends or the connection closes; null when
-     * none was taken (not an inference route).
+     * none was taken (not an inference route, or its body has not arrived).
      */
     Permit permit;
     private boolean finished;
@@ -364,7 +366,11 @@ public final class HttpFrontEnd {
         if (x.request.method() != HttpMethod.POST) {
           methodNotAllowed(x);
         } else if (admit(x)) {
-          readBody(x, body -> infer(x, model, v, body), status -> metrics.failed(Protocol.HTTP, model, v, code(status),
+          readBody(x, body -> {
+            if (enter(x)) {
+              infer(x, model, v, body);
+            }
+          }, status -> metrics.failed(Protocol.HTTP, model, v, code(status),
               System.nanoTime() - x.arrivedNanos, status == 413 ? TOO_LARGE : null));
         }
       }
@@ -713,16 +719,16 @@ public final class HttpFrontEnd {
   }
 
   /**
-   * Lets an inference request through the gateway's front door, before its body is read: true with
-   * its permit held by {@code x}; false when the gateway is at its concurrency limit, answered 429
-   * with {@code Retry-After} and the body dropped unread. An HTTP/1.1 connection stays usable: what
-   * the client still sends of the body is read and dropped without being buffered (the connection is
-   * closed only past {@link #DISCARD_LIMIT_BYTES}); an HTTP/2 stream is reset once answered.
+   * Lets an inference request through the gateway's front door, before its body is read: true when
+   * it may come in (it takes its place with {@link #enter} once the body is here); false when the
+   * gateway is at its concurrency limit, answered 429 with {@code Retry-After} and the body dropped
+   * unread. An HTTP/1.1 connection stays usable: what the client still sends of the body is read and
+   * dropped without being buffered (the connection is closed only past {@link #DISCARD_LIMIT_BYTES});
+   * an HTTP/2 stream is reset once answered.
    */
   private boolean admit(Exchange x) {
-    Permit permit = admission.admit(Protocol.HTTP);
-    if (permit != null) {
-      x.permit = permit;
+    if (admission.admits(Protocol.HTTP)) {
+      x.admitted = true;
       return true;
     }
     HttpServerRequest request = x.request;
@@ -742,6 +748,20 @@ public final class HttpFrontEnd {
       x.response().reset();
     }
     return false;
+  }
+
+  /**
+   * Takes the place of a request admitted at the door whose body has arrived, before it is decoded:
+   * false when the limit was reached meanwhile, answered 429 as at the door.
+   */
+  private boolean enter(Exchange x) {
+    Permit permit = admission.admit(Protocol.HTTP);
+    if (permit == null) {
+      sendFailure(x, admission.refusal());
+      return false;
+    }
+    x.permit = permit;
+    return true;
   }
 
   /** Answers a body read whole but refused; the connection stays usable. */
@@ -894,7 +914,11 @@ public final class HttpFrontEnd {
 
     @Override
     public void readBody(Handler<Buffer> then) {
-      HttpFrontEnd.this.readBody(x, then, null);
+      HttpFrontEnd.this.readBody(x, body -> {
+        if (!x.admitted || enter(x)) {
+          then.handle(body);
+        }
+      }, null);
     }
 
     @Override

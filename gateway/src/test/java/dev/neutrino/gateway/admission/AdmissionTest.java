@@ -42,6 +42,20 @@ class AdmissionTest {
   }
 
   @Test
+  void theDoorCheckTakesNoPlaceAndCountsWhatItRefuses() {
+    Admission door = Admission.create(AdmissionSettings.fixed(1), clock::get);
+    assertTrue(door.admits(Protocol.HTTP));
+    assertTrue(door.admits(Protocol.HTTP), "checking twice takes nothing");
+    assertEquals(0, door.inFlight());
+    Permit permit = door.admit(Protocol.HTTP);
+    assertFalse(door.admits(Protocol.GRPC));
+    assertEquals(1, door.refused(Protocol.GRPC));
+    assertEquals(0, door.refused(Protocol.HTTP));
+    permit.release();
+    assertTrue(door.admits(Protocol.GRPC));
+  }
+
+  @Test
   void aPermitIsReleasedOnceHoweverOftenItIsGivenBack() {
     Admission door = Admission.create(AdmissionSettings.fixed(3), clock::get);
     Permit permit = door.admit(Protocol.HTTP);

@@ -1,0 +1,60 @@
+package dev.neutrino.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.neutrino.gateway.admission.AdmissionSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The front door's settings: flags and file keys through GatewayConfig's one mapping. */
+class AdmissionConfigTest {
+  @Test
+  void adaptiveByDefault() throws Exception {
+    GatewayConfig config = GatewayConfig.fromArgs(new String[] {});
+    assertEquals(AdmissionSettings.DEFAULTS, config.admission());
+    assertEquals("adaptive", config.describe().get("admission"));
+    assertEquals(64, config.describe().get("admission_limit_min"));
+  }
+
+  @Test
+  void flagsAndFileKeysSetEveryField(@TempDir Path dir) throws Exception {
+    assertEquals(new AdmissionSettings(AdmissionSettings.Mode.FIXED, 2, 5, 3.5), GatewayConfig.fromArgs(new String[] {
+        "--admission", "fixed", "--admission-limit-min", "2", "--admission-limit-max=5",
+        "--admission-latency-tolerance", "3.5"}).admission());
+    Path file = dir.resolve("neutrino.yaml");
+    Files.writeString(file, "admission: \"off\"\nadmission_limit_max: 300\n");
+    GatewayConfig fromFile = GatewayConfig.fromArgs(new String[] {"--config", file.toString()});
+    assertEquals(AdmissionSettings.Mode.OFF, fromFile.admission().mode());
+    assertEquals(300, fromFile.admission().limitMax());
+    assertEquals(AdmissionSettings.Mode.ADAPTIVE, GatewayConfig.fromArgs(new String[] {
+        "--config", file.toString(), "--admission", "adaptive"}).admission().mode());
+  }
+
+  @Test
+  void badValuesAreRefusedNamingTheSetting() {
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--admission", "maybe"})).getMessage()
+        .contains("admission must be adaptive, fixed or off, got 'maybe'"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--admission-limit-min", "100", "--admission-limit-max", "10"}))
+        .getMessage().contains("admission_limit_max (10) must be >= admission_limit_min (100)"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--admission-latency-tolerance", "0.5"})).getMessage()
+        .contains("admission_latency_tolerance"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--admission-limit-max", "lots"})).getMessage()
+        .contains("admission-limit-max"));
+  }
+
+  @Test
+  void helpListsTheFlagsWithTheirDefaults() {
+    java.io.StringWriter help = new java.io.StringWriter();
+    GatewayConfig.commandLine().usage(new java.io.PrintWriter(help));
+    assertTrue(help.toString().contains("--admission=<admission>"), help.toString());
+    assertTrue(help.toString().matches("(?s).*--admission-limit-min=<min>.*\\(default 64\\).*"), help.toString());
+  }
+}
