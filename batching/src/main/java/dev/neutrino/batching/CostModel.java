@@ -25,6 +25,12 @@ import java.util.concurrent.TimeUnit;
  * The curve is made non-decreasing: a batch never costs less than a smaller one. With one measured
  * size it is extrapolated proportionally (the pessimistic assumption that batching does not pay) and
  * marked not established. Time comes in as an argument.
+ *
+ * <p>{@link #observe} only records the sample; the curve is fitted again later, by {@link #refit()}
+ * (an instance calls it once its batch's requests are answered, off their path) or by the first
+ * {@link #curve()} that finds it stale, whichever comes first. Either way the fit is made as of the
+ * latest observation's time, so every read sees the curve of all the observations made before it,
+ * exactly as if each observation had fitted it at once.
  */
 final class CostModel {
   static final int FULL_WEIGHT_SAMPLES = 8;
@@ -43,6 +49,10 @@ final class CostModel {
   private final double[] weight;
   private final long[] lastNanos;
   private volatile CostCurve curve = CostCurve.EMPTY;
+  /** Set by an observation not yet in {@link #curve}; cleared by the fit that takes it in. */
+  private volatile boolean stale;
+  /** The time of the latest observation: the time the next fit is made as of. Guarded by this. */
+  private long fitNanos;
 
   CostModel(int maxBatchSize) {
     if (maxBatchSize < 1) {
@@ -68,11 +78,27 @@ final class CostModel {
     mean[rows] += (x - mean[rows]) / n;
     weight[rows] = n;
     lastNanos[rows] = Math.max(lastNanos[rows], nowNanos);
-    curve = fit(nowNanos);
+    fitNanos = nowNanos;
+    stale = true;
   }
 
-  /** The latest curve; {@link CostCurve#EMPTY} until the first observation. */
+  /** Fits the curve to the observations not yet in it, if any. */
+  void refit() {
+    if (stale) {
+      refitStale();
+    }
+  }
+
+  private synchronized void refitStale() {
+    if (stale) {
+      curve = fit(fitNanos);
+      stale = false;
+    }
+  }
+
+  /** The curve of every observation so far; {@link CostCurve#EMPTY} until the first one. */
   CostCurve curve() {
+    refit();
     return curve;
   }
 

@@ -50,9 +50,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * released, so no stage completes (and no caller's callback runs) under the lock.
  *
  * <p><b>Instances.</b> An instance thread joins its batch's inputs into one buffer per input (one
- * copy; none for a batch of one), runs the model, splits the outputs into per-request views, and
- * completes the members' stages, then reports the batch's cost to the {@link CostModel} and
- * returns to the idle stack. A model whose instances have a wide session (the adaptive instance
+ * copy; none for a batch of one), runs the model, splits the outputs into per-request views,
+ * reports the batch's cost to the {@link CostModel} (which only records it), returns to the idle
+ * stack, and only then completes the members' stages and lets the cost model fit its curve. So a
+ * request that arrives as soon as an answer leaves (a sequential client's next one, even one
+ * submitted from the answer's own callback) finds the instance idle and takes the one-hop path,
+ * and the fit costs no request its latency; a batch handed over meanwhile waits in the instance's
+ * mailbox for those few steps. A model whose instances have a wide session (the adaptive instance
  * layout) may run a batch on it when the batch is alone and the wide session is not measured slower
  * ({@link AdaptiveLayout}, decided at dispatch under the lock); only batches run on the narrow
  * sessions teach the cost model, since they are what the instances cost under load. A member whose {@link Submission} was cancelled before the batch ran
@@ -526,8 +530,11 @@ public final class DynamicBatcher implements Scheduler {
 
   // ---- instance threads ----
 
-  /** Runs one batch on {@code model} and completes its members. On the instance's thread. */
-  private void execute(LoadedModel model, Batch batch) {
+  /**
+   * Runs one batch on {@code model}; returns what completes its members, for the caller to run once
+   * the instance is back on the idle stack. On the instance's thread.
+   */
+  private Runnable execute(LoadedModel model, Batch batch) {
     long start = ticker.read();
     List<QueuedRequest> live = new ArrayList<>(batch.members().size());
     for (QueuedRequest member : batch.members()) {
@@ -539,12 +546,10 @@ public final class DynamicBatcher implements Scheduler {
       }
     }
     if (stopped) {
-      complete(batch, () -> failAll(live, unloaded()));
-      return;
+      return () -> complete(batch, () -> failAll(live, unloaded()));
     }
     if (live.isEmpty()) {
-      complete(batch, this::checkDrained);
-      return;
+      return () -> complete(batch, this::checkDrained);
     }
     int rows = 0;
     for (QueuedRequest member : live) {
@@ -592,7 +597,7 @@ public final class DynamicBatcher implements Scheduler {
     int batchRows = rows;
     List<Map<String, Tensor>> results = outputs;
     InferenceException error = failure;
-    complete(batch, () -> {
+    return () -> complete(batch, () -> {
       for (int i = 0; i < live.size(); i++) {
         QueuedRequest member = live.get(i);
         if (error != null) {
@@ -689,8 +694,11 @@ public final class DynamicBatcher implements Scheduler {
         if (batch == Batch.STOP) {
           return;
         }
-        execute(model, batch);
-        if (!released(this)) {
+        Runnable completion = execute(model, batch);
+        boolean again = released(this);
+        completion.run();
+        costModel.refit();
+        if (!again) {
           return;
         }
       }

@@ -53,6 +53,29 @@ class CostModelTest {
   }
 
   @Test
+  void aReadSeesEveryObservationWhetherOrNotTheFitRanSince() {
+    CostModel eager = new CostModel(32);
+    CostModel lazy = new CostModel(32);
+    long now = T0;
+    int[] sizes = {1, 4, 2, 8, 1, 16};
+    for (int i = 0; i < sizes.length; i++) {
+      now += 300 * US * (i + 1);
+      eager.observe(sizes[i], PAYS.applyAsLong(sizes[i]), now);
+      eager.refit();
+      lazy.observe(sizes[i], PAYS.applyAsLong(sizes[i]), now);
+      if (i % 2 == 1) {
+        CostCurve read = lazy.curve();
+        CostCurve fitted = eager.curve();
+        for (int b = 1; b <= 32; b++) {
+          assertEquals(fitted.predict(b), read.predict(b), "after " + (i + 1) + " observations, at " + b);
+        }
+      }
+    }
+    assertTrue(lazy.curve().established());
+    assertEquals(PAYS.applyAsLong(16), lazy.curve().predict(16), 1.0);
+  }
+
+  @Test
   void interpolatesBetweenAndExtrapolatesBeyondMeasuredSizes() {
     CostCurve curve = trained(PAYS, 2, 8).curve();
     assertEquals(PAYS.applyAsLong(5), curve.predict(5), 1.0, "between");

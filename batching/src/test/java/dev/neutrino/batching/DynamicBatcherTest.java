@@ -586,6 +586,34 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void aRequestSubmittedAsAnAnswerCompletesFindsItsInstanceIdle() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model), 4, DynamicBatching.defaults());
+    CompletableFuture<InferenceResult> first = occupy(batcher, model);
+    InferenceRequest next = request("next", 7, 1, 2);
+    CompletableFuture<CompletableFuture<InferenceResult>> nextResult = new CompletableFuture<>();
+    CompletableFuture<Integer> queuedAfterSubmit = new CompletableFuture<>();
+    CompletableFuture<String> answeredOn = new CompletableFuture<>();
+    // A sequential client: its next request leaves as soon as its answer arrives, here from the answer's
+    // own callback, on the instance's thread, while the batch's completion is still running.
+    first.whenComplete((result, error) -> {
+      answeredOn.complete(Thread.currentThread().getName());
+      nextResult.complete(submit(batcher, next));
+      queuedAfterSubmit.complete(batcher.queueDepth());
+    });
+    model.open();
+    // Not first.get() before the callback ran: a waiting get may run the callback on this thread.
+    assertTrue(answeredOn.get(10, TimeUnit.SECONDS).startsWith("neutrino-instance-"), answeredOn.get());
+    assertEquals(0, queuedAfterSubmit.get(10, TimeUnit.SECONDS),
+        "submit handed the request to the idle instance itself instead of queueing it for the batcher thread");
+    assertOwnRows(next, result(nextResult.get(10, TimeUnit.SECONDS)));
+    result(first);
+    SchedulerStats stats = batcher.stats();
+    assertEquals(2, stats.succeeded());
+    assertEquals(0, stats.queueDepth());
+  }
+
+  @Test
   void refusesSettingsThatDoNotSuitTheModel() {
     TestModel model = model(2);
     assertThrows(IllegalArgumentException.class,
