@@ -19,6 +19,7 @@ import dev.neutrino.runtime.Tensor;
 import dev.neutrino.runtime.TensorSpec;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -33,7 +34,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Design note. A run wraps each input {@link Tensor}'s buffer as an {@link OnnxTensor} without
  * copying: ORT's Java binding hands a direct buffer's address straight to the native tensor
  * (read-only buffers included), so the bytes the batcher assembled are the bytes the kernels read; a
- * tensor over a heap buffer is first copied once into a direct one. BYTES inputs are the exception:
+ * tensor over a heap buffer (a lone request's tensors are views of the bytes it arrived in) is first
+ * copied once into this session's staging buffer for that input: one direct buffer per input, grown
+ * when too small (up to {@link #MAX_STAGING_BYTES}; a larger tensor gets a buffer of its own for that
+ * run), reused by every run since runs never overlap, and never shared with another session (an
+ * adaptive instance's narrow and wide sessions have one each). ORT reads it only during the run, and
+ * every output is copied out before the run returns, so the next run may overwrite it. BYTES inputs are the exception:
  * ORT's Java API takes string tensors only as {@code String[]}, so they are decoded (strict UTF-8)
  * and re-encoded by ORT. Outputs live in ORT-owned native memory that dies with the
  * {@link OrtSession.Result}, so each requested output is copied into a fresh direct buffer that the
@@ -52,6 +58,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class OnnxSessionModel implements LoadedModel {
   private static final System.Logger LOG = System.getLogger(OnnxSessionModel.class.getName());
+  /** The largest staging buffer a session keeps for one input between runs. */
+  static final int MAX_STAGING_BYTES = 16 << 20;
 
   private final OrtEnvironment env;
   private final OrtSession session;
@@ -62,6 +70,11 @@ final class OnnxSessionModel implements LoadedModel {
   /** Our input name to the session's, where they differ (rewritten unsigned inputs only). */
   private final Map<String, String> sessionInputNames;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * Per input name, the direct buffer heap tensors are copied into for a run. Used by the thread that
+   * runs, one run at a time (see the class comment).
+   */
+  private final Map<String, ByteBuffer> staging = new HashMap<>();
   /** Set once by the backend before the model is handed out. */
   private volatile GraphCacheResult graphCacheResult = GraphCacheResult.NOT_USED;
 
@@ -247,11 +260,34 @@ final class OnnxSessionModel implements LoadedModel {
     if (!data.isDirect()) {
       // ORT 1.23's copy of heap byte buffers casts them to the element's buffer type and fails:
       // copy into a direct buffer here (the OnnxTensor keeps it reachable until closed).
-      data = Tensor.allocate(data.remaining()).put(data).flip();
+      data = staged(name, data.remaining()).put(data).flip();
     }
     // A direct buffer, read-only or not, is wrapped in place: ORT reads our memory, no copy.
     return OnnxTensor.createTensor(
         env, data, tensor.shape(), OnnxElementTypes.toJavaType(tensor.datatype()));
+  }
+
+  /**
+   * An empty direct buffer of exactly {@code bytes} bytes: a view of the input's staging buffer, grown
+   * if needed, or a buffer of its own when {@code bytes} is over {@link #MAX_STAGING_BYTES}.
+   */
+  private ByteBuffer staged(String name, int bytes) {
+    if (bytes > MAX_STAGING_BYTES) {
+      return Tensor.allocate(bytes);
+    }
+    ByteBuffer buffer = staging.get(name);
+    if (buffer == null || buffer.capacity() < bytes) {
+      int capacity = Math.min(MAX_STAGING_BYTES, Math.max(bytes, buffer == null ? 0 : 2 * buffer.capacity()));
+      buffer = Tensor.allocate(capacity);
+      staging.put(name, buffer);
+    }
+    return buffer.slice(0, bytes).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The capacity of the staging buffer kept for {@code input}; 0 when there is none. */
+  int stagingCapacity(String input) {
+    ByteBuffer buffer = staging.get(input);
+    return buffer == null ? 0 : buffer.capacity();
   }
 
   private static Tensor toTensor(String name, OnnxValue value) throws OrtException {

@@ -3,6 +3,7 @@ package dev.neutrino.runtime.onnx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -214,6 +215,55 @@ class OnnxRuntimeBackendTest {
 
       assertArrayEquals(new int[] {-5, 1 << 30}, y.toIntArray());
     }
+  }
+
+  @Test
+  void heapTensorsOfDifferentSizesShareOneStagingBufferWithoutSeeingEachOthersBytes() throws Exception {
+    try (LoadedModel loaded = backend.load(write(identity(DataType.INT32)), CPU)) {
+      OnnxSessionModel model = assertInstanceOf(OnnxSessionModel.class, loaded);
+      int[] large = {1, -2, 3, -4, 5, -6, Integer.MIN_VALUE, Integer.MAX_VALUE};
+      int[] small = {42, -42};
+      int[] medium = {7, 8, 9, 10};
+
+      int[] first = runHeap(model, large);
+      int capacity = model.stagingCapacity("x");
+      int[] second = runHeap(model, small);
+      int[] third = runHeap(model, medium);
+
+      assertArrayEquals(large, first);
+      assertArrayEquals(small, second, "only the small request's rows, none left from the large one");
+      assertArrayEquals(medium, third);
+      assertTrue(capacity >= 4 * large.length, "a heap tensor was staged: " + capacity);
+      assertEquals(capacity, model.stagingCapacity("x"), "the smaller requests reused the buffer");
+    }
+  }
+
+  @Test
+  void adaptiveInstanceStagesEachSessionsInputsApart() throws Exception {
+    try (LoadedModel model =
+        backend.load(write(identity(DataType.INT32)), LoadOptions.cpu(1).withWideIntraOpThreads(2))) {
+      assertTrue(model.hasWideSession());
+      int[] large = {11, 12, 13, 14, 15, 16};
+      int[] small = {-1, -2};
+      Map<String, Tensor> largeIn = Map.of("x", heapInts(large));
+      Map<String, Tensor> smallIn = Map.of("x", heapInts(small));
+
+      assertArrayEquals(large, model.runWide(largeIn, Set.of("y")).get("y").toIntArray());
+      assertArrayEquals(small, model.run(smallIn, Set.of("y")).get("y").toIntArray());
+      assertArrayEquals(small, model.runWide(smallIn, Set.of("y")).get("y").toIntArray());
+      assertArrayEquals(large, model.run(largeIn, Set.of("y")).get("y").toIntArray());
+    }
+  }
+
+  /** Runs {@code values}, shaped [n / 2, 2], from a heap buffer through {@code model}; returns y. */
+  private static int[] runHeap(LoadedModel model, int[] values) {
+    return model.run(Map.of("x", heapInts(values)), Set.of("y")).get("y").toIntArray();
+  }
+
+  private static Tensor heapInts(int[] values) {
+    Tensor tensor = Tensor.of(DataType.INT32, new long[] {values.length / 2, 2}, bytesOf(values));
+    assertFalse(tensor.data().isDirect());
+    return tensor;
   }
 
   @Test
