@@ -2,6 +2,10 @@ package dev.neutrino.loadtest;
 
 import dev.neutrino.gateway.Gateway;
 import dev.neutrino.gateway.GatewayConfig;
+import dev.neutrino.loadtest.profile.CpuBudget;
+import dev.neutrino.loadtest.profile.CpuProfiler;
+import dev.neutrino.loadtest.profile.ProfileReport;
+import dev.neutrino.loadtest.profile.StageTable;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.repo.examples.ExampleModels;
 import dev.neutrino.runtime.Backend;
@@ -40,7 +44,7 @@ final class Bench {
   static final Duration FIRST_WARMUP_EXTRA = Duration.ofSeconds(2);
   /** Every scenario, in the order {@code --scenario all} runs them. */
   static final List<String> SCENARIOS = List.of("overhead", "throughput-mlp", "throughput-encoder", "overload",
-      "http-floor", "hotswap", "coldstart");
+      "http-floor", "hotswap", "coldstart", "profile");
   /** The example models whose cold start the coldstart scenario measures. */
   static final List<String> COLDSTART_MODELS =
       List.of("identity_fp32", "simple", "recommender_mlp", "text_encoder", "tiny_lm");
@@ -71,6 +75,18 @@ final class Bench {
     }
   }
 
+  /**
+   * The profile scenario's settings.
+   *
+   * @param concurrency the closed loop's clients while recording
+   * @param period the sampling period
+   * @param dir where to write collapsed stacks and flame graph pages, or null
+   */
+  record ProfileOptions(int concurrency, Duration period, Path dir) {
+    static final ProfileOptions DEFAULTS = new ProfileOptions(CpuProfiler.DEFAULT_CONCURRENCY,
+        CpuProfiler.DEFAULT_PERIOD, null);
+  }
+
   /** A scenario that could not run (the gateway refused what it needs), and why. */
   static final class Unavailable extends Exception {
     Unavailable(String message) {
@@ -92,9 +108,15 @@ final class Bench {
   private final java.util.logging.Logger neutrinoLog = java.util.logging.Logger.getLogger("dev.neutrino");
   private final int cores = Runtime.getRuntime().availableProcessors();
   private Report report;
+  private final ProfileOptions profileOptions;
 
   Bench(Options options, PrintStream out) {
+    this(options, ProfileOptions.DEFAULTS, out);
+  }
+
+  Bench(Options options, ProfileOptions profileOptions, PrintStream out) {
     this.options = options;
+    this.profileOptions = profileOptions;
     this.out = out;
   }
 
@@ -112,6 +134,7 @@ final class Bench {
         case "http-floor" -> httpFloor(repository);
         case "hotswap" -> hotswap(repository);
         case "coldstart" -> coldstart(repository);
+        case "profile" -> profile(repository);
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "': use one of "
             + String.join(", ", SCENARIOS));
       };
@@ -362,6 +385,66 @@ final class Bench {
   }
 
   /**
+   * CPU per request by stage for each protocol on identity_fp32 and recommender_mlp: closed-loop load
+   * on one gateway while JFR samples every thread of this JVM (see {@link CpuProfiler}).
+   */
+  private static final String NO_GRPC = Report.GATEWAY_GRPC + " skipped: the gateway serves no gRPC port";
+
+  private Report profile(Path repository) throws Exception {
+    Map<String, Map<String, long[]>> models = new LinkedHashMap<>();
+    models.put("identity_fp32", Map.of("INPUT0", new long[] {1, 16}));
+    models.put("recommender_mlp", Map.of());
+    int concurrency = profileOptions.concurrency();
+    CpuProfiler.Settings settings = new CpuProfiler.Settings(concurrency, options.warmup().plus(FIRST_WARMUP_EXTRA),
+        options.duration(), 0, profileOptions.period());
+    start("profile", String.join(", ", models.keySet()), "CPU per request by stage: closed loop at concurrency "
+        + concurrency + " per protocol and model while JFR samples every thread every "
+        + profileOptions.period().toMillis() + " ms");
+    report.setting("profile_concurrency", concurrency);
+    report.setting("profile_period_ms", profileOptions.period().toMillis());
+    CpuProfiler profiler = new CpuProfiler(StageTable.standard());
+    List<CpuBudget> budgets = new ArrayList<>();
+    try (RunningGateway gateway = startGateway(repository, List.of())) {
+      note(gateway);
+      for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
+        for (Protocol protocol : Protocol.values()) {
+          Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
+          if (endpoint == null) {
+            if (!report.notes().contains(NO_GRPC)) {
+              report.note(NO_GRPC);
+            }
+            continue;
+          }
+          out.println("profiling " + model.getKey() + " over " + protocol.flagName() + " (warm-up "
+              + Report.number(LoadtestCommand.seconds(settings.warmup())) + " s, then "
+              + Report.number(LoadtestCommand.seconds(settings.duration())) + " s recorded)...");
+          out.flush();
+          try (InferenceClient client = InferenceClients.connect(endpoint,
+              settings(model.getKey(), protocol, model.getValue(), concurrency), meter)) {
+            CpuBudget budget = profiler.measure(model.getKey(), protocol.flagName(), client, meter, settings);
+            budgets.add(budget);
+            report.add(new Report.Run("gateway-" + protocol.flagName(), budget.load(), null, model.getKey()));
+          }
+        }
+      }
+    }
+    out.println();
+    out.print(CpuBudget.table(budgets));
+    out.println();
+    report.ratio("profile", ProfileReport.json(budgets));
+    report.section(new Report.Section("CPU per request by stage", ProfileReport.section(budgets)));
+    if (profileOptions.dir() != null) {
+      List<Path> files = ProfileReport.writeFiles(budgets, profileOptions.dir());
+      out.println("wrote " + files.size() + " files (collapsed stacks, flame graphs) to " + profileOptions.dir());
+    }
+    report.note("profile: cpu_us_per_request = each gateway thread's measured CPU time over the window, split by "
+        + "that thread's JFR samples into stages (the innermost frame a stage rule names decides), divided by the "
+        + "requests answered; unsampled = process CPU beyond its Java threads (GC, JIT, the recorder, native "
+        + "threads); the generator's threads (and any stack through the generator) are left out");
+    return report;
+  }
+
+  /**
    * A model configuration (the YAML form) with {@code target_latency_microseconds} set in its
    * {@code dynamic_batching} section.
    *
@@ -451,7 +534,7 @@ final class Bench {
     java.util.logging.Handler capture = new java.util.logging.Handler() {
       @Override
       public void publish(java.util.logging.LogRecord record) {
-        if (record.getParameters() != null && record.getParameters().length == 5) {
+        if (record.getParameters() != null && record.getParameters().length >= 5) {
           phases.add(record.getParameters());
         }
       }

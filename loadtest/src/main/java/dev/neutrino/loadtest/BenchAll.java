@@ -21,13 +21,19 @@ final class BenchAll {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Bench.Options options;
+  private final Bench.ProfileOptions profileOptions;
   private final PrintStream out;
   private final List<Report> reports = new ArrayList<>();
   private final Map<String, String> unavailable = new LinkedHashMap<>();
   private Map<String, Object> machine;
 
   BenchAll(Bench.Options options, PrintStream out) {
+    this(options, Bench.ProfileOptions.DEFAULTS, out);
+  }
+
+  BenchAll(Bench.Options options, Bench.ProfileOptions profileOptions, PrintStream out) {
     this.options = options;
+    this.profileOptions = profileOptions;
     this.out = out;
   }
 
@@ -36,7 +42,7 @@ final class BenchAll {
     machine = new LinkedHashMap<>(MachineInfo.collect("cpu"));
     for (String scenario : Bench.SCENARIOS) {
       try {
-        reports.add(new Bench(options.withScenario(scenario), out).run());
+        reports.add(new Bench(options.withScenario(scenario), profileOptions, out).run());
       } catch (Bench.Unavailable e) {
         unavailable.put(scenario, e.getMessage());
         out.println("neutrino bench: " + scenario + " skipped: " + e.getMessage());

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Arrays;
+import dev.neutrino.loadtest.profile.CpuProfiler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,6 +30,8 @@ import picocli.CommandLine.Option;
         "  hotswap             recommender_mlp, open loop at half capacity while a new version is swapped in",
         "  coldstart           every example model: load (instances, warm-up) and first answer, without,",
         "                      filling and from the optimized-graph cache",
+        "  profile             identity_fp32 and recommender_mlp over each protocol under closed-loop load while",
+        "                      JFR samples: CPU microseconds per request by stage, flame graphs",
         "  all                 every scenario once, one JSON document and one page with the headline table",
         "                      (concurrency levels default to " + BenchCommand.ALL_LEVELS + ")",
         "",
@@ -79,6 +82,18 @@ final class BenchCommand {
       description = "flags of ./neutrino serve for the gateway under test, in one argument, e.g. \"--cpu-threads 1\"")
   String gatewayFlags;
 
+  @Option(names = "--profile-concurrency", paramLabel = "<n>", defaultValue = "" + CpuProfiler.DEFAULT_CONCURRENCY,
+      description = "profile: closed-loop clients while recording (default ${DEFAULT-VALUE})")
+  int profileConcurrency;
+
+  @Option(names = "--profile-period", paramLabel = "<time>", defaultValue = "2ms", converter = Flags.DurationValue.class,
+      description = "profile: JFR's sampling period, at least 1ms (default ${DEFAULT-VALUE})")
+  Duration profilePeriod;
+
+  @Option(names = "--profile-dir", paramLabel = "<dir>",
+      description = "profile: also write each protocol and model's collapsed stacks and flame graph page here")
+  Path profileDir;
+
   @Option(names = "--json", paramLabel = "<file>",
       description = "the report as JSON (fields of BENCHMARKS.md, with the headline ratios)")
   Path json;
@@ -92,6 +107,7 @@ final class BenchCommand {
     BenchCommand flags = new BenchCommand();
     CommandLine commandLine = Main.commandLine(flags);
     Bench.Options options;
+    Bench.ProfileOptions profile;
     try {
       CommandLine.ParseResult parsed = commandLine.parseArgs(args);
       if (Main.printedHelp(commandLine, parsed, out)) {
@@ -101,6 +117,7 @@ final class BenchCommand {
         flags.concurrency = ALL_LEVELS;
       }
       options = flags.options();
+      profile = flags.profileOptions();
     } catch (CommandLine.ParameterException | IllegalArgumentException e) {
       err.println("neutrino bench: " + e.getMessage());
       err.println("(./neutrino bench --help lists the scenarios and flags)");
@@ -109,10 +126,10 @@ final class BenchCommand {
     Path json = flags.json;
     Path html = flags.html;
     if (options.scenario().equals("all")) {
-      return runAll(options, json, html, out, err);
+      return runAll(options, profile, json, html, out, err);
     }
     try {
-      Report report = new Bench(options, out).run();
+      Report report = new Bench(options, profile, out).run();
       report.setting("load_average_1m_at_end", MachineInfo.loadAverage());
       out.println("headline:");
       report.ratios().forEach((k, v) -> out.println("  " + k + " = " + v));
@@ -135,8 +152,20 @@ final class BenchCommand {
     }
   }
 
-  private static int runAll(Bench.Options options, Path json, Path html, PrintStream out, PrintStream err) {
-    BenchAll all = new BenchAll(options, out);
+  private Bench.ProfileOptions profileOptions() {
+    if (profileConcurrency < 1) {
+      throw new IllegalArgumentException("--profile-concurrency must be at least 1, got " + profileConcurrency);
+    }
+    if (profilePeriod.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException("--profile-period must be at least 1ms (JFR's finest), got "
+          + profilePeriod.toNanos() / 1e6 + "ms");
+    }
+    return new Bench.ProfileOptions(profileConcurrency, profilePeriod, profileDir);
+  }
+
+  private static int runAll(Bench.Options options, Bench.ProfileOptions profile, Path json, Path html,
+      PrintStream out, PrintStream err) {
+    BenchAll all = new BenchAll(options, profile, out);
     try {
       all.run();
       out.println("headline:");

@@ -35,6 +35,11 @@ public final class CpuMeter {
     };
   }
 
+  /** Whether the thread with this id is one the meter counts (a generator thread). */
+  public boolean registered(long threadId) {
+    return ids.contains(threadId);
+  }
+
   /** Whether the JVM can measure thread CPU time at all. */
   public boolean supported() {
     return threads.isThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled();

@@ -138,6 +138,10 @@ final class LoadtestCommand {
           + target + (plan.settings.http2() ? " (HTTP/2)" : "") + ", " + plan.levels.size() + " level(s), warm-up "
           + seconds(plan.levels.get(0).warmup()) + " s, " + seconds(plan.levels.get(0).duration()) + " s each");
       out.println("generator: " + MachineInfo.describe(machine));
+      if (plan.levels.get(0).mode() == LoadSpec.Mode.OPEN && !plan.levels.get(0).warmup().isZero()) {
+        out.println("warm-up: a closed loop on all " + plan.settings.connections() + " connections for "
+            + seconds(plan.levels.get(0).warmup()) + " s precedes the first level (opens them, compiles both sides)");
+      }
       LoadGenerator generator = new LoadGenerator(client, meter);
       List<Report.Run> runs = new ArrayList<>();
       TablePrinter printer = new TablePrinter(plan.levels.get(0).mode() == LoadSpec.Mode.OPEN, false, false);

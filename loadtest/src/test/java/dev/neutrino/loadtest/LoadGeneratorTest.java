@@ -246,4 +246,25 @@ class LoadGeneratorTest {
       assertEquals(0.6, results.get(0).windowSeconds() + results.get(1).windowSeconds(), 1e-6);
     }
   }
+
+  @Test
+  void firstOpenLoopIsPrimedByAClosedLoopOnEveryConnectionAndTheNextIsNot() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_BINARY, 4)) {
+      // 10/s with a 1 s warm-up: 10 warm-up sends (at 0, 100, ... 900 ms), then 3 measured ones.
+      LoadSpec level = LoadSpec.open(10, LoadSpec.Distribution.CONSTANT, Duration.ofSeconds(1), CAP)
+          .withMaxRequests(3);
+      LoadGenerator generator = new LoadGenerator(client, new CpuMeter());
+
+      LevelResult first = generator.run(level);
+      long afterFirst = server.inferCalls();
+      LevelResult second = generator.run(level);
+
+      assertEquals(3, first.ok());
+      assertEquals(3, second.ok());
+      assertTrue(afterFirst >= 1 + 4 + 10 + 3,
+          "the check, at least one call from each of the 4 connections' closed loop, then the level: " + afterFirst);
+      assertEquals(10 + 3, server.inferCalls() - afterFirst, "a later level is not primed again");
+    }
+  }
 }

@@ -262,6 +262,7 @@ final class ModelLifecycle implements AutoCloseable {
       if (attempt.loaded() != null) {
         next.put(version, attempt.loaded().version());
         footprint += attempt.loaded().footprintBytes();
+        counts(name).countGraphCache(attempt.loaded().graphCacheResults());
         statuses.put(version, new ModelStatus(name, number, ModelState.READY, ""));
         LOG.log(System.Logger.Level.INFO, "loaded model " + name + " version " + version + " on "
             + attempt.loaded().version().device());

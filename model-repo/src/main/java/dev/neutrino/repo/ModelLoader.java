@@ -7,6 +7,7 @@ import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.DeviceMemory;
 import dev.neutrino.runtime.Device;
+import dev.neutrino.runtime.GraphCacheResult;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
@@ -25,8 +26,10 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -206,8 +209,11 @@ final class ModelLoader {
     return steps;
   }
 
-  /** A loaded version and what it weighs. */
-  record Loaded(ModelVersion version, long footprintBytes) {}
+  /**
+   * A loaded version, what it weighs, and what the backend's optimized-graph cache did for each of
+   * its instances (empty for an ensemble).
+   */
+  record Loaded(ModelVersion version, long footprintBytes, List<GraphCacheResult> graphCacheResults) {}
 
   /** Loads, completes, schedules and warms up one version. */
   Loaded load(String name, long version, Plan plan) throws LoadFailure {
@@ -215,7 +221,7 @@ final class ModelLoader {
     ModelConfigParser.Raw raw = plan.raw();
     if (Ensembles.isEnsemble(raw)) {
       try {
-        return new Loaded(ensembles.load(name, version, raw), 0);
+        return new Loaded(ensembles.load(name, version, raw), 0, List.of());
       } catch (IllegalArgumentException e) {
         throw new LoadFailure(versionName, plan.source() + ": " + e.getMessage());
       }
@@ -269,9 +275,10 @@ final class ModelLoader {
       List<WarmupSample> warmup = warmupSamples(config);
       LoadBounds.checkWarmup(config, warmup, options.limits());
       warmUp(config, warmup, instances);
+      LoadTimes times = new LoadTimes(loaded - started, System.nanoTime() - loaded);
       LOG.log(Level.INFO, "{0} version {1}: {2} instance(s) ({5}) loaded in {3} ms, warmed up in {4} ms",
-          name, versionName, instances.size(), (loaded - started) / 1_000_000,
-          (System.nanoTime() - loaded) / 1_000_000, layoutDescription(instances, threads, wideThreads));
+          name, versionName, instances.size(), times.createNanos() / 1_000_000, times.warmupNanos() / 1_000_000,
+          layoutDescription(instances, threads, wideThreads));
       String label = name + "-" + versionName;
       Scheduler scheduler = config.dynamicallyBatched()
           ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
@@ -281,7 +288,8 @@ final class ModelLoader {
       // session, arenas and the GC.)
       long sessions = instances.stream().mapToLong(i -> i.hasWideSession() ? 2 : 1).sum();
       long footprint = fileBytes(plan.modelDir().resolve(versionName)) * sessions;
-      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache, footprint, gpuMemory), footprint);
+      return new Loaded(new ModelVersion(config, version, instances, scheduler, cache, footprint, gpuMemory, times),
+          footprint, instances.stream().map(LoadedModel::graphCacheResult).toList());
     } catch (ModelLoadException e) {
       instances.forEach(LoadedModel::close);
       throw new LoadFailure(versionName, e.getMessage());
@@ -303,48 +311,17 @@ final class ModelLoader {
    */
   private static void loadInstances(Backend backend, Path modelFile, List<LoadOptions> placements,
       List<LoadedModel> instances) throws ModelLoadException {
-    if (placements.size() <= 1) {
-      for (LoadOptions placement : placements) {
-        instances.add(backend.load(modelFile, placement));
-      }
+    List<Callable<LoadedModel>> loads = new ArrayList<>();
+    for (LoadOptions placement : placements) {
+      loads.add(() -> backend.load(modelFile, placement));
+    }
+    if (loads.isEmpty()) {
       return;
     }
-    int threads = Math.min(placements.size(), Math.max(2, Runtime.getRuntime().availableProcessors()));
-    AtomicInteger created = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(threads, task -> {
-      Thread thread = new Thread(task, "neutrino-instance-load-" + created.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    });
-    List<LoadedModel> loaded = new ArrayList<>();
-    Throwable failure = null;
-    try {
-      List<Future<LoadedModel>> futures = new ArrayList<>();
-      for (LoadOptions placement : placements) {
-        futures.add(pool.submit(() -> backend.load(modelFile, placement)));
-      }
-      boolean interrupted = false;
-      for (Future<LoadedModel> future : futures) {
-        while (true) {
-          try {
-            loaded.add(future.get());
-            break;
-          } catch (InterruptedException e) {
-            interrupted = true; // the sessions being built cannot be abandoned: wait for them
-          } catch (ExecutionException e) {
-            failure = failure == null ? e.getCause() : failure;
-            break;
-          }
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    } finally {
-      pool.shutdown();
-    }
+    Outcome<LoadedModel> outcome = eachOnItsOwnThread("neutrino-instance-load-", loads);
+    Throwable failure = outcome.failure();
     if (failure != null) {
-      loaded.forEach(LoadedModel::close);
+      outcome.results().stream().filter(Objects::nonNull).forEach(LoadedModel::close);
       if (failure instanceof ModelLoadException e) {
         throw e;
       }
@@ -353,7 +330,7 @@ final class ModelLoader {
       }
       throw new ModelLoadException("loading an instance failed: " + failure, failure);
     }
-    instances.addAll(loaded);
+    instances.addAll(outcome.results());
   }
 
   /**
@@ -382,11 +359,18 @@ final class ModelLoader {
     return samples;
   }
 
-  /** Runs the warm-up samples on every instance (and its wide session) before the version takes traffic. */
+  /**
+   * Runs the warm-up samples on every instance (and its wide session) before the version takes
+   * traffic: each instance runs every sample, in order, {@code count} times. Instances are independent
+   * sessions, so two or more warm up at once, each on a thread of its own (as they are created): a
+   * model's warm-up then takes about one instance's, not the sum of all of them. Every instance's
+   * warm-up is awaited; the first failure is then thrown.
+   */
   private static void warmUp(ModelConfig config, List<WarmupSample> samples, List<LoadedModel> instances) {
     Set<String> outputs = new LinkedHashSet<>();
     config.outputs().forEach(o -> outputs.add(o.name()));
     SplittableRandom random = new SplittableRandom(42);
+    List<Map<String, Tensor>> sampleInputs = new ArrayList<>();
     for (WarmupSample sample : samples) {
       Map<String, Tensor> inputs = new LinkedHashMap<>();
       for (TensorConfig input : config.inputs()) {
@@ -396,15 +380,85 @@ final class ModelLoader {
             LoadBounds.warmupRows(config, sample), dims, given != null && given.randomData(),
             random));
       }
-      for (LoadedModel instance : instances) {
-        for (int i = 0; i < sample.count(); i++) {
-          instance.run(inputs, outputs);
-          if (instance.hasWideSession()) {
-            instance.runWide(inputs, outputs);
+      sampleInputs.add(inputs); // shared by the instances: a Tensor hands out read-only views
+    }
+    List<Callable<Void>> warmUps = new ArrayList<>();
+    for (LoadedModel instance : instances) {
+      warmUps.add(() -> {
+        for (int s = 0; s < samples.size(); s++) {
+          for (int i = 0; i < samples.get(s).count(); i++) {
+            instance.run(sampleInputs.get(s), outputs);
+            if (instance.hasWideSession()) {
+              instance.runWide(sampleInputs.get(s), outputs);
+            }
+          }
+        }
+        return null;
+      });
+    }
+    Throwable failure = eachOnItsOwnThread("neutrino-instance-warmup-", warmUps).failure();
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure != null) {
+      throw new InferenceException.BackendFailure("warming up an instance failed: " + failure, failure);
+    }
+  }
+
+  /** What {@link #eachOnItsOwnThread} gives back: the tasks' results in order (null where one failed), and the first failure. */
+  private record Outcome<T>(List<T> results, Throwable failure) {}
+
+  /**
+   * Runs {@code tasks} at once, one thread each (at most as many as there are cores, but at least two),
+   * or on the caller's thread when there is only one, and waits for all of them, even when interrupted
+   * (the native work they do cannot be abandoned; the interrupt is kept).
+   */
+  private static <T> Outcome<T> eachOnItsOwnThread(String threadPrefix, List<Callable<T>> tasks) {
+    List<T> results = new ArrayList<>();
+    if (tasks.size() == 1) {
+      try {
+        results.add(tasks.get(0).call());
+        return new Outcome<>(results, null);
+      } catch (Exception e) {
+        results.add(null);
+        return new Outcome<>(results, e);
+      }
+    }
+    int threads = Math.min(tasks.size(), Math.max(2, Runtime.getRuntime().availableProcessors()));
+    AtomicInteger created = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, task -> {
+      Thread thread = new Thread(task, threadPrefix + created.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    Throwable failure = null;
+    try {
+      List<Future<T>> futures = new ArrayList<>();
+      for (Callable<T> task : tasks) {
+        futures.add(pool.submit(task));
+      }
+      boolean interrupted = false;
+      for (Future<T> future : futures) {
+        while (true) {
+          try {
+            results.add(future.get());
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          } catch (ExecutionException e) {
+            results.add(null);
+            failure = failure == null ? e.getCause() : failure;
+            break;
           }
         }
       }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      pool.shutdown();
     }
+    return new Outcome<>(results, failure);
   }
 
   private static Tensor syntheticTensor(DataType type, boolean batched, int rows, long[] dims, boolean randomData,

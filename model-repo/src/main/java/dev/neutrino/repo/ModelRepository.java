@@ -2,6 +2,7 @@ package dev.neutrino.repo;
 
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.DeviceMemory;
+import dev.neutrino.runtime.GraphCacheResult;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
@@ -23,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The models on disk, in Triton's layout ({@code <root>/<model>/<version>/model.onnx}, with an
@@ -393,11 +395,15 @@ public final class ModelRepository implements AutoCloseable {
     return resident == null ? Map.of() : resident.footprints();
   }
 
-  /** Loads succeeded and failed, and unloads, of one model. */
+  /**
+   * Loads succeeded and failed, and unloads, of one model; and what the backend's optimized-graph
+   * cache did for the instances of its loaded versions.
+   */
   public static final class LoadCounts {
     final AtomicLong loaded = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     final AtomicLong unloaded = new AtomicLong();
+    private final AtomicLongArray graphCache = new AtomicLongArray(GraphCacheResult.values().length);
 
     public long loaded() {
       return loaded.get();
@@ -411,11 +417,23 @@ public final class ModelRepository implements AutoCloseable {
       return unloaded.get();
     }
 
+    /** Instances of loaded versions whose load the optimized-graph cache served with {@code result}. */
+    public long graphCache(GraphCacheResult result) {
+      return graphCache.get(result.ordinal());
+    }
+
+    void countGraphCache(List<GraphCacheResult> results) {
+      results.forEach(result -> graphCache.incrementAndGet(result.ordinal()));
+    }
+
     LoadCounts snapshot() {
       LoadCounts copy = new LoadCounts();
       copy.loaded.set(loaded.get());
       copy.failed.set(failed.get());
       copy.unloaded.set(unloaded.get());
+      for (int i = 0; i < graphCache.length(); i++) {
+        copy.graphCache.set(i, graphCache.get(i));
+      }
       return copy;
     }
   }

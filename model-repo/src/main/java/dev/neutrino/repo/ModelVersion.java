@@ -35,6 +35,7 @@ public final class ModelVersion {
   private final ResponseCache cache;
   private final long footprintBytes;
   private final Map<Integer, Long> gpuMemoryBytes;
+  private final LoadTimes loadTimes;
   private volatile ModelState state = ModelState.READY;
 
   /**
@@ -52,6 +53,13 @@ public final class ModelVersion {
    */
   ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler,
       ResponseCache cache, long footprintBytes, Map<Integer, Long> gpuMemoryBytes) {
+    this(config, version, instances, scheduler, cache, footprintBytes, gpuMemoryBytes, LoadTimes.NONE);
+  }
+
+  /** @param loadTimes how long creating and warming up its instances took */
+  ModelVersion(ModelConfig config, long version, List<LoadedModel> instances, Scheduler scheduler,
+      ResponseCache cache, long footprintBytes, Map<Integer, Long> gpuMemoryBytes, LoadTimes loadTimes) {
+    this.loadTimes = loadTimes;
     this.gpuMemoryBytes = Map.copyOf(gpuMemoryBytes);
     this.config = config;
     this.version = version;
@@ -75,6 +83,11 @@ public final class ModelVersion {
 
   public ModelConfig config() {
     return config;
+  }
+
+  /** How long this version's load took: creating its instances, then warming them up. */
+  public LoadTimes loadTimes() {
+    return loadTimes;
   }
 
   public ModelState state() {

@@ -58,6 +58,11 @@ public interface LoadedModel extends AutoCloseable {
     return 0;
   }
 
+  /** What the backend's cache of optimized graphs did for this instance's load. */
+  default GraphCacheResult graphCacheResult() {
+    return GraphCacheResult.NOT_USED;
+  }
+
   /** Releases the instance's native resources. Idempotent. */
   @Override
   void close();

@@ -16,6 +16,7 @@ import dev.neutrino.autoscaler.internal.LocalGatewayActuator;
 import dev.neutrino.autoscaler.internal.PrometheusQuerySource;
 import dev.neutrino.autoscaler.internal.ScrapeSource;
 import dev.neutrino.autoscaler.internal.TargetController;
+import dev.neutrino.autoscaler.sim.MeasuredColdStart;
 import dev.neutrino.autoscaler.sim.PolicySetup;
 import dev.neutrino.autoscaler.sim.SimulationResult;
 import dev.neutrino.autoscaler.sim.SimulationSettings;
@@ -185,6 +186,7 @@ public final class Replay {
         }
       }
       String loadAverageAfter = loadAverage();
+      String gatewayLoad = gatewayLoadSeconds(http, metrics, s.model());
       List<RecordingActuator.Change> changes = actuator.changes();
 
       Trace scaled = scaled(trace, divisor);
@@ -196,7 +198,7 @@ public final class Replay {
       return new ReplayOutcome(traceName, scaled, simSettings, setup, s.speedup(), trace.peak(), peakRate, divisor,
           wallSeconds, gateway, source.describe(), own == null ? null : own.log(), service, changes, clock.startNanos(),
           coldStartWall, recorded.unanswered(), loadAverageBefore, loadAverageAfter, recorded.arrivals(),
-          lateOrDropped(recorded),
+          lateOrDropped(recorded), gatewayLoad,
           withName(real, "real"), withName(simulated, "sim"));
     } finally {
       if (prometheus != null) {
@@ -235,6 +237,20 @@ public final class Replay {
         }
         Thread.sleep(200);
       }
+    }
+  }
+
+  /** The gateway's own figure for the model's last load, from its metrics, or why there is none. */
+  private static String gatewayLoadSeconds(HttpClient http, URI metrics, String model) throws InterruptedException {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics).timeout(HTTP_TIMEOUT).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return "not reported (HTTP " + r.statusCode() + ")";
+      }
+      return DurationText.format(MeasuredColdStart.fromGatewayMetrics(r.body(), model, metrics.toString()).coldStart());
+    } catch (IOException | IllegalArgumentException e) {
+      return "not reported (" + e.getMessage() + ")";
     }
   }
 

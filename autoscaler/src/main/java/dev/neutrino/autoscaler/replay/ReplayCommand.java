@@ -91,7 +91,7 @@ public final class ReplayCommand {
   @Option(names = "--max", paramLabel = "<n>", description = "the most instances (default 2)")
   Integer max;
 
-  @Option(names = "--initial", paramLabel = "<n>", description = "instances at the start (default 1)")
+  @Option(names = "--initial", paramLabel = "<n>", description = "instances at the start (default --min, at least 1)")
   Integer initial;
 
   @Option(names = "--seed", paramLabel = "<n>", description = "seed of the arrivals, real and simulated (default 1)")

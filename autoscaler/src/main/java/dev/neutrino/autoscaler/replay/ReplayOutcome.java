@@ -37,6 +37,8 @@ import java.util.Locale;
  * @param loadAverageAfter and after it
  * @param realArrivals requests scheduled in each trace second of the real run
  * @param realLateOrDropped of those, the late or dropped
+ * @param gatewayLoad the gateway's own {@code neutrino_model_load_seconds} of the model's last load (instances
+ *     created and warmed up), or why it has none
  * @param real the real run
  * @param simulated the simulation
  */
@@ -62,6 +64,7 @@ public record ReplayOutcome(
     String loadAverageAfter,
     long[] realArrivals,
     long[] realLateOrDropped,
+    String gatewayLoad,
     SimulationResult real,
     SimulationResult simulated) {
 
@@ -86,8 +89,10 @@ public record ReplayOutcome(
         loadAverageAfter));
     sb.append(String.format(Locale.ROOT,
         "measured: service time %s (median of sequential requests); cold start %.2fs of wall time (mean of %d "
-            + "loads adding instances) = %s of trace time, which the simulation takes%n",
-        DurationText.format(serviceTime), coldStartWallSeconds, loadsAdding(), DurationText.format(settings.coldStart())));
+            + "loads adding instances) = %s of trace time, which the simulation takes; the gateway's own "
+            + "neutrino_model_load_seconds of its last load: %s%n",
+        DurationText.format(serviceTime), coldStartWallSeconds, loadsAdding(), DurationText.format(settings.coldStart()),
+        gatewayLoad));
     List<String> during = changesDuringTrace();
     sb.append("instance changes during the trace: ").append(during.isEmpty() ? "none" : String.join(", ", during))
         .append('\n');

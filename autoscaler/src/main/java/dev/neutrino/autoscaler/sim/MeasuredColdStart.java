@@ -3,6 +3,7 @@ package dev.neutrino.autoscaler.sim;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.neutrino.autoscaler.internal.PrometheusText;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,18 +15,42 @@ import java.util.List;
  * A model's cold start as {@code ./neutrino bench --scenario coldstart --json FILE} measured it: the
  * JSON's {@code settings.coldstart_<model>} is four figures per pass ({@code instances created ms,
  * warm-up ms, first answer ms, total ms}, {@code -} where not measured), one pass without ONNX Runtime's
- * optimized-graph cache, one filling it, one from it. The cold start taken is the total (load request
+ * optimized-graph cache, one filling it, one from it ({@code --scenario all} writes that report among its
+ * {@code scenarios}). The cold start taken is the total (load request
  * to first answer) of the last pass that has one: the cached pass, which is what every replica after
  * the first sees on a gateway with the cache (the default).
  *
  * @param model the model
  * @param coldStart its cold start
- * @param pass which pass it comes from (1 = no cache, 2 = filling, 3 = cached)
+ * @param pass which pass of the bench it comes from (1 = no cache, 2 = filling, 3 = cached; 0 = a gateway's metrics)
  */
 public record MeasuredColdStart(String model, Duration coldStart, int pass) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int FIGURES_PER_PASS = 4;
+
+  /** The gauge where the gateway keeps how long each serving version's last load took, by phase. */
+  public static final String LOAD_SECONDS = "neutrino_model_load_seconds";
+
+  /**
+   * {@code model}'s last load as a gateway's {@code /metrics} text reports it: the sum of the phases of
+   * {@value #LOAD_SECONDS} (creating the instances, warming them up) of its serving version (the longest
+   * where several serve). It leaves out the first answer, which the bench's total includes. Pass 0.
+   *
+   * @throws IllegalArgumentException when the text has no load time for the model
+   */
+  public static MeasuredColdStart fromGatewayMetrics(String metricsText, String model, String origin) {
+    java.util.Map<String, Double> byVersion = new java.util.TreeMap<>();
+    for (PrometheusText.Sample s : PrometheusText.parse(metricsText)) {
+      if (s.name().equals(LOAD_SECONDS) && model.equals(s.labels().get("model")) && s.value() >= 0) {
+        byVersion.merge(s.labels().getOrDefault("version", ""), s.value(), Double::sum);
+      }
+    }
+    double seconds = byVersion.values().stream().mapToDouble(Double::doubleValue).max()
+        .orElseThrow(() -> new IllegalArgumentException(origin + " reports no " + LOAD_SECONDS + " for model '" + model
+            + "' (it is not loaded, or the gateway predates the metric)"));
+    return new MeasuredColdStart(model, Duration.ofNanos(Math.round(seconds * 1e9)), 0);
+  }
 
   /** Reads {@code model}'s cold start from a coldstart bench's JSON file. */
   public static MeasuredColdStart fromBenchJson(Path file, String model) throws IOException {
@@ -45,6 +70,14 @@ public record MeasuredColdStart(String model, Duration coldStart, int pass) {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(origin + " is not JSON: " + e.getOriginalMessage());
+    }
+    if (root != null && root.path("scenarios").isArray()) {
+      // ./neutrino bench --scenario all: one report per scenario.
+      for (JsonNode scenario : root.path("scenarios")) {
+        if ("coldstart".equals(scenario.path("scenario").asText())) {
+          root = scenario;
+        }
+      }
     }
     JsonNode settings = root == null ? null : root.path("settings");
     if (settings == null || !settings.isObject()) {

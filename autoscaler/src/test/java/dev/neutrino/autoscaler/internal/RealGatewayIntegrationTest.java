@@ -206,7 +206,7 @@ class RealGatewayIntegrationTest {
       awaitReady(gatewayProcess, gateway, gatewayLog);
       LocalGatewayActuator actuator = new LocalGatewayActuator(http, gateway, MODEL, "KIND_CPU",
           Duration.ofSeconds(60));
-      assertEquals(1, actuator.read().current());
+      assertEquals(2, actuator.read().current(), "the example text_encoder starts with two instances");
 
       actuator.apply(0);
       assertEquals(0, actuator.read().current(), "unloaded: zero instances");

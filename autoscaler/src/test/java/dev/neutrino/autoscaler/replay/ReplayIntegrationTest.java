@@ -95,6 +95,8 @@ class ReplayIntegrationTest {
     assertTrue(Pattern.compile("(?m)^sim +1s ").matcher(report).find(), "the simulated row: " + report);
     assertTrue(report.contains("real - sim: SLO-violating s "), report);
     assertTrue(report.contains("measured: service time "), report);
+    assertTrue(Pattern.compile("neutrino_model_load_seconds of its last load: \\d").matcher(report).find(),
+        "the gateway's own figure for the last load: " + report);
     assertTrue(report.contains(metrics.equals("prometheus") ? "metrics: prometheus http://127.0.0.1:" : "metrics: scrape ["),
         "the metrics came from " + metrics + ": " + report);
     String html = Files.readString(dir.resolve("rise-replay.html"));

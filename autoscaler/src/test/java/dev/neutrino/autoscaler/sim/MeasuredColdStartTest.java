@@ -43,6 +43,29 @@ class MeasuredColdStartTest {
     MeasuredColdStart lm = MeasuredColdStart.parse(BENCH, "tiny_lm", "bench.json");
     assertEquals(Duration.ofMillis(575), lm.coldStart(), "a pass without a total is skipped");
     assertEquals(2, lm.pass());
+    String all = "{\"scenario\":\"all\",\"scenarios\":[{\"scenario\":\"overhead\",\"settings\":{}},"
+        + BENCH + "]}";
+    assertEquals(Duration.ofMillis(151), MeasuredColdStart.parse(all, "text_encoder", "all.json").coldStart(),
+        "the coldstart report among those of --scenario all");
+  }
+
+  @Test
+  void readsTheLastLoadFromTheGatewaysMetrics() {
+    String metrics = """
+        # HELP neutrino_model_load_seconds How long the last load of each serving model version took, by phase.
+        # TYPE neutrino_model_load_seconds gauge
+        neutrino_model_load_seconds{model="text_encoder",version="1",phase="create"} 0.42
+        neutrino_model_load_seconds{model="text_encoder",version="1",phase="warmup"} 0.08
+        neutrino_model_load_seconds{model="simple",version="1",phase="create"} 0.01
+        neutrino_model_load_seconds{model="simple",version="1",phase="warmup"} 0.002
+        neutrino_inflight_requests{model="text_encoder"} 3
+        """;
+    assertEquals(Duration.ofMillis(500),
+        MeasuredColdStart.fromGatewayMetrics(metrics, "text_encoder", "gateway").coldStart());
+    assertEquals(Duration.ofMillis(12), MeasuredColdStart.fromGatewayMetrics(metrics, "simple", "gateway").coldStart());
+    String none = assertThrows(IllegalArgumentException.class,
+        () -> MeasuredColdStart.fromGatewayMetrics(metrics, "tiny_lm", "http://g/metrics")).getMessage();
+    assertTrue(none.contains("http://g/metrics") && none.contains("tiny_lm"), none);
   }
 
   @Test

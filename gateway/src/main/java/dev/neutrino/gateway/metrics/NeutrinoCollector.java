@@ -2,11 +2,13 @@ package dev.neutrino.gateway.metrics;
 
 import dev.neutrino.batching.RejectReason;
 import dev.neutrino.batching.SchedulerStats;
+import dev.neutrino.repo.LoadTimes;
 import dev.neutrino.repo.ModelRepository;
 import dev.neutrino.repo.ModelState;
 import dev.neutrino.repo.ModelStatus;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.repo.ResponseCache;
+import dev.neutrino.runtime.GraphCacheResult;
 import io.prometheus.client.Collector;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,6 +72,15 @@ final class NeutrinoCollector extends FamilyCollector {
       "Model loads that failed, wholly or for some version; what served before keeps serving.", "model");
   static final Family UNLOADS = Family.counter("neutrino_model_unloads",
       "Model unloads (by request, by eviction, or because it left the repository).", "model");
+  static final Family MODEL_CACHE = Family.counter("neutrino_model_cache",
+      "Model instances loaded with the optimized-graph cache (--model-cache-dir), by result: hit (built from "
+          + "the cached graph, not optimized again), miss (optimized, graph saved), error (cache unusable, "
+          + "optimized all the same). Counted when their version loads; no samples for a model never loaded with the cache.",
+      "model", "result");
+  static final Family LOAD_DURATION = Family.gauge("neutrino_model_load_seconds", "seconds",
+      "How long the last load of each serving model version took, by phase: create (every instance's "
+          + "session, in parallel after the first) and warmup (the warm-up samples on every instance).",
+      "model", "version", "phase");
   static final Family CACHE_HITS = Family.counter("neutrino_cache_hits",
       "Requests answered from the response cache.", "model", "version");
   static final Family CACHE_MISSES = Family.counter("neutrino_cache_misses",
@@ -90,7 +101,7 @@ final class NeutrinoCollector extends FamilyCollector {
 
   static final List<Family> FAMILIES = List.of(REQUESTS, UNROUTED, REQUEST_DURATION, QUEUE_DURATION, COMPUTE_INPUT,
       COMPUTE_INFER, COMPUTE_OUTPUT, BATCH_SIZE, REJECTED, EXPIRED, CANCELLED, INFLIGHT, QUEUE_DEPTH, QUEUE_AGE,
-      INSTANCES, MEMORY, STATE, SCALED_TO_ZERO, LOADS, LOAD_FAILURES, UNLOADS, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
+      INSTANCES, MEMORY, STATE, SCALED_TO_ZERO, LOADS, LOAD_FAILURES, UNLOADS, MODEL_CACHE, LOAD_DURATION, CACHE_HITS, CACHE_MISSES, CACHE_HIT_DURATION,
       CACHE_MISS_DURATION, CACHE_BYTES, INPUT_TOKENS);
 
   /** The latency buckets' bounds as {@code le} values, in seconds. */
@@ -100,6 +111,9 @@ final class NeutrinoCollector extends FamilyCollector {
   static final List<String> BATCH_BOUND_LABELS = labels(BATCH_BOUNDS);
 
   private static final String BODY_TOO_LARGE = "body_too_large";
+  /** The optimized-graph cache's results that {@link #MODEL_CACHE} counts. */
+  private static final List<GraphCacheResult> CACHE_RESULTS =
+      List.of(GraphCacheResult.HIT, GraphCacheResult.MISS, GraphCacheResult.ERROR);
 
   private final ModelRepository repository;
   private final VersionSeriesTable table;
@@ -164,6 +178,9 @@ final class NeutrinoCollector extends FamilyCollector {
       instances.computeIfAbsent(version.name(), m -> new TreeMap<>())
           .merge(version.device(), version.instanceCount(), Integer::sum);
       scrape.get(MEMORY).add(version.footprintBytes(), version.name(), version.versionString());
+      LoadTimes times = version.loadTimes();
+      scrape.get(LOAD_DURATION).add(times.createNanos() / 1e9, version.name(), version.versionString(), "create");
+      scrape.get(LOAD_DURATION).add(times.warmupNanos() / 1e9, version.name(), version.versionString(), "warmup");
     }
     instances.forEach((model, devices) ->
         devices.forEach((device, count) -> scrape.get(INSTANCES).add(count, model, device)));
@@ -232,6 +249,10 @@ final class NeutrinoCollector extends FamilyCollector {
         scrape.get(LOADS).add(counts.loaded(), model);
         scrape.get(LOAD_FAILURES).add(counts.failed(), model);
         scrape.get(UNLOADS).add(counts.unloaded(), model);
+        if (CACHE_RESULTS.stream().anyMatch(result -> counts.graphCache(result) > 0)) {
+          CACHE_RESULTS.forEach(result ->
+              scrape.get(MODEL_CACHE).add(counts.graphCache(result), model, result.label()));
+        }
       }
     });
     ResponseCache cache = repository.responseCache();

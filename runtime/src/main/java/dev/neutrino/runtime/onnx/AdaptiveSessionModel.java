@@ -1,5 +1,6 @@
 package dev.neutrino.runtime.onnx;
 
+import dev.neutrino.runtime.GraphCacheResult;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
 import dev.neutrino.runtime.TensorSpec;
@@ -63,6 +64,12 @@ final class AdaptiveSessionModel implements LoadedModel {
   @Override
   public boolean hasWideSession() {
     return true;
+  }
+
+  /** The narrow session's: the instance's first, which fills the cache the wide one then reads. */
+  @Override
+  public GraphCacheResult graphCacheResult() {
+    return narrow.graphCacheResult();
   }
 
   @Override

@@ -11,6 +11,7 @@ import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.Device;
 import dev.neutrino.runtime.GpuOptions;
+import dev.neutrino.runtime.GraphCacheResult;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
@@ -224,6 +225,7 @@ public final class OnnxRuntimeBackend implements Backend {
     try (SessionOptions sessionOptions = sessionOptions(options)) {
       addProviders(sessionOptions, device, options.deviceId(), options.gpu());
       OrtSession session;
+      GraphCacheResult cacheResult = GraphCacheResult.NOT_USED;
       Map<String, UnsignedInputs.Renamed> renamed;
       if (UnsignedInputs.mayDeclareOne(modelFile)) {
         // ORT's Java API cannot create UINT16/32/64 tensors: load a copy with signed twins as inputs.
@@ -234,7 +236,9 @@ public final class OnnxRuntimeBackend implements Backend {
                 () -> env.createSession(rewritten.model(), sessionOptions), device, modelFile);
         renamed = rewritten.bySessionName();
       } else if (device == Device.CPU && graphCache != null) {
-        session = openThroughCache(modelFile, sessionOptions);
+        CachedSession cached = openThroughCache(modelFile, sessionOptions);
+        session = cached.session();
+        cacheResult = cached.result();
         renamed = Map.of();
       } else {
         session =
@@ -242,7 +246,8 @@ public final class OnnxRuntimeBackend implements Backend {
                 () -> env.createSession(modelFile.toString(), sessionOptions), device, modelFile);
         renamed = Map.of();
       }
-      return OnnxSessionModel.wrap(env, session, deviceName(device, options.deviceId()), renamed);
+      return OnnxSessionModel.wrap(env, session, deviceName(device, options.deviceId()), renamed)
+          .withGraphCacheResult(cacheResult);
     }
   }
 
@@ -251,7 +256,7 @@ public final class OnnxRuntimeBackend implements Backend {
    * there is none, a session optimized at the cache's level whose graph ORT saves into the cache. A
    * cache that cannot be read or written only costs the optimisation.
    */
-  private OrtSession openThroughCache(Path modelFile, SessionOptions sessionOptions)
+  private CachedSession openThroughCache(Path modelFile, SessionOptions sessionOptions)
       throws ModelLoadException, ProviderUnavailableException {
     Path entry;
     try {
@@ -259,18 +264,22 @@ public final class OnnxRuntimeBackend implements Backend {
       entry = graphCache.entry(modelFile);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.WARNING, "optimized graph cache {0} is not usable, optimizing: {1}", graphCache.folder(), e.toString());
-      return createSession(() -> env.createSession(modelFile.toString(), sessionOptions), Device.CPU, modelFile);
+      return new CachedSession(
+          createSession(() -> env.createSession(modelFile.toString(), sessionOptions), Device.CPU, modelFile),
+          GraphCacheResult.ERROR);
     }
+    GraphCacheResult result = GraphCacheResult.MISS;
     if (Files.isRegularFile(entry)) {
       try {
         sessionOptions.setOptimizationLevel(OptLevel.NO_OPT);
         OrtSession session = env.createSession(entry.toString(), sessionOptions);
         graphCacheHits.increment();
         LOG.log(Level.INFO, "optimized graph from cache {0}", entry.getFileName());
-        return session;
+        return new CachedSession(session, GraphCacheResult.HIT);
       } catch (OrtException | RuntimeException e) {
         LOG.log(Level.WARNING, "cached optimized graph {0} cannot be loaded, optimizing again: {1}",
             entry.getFileName(), OrtMessages.clean(e, null));
+        result = GraphCacheResult.ERROR;
         deleteQuietly(entry);
       }
     }
@@ -288,10 +297,14 @@ public final class OnnxRuntimeBackend implements Backend {
       LOG.log(Level.INFO, "optimized graph saved to cache {0}", entry.getFileName());
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.WARNING, "optimized graph cannot be kept in {0}: {1}", graphCache.folder(), e.toString());
+      result = GraphCacheResult.ERROR;
       deleteQuietly(partial);
     }
-    return session;
+    return new CachedSession(session, result);
   }
+
+  /** A session opened through the optimized-graph cache, and what the cache did for it. */
+  private record CachedSession(OrtSession session, GraphCacheResult result) {}
 
   private static void deleteQuietly(Path file) {
     try {

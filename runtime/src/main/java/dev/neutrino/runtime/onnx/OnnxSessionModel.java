@@ -11,6 +11,7 @@ import ai.onnxruntime.SequenceInfo;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
 import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.GraphCacheResult;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
@@ -61,6 +62,8 @@ final class OnnxSessionModel implements LoadedModel {
   /** Our input name to the session's, where they differ (rewritten unsigned inputs only). */
   private final Map<String, String> sessionInputNames;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set once by the backend before the model is handed out. */
+  private volatile GraphCacheResult graphCacheResult = GraphCacheResult.NOT_USED;
 
   private OnnxSessionModel(
       OrtEnvironment env,
@@ -120,6 +123,17 @@ final class OnnxSessionModel implements LoadedModel {
       closeQuietly(session);
       throw e;
     }
+  }
+
+  /** Records what the optimized-graph cache did for this instance's session; returns this model. */
+  OnnxSessionModel withGraphCacheResult(GraphCacheResult result) {
+    graphCacheResult = result;
+    return this;
+  }
+
+  @Override
+  public GraphCacheResult graphCacheResult() {
+    return graphCacheResult;
   }
 
   private static TensorSpec specOf(String role, NodeInfo node) throws ModelLoadException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.neutrino.runtime.DataType;
+import dev.neutrino.runtime.GraphCacheResult;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
@@ -70,10 +71,12 @@ class OptimizedGraphCacheTest {
     float[] uncached;
     try (LoadedModel plain = OnnxRuntimeBackend.create().load(model, CPU)) {
       uncached = run(plain);
+      assertEquals(GraphCacheResult.NOT_USED, plain.graphCacheResult());
     }
     OnnxRuntimeBackend cached = OnnxRuntimeBackend.create(cacheDir);
     try (LoadedModel first = cached.load(model, CPU)) {
       assertEquals(0, cached.optimizedGraphCacheHits());
+      assertEquals(GraphCacheResult.MISS, first.graphCacheResult());
       assertEquals(1, entries(cacheDir));
       assertArrayEquals(uncached, run(first));
     }
@@ -81,9 +84,30 @@ class OptimizedGraphCacheTest {
     OnnxRuntimeBackend restarted = OnnxRuntimeBackend.create(cacheDir);
     try (LoadedModel second = restarted.load(model, CPU)) {
       assertEquals(1, restarted.optimizedGraphCacheHits());
+      assertEquals(GraphCacheResult.HIT, second.graphCacheResult());
       assertEquals(1, entries(cacheDir));
       assertArrayEquals(uncached, run(second));
       assertEquals(List.of("x"), second.inputs().stream().map(s -> s.name()).toList());
+    }
+  }
+
+  @Test
+  void adaptiveInstanceSaysWhatTheCacheDidAndItsWideSessionAnswersTheSame() throws Exception {
+    Path model = mlp("m", 0.3f);
+    Path cacheDir = dir.resolve("cache");
+    LoadOptions adaptive = CPU.withWideIntraOpThreads(CPU.intraOpThreads() + 1);
+    float[] uncached;
+    try (LoadedModel plain = OnnxRuntimeBackend.create().load(model, CPU)) {
+      uncached = run(plain);
+    }
+    try (LoadedModel first = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertTrue(first.hasWideSession());
+      assertEquals(GraphCacheResult.MISS, first.graphCacheResult());
+      assertEquals(1, entries(cacheDir));
+    }
+    try (LoadedModel second = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertEquals(GraphCacheResult.HIT, second.graphCacheResult());
+      assertArrayEquals(uncached, run(second));
     }
   }
 
@@ -120,8 +144,37 @@ class OptimizedGraphCacheTest {
     Files.write(entry, new byte[] {1, 2, 3});
     try (LoadedModel reloaded = backend.load(model, CPU)) {
       assertEquals(0, backend.optimizedGraphCacheHits());
+      assertEquals(GraphCacheResult.ERROR, reloaded.graphCacheResult(), "the cached graph could not be used");
       assertTrue(Files.size(entry) > 3);
       assertArrayEquals(expected, run(reloaded));
+    }
+  }
+
+  @Test
+  void unusableCacheFolderIsCountedAsAnErrorAndTheModelStillLoads() throws Exception {
+    Path model = mlp("m", 0.3f);
+    Path notAFolder = Files.writeString(dir.resolve("cache"), "a file where the cache folder should be");
+    float[] expected;
+    try (LoadedModel plain = OnnxRuntimeBackend.create().load(model, CPU)) {
+      expected = run(plain);
+    }
+    try (LoadedModel loaded = OnnxRuntimeBackend.create(notAFolder).load(model, CPU)) {
+      assertEquals(GraphCacheResult.ERROR, loaded.graphCacheResult());
+      assertArrayEquals(expected, run(loaded));
+    }
+  }
+
+  @Test
+  void anInstanceWithAWideSessionReportsWhatTheCacheDidForItsFirstSession() throws Exception {
+    Path model = mlp("m", 0.3f);
+    Path cacheDir = dir.resolve("cache");
+    LoadOptions adaptive = CPU.withWideIntraOpThreads(2);
+    try (LoadedModel first = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertTrue(first.hasWideSession());
+      assertEquals(GraphCacheResult.MISS, first.graphCacheResult());
+    }
+    try (LoadedModel second = OnnxRuntimeBackend.create(cacheDir).load(model, adaptive)) {
+      assertEquals(GraphCacheResult.HIT, second.graphCacheResult());
     }
   }
 }

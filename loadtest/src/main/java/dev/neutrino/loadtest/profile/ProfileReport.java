@@ -1,0 +1,87 @@
+package dev.neutrino.loadtest.profile;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** What the profile scenario publishes from its budgets: JSON, files for other tools, and a section of a page. */
+public final class ProfileReport {
+  private ProfileReport() {}
+
+  /** {@code cpu_us_per_request} and its context by {@code model/protocol}. */
+  public static Map<String, Object> json(List<CpuBudget> budgets) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    budgets.forEach(b -> json.put(b.key(), b.toJson()));
+    return json;
+  }
+
+  /**
+   * Writes, per budget, {@code MODEL.PROTOCOL.collapsed} (collapsed stacks, the stage as their first
+   * frame) and {@code MODEL.PROTOCOL.html} (its flame graph, zoomable) into {@code dir}.
+   *
+   * @return the files written
+   */
+  public static List<Path> writeFiles(List<CpuBudget> budgets, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    List<Path> written = new ArrayList<>();
+    for (CpuBudget b : budgets) {
+      String base = b.model() + "." + b.protocol();
+      Path collapsed = dir.resolve(base + ".collapsed");
+      Files.writeString(collapsed, FlameGraph.collapsedText(b.attribution().collapsed()), StandardCharsets.UTF_8);
+      written.add(collapsed);
+      Path page = dir.resolve(base + ".html");
+      Files.writeString(page, flameGraph(b).page("neutrino profile: " + b.model() + " over " + b.protocol()),
+          StandardCharsets.UTF_8);
+      written.add(page);
+    }
+    return written;
+  }
+
+  static FlameGraph flameGraph(CpuBudget budget) {
+    return FlameGraph.of(budget.model() + " over " + budget.protocol() + ", gateway threads",
+        budget.attribution().collapsed());
+  }
+
+  /**
+   * A section of an XHTML page, without script or heading: the table of CPU per request by stage, then a flame
+   * graph per budget. The page should carry {@link FlameGraph#STYLE}.
+   */
+  public static String section(List<CpuBudget> budgets) {
+    StringBuilder h = new StringBuilder(256 * 1024);
+    h.append("<p class=\"meta\">Microseconds of the gateway's CPU per answered request, from JFR stack samples under "
+        + "closed-loop load, each thread's measured CPU time split by its own samples. unsampled = threads the "
+        + "recorder cannot see (GC, JIT, native threads); the generator's threads are left out.</p>\n");
+    h.append("<table class=\"profile\">\n<tr><th class=\"l\">stage</th>");
+    budgets.forEach(b -> h.append("<th>").append(FlameGraph.escape(b.model())).append("<br/>")
+        .append(FlameGraph.escape(b.protocol())).append("</th>"));
+    h.append("</tr>\n");
+    for (Stage stage : CpuBudget.shownStages()) {
+      row(h, stage.label(), budgets, b -> b.usPerRequest(stage));
+    }
+    row(h, "total", budgets, CpuBudget::totalUsPerRequest);
+    row(h, "wall p50 us", budgets, b -> b.latency().p50());
+    row(h, "requests/s", budgets, b -> b.seconds() > 0 ? b.requests() / b.seconds() : 0);
+    row(h, "gateway cores", budgets, CpuBudget::gatewayCores);
+    h.append("</table>\n");
+    h.append("<style>\n").append(FlameGraph.STYLE).append("</style>\n");
+    for (CpuBudget b : budgets) {
+      h.append("<h4>").append(FlameGraph.escape(b.model() + " over " + b.protocol())).append("</h4>\n");
+      h.append(flameGraph(b).svg());
+    }
+    return h.toString();
+  }
+
+  private static void row(StringBuilder h, String label, List<CpuBudget> budgets,
+      java.util.function.ToDoubleFunction<CpuBudget> value) {
+    h.append("<tr><th class=\"l\">").append(FlameGraph.escape(label)).append("</th>");
+    budgets.forEach(b -> h.append("<td>").append(String.format(Locale.ROOT, "%.1f", value.applyAsDouble(b)))
+        .append("</td>"));
+    h.append("</tr>\n");
+  }
+}

@@ -1,0 +1,96 @@
+package dev.neutrino.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.neutrino.loadtest.profile.CpuBudget;
+import dev.neutrino.loadtest.profile.FlameGraph;
+import dev.neutrino.loadtest.profile.Stage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * {@code neutrino bench --scenario profile} end to end, briefly: a real gateway on loopback with the
+ * example models, the generator's clients, a JFR recording of this JVM; then the table, the JSON, the
+ * page and the files. No figure is asserted beyond being there.
+ */
+class ProfileScenarioTest {
+  private static final String SVG = "http://www.w3.org/2000/svg";
+  private static final List<String> KEYS = List.of("identity_fp32/http-json", "identity_fp32/http-binary",
+      "identity_fp32/grpc", "recommender_mlp/http-json", "recommender_mlp/http-binary", "recommender_mlp/grpc");
+
+  @Test
+  void profilesEachProtocolAndModelIntoStagesPagesAndFiles(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("profile.json");
+    Path html = dir.resolve("profile.html");
+    Path files = dir.resolve("stacks");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = BenchCommand.run(new String[] {"--scenario", "profile", "--warmup", "0s",
+        "--duration", "1s", "--profile-concurrency", "4", "--profile-period", "1ms", "--client-threads", "1",
+        "--profile-dir", files.toString(), "--json", json.toString(), "--html", html.toString()},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, printed + err.toString(StandardCharsets.UTF_8));
+    assertTrue(printed.contains("cpu us per request") && printed.contains("compute"), printed);
+
+    JsonNode profile = new ObjectMapper().readTree(json.toFile()).path("ratios").path("profile");
+    List<String> keys = new ArrayList<>();
+    profile.fieldNames().forEachRemaining(keys::add);
+    assertEquals(KEYS, keys);
+    double decode = 0;
+    double compute = 0;
+    for (String key : KEYS) {
+      JsonNode budget = profile.path(key);
+      assertTrue(budget.path("requests").asLong() > 0, key + ": " + budget);
+      JsonNode perRequest = budget.path("cpu_us_per_request");
+      assertTrue(perRequest.path("total").asDouble() > 0, key + ": " + budget);
+      double stages = 0;
+      for (Stage stage : CpuBudget.shownStages()) {
+        stages += perRequest.path(stage.label()).asDouble();
+      }
+      assertEquals(perRequest.path("total").asDouble(), stages, 0.1 * CpuBudget.shownStages().size(),
+          key + ": the stages add up to the total");
+      decode += perRequest.path("decode").asDouble();
+      compute += perRequest.path("compute").asDouble();
+    }
+    assertTrue(decode > 0, profile.toString());
+    assertTrue(compute > 0, profile.toString());
+
+    DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+    factory.setNamespaceAware(true);
+    Document page = factory.newDocumentBuilder().parse(html.toFile());
+    NodeList svgs = page.getElementsByTagNameNS(SVG, "svg");
+    int flames = 0;
+    for (int i = 0; i < svgs.getLength(); i++) {
+      Element svg = (Element) svgs.item(i);
+      if (svg.getAttribute("class").equals("flame")) {
+        flames++;
+        assertTrue(svg.getElementsByTagNameNS(SVG, "rect").getLength() > 1, "a flame graph with frames");
+      }
+    }
+    assertEquals(KEYS.size(), flames);
+    assertEquals(0, page.getElementsByTagNameNS("*", "script").getLength(), "the bench page stays script-free");
+
+    try (Stream<Path> written = Files.list(files)) {
+      assertEquals(2 * KEYS.size(), written.count());
+    }
+    String collapsed = Files.readString(files.resolve("recommender_mlp.http-binary.collapsed"));
+    assertTrue(FlameGraph.parseCollapsed(collapsed).values().stream().mapToLong(Long::longValue).sum() > 0);
+    factory.newDocumentBuilder().parse(files.resolve("identity_fp32.grpc.html").toFile());
+  }
+}
