@@ -17,7 +17,7 @@ class AdmissionConfigTest {
     GatewayConfig config = GatewayConfig.fromArgs(new String[] {});
     assertEquals(AdmissionSettings.DEFAULTS, config.admission());
     assertEquals("adaptive", config.describe().get("admission"));
-    assertEquals(64, config.describe().get("admission_limit_min"));
+    assertEquals(128, config.describe().get("admission_limit_min"));
   }
 
   @Test
@@ -54,7 +54,11 @@ class AdmissionConfigTest {
   void helpListsTheFlagsWithTheirDefaults() {
     java.io.StringWriter help = new java.io.StringWriter();
     GatewayConfig.commandLine().usage(new java.io.PrintWriter(help));
-    assertTrue(help.toString().contains("--admission=<admission>"), help.toString());
-    assertTrue(help.toString().matches("(?s).*--admission-limit-min=<min>.*\\(default 64\\).*"), help.toString());
+    String text = help.toString().replaceAll("\\s+", " ");
+    assertTrue(text.contains("--admission=<admission>"), text);
+    assertTrue(text.contains("--admission-limit-min=<min>"), text);
+    assertTrue(text.contains("never goes below, and starts at (default 128)"), text);
+    assertTrue(text.contains("or off: inference requests over the limit get 429 / RESOURCE_EXHAUSTED before their "
+        + "body is read (default adaptive)"), text);
   }
 }

@@ -166,6 +166,7 @@ class AdmissionEndToEndTest {
     start(dir, 2);
     assertEquals(2, scraped("neutrino_admission_limit"));
     CompletableFuture<HttpResponse<String>> held = postAsync(INFER, body(TestBackend.HOLD, 0));
+    assertTrue(backend.holding.await(60, TimeUnit.SECONDS));
     CompletableFuture<HttpResponse<String>> queued = postAsync(INFER, body(1, 1));
     awaitValue(IN_FLIGHT, 2);
 

@@ -18,11 +18,11 @@ import java.util.Objects;
  */
 public record AdmissionSettings(Mode mode, int limitMin, int limitMax, double latencyTolerance) {
   /**
-   * Requests in flight the adaptive limit never goes below: as many as the largest closed-loop
-   * benchmark keeps in flight, so that such a run is never refused; at tens of thousands of requests
-   * a second it is a few milliseconds of queue.
+   * Requests in flight the adaptive limit never goes below: as many as the highest level of
+   * {@code bench}'s closed-loop sweep keeps in flight, so that no such run is refused; at the ten
+   * thousand requests a second and more that light models serve, it is a few milliseconds of queue.
    */
-  public static final int DEFAULT_LIMIT_MIN = 64;
+  public static final int DEFAULT_LIMIT_MIN = 128;
   public static final int DEFAULT_LIMIT_MAX = 1024;
   public static final double DEFAULT_LATENCY_TOLERANCE = 2.0;
   /** The most a latency tolerance may be: beyond it, nothing would ever be refused for latency. */

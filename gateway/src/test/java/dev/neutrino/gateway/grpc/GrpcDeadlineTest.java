@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.neutrino.gateway.Gateway;
 import dev.neutrino.gateway.GatewayConfig;
+import dev.neutrino.gateway.admission.AdmissionSettings;
 import dev.neutrino.gateway.TestGateways;
 import dev.neutrino.gateway.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.neutrino.gateway.grpc.proto.InferTensorContents;
@@ -58,8 +59,9 @@ class GrpcDeadlineTest {
     Files.writeString(dir.resolve("held").resolve("config.yaml"),
         "dynamic_batching:\n  default_queue_policy:\n    allow_timeout_override: true\n");
     backend = new TestBackend();
-    gateway = TestGateways.start(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(dir),
-        backend);
+    // Admission off: the test holds 301 calls in flight at once, more than the front door's limit admits.
+    gateway = TestGateways.start(GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(dir)
+        .withAdmission(AdmissionSettings.OFF), backend);
     backend.forget();
     client = new GrpcTestClient(gateway);
     futures = GRPCInferenceServiceGrpc.newFutureStub(client.channel);
