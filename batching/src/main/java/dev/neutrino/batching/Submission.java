@@ -4,6 +4,7 @@ import dev.neutrino.runtime.InferenceException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -71,5 +72,15 @@ public final class Submission {
    */
   public Submission map(Function<InferenceResult, InferenceResult> step) {
     return new Submission(queued, result.thenApply(step));
+  }
+
+  /**
+   * The same request with {@code observer} run on its outcome (on the thread that completes it)
+   * before anyone waiting on the returned handle's result hears of it, so that what the observer
+   * counts is counted by the time a caller sees the answer; cancelling the returned handle cancels
+   * this one.
+   */
+  public Submission observedBy(BiConsumer<? super InferenceResult, ? super Throwable> observer) {
+    return new Submission(queued, result.whenComplete(observer));
   }
 }

@@ -81,9 +81,10 @@ final class EnsembleScheduler implements Scheduler {
     Run run = new Run(request, result);
     running.add(run);
     accepted.increment();
-    result.whenComplete((value, failure) -> run.finished(value, failure));
+    // Counted before the caller hears of the outcome, so statistics read after an answer include it.
+    Submission submission = Submission.of(result).observedBy(run::finished);
     run.start();
-    return Submission.of(result);
+    return submission;
   }
 
   @Override
