@@ -15,12 +15,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Prometheus of the replay's own: the given binary as a child process on a free loopback port,
- * scraping the gateway's {@code /metrics} every {@link #SCRAPE_INTERVAL} of wall time (short, because a
- * second of wall time is {@code speedup} seconds of the trace), storage in a temporary folder. Its life
- * is bounded twice, by {@link #close()} and by {@code timeout} where there is one.
+ * A real Prometheus as a child process: the given binary on a free loopback port, scraping one
+ * gateway's metrics endpoint, storage in the given folder. Its life is bounded twice, by
+ * {@link #close()} and by {@code timeout} where there is one, so it also ends if this JVM dies first.
+ * The replay's own runs at {@link #SCRAPE_INTERVAL} of wall time (short, because a second of wall time
+ * is {@code speedup} seconds of the trace); the integration tests run one the same way.
  */
-final class PrometheusProcess implements AutoCloseable {
+public final class PrometheusProcess implements AutoCloseable {
 
   static final Duration SCRAPE_INTERVAL = Duration.ofMillis(500);
   /**
@@ -46,9 +47,20 @@ final class PrometheusProcess implements AutoCloseable {
       throw new IllegalArgumentException("--prometheus " + binary + " is not an executable (Debian's package "
           + "installs /usr/bin/prometheus: apt-get install prometheus)");
     }
+    return start(binary, metrics, dir, maxLifetime, SCRAPE_INTERVAL, SCRAPE_TIMEOUT);
+  }
+
+  /**
+   * Starts {@code binary} scraping {@code metrics} (its host, port and path) every {@code interval},
+   * and waits until it is ready.
+   *
+   * @throws IOException when it exits or is not ready within a minute, naming its log
+   */
+  public static PrometheusProcess start(Path binary, URI metrics, Path dir, Duration maxLifetime,
+      Duration interval, Duration scrapeTimeout) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path config = dir.resolve("prometheus.yml");
-    long ms = SCRAPE_INTERVAL.toMillis();
+    long ms = interval.toMillis();
     Files.writeString(config, """
         global:
           scrape_interval: %dms
@@ -60,7 +72,7 @@ final class PrometheusProcess implements AutoCloseable {
             metrics_path: %s
             static_configs:
               - targets: ['%s:%d']
-        """.formatted(ms, ms, ms, SCRAPE_TIMEOUT.toMillis(), metrics.getPath(), metrics.getHost(), metrics.getPort()));
+        """.formatted(ms, ms, ms, scrapeTimeout.toMillis(), metrics.getPath(), metrics.getHost(), metrics.getPort()));
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
@@ -87,7 +99,8 @@ final class PrometheusProcess implements AutoCloseable {
     return p;
   }
 
-  URI url() {
+  /** Its HTTP API, {@code http://127.0.0.1:PORT}. */
+  public URI url() {
     return url;
   }
 
