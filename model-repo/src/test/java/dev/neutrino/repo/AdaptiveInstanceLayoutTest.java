@@ -11,14 +11,11 @@ import ai.onnxruntime.OrtSession;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.SchedulerOptions;
 import dev.neutrino.repo.examples.ExampleModels;
-import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.TensorSpec;
-import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,46 +43,15 @@ class AdaptiveInstanceLayoutTest {
   private ModelRepository repository;
 
   /** ONNX Runtime, recording the options of every load and which session every run used. */
-  private static final class Recording implements Backend {
-    private final Backend ort = OnnxRuntimeBackend.create();
+  private static final class Recording extends OrtTestBackend {
     final ConcurrentLinkedQueue<LoadOptions> loads = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> runs = new ConcurrentLinkedQueue<>();
-
-    @Override
-    public String name() {
-      return ort.name();
-    }
-
-    @Override
-    public String platform() {
-      return ort.platform();
-    }
-
-    @Override
-    public String defaultModelFileName() {
-      return ort.defaultModelFileName();
-    }
 
     @Override
     public LoadedModel load(Path modelFile, LoadOptions options) throws ModelLoadException {
       loads.add(options);
       LoadedModel model = ort.load(modelFile, options);
-      return new LoadedModel() {
-        @Override
-        public List<TensorSpec> inputs() {
-          return model.inputs();
-        }
-
-        @Override
-        public List<TensorSpec> outputs() {
-          return model.outputs();
-        }
-
-        @Override
-        public String device() {
-          return model.device();
-        }
-
+      return new ForwardingModel(model) {
         @Override
         public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
           runs.add("narrow");
@@ -96,16 +62,6 @@ class AdaptiveInstanceLayoutTest {
         public Map<String, Tensor> runWide(Map<String, Tensor> inputs, Set<String> outputs) {
           runs.add("wide");
           return model.runWide(inputs, outputs);
-        }
-
-        @Override
-        public boolean hasWideSession() {
-          return model.hasWideSession();
-        }
-
-        @Override
-        public void close() {
-          model.close();
         }
       };
     }

@@ -14,9 +14,7 @@ import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.TensorSpec;
 import dev.neutrino.runtime.onnx.OnnxModelBuilder;
-import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +41,7 @@ class ParallelInstanceLoadTest {
    * loads made one after another never get past the first of them (it fails after a bounded wait).
    * Instances it hands out record their closing.
    */
-  private static final class Rendezvous implements Backend {
-    private final Backend ort = OnnxRuntimeBackend.create();
+  private static final class Rendezvous extends OrtTestBackend {
     private final CountDownLatch together;
     private final AtomicInteger loads = new AtomicInteger();
     private final int failing;
@@ -55,21 +52,6 @@ class ParallelInstanceLoadTest {
     Rendezvous(int together, int failing) {
       this.together = new CountDownLatch(together);
       this.failing = failing;
-    }
-
-    @Override
-    public String name() {
-      return ort.name();
-    }
-
-    @Override
-    public String platform() {
-      return ort.platform();
-    }
-
-    @Override
-    public String defaultModelFileName() {
-      return ort.defaultModelFileName();
     }
 
     @Override
@@ -92,28 +74,8 @@ class ParallelInstanceLoadTest {
       }
       LoadedModel model = ort.load(modelFile, options);
       open.incrementAndGet();
-      return new LoadedModel() {
+      return new ForwardingModel(model) {
         private boolean closed;
-
-        @Override
-        public List<TensorSpec> inputs() {
-          return model.inputs();
-        }
-
-        @Override
-        public List<TensorSpec> outputs() {
-          return model.outputs();
-        }
-
-        @Override
-        public String device() {
-          return model.device();
-        }
-
-        @Override
-        public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
-          return model.run(inputs, outputs);
-        }
 
         @Override
         public synchronized void close() {

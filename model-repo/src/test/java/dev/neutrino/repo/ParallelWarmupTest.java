@@ -13,9 +13,7 @@ import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.TensorSpec;
 import dev.neutrino.runtime.onnx.OnnxModelBuilder;
-import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,8 +45,7 @@ class ParallelWarmupTest {
    * after another never get past the first (it fails after a bounded wait). The instance loaded
    * {@code failing}-th (from 1; 0 for none) fails its runs.
    */
-  private static final class Recording implements Backend {
-    private final Backend ort = OnnxRuntimeBackend.create();
+  private static final class Recording extends OrtTestBackend {
     private final CountDownLatch together;
     private final int failing;
     private final AtomicInteger loads = new AtomicInteger();
@@ -62,44 +59,14 @@ class ParallelWarmupTest {
     }
 
     @Override
-    public String name() {
-      return ort.name();
-    }
-
-    @Override
-    public String platform() {
-      return ort.platform();
-    }
-
-    @Override
-    public String defaultModelFileName() {
-      return ort.defaultModelFileName();
-    }
-
-    @Override
     public LoadedModel load(Path modelFile, LoadOptions options) throws ModelLoadException {
       boolean fails = loads.incrementAndGet() == failing;
       LoadedModel model = ort.load(modelFile, options);
       List<Long> rows = new CopyOnWriteArrayList<>();
       rowsByInstance.add(rows);
       open.incrementAndGet();
-      return new LoadedModel() {
+      return new ForwardingModel(model) {
         private boolean closed;
-
-        @Override
-        public List<TensorSpec> inputs() {
-          return model.inputs();
-        }
-
-        @Override
-        public List<TensorSpec> outputs() {
-          return model.outputs();
-        }
-
-        @Override
-        public String device() {
-          return model.device();
-        }
 
         @Override
         public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
