@@ -146,10 +146,7 @@ public final class Replay {
 
       SimulationSettings policySettings = settings(s, service, Duration.ofNanos(
           Math.round(probeColdStart * s.speedup() * 1e9)));
-      PolicySetup setup = s.policyOverride() != null
-          ? new PolicySetup(s.policyOverride().spec(), s.policyOverride().interval() != null
-              ? s.policyOverride().interval() : PolicySetup.defaultFor(s.policy(), policySettings).interval())
-          : PolicySetup.defaultFor(s.policy(), policySettings);
+      PolicySetup setup = PolicySetup.of(s.policy(), policySettings, s.policyOverride());
 
       MetricSource source;
       if (s.prometheus() != null) {

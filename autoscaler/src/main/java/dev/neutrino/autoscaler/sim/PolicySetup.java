@@ -6,6 +6,7 @@ import dev.neutrino.autoscaler.KpaSpec;
 import dev.neutrino.autoscaler.PolicySpec;
 import dev.neutrino.autoscaler.PredictiveSpec;
 import dev.neutrino.autoscaler.SloSpec;
+import dev.neutrino.autoscaler.internal.ConfigLoader;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -50,6 +51,21 @@ public record PolicySetup(PolicySpec spec, Duration interval) {
           s.replicaConcurrency(), s.coldStart()), PREDICTIVE_INTERVAL);
       default -> throw new IllegalArgumentException("unknown policy '" + name + "': kpa, hpa, slo or predictive");
     };
+  }
+
+  /**
+   * {@link #defaultFor} the named policy, with a user's block from a policy configuration (as
+   * {@code simulate --policy-config} reads it) in its place where there is one: its parameters, and
+   * its interval where it gives one.
+   *
+   * @param override null for none
+   */
+  public static PolicySetup of(String name, SimulationSettings s, ConfigLoader.SimulatorPolicy override) {
+    PolicySetup base = defaultFor(name, s);
+    if (override == null) {
+      return base;
+    }
+    return new PolicySetup(override.spec(), override.interval() != null ? override.interval() : base.interval());
   }
 
   public String name() {

@@ -112,10 +112,7 @@ public final class SimulateCommand {
     List<PolicySetup> setups = new ArrayList<>();
     for (String name : policies.split(",")) {
       String n = name.strip();
-      PolicySetup base = PolicySetup.defaultFor(n, settings);
-      ConfigLoader.SimulatorPolicy o = overrides.get(n);
-      setups.add(o == null ? base
-          : new PolicySetup(o.spec(), o.interval() != null ? o.interval() : base.interval()));
+      setups.add(PolicySetup.of(n, settings, overrides.get(n)));
     }
     Trace requests = Trace.read(trace);
     List<SimulationResult> results;
