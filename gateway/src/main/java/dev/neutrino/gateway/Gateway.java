@@ -4,6 +4,7 @@ import dev.neutrino.batching.Ticker;
 import dev.neutrino.gateway.admission.Admission;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.edge.EdgeTransport;
+import dev.neutrino.gateway.edge.TransportPreference;
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -56,6 +57,7 @@ public final class Gateway {
       "binary_tensor_data", "model_configuration", "model_repository", "model_repository(unload_dependents)",
       "parameters", "statistics");
   static final String STATISTICS = "statistics";
+  private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
 
   private final GatewayConfig config;
   private final Backend backend;
@@ -63,6 +65,8 @@ public final class Gateway {
   private final LongSupplier idleClock;
   private final Duration idleSweepInterval;
   private Vertx vertx;
+  /** The transport serving the sockets, as Vert.x reports it; null before {@link #start()}. */
+  private volatile String transport;
   private ModelRepository repository;
   private HttpFrontEnd http;
   private GrpcFrontEnd grpc;
@@ -150,9 +154,15 @@ public final class Gateway {
       new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
     }
     edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
-    // Its transport hands every accepted connection to the edge before Vert.x reads from it.
-    vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(loops))
-        .withTransport(EdgeTransport.of(edge.connections())).build();
+    // Its transport hands every accepted connection to the edge before Vert.x reads from it; being
+    // given, it overrides VertxOptions' preferNativeTransport, which it applies itself.
+    EdgeTransport.Choice chosen = EdgeTransport.choose(config.transport(), edge.connections());
+    vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(loops)
+            .setPreferNativeTransport(config.transport() == TransportPreference.NATIVE))
+        .withTransport(chosen.transport()).build();
+    transport = vertx.isNativeTransportEnabled() ? chosen.name() : "nio";
+    LOG.log(chosen.nativeUnavailable() == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+        chosen.describe());
     metrics.bodyBytes(edge.bodies()::reservedBytes);
     Admission admission = Admission.create(config.admission(), Ticker.system());
     metrics.admission(admission);
@@ -271,6 +281,15 @@ public final class Gateway {
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /**
+   * The network transport serving this gateway's sockets: {@code epoll} (or another of Netty's native
+   * transports) when Vert.x runs on it ({@code Vertx#isNativeTransportEnabled}), else {@code nio}; null
+   * before {@link #start()}.
+   */
+  public String transport() {
+    return transport;
   }
 
   /** The gRPC port bound; -1 before {@link #listening()} completes. */

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.neutrino.gateway.admission.AdmissionSettings;
 import dev.neutrino.gateway.edge.EdgeLimits;
+import dev.neutrino.gateway.edge.TransportPreference;
 import dev.neutrino.gateway.logging.LogSetup;
 import dev.neutrino.gateway.metrics.MetricsOptions;
 import dev.neutrino.gateway.security.AccessSettings;
@@ -54,6 +55,8 @@ import picocli.CommandLine;
  * @param access who may call what (API keys, the repository API's defaults)
  * @param edges what the edge allows a client: bodies in flight, connections, read timeouts, HTTP/2 limits
  * @param admission how many inference requests the front door lets in at once
+ * @param transport which of Netty's transports serves the sockets: the native one (epoll) where it
+ *     loads, or Java NIO
  */
 public record GatewayConfig(
     String host,
@@ -70,7 +73,8 @@ public record GatewayConfig(
     ShutdownSettings shutdown,
     AccessSettings access,
     EdgeLimits edges,
-    AdmissionSettings admission) {
+    AdmissionSettings admission,
+    TransportPreference transport) {
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -310,6 +314,7 @@ public record GatewayConfig(
     Objects.requireNonNull(shutdown, "shutdown");
     Objects.requireNonNull(edges, "edges");
     Objects.requireNonNull(admission, "admission");
+    Objects.requireNonNull(transport, "transport");
     if (host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
     }
@@ -333,7 +338,8 @@ public record GatewayConfig(
     return new GatewayConfig(DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_GRPC_PORT, List.of(DEFAULT_MODEL_REPOSITORY),
         FrontEndOptions.DEFAULT_MAX_REQUEST_BYTES, FrontEndOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
-        AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS, AdmissionSettings.DEFAULTS);
+        AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS, AdmissionSettings.DEFAULTS,
+        TransportPreference.DEFAULT);
   }
 
   /**
@@ -353,12 +359,12 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
   }
 
   /** The first repository folder (the only one, unless several are served together). */
@@ -372,47 +378,52 @@ public record GatewayConfig(
 
   public GatewayConfig withModelRepositories(List<Path> folders) {
     return new GatewayConfig(host, httpPort, grpcPort, folders, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry, tls, shutdown, access, edges, admission);
+        cpuThreads, settings, telemetry, tls, shutdown, access, edges, admission, transport);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings, tls, shutdown, access, edges, admission);
+        cpuThreads, repository, settings, tls, shutdown, access, edges, admission, transport);
   }
 
   public GatewayConfig withEdges(EdgeLimits limits) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, limits, admission);
+        cpuThreads, repository, telemetry, tls, shutdown, access, limits, admission, transport);
   }
 
   public GatewayConfig withTls(TlsSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, settings, shutdown, access, edges, admission);
+        cpuThreads, repository, telemetry, settings, shutdown, access, edges, admission, transport);
   }
 
   public GatewayConfig withShutdown(ShutdownSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, settings, access, edges, admission);
+        cpuThreads, repository, telemetry, tls, settings, access, edges, admission, transport);
   }
 
   public GatewayConfig withAdmission(AdmissionSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, settings);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, settings, transport);
+  }
+
+  public GatewayConfig withTransport(TransportPreference preference) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, preference);
   }
 
   public GatewayConfig withAccess(AccessSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, settings, edges, admission);
+        cpuThreads, repository, telemetry, tls, shutdown, settings, edges, admission, transport);
   }
 
   /**
@@ -431,6 +442,7 @@ public record GatewayConfig(
     out.put("idle_timeout_seconds", idleTimeoutSeconds);
     out.put("event_loops", eventLoops);
     out.put("cpu_threads", cpuThreads);
+    out.put("transport", transport.label());
     out.put("model_control_mode", repository.controlMode().name().toLowerCase(Locale.ROOT));
     out.put("repository_poll_secs", repository.pollSeconds());
     out.put("load_model", repository.loadModels());
@@ -479,6 +491,7 @@ public record GatewayConfig(
       Integer idleTimeoutSeconds,
       Integer eventLoops,
       Integer cpuThreads,
+      String transport,
       String modelControlMode,
       Integer repositoryPollSecs,
       List<String> loadModel,
@@ -621,7 +634,8 @@ public record GatewayConfig(
             file.admissionLimitMin() != null ? file.admissionLimitMin() : base.admission().limitMin(),
             file.admissionLimitMax() != null ? file.admissionLimitMax() : base.admission().limitMax(),
             file.admissionLatencyTolerance() != null ? file.admissionLatencyTolerance()
-                : base.admission().latencyTolerance()));
+                : base.admission().latencyTolerance()),
+        file.transport() != null ? TransportPreference.parse(file.transport()) : base.transport());
   }
 
   /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
@@ -802,6 +816,7 @@ public record GatewayConfig(
       Map.entry("idle-timeout-seconds", "close connections idle this long (default 120)"),
       Map.entry("event-loops", "event-loop threads (default: one per core)"),
       Map.entry("cpu-threads", "cores model instances may use together (default: all)"),
+      Map.entry("transport", "native (Netty's epoll where it loads, else Java NIO, saying why) or nio (default native)"),
       Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
       Map.entry("log-level", "error, warn, info, debug or trace (default info)"),

@@ -91,7 +91,8 @@ public final class Main {
     gateway.listening().onSuccess(port -> {
       System.out.println("neutrino listening http=" + config.host() + ":" + port
           + " grpc=" + config.host() + ":" + gateway.grpcPort()
-          + (gateway.metricsPort() >= 0 ? " metrics=" + config.host() + ":" + gateway.metricsPort() : ""));
+          + (gateway.metricsPort() >= 0 ? " metrics=" + config.host() + ":" + gateway.metricsPort() : "")
+          + " transport=" + gateway.transport());
       System.out.flush();
     });
     int code = exitCode.get();
