@@ -96,6 +96,11 @@ final class ClientLanes implements AutoCloseable {
     return lanes[0];
   }
 
+  /** Whether the lanes run on Netty's native transport rather than Java NIO. */
+  boolean nativeTransport() {
+    return vertx.isNativeTransportEnabled();
+  }
+
   /**
    * Starts {@code request} on the calling lane, or hands it to the next lane (in rotation) when
    * called from any other thread.
