@@ -7,6 +7,7 @@ import dev.neutrino.loadtest.LoadGenerator;
 import dev.neutrino.loadtest.LoadSpec;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,7 +17,9 @@ import java.util.Objects;
  * JFR samples every thread and the CPU clocks are read at the window's two ends.
  *
  * <p>The generator's threads are known by the {@link CpuMeter} its client registered them with, and are
- * left out of the gateway's figures.
+ * left out of the gateway's figures. Several combinations are warmed together first ({@link #warmUp}),
+ * then recorded one by one ({@link #record}), so that every recording finds the JIT's work done and the
+ * columns of the stage table compare like with like.
  */
 public final class CpuProfiler {
   public static final Duration DEFAULT_PERIOD = Duration.ofMillis(2);
@@ -44,6 +47,54 @@ public final class CpuProfiler {
     }
   }
 
+  /**
+   * The JIT compilers' CPU over a warm-up round's wall time below which compilation counts as done:
+   * 2 % of one core.
+   */
+  public static final double JIT_SETTLED_SHARE = 0.02;
+  /** The most warm-up rounds over every target before the recording starts, settled or not. */
+  public static final int MAX_WARMUP_ROUNDS = 3;
+
+  /** A combination to profile: its model and protocol, and a connected client that loads it. */
+  public record Target(String model, String protocol, InferenceClient client) {
+    public Target {
+      Objects.requireNonNull(model, "model");
+      Objects.requireNonNull(protocol, "protocol");
+      Objects.requireNonNull(client, "client");
+    }
+
+    public String key() {
+      return model + "/" + protocol;
+    }
+  }
+
+  /**
+   * What a warm-up did.
+   *
+   * @param jitShares per round, the JIT compilers' CPU over the round's wall time; empty where the
+   *     OS does not say (then every round runs, and {@link #rounds()} is 0)
+   */
+  public record Warmup(List<Double> jitShares) {
+    public Warmup {
+      jitShares = List.copyOf(jitShares);
+    }
+
+    public int rounds() {
+      return jitShares.size();
+    }
+
+    /** Whether the last round's JIT share was below {@link #JIT_SETTLED_SHARE}. */
+    public boolean settled() {
+      return !jitShares.isEmpty() && jitShares.get(jitShares.size() - 1) < JIT_SETTLED_SHARE;
+    }
+  }
+
+  /** Told as each target's warm-up round starts. */
+  @FunctionalInterface
+  public interface WarmupListener {
+    void warming(int round, Target target);
+  }
+
   private final StageTable table;
 
   public CpuProfiler(StageTable table) {
@@ -51,17 +102,46 @@ public final class CpuProfiler {
   }
 
   /**
-   * Warms up, then records one window of load.
-   *
-   * @param client a connected client of the protocol measured, whose threads are registered with
-   *     {@code meter}
+   * Warms every target before any is recorded, so that no recording pays for the JIT compiling a path
+   * another target shares: round after round, each target in turn under a closed loop of
+   * {@code concurrency} clients ({@code firstRound} long in the first round, {@code laterRounds} in the
+   * others), until a round in which the JIT compilers used less than {@link #JIT_SETTLED_SHARE} of its
+   * wall time, or {@link #MAX_WARMUP_ROUNDS} rounds. Nothing is warmed when {@code firstRound} is zero.
    */
-  public CpuBudget measure(String model, String protocol, InferenceClient client, CpuMeter meter, Settings settings)
-      throws IOException {
-    LoadGenerator generator = new LoadGenerator(client, meter);
-    if (!settings.warmup().isZero()) {
-      generator.run(LoadSpec.closed(settings.concurrency(), Duration.ZERO, settings.warmup()));
+  public Warmup warmUp(List<Target> targets, CpuMeter meter, int concurrency, Duration firstRound,
+      Duration laterRounds, WarmupListener listener) {
+    List<Double> shares = new ArrayList<>();
+    if (firstRound.isZero() || targets.isEmpty()) {
+      return new Warmup(shares);
     }
+    for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
+      Duration length = round == 1 || laterRounds.isZero() ? firstRound : laterRounds;
+      long jitBefore = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      long started = System.nanoTime();
+      for (Target target : targets) {
+        listener.warming(round, target);
+        new LoadGenerator(target.client(), meter).run(LoadSpec.closed(concurrency, Duration.ZERO, length));
+      }
+      long wall = System.nanoTime() - started;
+      long jitAfter = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      if (jitBefore < 0 || jitAfter < 0) {
+        continue; // the compilers' CPU cannot be read here: run every round
+      }
+      double share = (double) (jitAfter - jitBefore) / Math.max(1, wall);
+      shares.add(share);
+      if (share < JIT_SETTLED_SHARE) {
+        break;
+      }
+    }
+    return new Warmup(shares);
+  }
+
+  /**
+   * Records one window of load on {@code target}, which {@link #warmUp} has warmed: no warm-up of its
+   * own.
+   */
+  public CpuBudget record(Target target, CpuMeter meter, Settings settings) throws IOException {
+    LoadGenerator generator = new LoadGenerator(target.client(), meter);
     LoadSpec window = LoadSpec.closed(settings.concurrency(), Duration.ZERO, settings.duration())
         .withMaxRequests(settings.maxRequests());
     LevelResult result;
@@ -78,6 +158,19 @@ public final class CpuProfiler {
     StageAttribution attribution = StageAttribution.of(samples, threads, after.vmSince(before),
         after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
-    return new CpuBudget(model, protocol, result, attribution);
+    return new CpuBudget(target.model(), target.protocol(), result, attribution);
+  }
+
+  /**
+   * Warms one target up, then records one window of load.
+   *
+   * @param client a connected client of the protocol measured, whose threads are registered with
+   *     {@code meter}
+   */
+  public CpuBudget measure(String model, String protocol, InferenceClient client, CpuMeter meter, Settings settings)
+      throws IOException {
+    Target target = new Target(model, protocol, client);
+    warmUp(List.of(target), meter, settings.concurrency(), settings.warmup(), settings.warmup(), (round, t) -> {});
+    return record(target, meter, settings);
   }
 }
