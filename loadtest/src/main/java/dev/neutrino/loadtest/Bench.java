@@ -546,7 +546,7 @@ final class Bench {
         // Every combination is warmed before any is recorded: the first recording would otherwise pay for
         // the JIT compiling the paths the later ones share, and the columns would not compare.
         Duration later = options.warmup().compareTo(PROFILE_LATER_WARMUP) > 0 ? options.warmup() : PROFILE_LATER_WARMUP;
-        CpuProfiler.Warmup warmup = profiler.warmUp(targets, meter, concurrency, settings.warmup(), later,
+        CpuProfiler.Warmup warmup = profiler.warmUp(targets, meter, settings, later,
             (round, target) -> {
           out.println("warming up " + target.key() + " (round " + round + ", "
               + Report.number(LoadtestCommand.seconds(round == 1 ? settings.warmup() : later)) + " s)...");

@@ -54,6 +54,10 @@ public final class CpuProfiler {
   public static final double JIT_SETTLED_SHARE = 0.02;
   /** The most warm-up rounds over every target before the recording starts, settled or not. */
   public static final int MAX_WARMUP_ROUNDS = 3;
+  /** How long the JIT compilers must stay (nearly) idle before a window is recorded. */
+  static final Duration QUIET_INTERVAL = Duration.ofMillis(500);
+  /** The longest wait for that before recording anyway. */
+  static final Duration MAX_QUIET_WAIT = Duration.ofSeconds(5);
 
   /** A combination to profile: its model and protocol, and a connected client that loads it. */
   public record Target(String model, String protocol, InferenceClient client) {
@@ -104,23 +108,31 @@ public final class CpuProfiler {
   /**
    * Warms every target before any is recorded, so that no recording pays for the JIT compiling a path
    * another target shares: round after round, each target in turn under a closed loop of
-   * {@code concurrency} clients ({@code firstRound} long in the first round, {@code laterRounds} in the
-   * others), until a round in which the JIT compilers used less than {@link #JIT_SETTLED_SHARE} of its
-   * wall time, or {@link #MAX_WARMUP_ROUNDS} rounds. Nothing is warmed when {@code firstRound} is zero.
+   * {@code settings.concurrency()} clients ({@code settings.warmup()} long in the first round,
+   * {@code laterRounds} in the others), until a round in which the JIT compilers used less than
+   * {@link #JIT_SETTLED_SHARE} of its wall time, or {@link #MAX_WARMUP_ROUNDS} rounds. Each round runs
+   * under a recording that is then read and dropped, as the recorded windows will: starting the
+   * recorder changes the JVM's instrumentation state, which invalidates compiled code, and reading its
+   * file is Java code the JIT compiles too; neither may land in the first window. Nothing is warmed
+   * when {@code settings.warmup()} is zero.
    */
-  public Warmup warmUp(List<Target> targets, CpuMeter meter, int concurrency, Duration firstRound,
-      Duration laterRounds, WarmupListener listener) {
+  public Warmup warmUp(List<Target> targets, CpuMeter meter, Settings settings, Duration laterRounds,
+      WarmupListener listener) throws IOException {
     List<Double> shares = new ArrayList<>();
-    if (firstRound.isZero() || targets.isEmpty()) {
+    if (settings.warmup().isZero() || targets.isEmpty()) {
       return new Warmup(shares);
     }
     for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
-      Duration length = round == 1 || laterRounds.isZero() ? firstRound : laterRounds;
+      Duration length = round == 1 || laterRounds.isZero() ? settings.warmup() : laterRounds;
       long jitBefore = VmThreads.read().getOrDefault(Stage.JIT, -1L);
       long started = System.nanoTime();
-      for (Target target : targets) {
-        listener.warming(round, target);
-        new LoadGenerator(target.client(), meter).run(LoadSpec.closed(concurrency, Duration.ZERO, length));
+      try (JfrRecording recording = JfrRecording.start(settings.period())) {
+        for (Target target : targets) {
+          listener.warming(round, target);
+          new LoadGenerator(target.client(), meter)
+              .run(LoadSpec.closed(settings.concurrency(), Duration.ZERO, length));
+        }
+        recording.stop();
       }
       long wall = System.nanoTime() - started;
       long jitAfter = VmThreads.read().getOrDefault(Stage.JIT, -1L);
@@ -137,10 +149,34 @@ public final class CpuProfiler {
   }
 
   /**
+   * Waits, at most {@code max}, until the JIT compilers are idle over {@link #QUIET_INTERVAL}: what
+   * reading the previous window's recording gave them to compile is not charged to the next window.
+   * Returns at once where their CPU cannot be read.
+   */
+  static void awaitQuietCompilers(Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    long last = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+    while (last >= 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(QUIET_INTERVAL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long now = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      if (now < 0 || now - last <= JIT_SETTLED_SHARE * QUIET_INTERVAL.toNanos()) {
+        return;
+      }
+      last = now;
+    }
+  }
+
+  /**
    * Records one window of load on {@code target}, which {@link #warmUp} has warmed: no warm-up of its
    * own.
    */
   public CpuBudget record(Target target, CpuMeter meter, Settings settings) throws IOException {
+    awaitQuietCompilers(MAX_QUIET_WAIT);
     LoadGenerator generator = new LoadGenerator(target.client(), meter);
     LoadSpec window = LoadSpec.closed(settings.concurrency(), Duration.ZERO, settings.duration())
         .withMaxRequests(settings.maxRequests());
@@ -170,7 +206,7 @@ public final class CpuProfiler {
   public CpuBudget measure(String model, String protocol, InferenceClient client, CpuMeter meter, Settings settings)
       throws IOException {
     Target target = new Target(model, protocol, client);
-    warmUp(List.of(target), meter, settings.concurrency(), settings.warmup(), settings.warmup(), (round, t) -> {});
+    warmUp(List.of(target), meter, settings, settings.warmup(), (round, t) -> {});
     return record(target, meter, settings);
   }
 }
