@@ -2,6 +2,7 @@ package dev.neutrino.loadtest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
+import dev.neutrino.gateway.edge.EdgeLimits;
 import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataRequest;
 import io.vertx.core.DeploymentOptions;
@@ -59,7 +60,9 @@ import java.util.concurrent.TimeoutException;
  * gRPC through Vert.x's gRPC server: {@code ModelInfer} and {@code ModelMetadata} of
  * {@code inference.GRPCInferenceService}, their messages passed through unparsed. The servers are
  * deployed as one verticle per event loop, as the gateway deploys its own, on the transport options
- * the gateway's front ends use (TCP_NODELAY, clear-text HTTP/2, no decompression, the gRPC windows).
+ * the gateway's front ends use (TCP_NODELAY, clear-text HTTP/2 with the gateway's default cap on
+ * concurrent streams, no decompression, the gRPC windows), but on Vert.x's plain NIO transport, without
+ * the gateway's edge (connection guard, body budget).
  *
  * <p>Each instance owns its Vert.x instance; {@link #close()} stops it. Thread-safe.
  */
@@ -68,8 +71,6 @@ final class TransportFloor implements AutoCloseable {
   /** The gateway's gRPC per-stream and connection receive windows (its GrpcFrontEnd's). */
   static final int GRPC_STREAM_WINDOW_BYTES = 1024 * 1024;
   static final int GRPC_CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
-  /** The gateway's default cap on concurrent HTTP/2 streams (its EdgeLimits'). */
-  static final long MAX_CONCURRENT_STREAMS = 1024;
   private static final Duration CAPTURE_TIMEOUT = Duration.ofSeconds(30);
   private static final Set<String> CONNECTION_HEADERS =
       Set.of("content-length", "connection", "keep-alive", "transfer-encoding", ":status");
@@ -339,7 +340,8 @@ final class TransportFloor implements AutoCloseable {
   private static HttpServerOptions baseOptions() {
     return new HttpServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true)
         .setHttp2ClearTextEnabled(true)
-        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS));
+        .setInitialSettings(new Http2Settings()
+            .setMaxConcurrentStreams(EdgeLimits.DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS));
   }
 
   /** Answers every call of {@code method} with {@code message}, once the call's request has ended. */
