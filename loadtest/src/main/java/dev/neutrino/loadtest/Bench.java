@@ -42,6 +42,11 @@ import java.util.stream.Stream;
  */
 final class Bench {
   static final Duration FIRST_WARMUP_EXTRA = Duration.ofSeconds(2);
+  /**
+   * The profile's warm-up rounds after the first (which takes a level's warm-up plus
+   * {@link #FIRST_WARMUP_EXTRA} per combination) take at least this long per combination.
+   */
+  static final Duration PROFILE_LATER_WARMUP = Duration.ofSeconds(1);
   /** Every scenario, in the order {@code --scenario all} runs them. */
   static final List<String> SCENARIOS = List.of("overhead", "throughput-mlp", "throughput-encoder", "overload",
       "http-floor", "hotswap", "coldstart", "profile");
@@ -96,6 +101,8 @@ final class Bench {
 
   /** The overload scenario opens connections enough for the requests of this long at the offered rate. */
   private static final Duration OVERLOAD_WINDOW = Duration.ofMillis(100);
+  /** Issue #15's throughput goal for recommender_mlp: this share of the in-process limit. */
+  static final double GOAL_SHARE_OF_LIMIT = 0.5;
   private static final int MAX_OVERLOAD_CONNECTIONS = 4096;
   private static final Pattern DYNAMIC_BATCHING = Pattern.compile("(?m)^dynamic_batching:[ \\t]*\\R");
   private static final Pattern EXISTING_TARGET = Pattern.compile("(?m)^[ \\t]+target_latency_microseconds:.*\\R");
@@ -151,11 +158,19 @@ final class Bench {
     Map<String, long[]> shapes = Map.of("INPUT0", new long[] {1, 16});
     start("overhead", model, "one client, sequential calls of a 1x16 FP32 tensor through identity_fp32");
     List<LoadSpec> levels = List.of(LoadSpec.closed(1, options.warmup(), options.duration()));
+    TransportFloor.Answers answers;
+    int eventLoops;
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
       sweep(Report.GATEWAY_HTTP_JSON, gateway.http(), Protocol.HTTP_JSON, model, shapes, levels);
       sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, shapes, levels);
       grpcSweep(gateway, model, shapes, levels);
+      answers = TransportFloor.capture(gateway.http(), gateway.grpc(), model, shapes);
+      eventLoops = gateway.eventLoops();
+    }
+    try (TransportFloor floor = startFloor(answers, eventLoops)) {
+      sweep(Report.BARE_HTTP_JSON, floor.http(), Protocol.HTTP_JSON, model, shapes, levels);
+      bareSweeps(floor, model, shapes, levels);
     }
     naiveSweep(repository, model, shapes, levels, cores);
     LimitResult limit = limit(repository, model, shapes, List.of(1), List.of(new InProcessLimit.Layout(1, cores)),
@@ -171,11 +186,26 @@ final class Bench {
       report.ratio("overhead_p50_us_" + protocol, run == null ? null : run.result().latency().p50() - inProcess.p50());
       report.ratio("overhead_p99_us_" + protocol, run == null ? null : run.result().latency().p99() - inProcess.p99());
     }
+    for (String target : List.of(Report.BARE_HTTP_JSON, Report.BARE_HTTP_BINARY, Report.BARE_GRPC)) {
+      Report.Run floor = best(target);
+      String protocol = target.substring("floor-".length()).replace('-', '_');
+      Report.Run gateway = best("gateway-" + target.substring("floor-".length()));
+      report.ratio("transport_floor_p50_us_" + protocol,
+          floor == null ? null : floor.result().latency().p50() - inProcess.p50());
+      report.ratio("transport_floor_p99_us_" + protocol,
+          floor == null ? null : floor.result().latency().p99() - inProcess.p99());
+      report.ratio("gateway_overhead_above_floor_us_" + protocol, floor == null || gateway == null ? null
+          : gateway.result().latency().p50() - floor.result().latency().p50());
+    }
     report.ratio("in_process_p50_us", inProcess.p50());
     report.ratio("in_process_p99_us", inProcess.p99());
     headline(limit);
     report.note("overhead_* = gateway latency minus the in-process call's (same tensor, same machine, same run); "
         + "gateway_vs_limit and gateway_vs_naive compare throughput of one sequential client");
+    report.note("transport_floor_* = the bare transport floor's latency minus the in-process call's: a Vert.x "
+        + "server with the gateway's event loops and transport options replaying the gateway's own answer bytes "
+        + "(no model, no batching, no decoding); gateway_overhead_above_floor_us_* = gateway p50 minus floor p50, "
+        + "what the gateway's own code adds over the transport");
     return report;
   }
 
@@ -335,40 +365,76 @@ final class Bench {
 
   /**
    * The gateway's transport floor: the same gateway answering recommender_mlp and the do-nothing
-   * {@code recommender_floor} (same request and response sizes, same configuration), closed loop.
+   * {@code recommender_floor} (same request and response sizes, same configuration), closed loop; then
+   * the bare transport floor ({@link TransportFloor}) replaying recommender_mlp's answers at the same
+   * levels; then, for the goal of issue #15, the in-process limit at the largest batch sizes; and wrk
+   * against both floors when it is installed.
    */
   private Report httpFloor(Path repository) throws Exception {
     String model = "recommender_mlp";
     String floor = ExampleModels.FLOOR_MODEL;
     start("http-floor", floor, "the gateway's transport floor: one gateway answering " + floor + " (recommender_mlp's "
         + "request and response sizes, configuration and batching around a model that does nothing: one ReduceMax) "
-        + "beside recommender_mlp itself; closed-loop concurrency sweep " + options.concurrency());
+        + "beside recommender_mlp itself, then the bare transport floor (no gateway: a Vert.x server replaying "
+        + "recommender_mlp's answer bytes); closed-loop concurrency sweep " + options.concurrency());
     List<LoadSpec> levels = new ArrayList<>();
     for (int c : options.concurrency()) {
       levels.add(LoadSpec.closed(c, options.warmup(), options.duration()));
     }
+    int top = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
+    Optional<Wrk> wrk = Wrk.find();
+    Map<String, Object> wrkRps = new LinkedHashMap<>();
+    TransportFloor.Answers answers;
+    int eventLoops;
+    int maxBatch;
+    HttpPayloads.Body wrkBody = null;
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
+      maxBatch = gateway.maxBatchSize(model);
       sweep(Report.FLOOR_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, floor, Map.of(), levels);
       if (gateway.grpc() != null) {
         sweep(Report.FLOOR_GRPC, gateway.grpc(), Protocol.GRPC, floor, Map.of(), levels);
       }
       sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, Map.of(), levels);
+      answers = TransportFloor.capture(gateway.http(), gateway.grpc(), model, Map.of());
+      eventLoops = gateway.eventLoops();
+      if (wrk.isPresent()) {
+        wrkBody = TransportFloor.binaryRequest(gateway.http(), floor, Map.of());
+        wrkRps.put(Report.FLOOR_HTTP_BINARY, wrk(wrk.get(), gateway.http(), floor, wrkBody, top));
+      }
     }
+    try (TransportFloor bare = startFloor(answers, eventLoops)) {
+      bareSweeps(bare, model, Map.of(), levels);
+      if (wrk.isPresent()) {
+        wrkRps.put(Report.BARE_HTTP_BINARY, wrk(wrk.get(), bare.http(), model, wrkBody, top));
+      }
+    }
+    LimitResult limit = limit(repository, model, Map.of(), topBatchSizes(maxBatch), layouts(), options.limitDuration());
+
     Map<String, Object> floorRps = new LinkedHashMap<>();
     Map<String, Object> vsFloor = new LinkedHashMap<>();
+    Map<String, Object> bareRps = new LinkedHashMap<>();
+    Map<String, Object> floorVsBare = new LinkedHashMap<>();
     for (int c : options.concurrency()) {
       Report.Run f = at(Report.FLOOR_HTTP_BINARY, c);
       Report.Run g = at(Report.GATEWAY_HTTP_BINARY, c);
+      Report.Run b = at(Report.BARE_HTTP_BINARY, c);
       if (f != null) {
         floorRps.put(Integer.toString(c), Report.round(f.result().throughputRps()));
       }
       if (f != null && g != null && f.result().throughputRps() > 0) {
         vsFloor.put(Integer.toString(c), Report.round(g.result().throughputRps() / f.result().throughputRps()));
       }
+      if (b != null) {
+        bareRps.put(Integer.toString(c), Report.round(b.result().throughputRps()));
+      }
+      if (f != null && b != null && b.result().throughputRps() > 0) {
+        floorVsBare.put(Integer.toString(c), Report.round(f.result().throughputRps() / b.result().throughputRps()));
+      }
     }
     Report.Run bestFloor = best(Report.FLOOR_HTTP_BINARY);
     Report.Run bestGateway = best(Report.GATEWAY_HTTP_BINARY);
+    Report.Run bestBare = best(Report.BARE_HTTP_BINARY);
     report.ratio("floor_rps", Report.round(bestFloor.result().throughputRps()));
     report.ratio("floor_concurrency", bestFloor.result().spec().concurrency());
     Report.Run lone = at(Report.FLOOR_HTTP_BINARY, 1);
@@ -379,9 +445,62 @@ final class Bench {
     report.ratio("gateway_vs_floor_by_concurrency", vsFloor);
     Report.Run grpcFloor = best(Report.FLOOR_GRPC);
     report.ratio("floor_grpc_rps", grpcFloor == null ? null : Report.round(grpcFloor.result().throughputRps()));
+
+    double bare = bestBare.result().throughputRps();
+    report.ratio("bare_floor_rps", Report.round(bare));
+    report.ratio("bare_floor_concurrency", bestBare.result().spec().concurrency());
+    Report.Run bareLone = at(Report.BARE_HTTP_BINARY, 1);
+    report.ratio("bare_floor_p50_us_one_client", bareLone == null ? null : bareLone.result().latency().p50());
+    report.ratio("bare_floor_rps_by_concurrency", bareRps);
+    Report.Run bareGrpc = best(Report.BARE_GRPC);
+    report.ratio("bare_floor_grpc_rps", bareGrpc == null ? null : Report.round(bareGrpc.result().throughputRps()));
+    report.ratio("floor_vs_bare", bare > 0 ? Report.round(bestFloor.result().throughputRps() / bare) : null);
+    report.ratio("floor_vs_bare_by_concurrency", floorVsBare);
+    report.ratio("gateway_vs_bare", bare > 0 ? Report.round(bestGateway.result().throughputRps() / bare) : null);
+    report.ratio("gateway_rps", Report.round(bestGateway.result().throughputRps()));
+    double limitRps = limit.best().result().throughputRps();
+    double goal = GOAL_SHARE_OF_LIMIT * limitRps;
+    report.ratio("limit_rps", Report.round(limitRps));
+    report.ratio("goal_rps", Report.round(goal));
+    report.ratio("goal_vs_bare_floor", bare > 0 ? Report.round(goal / bare) : null);
+    if (wrk.isPresent()) {
+      report.ratio("wrk_rps", wrkRps);
+      report.note("wrk_rps = wrk (an independent generator, -c " + top + ", " + options.clientThreads() + " thread(s), "
+          + Math.max(1, options.duration().toSeconds()) + " s) posting the same HTTP binary body to the gateway's "
+          + "do-nothing model and to the bare floor");
+    } else {
+      report.ratio("wrk_rps", null);
+      report.note("wrk is not on the PATH (Debian package wrk): the independent generator's figures were skipped");
+    }
     report.note("gateway_vs_floor = recommender_mlp's requests/s over the floor's, same gateway, protocol and level: "
         + "what the model's compute costs on top of the gateway's own path; 1.0 would mean the model is free");
+    report.note("bare_floor_* = the bare transport floor (a Vert.x server with the gateway's event loops and transport "
+        + "options replaying recommender_mlp's answer bytes: no model, no decoding): what any Vert.x server reaches "
+        + "on this machine under this generator; floor_vs_bare = the gateway's do-nothing model over it; goal_rps = "
+        + GOAL_SHARE_OF_LIMIT + "x the in-process limit (issue #15's goal for recommender_mlp) and goal_vs_bare_floor "
+        + "= that goal over the bare floor's best: above 1, the goal is beyond what the transport alone reaches here");
     return report;
+  }
+
+  /** Runs wrk against {@code model}'s inference path at {@code http}; the requests/s, or why it failed. */
+  private Object wrk(Wrk wrk, Endpoint http, String model, HttpPayloads.Body body, int connections) {
+    String url = TransportFloor.modelUrl(http, model) + "/infer";
+    out.println("wrk -c " + connections + " for " + Math.max(1, options.duration().toSeconds()) + " s: POST " + url);
+    out.flush();
+    try {
+      Wrk.Result result = wrk.run(url, body.bytes(), List.of(
+          new String[] {"Content-Type", "application/octet-stream"},
+          new String[] {HttpInferenceClient.HEADER_LENGTH, Integer.toString(body.headerLength())}),
+          connections, options.clientThreads(), options.duration());
+      out.println("  " + Report.number(result.requestsPerSecond()) + " req/s, " + result.errors() + " errors");
+      out.println();
+      return result.errors() == 0 ? Report.round(result.requestsPerSecond())
+          : Report.round(result.requestsPerSecond()) + " (" + result.errors() + " errors)";
+    } catch (IOException e) {
+      out.println("  wrk failed: " + e.getMessage());
+      out.println();
+      return "failed: " + e.getMessage();
+    }
   }
 
   /**
@@ -404,28 +523,49 @@ final class Bench {
     report.setting("profile_period_ms", profileOptions.period().toMillis());
     CpuProfiler profiler = new CpuProfiler(StageTable.standard());
     List<CpuBudget> budgets = new ArrayList<>();
+    List<InferenceClient> clients = new ArrayList<>();
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
-      for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
-        for (Protocol protocol : Protocol.values()) {
-          Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
-          if (endpoint == null) {
-            if (!report.notes().contains(NO_GRPC)) {
-              report.note(NO_GRPC);
+      List<CpuProfiler.Target> targets = new ArrayList<>();
+      try {
+        for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
+          for (Protocol protocol : Protocol.values()) {
+            Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
+            if (endpoint == null) {
+              if (!report.notes().contains(NO_GRPC)) {
+                report.note(NO_GRPC);
+              }
+              continue;
             }
-            continue;
-          }
-          out.println("profiling " + model.getKey() + " over " + protocol.flagName() + " (warm-up "
-              + Report.number(LoadtestCommand.seconds(settings.warmup())) + " s, then "
-              + Report.number(LoadtestCommand.seconds(settings.duration())) + " s recorded)...");
-          out.flush();
-          try (InferenceClient client = InferenceClients.connect(endpoint,
-              settings(model.getKey(), protocol, model.getValue(), concurrency), meter)) {
-            CpuBudget budget = profiler.measure(model.getKey(), protocol.flagName(), client, meter, settings);
-            budgets.add(budget);
-            report.add(new Report.Run("gateway-" + protocol.flagName(), budget.load(), null, model.getKey()));
+            InferenceClient client = InferenceClients.connect(endpoint,
+                settings(model.getKey(), protocol, model.getValue(), concurrency), meter);
+            clients.add(client);
+            targets.add(new CpuProfiler.Target(model.getKey(), protocol.flagName(), client));
           }
         }
+        // Every combination is warmed before any is recorded: the first recording would otherwise pay for
+        // the JIT compiling the paths the later ones share, and the columns would not compare.
+        Duration later = options.warmup().compareTo(PROFILE_LATER_WARMUP) > 0 ? options.warmup() : PROFILE_LATER_WARMUP;
+        CpuProfiler.Warmup warmup = profiler.warmUp(targets, meter, settings, later,
+            (round, target) -> {
+          out.println("warming up " + target.key() + " (round " + round + ", "
+              + Report.number(LoadtestCommand.seconds(round == 1 ? settings.warmup() : later)) + " s)...");
+          out.flush();
+        });
+        report.setting("profile_warmup_rounds", warmup.rounds());
+        report.setting("profile_warmup_jit_share_by_round",
+            warmup.jitShares().stream().map(Report::round).toList());
+        report.setting("profile_warmup_settled", warmup.settled());
+        for (CpuProfiler.Target target : targets) {
+          out.println("recording " + target.key() + " for "
+              + Report.number(LoadtestCommand.seconds(settings.duration())) + " s...");
+          out.flush();
+          CpuBudget budget = profiler.record(target, meter, settings);
+          budgets.add(budget);
+          report.add(new Report.Run("gateway-" + target.protocol(), budget.load(), null, target.model()));
+        }
+      } finally {
+        clients.forEach(InferenceClient::close);
       }
     }
     out.println();
@@ -437,6 +577,10 @@ final class Bench {
       List<Path> files = ProfileReport.writeFiles(budgets, profileOptions.dir());
       out.println("wrote " + files.size() + " files (collapsed stacks, flame graphs) to " + profileOptions.dir());
     }
+    report.note("profile: every combination is warmed, round after round, before any is recorded, until the JIT "
+        + "compilers use under " + Report.round(100 * CpuProfiler.JIT_SETTLED_SHARE) + " % of a round's wall time (at most "
+        + CpuProfiler.MAX_WARMUP_ROUNDS + " rounds; profile_warmup_* says how it went), so that the jit row stays near "
+        + "0 and the columns compare");
     report.note("profile: cpu_us_per_request = each gateway thread's measured CPU time over the window, split by "
         + "that thread's JFR samples into stages (the innermost frame a stage rule names decides), divided by the "
         + "requests answered; unsampled = process CPU beyond its Java threads (GC, JIT, the recorder, native "
@@ -753,6 +897,31 @@ final class Bench {
     generator.run(LoadSpec.closed(concurrency, Duration.ZERO, warmup));
   }
 
+  /**
+   * Starts the bare transport floor replaying {@code answers} on {@code eventLoops} event loops (the
+   * gateway's count), and says so in the report.
+   */
+  private TransportFloor startFloor(TransportFloor.Answers answers, int eventLoops) throws Exception {
+    TransportFloor floor = TransportFloor.start(answers, eventLoops);
+    report.setting("transport_floor", "bare Vert.x servers in this JVM, " + eventLoops + " event loop(s) as the "
+        + "gateway, replaying " + answers.model() + "'s answers: HTTP JSON " + answers.json().body().length
+        + " B, HTTP binary " + answers.binary().body().length + " B"
+        + (answers.hasGrpc() ? ", gRPC " + answers.grpcInfer().length + " B" : ""));
+    out.println("transport floor (" + answers.model() + "'s answers replayed) listening http=" + floor.http()
+        + (floor.grpc() == null ? "" : " grpc=" + floor.grpc()));
+    out.println();
+    return floor;
+  }
+
+  /** The bare floor over HTTP binary, then over gRPC when it serves gRPC. */
+  private void bareSweeps(TransportFloor floor, String model, Map<String, long[]> shapes, List<LoadSpec> levels)
+      throws IOException {
+    sweep(Report.BARE_HTTP_BINARY, floor.http(), Protocol.HTTP_BINARY, model, shapes, levels);
+    if (floor.grpc() != null) {
+      sweep(Report.BARE_GRPC, floor.grpc(), Protocol.GRPC, model, shapes, levels);
+    }
+  }
+
   private void grpcSweep(RunningGateway gateway, String model, Map<String, long[]> shapes, List<LoadSpec> levels)
       throws IOException {
     if (gateway.grpc() == null) {
@@ -985,6 +1154,12 @@ final class Bench {
     out.println();
   }
 
+  /** The two largest of {@link #batchSizes}: where the limit's throughput peaks. */
+  private static List<Integer> topBatchSizes(int maxBatch) {
+    List<Integer> all = batchSizes(maxBatch);
+    return all.subList(Math.max(0, all.size() - 2), all.size());
+  }
+
   private static List<Integer> batchSizes(int maxBatch) {
     List<Integer> sizes = new ArrayList<>();
     for (int b = 1; b < maxBatch; b *= 2) {
@@ -1021,9 +1196,11 @@ final class Bench {
   /** A gateway started in this JVM on free loopback ports, stopped on close. */
   private static final class RunningGateway implements AutoCloseable {
     final Gateway gateway;
+    private final int eventLoops;
 
-    private RunningGateway(Gateway gateway) {
+    private RunningGateway(Gateway gateway, int eventLoops) {
       this.gateway = gateway;
+      this.eventLoops = eventLoops;
     }
 
     static RunningGateway start(GatewayConfig config) throws Exception {
@@ -1034,7 +1211,13 @@ final class Bench {
         gateway.stop();
         throw e;
       }
-      return new RunningGateway(gateway);
+      return new RunningGateway(gateway,
+          config.eventLoops() > 0 ? config.eventLoops() : Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The gateway's event loops, as it counts them ({@code --event-loops}, else one per core). */
+    int eventLoops() {
+      return eventLoops;
     }
 
     Endpoint http() {

@@ -80,6 +80,17 @@ final class BenchAll {
                 + " us",
             protocol.equals("grpc") ? "p50 <= 60 us; p99 <= 3x p50" : "p50 <= 50 us; p99 <= 3x p50", "overhead"));
       }
+      for (String protocol : List.of("http_json", "http_binary", "grpc")) {
+        Double overheadUs = number(overhead.ratios().get("overhead_p50_us_" + protocol));
+        Double above = number(overhead.ratios().get("gateway_overhead_above_floor_us_" + protocol));
+        String share = overheadUs == null || above == null || overheadUs <= 0 ? ""
+            : " (" + HtmlReport.format(Report.round(100 * above / overheadUs)) + " % of the overhead)";
+        rows.add(new HtmlReport.HeadlineRow("overhead p50, " + protocol.replace('_', ' ')
+            + ": gateway / bare transport floor / gateway above the floor",
+            value(overhead, "overhead_p50_us_" + protocol) + " / " + value(overhead, "transport_floor_p50_us_" + protocol)
+                + " / " + value(overhead, "gateway_overhead_above_floor_us_" + protocol) + " us" + share,
+            "the floor is what any Vert.x server pays here", "overhead"));
+      }
       rows.add(new HtmlReport.HeadlineRow("in-process call p50 / p99", value(overhead, "in_process_p50_us") + " / "
           + value(overhead, "in_process_p99_us") + " us", "", "overhead"));
     }
@@ -113,6 +124,28 @@ final class BenchAll {
               + value(floor, "floor_p50_us_one_client") + " us", "", "http-floor"));
       rows.add(new HtmlReport.HeadlineRow("recommender_mlp against the floor, by concurrency",
           value(floor, "gateway_vs_floor_by_concurrency"), "close to 1: the model's compute is what costs", "http-floor"));
+      rows.add(new HtmlReport.HeadlineRow("HTTP binary, best req/s: bare transport / gateway do-nothing model / "
+          + "recommender_mlp", value(floor, "bare_floor_rps") + " (c=" + value(floor, "bare_floor_concurrency") + ") / "
+              + value(floor, "floor_rps") + " / " + value(floor, "gateway_rps") + " req/s; gRPC bare "
+              + value(floor, "bare_floor_grpc_rps") + ", gateway do-nothing " + value(floor, "floor_grpc_rps"), "",
+          "http-floor"));
+      Report mlp = find("throughput-mlp");
+      Double limit = mlp != null && number(mlp.ratios().get("limit_rps")) != null ? number(mlp.ratios().get("limit_rps"))
+          : number(floor.ratios().get("limit_rps"));
+      Double bare = number(floor.ratios().get("bare_floor_rps"));
+      String goal = limit == null || bare == null || bare <= 0 ? "n/a"
+          : Report.number(Bench.GOAL_SHARE_OF_LIMIT * limit) + " req/s (" + Bench.GOAL_SHARE_OF_LIMIT + "x the limit of "
+              + Report.number(limit) + " rows/s) = " + HtmlReport.format(Report.round(Bench.GOAL_SHARE_OF_LIMIT * limit
+              / bare)) + "x the bare transport's best";
+      rows.add(new HtmlReport.HeadlineRow("recommender_mlp's req/s goal against the bare transport floor", goal,
+          "<= 1, or the transport alone cannot carry the goal here", mlp != null ? "throughput-mlp, http-floor"
+              : "http-floor"));
+      Object wrk = floor.ratios().get("wrk_rps");
+      rows.add(new HtmlReport.HeadlineRow("wrk (independent generator), HTTP binary: bare transport / gateway "
+          + "do-nothing model", wrk instanceof Map<?, ?> byTarget
+              ? HtmlReport.format(byTarget.get(Report.BARE_HTTP_BINARY)) + " / "
+                  + HtmlReport.format(byTarget.get(Report.FLOOR_HTTP_BINARY)) + " req/s"
+              : "not run: wrk is not on the PATH", "", "http-floor"));
     }
     Report hotswap = find("hotswap");
     if (hotswap != null) {

@@ -32,6 +32,10 @@ final class Report {
   /** The gateway answering the do-nothing model of the http-floor scenario. */
   static final String FLOOR_HTTP_BINARY = "gateway-http-binary-floor";
   static final String FLOOR_GRPC = "gateway-grpc-floor";
+  /** The bare transport floor ({@link TransportFloor}): a gateway's answers replayed, no gateway behind them. */
+  static final String BARE_HTTP_JSON = "floor-http-json";
+  static final String BARE_HTTP_BINARY = "floor-http-binary";
+  static final String BARE_GRPC = "floor-grpc";
   static final String NAIVE_HTTP = "naive-http";
   static final String IN_PROCESS = "in-process";
 

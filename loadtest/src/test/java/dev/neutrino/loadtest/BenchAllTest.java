@@ -67,6 +67,30 @@ class BenchAllTest {
 
     JsonNode floor = scenario(report, "http-floor");
     assertTrue(floor.path("ratios").has("gateway_vs_floor"), floor.path("ratios").toString());
+    for (String ratio : List.of("bare_floor_rps", "bare_floor_grpc_rps", "floor_vs_bare", "gateway_vs_bare", "goal_rps",
+        "goal_vs_bare_floor")) {
+      assertTrue(floor.path("ratios").path(ratio).isNumber(), "http-floor ratio " + ratio + ": " + floor.path("ratios"));
+    }
+    assertTrue(floor.path("ratios").has("wrk_rps"), floor.path("ratios").toString());
+    assertTrue(targets(floor).containsAll(List.of(Report.BARE_HTTP_BINARY, Report.BARE_GRPC)), targets(floor).toString());
+    JsonNode overhead = scenario(report, "overhead");
+    for (String protocol : List.of("http_json", "http_binary", "grpc")) {
+      for (String ratio : List.of("transport_floor_p50_us_", "transport_floor_p99_us_",
+          "gateway_overhead_above_floor_us_")) {
+        assertTrue(overhead.path("ratios").path(ratio + protocol).isNumber(),
+            "overhead ratio " + ratio + protocol + ": " + overhead.path("ratios"));
+      }
+    }
+    assertTrue(targets(overhead).containsAll(List.of(Report.BARE_HTTP_JSON, Report.BARE_HTTP_BINARY, Report.BARE_GRPC)),
+        targets(overhead).toString());
+    List<String> headline = new ArrayList<>();
+    report.path("headline").fieldNames().forEachRemaining(headline::add);
+    for (String row : List.of("overhead p50, grpc: gateway / bare transport floor / gateway above the floor",
+        "recommender_mlp's req/s goal against the bare transport floor")) {
+      assertTrue(headline.contains(row), "headline row " + row + ": " + headline);
+      assertFalse(report.path("headline").path(row).path("value").asText().contains("n/a"),
+          report.path("headline").path(row).toString());
+    }
     JsonNode overload = scenario(report, "overload");
     for (String ratio : List.of("gateway_goodput_vs_capacity", "gateway_p99_ok_us", "gateway_p99_ok_vs_target",
         "gateway_rejected_share", "gateway_rejection_p99_us", "gateway_valid", "naive_goodput_vs_capacity")) {
@@ -86,6 +110,12 @@ class BenchAllTest {
     }
     assertEquals(ran.stream().map(s -> "scenario-" + s).toList(), ids, "one section per scenario");
     assertTrue(hasTableOfClass(page, "headline") && hasTableOfClass(page, "machine"), "headline and machine tables");
+  }
+
+  private static List<String> targets(JsonNode scenario) {
+    List<String> targets = new ArrayList<>();
+    scenario.path("runs").forEach(run -> targets.add(run.path("target").asText()));
+    return targets;
   }
 
   private static JsonNode scenario(JsonNode report, String name) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.loadtest.profile.CpuBudget;
+import dev.neutrino.loadtest.profile.CpuProfiler;
 import dev.neutrino.loadtest.profile.FlameGraph;
 import dev.neutrino.loadtest.profile.Stage;
 import java.io.ByteArrayOutputStream;
@@ -26,7 +27,8 @@ import org.w3c.dom.NodeList;
 /**
  * {@code neutrino bench --scenario profile} end to end, briefly: a real gateway on loopback with the
  * example models, the generator's clients, a JFR recording of this JVM; then the table, the JSON, the
- * page and the files. No figure is asserted beyond being there.
+ * page and the files; every combination is warmed before any is recorded. No figure is asserted beyond
+ * being there.
  */
 class ProfileScenarioTest {
   private static final String SVG = "http://www.w3.org/2000/svg";
@@ -47,8 +49,18 @@ class ProfileScenarioTest {
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, status, printed + err.toString(StandardCharsets.UTF_8));
     assertTrue(printed.contains("cpu us per request") && printed.contains("compute"), printed);
+    int firstRecording = printed.indexOf("recording ");
+    assertTrue(firstRecording > 0, printed);
+    for (String key : KEYS) {
+      int warmed = printed.indexOf("warming up " + key + " (round 1");
+      assertTrue(warmed >= 0 && warmed < firstRecording, key + " is warmed before any recording: " + printed);
+    }
 
-    JsonNode profile = new ObjectMapper().readTree(json.toFile()).path("ratios").path("profile");
+    JsonNode document = new ObjectMapper().readTree(json.toFile());
+    JsonNode rounds = document.path("settings").path("profile_warmup_rounds");
+    assertTrue(rounds.isInt() && rounds.asInt() <= CpuProfiler.MAX_WARMUP_ROUNDS, document.path("settings").toString());
+    assertEquals(rounds.asInt(), document.path("settings").path("profile_warmup_jit_share_by_round").size());
+    JsonNode profile = document.path("ratios").path("profile");
     List<String> keys = new ArrayList<>();
     profile.fieldNames().forEachRemaining(keys::add);
     assertEquals(KEYS, keys);

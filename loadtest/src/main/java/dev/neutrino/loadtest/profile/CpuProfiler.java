@@ -7,6 +7,7 @@ import dev.neutrino.loadtest.LoadGenerator;
 import dev.neutrino.loadtest.LoadSpec;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,7 +17,9 @@ import java.util.Objects;
  * JFR samples every thread and the CPU clocks are read at the window's two ends.
  *
  * <p>The generator's threads are known by the {@link CpuMeter} its client registered them with, and are
- * left out of the gateway's figures.
+ * left out of the gateway's figures. Several combinations are warmed together first ({@link #warmUp}),
+ * then recorded one by one ({@link #record}), so that every recording finds the JIT's work done and the
+ * columns of the stage table compare like with like.
  */
 public final class CpuProfiler {
   public static final Duration DEFAULT_PERIOD = Duration.ofMillis(2);
@@ -44,6 +47,58 @@ public final class CpuProfiler {
     }
   }
 
+  /**
+   * The JIT compilers' CPU over a warm-up round's wall time below which compilation counts as done:
+   * 2 % of one core.
+   */
+  public static final double JIT_SETTLED_SHARE = 0.02;
+  /** The most warm-up rounds over every target before the recording starts, settled or not. */
+  public static final int MAX_WARMUP_ROUNDS = 3;
+  /** How long the JIT compilers must stay (nearly) idle before a window is recorded. */
+  static final Duration QUIET_INTERVAL = Duration.ofMillis(500);
+  /** The longest wait for that before recording anyway. */
+  static final Duration MAX_QUIET_WAIT = Duration.ofSeconds(5);
+
+  /** A combination to profile: its model and protocol, and a connected client that loads it. */
+  public record Target(String model, String protocol, InferenceClient client) {
+    public Target {
+      Objects.requireNonNull(model, "model");
+      Objects.requireNonNull(protocol, "protocol");
+      Objects.requireNonNull(client, "client");
+    }
+
+    public String key() {
+      return model + "/" + protocol;
+    }
+  }
+
+  /**
+   * What a warm-up did.
+   *
+   * @param jitShares per round, the JIT compilers' CPU over the round's wall time; empty where the
+   *     OS does not say (then every round runs, and {@link #rounds()} is 0)
+   */
+  public record Warmup(List<Double> jitShares) {
+    public Warmup {
+      jitShares = List.copyOf(jitShares);
+    }
+
+    public int rounds() {
+      return jitShares.size();
+    }
+
+    /** Whether the last round's JIT share was below {@link #JIT_SETTLED_SHARE}. */
+    public boolean settled() {
+      return !jitShares.isEmpty() && jitShares.get(jitShares.size() - 1) < JIT_SETTLED_SHARE;
+    }
+  }
+
+  /** Told as each target's warm-up round starts. */
+  @FunctionalInterface
+  public interface WarmupListener {
+    void warming(int round, Target target);
+  }
+
   private final StageTable table;
 
   public CpuProfiler(StageTable table) {
@@ -51,17 +106,78 @@ public final class CpuProfiler {
   }
 
   /**
-   * Warms up, then records one window of load.
-   *
-   * @param client a connected client of the protocol measured, whose threads are registered with
-   *     {@code meter}
+   * Warms every target before any is recorded, so that no recording pays for the JIT compiling a path
+   * another target shares: round after round, each target in turn under a closed loop of
+   * {@code settings.concurrency()} clients ({@code settings.warmup()} long in the first round,
+   * {@code laterRounds} in the others), until a round in which the JIT compilers used less than
+   * {@link #JIT_SETTLED_SHARE} of its wall time, or {@link #MAX_WARMUP_ROUNDS} rounds. Each round runs
+   * under a recording that is then read and dropped, as the recorded windows will: starting the
+   * recorder changes the JVM's instrumentation state, which invalidates compiled code, and reading its
+   * file is Java code the JIT compiles too; neither may land in the first window. Nothing is warmed
+   * when {@code settings.warmup()} is zero.
    */
-  public CpuBudget measure(String model, String protocol, InferenceClient client, CpuMeter meter, Settings settings)
-      throws IOException {
-    LoadGenerator generator = new LoadGenerator(client, meter);
-    if (!settings.warmup().isZero()) {
-      generator.run(LoadSpec.closed(settings.concurrency(), Duration.ZERO, settings.warmup()));
+  public Warmup warmUp(List<Target> targets, CpuMeter meter, Settings settings, Duration laterRounds,
+      WarmupListener listener) throws IOException {
+    List<Double> shares = new ArrayList<>();
+    if (settings.warmup().isZero() || targets.isEmpty()) {
+      return new Warmup(shares);
     }
+    for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
+      Duration length = round == 1 || laterRounds.isZero() ? settings.warmup() : laterRounds;
+      long jitBefore = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      long started = System.nanoTime();
+      try (JfrRecording recording = JfrRecording.start(settings.period())) {
+        for (Target target : targets) {
+          listener.warming(round, target);
+          new LoadGenerator(target.client(), meter)
+              .run(LoadSpec.closed(settings.concurrency(), Duration.ZERO, length));
+        }
+        recording.stop();
+      }
+      long wall = System.nanoTime() - started;
+      long jitAfter = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      if (jitBefore < 0 || jitAfter < 0) {
+        continue; // the compilers' CPU cannot be read here: run every round
+      }
+      double share = (double) (jitAfter - jitBefore) / Math.max(1, wall);
+      shares.add(share);
+      if (share < JIT_SETTLED_SHARE) {
+        break;
+      }
+    }
+    return new Warmup(shares);
+  }
+
+  /**
+   * Waits, at most {@code max}, until the JIT compilers are idle over {@link #QUIET_INTERVAL}: what
+   * reading the previous window's recording gave them to compile is not charged to the next window.
+   * Returns at once where their CPU cannot be read.
+   */
+  static void awaitQuietCompilers(Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    long last = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+    while (last >= 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(QUIET_INTERVAL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long now = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      if (now < 0 || now - last <= JIT_SETTLED_SHARE * QUIET_INTERVAL.toNanos()) {
+        return;
+      }
+      last = now;
+    }
+  }
+
+  /**
+   * Records one window of load on {@code target}, which {@link #warmUp} has warmed: no warm-up of its
+   * own.
+   */
+  public CpuBudget record(Target target, CpuMeter meter, Settings settings) throws IOException {
+    awaitQuietCompilers(MAX_QUIET_WAIT);
+    LoadGenerator generator = new LoadGenerator(target.client(), meter);
     LoadSpec window = LoadSpec.closed(settings.concurrency(), Duration.ZERO, settings.duration())
         .withMaxRequests(settings.maxRequests());
     LevelResult result;
@@ -78,6 +194,19 @@ public final class CpuProfiler {
     StageAttribution attribution = StageAttribution.of(samples, threads, after.vmSince(before),
         after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
-    return new CpuBudget(model, protocol, result, attribution);
+    return new CpuBudget(target.model(), target.protocol(), result, attribution);
+  }
+
+  /**
+   * Warms one target up, then records one window of load.
+   *
+   * @param client a connected client of the protocol measured, whose threads are registered with
+   *     {@code meter}
+   */
+  public CpuBudget measure(String model, String protocol, InferenceClient client, CpuMeter meter, Settings settings)
+      throws IOException {
+    Target target = new Target(model, protocol, client);
+    warmUp(List.of(target), meter, settings, settings.warmup(), (round, t) -> {});
+    return record(target, meter, settings);
   }
 }
