@@ -311,7 +311,9 @@ final class TransportFloor implements AutoCloseable {
     if (eventLoops < 1) {
       throw new IllegalArgumentException("the transport floor needs at least one event loop, got " + eventLoops);
     }
-    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)).build();
+    // On the gateway's default transport (Netty's native one where it loads), so that the floor is its floor.
+    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)
+        .setPreferNativeTransport(true)).build();
     try {
       Handler<HttpServerRequest> http = httpHandler(answers);
       int httpPort = listen(vertx, baseOptions()
