@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.neutrino.batching.SchedulerOptions;
-import dev.neutrino.repo.ComputePriority;
 import dev.neutrino.repo.ConfigCompletion;
 import dev.neutrino.repo.IdleUnload;
 import dev.neutrino.repo.LoadLimits;
@@ -96,14 +95,11 @@ public record GatewayConfig(
    *     configuration sets the parameter {@code idle_unload_secs}
    * @param modelCacheDir {@code --model-cache-dir}: where ONNX Runtime's optimized graphs are kept so
    *     that a reload skips graph optimisation; null keeps none
-   * @param computeNiceness {@code --compute-niceness}: the Linux niceness of the threads that load and run
-   *     models, below the event loops, so that under saturation the front door still reads, refuses and
-   *     answers at once; 0 runs them at the process's priority
    */
   public record RepositorySettings(
       ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
       long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize,
-      long idleUnloadSecs, Path modelCacheDir, int computeNiceness) {
+      long idleUnloadSecs, Path modelCacheDir) {
     public static final long DEFAULT_IDLE_UNLOAD_SECS = 0;
     /** Ten years: beyond it, a typo. */
     public static final long MAX_IDLE_UNLOAD_SECS = 315_360_000;
@@ -112,14 +108,6 @@ public record GatewayConfig(
         Path.of(System.getProperty("java.io.tmpdir"), "neutrino-ort-cache");
     public static final RepositorySettings DEFAULTS =
         new RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 0);
-
-    /** Settings with the models' threads at the default niceness. */
-    public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
-        long memoryBudgetBytes, long responseCacheBytes, int loaderThreads, boolean autoComplete,
-        int defaultMaxBatchSize, long idleUnloadSecs, Path modelCacheDir) {
-      this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes, loaderThreads,
-          autoComplete, defaultMaxBatchSize, idleUnloadSecs, modelCacheDir, ComputePriority.DEFAULT_NICENESS);
-    }
 
     /** Settings with the default optimized-graph cache. */
     public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
@@ -148,7 +136,7 @@ public record GatewayConfig(
     /** The settings with models unloaded after {@code seconds} unused (0: never). */
     public RepositorySettings withIdleUnloadSecs(long seconds) {
       return new RepositorySettings(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
-          loaderThreads, autoComplete, defaultMaxBatchSize, seconds, modelCacheDir, computeNiceness);
+          loaderThreads, autoComplete, defaultMaxBatchSize, seconds, modelCacheDir);
     }
 
     /** When models scale to zero, on the system clock. */
@@ -178,10 +166,6 @@ public record GatewayConfig(
         throw new IllegalArgumentException("model_idle_unload_secs must be between 0 and " + MAX_IDLE_UNLOAD_SECS
             + ", got " + idleUnloadSecs);
       }
-      if (computeNiceness < 0 || computeNiceness > ComputePriority.MAX_NICENESS) {
-        throw new IllegalArgumentException("compute_niceness must be between 0 and " + ComputePriority.MAX_NICENESS
-            + ", got " + computeNiceness);
-      }
       if (!loadModels.isEmpty() && controlMode != ModelControlMode.EXPLICIT) {
         throw new IllegalArgumentException("--load-model needs --model-control-mode explicit");
       }
@@ -194,8 +178,7 @@ public record GatewayConfig(
           .withMemoryBudget(memoryBudgetBytes)
           .withResponseCache(responseCacheBytes)
           .withLoaderThreads(loaderThreads)
-          .withCompletion(new ConfigCompletion(autoComplete, defaultMaxBatchSize))
-          .withComputePriority(new ComputePriority(computeNiceness));
+          .withCompletion(new ConfigCompletion(autoComplete, defaultMaxBatchSize));
     }
   }
 
@@ -470,7 +453,6 @@ public record GatewayConfig(
     out.put("default_max_batch_size", repository.defaultMaxBatchSize());
     out.put("model_idle_unload_secs", repository.idleUnloadSecs());
     out.put("model_cache_dir", repository.modelCacheDir() == null ? null : repository.modelCacheDir().toString());
-    out.put("compute_niceness", repository.computeNiceness());
     out.put("metrics_port", telemetry.metricsPort());
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
@@ -520,7 +502,6 @@ public record GatewayConfig(
       Integer defaultMaxBatchSize,
       Long modelIdleUnloadSecs,
       String modelCacheDir,
-      Integer computeNiceness,
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
@@ -621,8 +602,7 @@ public record GatewayConfig(
             file.modelIdleUnloadSecs() != null ? file.modelIdleUnloadSecs() : base.repository().idleUnloadSecs(),
             file.modelCacheDir() != null
                 ? (file.modelCacheDir().isBlank() ? null : Path.of(file.modelCacheDir()))
-                : base.repository().modelCacheDir(),
-            file.computeNiceness() != null ? file.computeNiceness() : base.repository().computeNiceness()),
+                : base.repository().modelCacheDir()),
         new TelemetrySettings(
             file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
@@ -826,8 +806,6 @@ public record GatewayConfig(
           "unload a model unused this long; its next request loads it again (default 0: never)"),
       Map.entry("model-cache-dir", "folder of ONNX Runtime's optimized graphs, so a reload skips optimization "
           + "(default: neutrino-ort-cache under the temporary directory; empty: no cache)"),
-      Map.entry("compute-niceness", "Linux niceness of the threads that load and run models, below the event "
-          + "loops so that a saturated gateway still refuses and answers at once (default 10; 0: the process's)"),
       Map.entry("config", "YAML configuration file (flags override it)"),
       Map.entry("model-repository", "model repository folder (default: the example repository); repeatable:"
           + " several folders are served together, a model name in two of them fails to load naming both"),

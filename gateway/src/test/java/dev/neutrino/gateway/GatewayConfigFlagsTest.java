@@ -75,20 +75,4 @@ class GatewayConfigFlagsTest {
         () -> GatewayConfig.fromArgs(new String[] {"--model-control-mode", "sometimes"})).getMessage();
     assertTrue(mode.contains("sometimes"), mode);
   }
-
-  @Test
-  void computeNicenessDefaultsToTenAndTakesZeroToNineteen(@TempDir Path dir) throws Exception {
-    assertEquals(10, GatewayConfig.fromArgs(new String[] {}).repository().computeNiceness());
-    assertEquals(10, GatewayConfig.fromArgs(new String[] {}).repository().options(2).computePriority().niceness());
-    GatewayConfig off = GatewayConfig.fromArgs(new String[] {"--compute-niceness", "0"});
-    assertEquals(false, off.repository().options(2).computePriority().lowers());
-    assertEquals(0, off.describe().get("compute_niceness"));
-    Path file = dir.resolve("neutrino.yaml");
-    Files.writeString(file, "compute_niceness: 19\n");
-    assertEquals(19, GatewayConfig.fromArgs(new String[] {"--config", file.toString()}).repository().computeNiceness());
-    String high = assertThrows(IllegalArgumentException.class,
-        () -> GatewayConfig.fromArgs(new String[] {"--compute-niceness", "20"})).getMessage();
-    assertTrue(high.contains("compute_niceness") && high.contains("20"), high);
-    assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromArgs(new String[] {"--compute-niceness", "-1"}));
-  }
 }

@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -59,18 +58,16 @@ final class ModelLifecycle implements AutoCloseable {
    * @param responseCache the shared response cache, or null when it is off
    * @param resident residency's bookkeeping, or null without a memory budget
    * @param idle the idle rule: models it finds unused are scaled to zero by {@link #unloadIdle}
-   * @param priority each loader thread lowers itself to it before its first load, so that every
-   *     thread a load starts (the runtime's, the batcher's, the instances') runs at it
    */
   ModelLifecycle(RepositoryFolder folder, ModelLoader loader, ModelRegistry registry, ResponseCache responseCache,
-      Residency resident, IdleUnloader idle, int loaderThreads, ComputePriority priority) {
+      Residency resident, IdleUnloader idle, int loaderThreads) {
     this.folder = folder;
     this.loader = loader;
     this.registry = registry;
     this.responseCache = responseCache;
     this.resident = resident;
     this.idle = idle;
-    this.loaderPool = Executors.newFixedThreadPool(loaderThreads, lowered(daemon("neutrino-model-loader-"), priority));
+    this.loaderPool = Executors.newFixedThreadPool(loaderThreads, daemon("neutrino-model-loader-"));
     this.lifecycleThread = Executors.newSingleThreadExecutor(daemon("neutrino-model-lifecycle"));
     this.lanes = new ModelLanes(loaderPool);
   }
@@ -372,31 +369,6 @@ final class ModelLifecycle implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  /**
-   * Threads of {@code factory} that lower themselves to {@code priority} when they start. The first
-   * thread to try logs the outcome: once where it works, as a warning where it does not (the threads
-   * then run at the process's priority).
-   */
-  private static ThreadFactory lowered(ThreadFactory factory, ComputePriority priority) {
-    if (!priority.lowers()) {
-      return factory;
-    }
-    AtomicBoolean told = new AtomicBoolean();
-    return runnable -> factory.newThread(() -> {
-      String failure = priority.lowerCurrentThread();
-      if (told.compareAndSet(false, true)) {
-        if (failure == null) {
-          LOG.log(System.Logger.Level.INFO, "models load and run at niceness " + priority.niceness()
-              + ", below the serving threads");
-        } else {
-          LOG.log(System.Logger.Level.WARNING, "models run at the serving threads' priority: could not lower"
-              + " the loader thread to niceness " + priority.niceness() + " (" + failure + ")");
-        }
-      }
-      runnable.run();
-    });
   }
 
   private static ThreadFactory daemon(String name) {

@@ -86,7 +86,7 @@ public final class ModelRepository implements AutoCloseable {
     this.ensembles = new Ensembles(registry, responseCache);
     this.loader = new ModelLoader(folder, options, backend, responseCache, ensembles, deviceMemory);
     this.lifecycle = new ModelLifecycle(folder, loader, registry, responseCache, resident, idle,
-        options.loaderThreads(), options.computePriority());
+        options.loaderThreads());
     this.poller = options.controlMode() == ModelControlMode.POLL
         ? new RepositoryPoller(folder, registry, lifecycle, resident != null) : null;
     this.idleSweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -21,7 +21,6 @@ import java.util.Set;
  * @param loaderThreads loads of different models that may run at once; loads of one model run one
  *     at a time, in order
  * @param completion how configurations are completed from the model files (Triton's auto-complete)
- * @param computePriority how far below the serving threads the threads that load and run models run
  */
 public record RepositoryOptions(
     int cpuThreads,
@@ -33,8 +32,7 @@ public record RepositoryOptions(
     long responseCacheBytes,
     LoadLimits limits,
     int loaderThreads,
-    ConfigCompletion completion,
-    ComputePriority computePriority) {
+    ConfigCompletion completion) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
   /** Two loads at once: a slow load leaves a thread for every other model's load. */
@@ -46,7 +44,6 @@ public record RepositoryOptions(
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(completion, "completion");
-    Objects.requireNonNull(computePriority, "computePriority");
     startupModels = Set.copyOf(startupModels);
     if (cpuThreads < 1) {
       throw new IllegalArgumentException("cpuThreads must be >= 1, got " + cpuThreads);
@@ -65,14 +62,11 @@ public record RepositoryOptions(
     }
   }
 
-  /**
-   * Load everything at start, no polling, no residency, no cache, the default limits for {@code cpuThreads},
-   * the models' threads at the caller's priority.
-   */
+  /** Load everything at start, no polling, no residency, no cache, the default limits for {@code cpuThreads}. */
   public RepositoryOptions(int cpuThreads, SchedulerOptions schedulerOptions) {
     this(cpuThreads, schedulerOptions, ModelControlMode.NONE, DEFAULT_POLL_INTERVAL, Set.of(), 0, 0,
         LoadLimits.forCores(Math.max(1, cpuThreads)), DEFAULT_LOADER_THREADS,
-        ConfigCompletion.DEFAULT, ComputePriority.UNCHANGED);
+        ConfigCompletion.DEFAULT);
   }
 
   public static RepositoryOptions defaults() {
@@ -81,36 +75,31 @@ public record RepositoryOptions(
 
   public RepositoryOptions withControlMode(ModelControlMode mode, Duration poll, Set<String> startup) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, mode, poll, startup, memoryBudgetBytes,
-        responseCacheBytes, limits, loaderThreads, completion, computePriority);
+        responseCacheBytes, limits, loaderThreads, completion);
   }
 
   public RepositoryOptions withMemoryBudget(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels, bytes,
-        responseCacheBytes, limits, loaderThreads, completion, computePriority);
+        responseCacheBytes, limits, loaderThreads, completion);
   }
 
   public RepositoryOptions withResponseCache(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, bytes, limits, loaderThreads, completion, computePriority);
+        memoryBudgetBytes, bytes, limits, loaderThreads, completion);
   }
 
   public RepositoryOptions withLimits(LoadLimits newLimits) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads, completion, computePriority);
+        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads, completion);
   }
 
   public RepositoryOptions withLoaderThreads(int threads) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, limits, threads, completion, computePriority);
+        memoryBudgetBytes, responseCacheBytes, limits, threads, completion);
   }
 
   public RepositoryOptions withCompletion(ConfigCompletion newCompletion) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, newCompletion, computePriority);
-  }
-
-  public RepositoryOptions withComputePriority(ComputePriority priority) {
-    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, completion, priority);
+        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, newCompletion);
   }
 }
