@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Handler;
@@ -117,10 +119,34 @@ public final class ConnectionGuard {
         channel.pipeline().addFirst("neutrino-header-clock", clock);
         clock.start(channel);
       }
-    } else if (clock != null) {
-      clock.stop(); // HTTP/2: headers come in whole frames
-      channel.pipeline().remove(clock);
-      channel.attr(CLOCK).set(null);
+    } else {
+      if (clock != null) {
+        clock.stop(); // HTTP/2: headers come in whole frames
+        channel.pipeline().remove(clock);
+        channel.attr(CLOCK).set(null);
+      }
+      consolidateFlushes(channel.pipeline());
+    }
+  }
+
+  /**
+   * One flush per event-loop task on an HTTP/2 connection. Vert.x flushes after each frame it writes
+   * outside a read: an answer completed by a model instance (headers, the message, then the trailers
+   * of a gRPC call) would leave in three writes, and the client would wake for each. Deferred to the
+   * end of the task, they leave in one. Within a read Vert.x already flushes once, at its end. Placed
+   * nearest the socket, after TLS where there is TLS, so that records are sealed once too.
+   */
+  private static void consolidateFlushes(ChannelPipeline pipeline) {
+    if (pipeline.get(FlushConsolidationHandler.class) != null) {
+      return;
+    }
+    FlushConsolidationHandler consolidation =
+        new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
+    ChannelHandlerContext tls = pipeline.context(SslHandler.class);
+    if (tls != null) {
+      pipeline.addAfter(tls.name(), "neutrino-flush-consolidation", consolidation);
+    } else {
+      pipeline.addFirst("neutrino-flush-consolidation", consolidation);
     }
   }
 
