@@ -6,20 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.neutrino.gateway.Gateway;
-import dev.neutrino.gateway.GatewayConfig;
 import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
-import dev.neutrino.runtime.DataType;
-import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,15 +28,7 @@ class TransportFloorTest {
 
   @Test
   void answersExactlyTheGatewaysBytesOverEveryProtocolAndDrivesLikeIt(@TempDir Path repository) throws Exception {
-    Path version = Files.createDirectories(repository.resolve(MODEL).resolve("1"));
-    Files.write(version.resolve("model.onnx"), new OnnxModelBuilder(MODEL)
-        .input("INPUT0", DataType.FP32, -1, 16)
-        .output("OUTPUT0", DataType.FP32, -1, 16)
-        .node("Identity", List.of("INPUT0"), List.of("OUTPUT0"))
-        .toByteArray());
-    Gateway gateway = Gateway.create(GatewayConfig.fromArgs(new String[] {"--http-port", "0", "--grpc-port", "0",
-        "--metrics-port", "0", "--model-repository", repository.toString()}));
-    gateway.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    Gateway gateway = IdentityGateway.start(repository, MODEL);
     TransportFloor.Answers fromGateway;
     Endpoint gatewayHttp = Endpoint.http("127.0.0.1", gateway.httpPort());
     byte[] gatewayBinary;
@@ -51,7 +37,7 @@ class TransportFloorTest {
           Map.of());
       gatewayBinary = postBinary(gatewayHttp).body();
     } finally {
-      gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      IdentityGateway.stop(gateway);
     }
     assertTrue(fromGateway.binary().headers().containsKey("inference-header-content-length"), fromGateway.toString());
     assertEquals(1, ModelInferResponse.parseFrom(fromGateway.grpcInfer()).getOutputsCount());
