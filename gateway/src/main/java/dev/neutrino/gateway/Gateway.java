@@ -347,7 +347,9 @@ public final class Gateway {
     vertx = null;
     CompletableFuture<Void> done = new CompletableFuture<>();
     Future<Void> metricsClosed = metricsEndpoint == null ? Future.succeededFuture() : metricsEndpoint.close();
-    Future.join(http.close(), grpc.close(), metricsClosed).onComplete(closed -> {
+    // Connections a drain left open are dropped now, not when the servers' graceful shutdown runs out.
+    Future.join(http.close(), grpc.close(), metricsClosed).eventually(() -> edge.connections().closeAll())
+        .onComplete(closed -> {
       try {
         repository.close();
       } finally {

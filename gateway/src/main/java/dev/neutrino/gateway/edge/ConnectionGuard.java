@@ -6,11 +6,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -51,6 +56,8 @@ public final class ConnectionGuard {
   private final EdgeLimits limits;
   private final EdgeRefusals refusals;
   private final AtomicInteger open = new AtomicInteger();
+  /** The connections counted and still open (a closed channel leaves by itself), for {@link #closeAll}. */
+  private final ChannelGroup channels = new DefaultChannelGroup("neutrino-connections", GlobalEventExecutor.INSTANCE);
 
   public ConnectionGuard(EdgeLimits limits, EdgeRefusals refusals) {
     this.limits = limits;
@@ -63,6 +70,18 @@ public final class ConnectionGuard {
 
   public EdgeRefusals refusals() {
     return refusals;
+  }
+
+  /**
+   * Closes every connection still open, whatever it is doing: a gateway's stop drops what a drain
+   * left in flight at once, rather than when the servers' graceful shutdown runs out.
+   *
+   * @return completes once they are closed
+   */
+  public Future<Void> closeAll() {
+    Promise<Void> closed = Promise.promise();
+    channels.close().addListener(done -> closed.tryComplete());
+    return closed.future();
   }
 
   /** Connections open now, over every front end. */
@@ -94,6 +113,7 @@ public final class ConnectionGuard {
     if (!count(channel::close, uncount -> channel.closeFuture().addListener(closed -> uncount.run()))) {
       return;
     }
+    channels.add(channel);
     HeaderClock clock = new HeaderClock(limits.headerReadTimeoutMillis());
     channel.attr(CLOCK).set(clock);
     pipeline.addFirst("neutrino-header-clock", clock);
@@ -110,6 +130,7 @@ public final class ConnectionGuard {
     if (channel == null) {
       return;
     }
+    channels.add(channel);
     StreamFailureShield.install(channel.pipeline()); // HTTP/2: one stream's failure stays its own
     HeaderClock clock = channel.attr(CLOCK).get();
     if (connection instanceof Http1xServerConnection) {
