@@ -51,7 +51,7 @@ public final class EdgeTransport {
    * @param nativeUnavailable why NIO serves although the native transport was preferred; null when
    *     the preference was met
    */
-  public record Choice(Transport transport, String name, Throwable nativeUnavailable) {
+  public record Choice(Transport transport, String name, String nativeUnavailable) {
     public Choice {
       Objects.requireNonNull(transport, "transport");
       Objects.requireNonNull(name, "name");
@@ -59,12 +59,8 @@ public final class EdgeTransport {
 
     /** One line for the log: which transport serves, and why not the native one when it was preferred. */
     public String describe() {
-      if (nativeUnavailable == null) {
-        return "network transport: " + name;
-      }
-      String why = nativeUnavailable.getMessage() != null ? nativeUnavailable.getMessage()
-          : nativeUnavailable.getClass().getSimpleName();
-      return "network transport: nio, because the native transport is unavailable (" + why + ")";
+      return nativeUnavailable == null ? "network transport: " + name
+          : "network transport: nio, because the native transport is unavailable (" + nativeUnavailable + ")";
     }
   }
 
@@ -86,13 +82,14 @@ public final class EdgeTransport {
       return new Choice(nio, "nio", null);
     }
     if (nativeTransport == null) {
-      return new Choice(nio, "nio", new UnsupportedOperationException("Netty has no native transport for "
-          + System.getProperty("os.name") + " on " + System.getProperty("os.arch")));
+      return new Choice(nio, "nio", "Netty has no native transport for " + System.getProperty("os.name") + " on "
+          + System.getProperty("os.arch"));
     }
     if (!nativeTransport.available()) {
       Throwable cause = nativeTransport.unavailabilityCause();
-      return new Choice(nio, "nio", cause != null ? cause
-          : new IllegalStateException(nativeTransport.name() + " does not load on this system"));
+      String why = cause == null ? nativeTransport.name() + " does not load on this system"
+          : cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+      return new Choice(nio, "nio", why);
     }
     return new Choice(new TransportInternal(nativeTransport.name(), true, null,
         new GuardedNative(nativeTransport.implementation(), guard)), nativeTransport.name(), null);
