@@ -158,9 +158,6 @@ public final class ConnectionGuard {
    * nearest the socket, after TLS where there is TLS, so that records are sealed once too.
    */
   private static void consolidateFlushes(ChannelPipeline pipeline) {
-    if (pipeline.get(FlushConsolidationHandler.class) != null) {
-      return;
-    }
     FlushConsolidationHandler consolidation =
         new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
     ChannelHandlerContext tls = pipeline.context(SslHandler.class);
