@@ -7,9 +7,7 @@ import dev.neutrino.batching.DynamicBatching;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.batching.SchedulerOptions;
-import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,12 +33,7 @@ class AutoCompleteBatchingTest {
 
   @Test
   void aBatchableModelWithoutConfigurationBatchesRequestsThatWait() throws Exception {
-    new OnnxModelBuilder("add")
-        .input("INPUT0", DataType.FP32, -1, 4)
-        .output("OUTPUT0", DataType.FP32, -1, 4)
-        .initializer("c", new long[] {1}, new float[] {1f})
-        .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
-        .writeTo(root.resolve("m").resolve("1").resolve("model.onnx"));
+    AddOneModel.writeTo(root.resolve("m").resolve("1").resolve("model.onnx"));
     assertTrue(Files.exists(root.resolve("m/1/model.onnx")));
     RunGateBackend backend = new RunGateBackend();
     try (ModelRepository repository = ModelRepository.open(root, new RepositoryOptions(1, SchedulerOptions.DEFAULT),

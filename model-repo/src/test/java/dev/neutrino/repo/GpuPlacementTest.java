@@ -10,7 +10,6 @@ import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.SchedulerOptions;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.Backends;
-import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.Device;
 import dev.neutrino.runtime.DeviceMemory;
 import dev.neutrino.runtime.InferenceException;
@@ -18,7 +17,6 @@ import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -202,12 +200,7 @@ class GpuPlacementTest {
 
   @BeforeEach
   void model() throws IOException {
-    new OnnxModelBuilder("add")
-        .input("INPUT0", DataType.FP32, -1, 4)
-        .output("OUTPUT0", DataType.FP32, -1, 4)
-        .initializer("c", new long[] {1}, new float[] {1f})
-        .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
-        .writeTo(root.resolve("m/1/model.onnx"));
+    AddOneModel.writeTo(root.resolve("m/1/model.onnx"));
   }
 
   @AfterEach

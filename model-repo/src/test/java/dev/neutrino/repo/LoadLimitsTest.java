@@ -7,14 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.SchedulerOptions;
-import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -44,13 +41,7 @@ class LoadLimitsTest {
 
   @BeforeEach
   void open() throws IOException {
-    // OUTPUT0 = INPUT0 + 1, FP32 [-1, 4]
-    new OnnxModelBuilder("add")
-        .input("INPUT0", DataType.FP32, -1, 4)
-        .output("OUTPUT0", DataType.FP32, -1, 4)
-        .initializer("c", new long[] {1}, new float[] {1f})
-        .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
-        .writeTo(root.resolve("m/1/model.onnx"));
+    AddOneModel.writeTo(root.resolve("m/1/model.onnx"));
     repository = ModelRepository.open(root, new RepositoryOptions(2, SchedulerOptions.DEFAULT)
         .withControlMode(ModelControlMode.EXPLICIT, RepositoryOptions.DEFAULT_POLL_INTERVAL, Set.of("m"))
         .withLimits(LIMITS), backend);

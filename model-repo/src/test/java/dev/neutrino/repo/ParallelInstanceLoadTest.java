@@ -8,13 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.SchedulerOptions;
 import dev.neutrino.runtime.Backend;
-import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,31 +70,13 @@ class ParallelInstanceLoadTest {
           throw new ModelLoadException("instance " + n + " cannot be created");
         }
       }
-      LoadedModel model = ort.load(modelFile, options);
-      open.incrementAndGet();
-      return new ForwardingModel(model) {
-        private boolean closed;
-
-        @Override
-        public synchronized void close() {
-          if (!closed) {
-            closed = true;
-            open.decrementAndGet();
-            model.close();
-          }
-        }
-      };
+      return new CountedModel(ort.load(modelFile, options), open);
     }
   }
 
   @BeforeEach
   void model() throws IOException {
-    new OnnxModelBuilder("add")
-        .input("INPUT0", DataType.FP32, -1, 4)
-        .output("OUTPUT0", DataType.FP32, -1, 4)
-        .initializer("c", new long[] {1}, new float[] {1f})
-        .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
-        .writeTo(root.resolve("m/1/model.onnx"));
+    AddOneModel.writeTo(root.resolve("m/1/model.onnx"));
     Files.writeString(root.resolve("m/config.yaml"), "instance_group:\n  - kind: KIND_CPU\n    count: 3\n");
   }
 

@@ -7,13 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.neutrino.batching.SchedulerOptions;
 import dev.neutrino.runtime.Backend;
-import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
-import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,9 +62,7 @@ class ParallelWarmupTest {
       LoadedModel model = ort.load(modelFile, options);
       List<Long> rows = new CopyOnWriteArrayList<>();
       rowsByInstance.add(rows);
-      open.incrementAndGet();
-      return new ForwardingModel(model) {
-        private boolean closed;
+      return new CountedModel(model, open) {
 
         @Override
         public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
@@ -88,27 +84,13 @@ class ParallelWarmupTest {
           }
           return model.run(inputs, outputs);
         }
-
-        @Override
-        public synchronized void close() {
-          if (!closed) {
-            closed = true;
-            open.decrementAndGet();
-            model.close();
-          }
-        }
       };
     }
   }
 
   @BeforeEach
   void model() throws IOException {
-    new OnnxModelBuilder("add")
-        .input("INPUT0", DataType.FP32, -1, 4)
-        .output("OUTPUT0", DataType.FP32, -1, 4)
-        .initializer("c", new long[] {1}, new float[] {1f})
-        .node("Add", List.of("INPUT0", "c"), List.of("OUTPUT0"))
-        .writeTo(root.resolve("m/1/model.onnx"));
+    AddOneModel.writeTo(root.resolve("m/1/model.onnx"));
     Files.writeString(root.resolve("m/config.pbtxt"), """
         max_batch_size: 4
         instance_group [ { kind: KIND_CPU count: %d } ]
