@@ -248,8 +248,9 @@ final class Bench {
   private Report overload(Path repository) throws Exception {
     String model = "recommender_mlp";
     int probe = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(128);
-    start("overload", model, "capacity: closed loop at concurrency " + probe + "; then open loop (Poisson) at "
-        + "twice that for the same time");
+    start("overload", model, "capacity: closed loop at concurrency " + probe + ", warmed up until its throughput "
+        + "stops rising, then the median of " + CapacityProbe.DEFAULT_SAMPLES + " windows; the open-loop rate "
+        + "sustained in bounds, searched from there; then open loop (Poisson) at twice the capacity");
     Map<String, Object> ratios = new LinkedHashMap<>();
     long targetMicros = options.targetLatency().toNanos() / 1_000;
     if (targetMicros > 0) {
@@ -344,6 +345,18 @@ final class Bench {
         + "*_p99_ok_vs_target = p99 of the admitted (successful) requests over the latency target; rejections "
         + "are 429, 503 and RESOURCE_EXHAUSTED answers; *_valid false = the generator, not the server, was "
         + "the limit (see the runs' invalid_reason)");
+    report.note("capacity probe: a closed loop at the top concurrency in windows of --warmup until throughput stops "
+        + "rising (each of the last " + CapacityProbe.SETTLED_WINDOWS + " windows at most "
+        + Report.round(100 * CapacityProbe.RISE) + " % above the best before it; at most "
+        + CapacityProbe.WARMUP_LIMIT_WINDOWS + " windows; *_warmup_seconds, *_warmup_settled), then "
+        + CapacityProbe.DEFAULT_SAMPLES + " windows of half --duration: *_capacity_rps is their median, "
+        + "*_capacity_samples each window and *_capacity_spread = (max - min) / median. The median of closed-loop "
+        + "windows is the capacity because a closed loop regulates itself and the median leaves one noisy window "
+        + "out; *_sustained_rps = the highest open-loop (Poisson) rate, searched up and down from the capacity by "
+        + Report.round(100 * CapacityProbe.STEP) + " % steps then bisected (at most " + CapacityProbe.DEFAULT_MAX_STEPS
+        + " windows), whose goodput was at least " + CapacityProbe.GOOD_SHARE + "x what was offered with the p99 of "
+        + "admitted requests within the latency target: reported beside the capacity, since each of its verdicts "
+        + "rests on one window's p99");
     return report;
   }
 
@@ -608,13 +621,23 @@ final class Bench {
       String prefix, long targetMicros) throws IOException {
     ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), probe)
         .withTimeout(Duration.ofSeconds(10));
-    LevelResult capacity;
-    try (InferenceClient client = InferenceClients.connect(endpoint, settings, meter)) {
-      LoadGenerator generator = new LoadGenerator(client, meter);
-      warm(generator, target, probe);
-      capacity = generator.run(LoadSpec.closed(probe, options.warmup(), options.duration()));
+    CapacityProbe.Settings probeSettings = CapacityProbe.Settings.of(options.warmup(), options.duration(),
+        targetMicros);
+    out.println(target + " (" + model + "): capacity probe at concurrency " + probe
+        + (options.warmup().isZero() ? " (no warm-up: --warmup 0)" : ", warming up until throughput stops rising"));
+    out.flush();
+    CapacityProbe.Result probed;
+    try (GeneratorWindows windows = new GeneratorWindows(endpoint, settings, meter, probe,
+        probeSettings.highestRateFactor(), (label, r) -> {
+          out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps, p99 "
+              + r.latency().p99() + " us" + (r.errorCount() > 0 ? ", errors " + r.errors() : "")
+              + (r.valid() ? "" : ", INVALID: " + r.invalidReason()));
+          out.flush();
+        })) {
+      probed = new CapacityProbe(probeSettings, System::nanoTime).run(windows);
     }
-    double rate = Math.max(1, 2 * capacity.throughputRps());
+    double capacityRps = probed.capacityRps();
+    double rate = Math.max(1, 2 * capacityRps);
     // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
     // in the generator's pool and the server would never see the overload. Enough connections for the
     // requests of OVERLOAD_WINDOW at the offered rate put the whole excess in front of the server.
@@ -627,27 +650,59 @@ final class Bench {
           LoadSpec.open(rate, LoadSpec.Distribution.POISSON, options.warmup(), options.duration())
               .withDrainTimeout(Duration.ofSeconds(15)));
     }
-    Report.Run closedRun = new Report.Run(target, capacity);
-    Report.Run openRun = new Report.Run(target, overload);
-    report.add(closedRun);
-    report.add(openRun);
-    out.println(target + " (" + model + "): capacity, closed loop");
-    TablePrinter closed = new TablePrinter(false, false, false);
+    List<Report.Run> samples = new ArrayList<>();
+    for (int i = 0; i < probed.samples().size(); i++) {
+      samples.add(new Report.Run(target, probed.samples().get(i), null, "sample " + (i + 1)));
+    }
+    List<Report.Run> open = new ArrayList<>();
+    for (int i = 0; i < probed.steps().size(); i++) {
+      open.add(new Report.Run(target, probed.steps().get(i).result(), null, "step " + (i + 1)));
+    }
+    Report.Run openRun = new Report.Run(target, overload, null, "2x capacity");
+    open.add(openRun);
+    samples.forEach(report::add);
+    open.forEach(report::add);
+    out.println(target + " (" + model + "): capacity = the median of " + samples.size() + " closed-loop windows: "
+        + Report.number(capacityRps) + " rps, spread " + Report.round(probed.spread()) + "; warm-up "
+        + Report.number(probed.warmupSeconds()) + " s" + (probed.warmupSettled() ? "" : " (still rising at its limit)"));
+    TablePrinter closed = new TablePrinter(false, false, true);
     out.println(closed.header());
-    out.println(closed.row(closedRun));
-    out.println(target + " (" + model + "): open loop at twice the capacity");
-    TablePrinter open = new TablePrinter(true, false, false);
-    out.println(open.header());
-    out.println(open.row(openRun));
+    samples.forEach(r -> out.println(closed.row(r)));
+    out.println(target + " (" + model + "): open loop, the search for the rate sustained in bounds, then twice the "
+        + "capacity");
+    TablePrinter openTable = new TablePrinter(true, false, true);
+    out.println(openTable.header());
+    open.forEach(r -> out.println(openTable.row(r)));
     out.println();
     long rejected = overload.errors().entrySet().stream()
         .filter(e -> e.getKey().equals("429") || e.getKey().equals("503") || e.getKey().equals("RESOURCE_EXHAUSTED"))
         .mapToLong(Map.Entry::getValue).sum();
-    ratios.put(prefix + "_capacity_rps", Report.round(capacity.throughputRps()));
+    ratios.put(prefix + "_capacity_rps", Report.round(capacityRps));
+    ratios.put(prefix + "_capacity_samples", probed.samplesRps().stream().map(Report::round).toList());
+    ratios.put(prefix + "_capacity_spread", Report.round(probed.spread()));
+    ratios.put(prefix + "_capacity_method", "closed-loop median of " + probed.samples().size() + " x "
+        + Report.number(LoadtestCommand.seconds(probeSettings.sampleWindow())) + " s at concurrency " + probe);
+    ratios.put(prefix + "_warmup_seconds", Report.round(probed.warmupSeconds()));
+    ratios.put(prefix + "_warmup_settled", probed.warmupSettled());
+    ratios.put(prefix + "_warmup_rps", probed.warmupRps().stream().map(Report::round).toList());
+    ratios.put(prefix + "_sustained_rps", probed.sustainedRps().isPresent()
+        ? Report.round(probed.sustainedRps().getAsDouble()) : null);
+    ratios.put(prefix + "_sustained_vs_capacity", probed.sustainedRps().isPresent() && capacityRps > 0
+        ? Report.round(probed.sustainedRps().getAsDouble() / capacityRps) : null);
+    List<Map<String, Object>> steps = new ArrayList<>();
+    for (CapacityProbe.Step step : probed.steps()) {
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("offered_rps", Report.round(step.result().offeredRps()));
+      s.put("goodput_rps", Report.round(step.result().throughputRps()));
+      s.put("p99_ok_us", step.result().latency().p99());
+      s.put("good", step.good());
+      steps.add(s);
+    }
+    ratios.put(prefix + "_sustained_steps", steps);
     ratios.put(prefix + "_offered_rps", Report.round(overload.offeredRps()));
     ratios.put(prefix + "_goodput_rps", Report.round(overload.throughputRps()));
-    ratios.put(prefix + "_goodput_vs_capacity", capacity.throughputRps() > 0
-        ? Report.round(overload.throughputRps() / capacity.throughputRps()) : null);
+    ratios.put(prefix + "_goodput_vs_capacity", capacityRps > 0
+        ? Report.round(overload.throughputRps() / capacityRps) : null);
     ratios.put(prefix + "_p99_ok_us", overload.latency().p99());
     ratios.put(prefix + "_rejected_share", overload.requests() > 0
         ? Report.round((double) rejected / overload.requests()) : null);
@@ -657,9 +712,9 @@ final class Bench {
     ratios.put(prefix + "_p99_ok_vs_target", targetMicros > 0 && overload.ok() > 0
         ? Report.round(overload.latency().p99() / (double) targetMicros) : null);
     ratios.put(prefix + "_warmup_backlog", overload.warmupBacklog());
-    ratios.put(prefix + "_valid", capacity.valid() && overload.valid());
-    if (!capacity.valid() || !overload.valid()) {
-      ratios.put(prefix + "_invalid_reason", !overload.valid() ? overload.invalidReason() : capacity.invalidReason());
+    ratios.put(prefix + "_valid", probed.valid() && overload.valid());
+    if (!probed.valid() || !overload.valid()) {
+      ratios.put(prefix + "_invalid_reason", !overload.valid() ? overload.invalidReason() : probed.invalidReason());
     }
   }
 

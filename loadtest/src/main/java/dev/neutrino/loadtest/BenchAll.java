@@ -105,8 +105,18 @@ final class BenchAll {
         String who = prefix.replace('_', ' ');
         rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": goodput / capacity at 2x capacity",
             value(overload, prefix + "_goodput_vs_capacity") + " (" + value(overload, prefix + "_goodput_rps") + " of "
-                + value(overload, prefix + "_capacity_rps") + " req/s)" + validity(overload, prefix),
+                + value(overload, prefix + "_capacity_rps") + " req/s, capacity spread "
+                + value(overload, prefix + "_capacity_spread") + ")" + validity(overload, prefix),
             ">= 0.95", "overload"));
+        rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": capacity (spread over its windows; warm-up; "
+            + "open-loop rate sustained in bounds)",
+            value(overload, prefix + "_capacity_rps") + " req/s, spread " + value(overload, prefix + "_capacity_spread")
+                + " over " + value(overload, prefix + "_capacity_samples") + "; warm-up "
+                + value(overload, prefix + "_warmup_seconds") + " s"
+                + (Boolean.FALSE.equals(overload.ratios().get(prefix + "_warmup_settled")) ? " (still rising)" : "")
+                + (overload.ratios().get(prefix + "_sustained_rps") == null ? "; no open-loop rate sustained"
+                    : "; sustained " + value(overload, prefix + "_sustained_rps") + " req/s"),
+            "", "overload"));
         rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": p99 of admitted requests",
             value(overload, prefix + "_p99_ok_us") + " us = " + value(overload, prefix + "_p99_ok_vs_target")
                 + "x the target of " + overload.settings().get("latency_target_us") + " us",

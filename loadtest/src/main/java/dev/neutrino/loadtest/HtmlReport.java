@@ -412,6 +412,11 @@ final class HtmlReport {
       map.forEach((k, v) -> parts.add(k + ": " + format(v)));
       return String.join("; ", parts);
     }
+    if (value instanceof List<?> list) {
+      List<String> parts = new ArrayList<>();
+      list.forEach(v -> parts.add(format(v)));
+      return "[" + String.join(", ", parts) + "]";
+    }
     if (value instanceof Double d) {
       return Math.abs(d) < 10 ? String.format(Locale.ROOT, "%.3f", d) : Report.number(d);
     }

@@ -86,7 +86,8 @@ class BenchAllTest {
     List<String> headline = new ArrayList<>();
     report.path("headline").fieldNames().forEachRemaining(headline::add);
     for (String row : List.of("overhead p50, grpc: gateway / bare transport floor / gateway above the floor",
-        "recommender_mlp's req/s goal against the bare transport floor")) {
+        "recommender_mlp's req/s goal against the bare transport floor",
+        "overload, gateway: capacity (spread over its windows; warm-up; open-loop rate sustained in bounds)")) {
       assertTrue(headline.contains(row), "headline row " + row + ": " + headline);
       assertFalse(report.path("headline").path(row).path("value").asText().contains("n/a"),
           report.path("headline").path(row).toString());
@@ -96,6 +97,19 @@ class BenchAllTest {
         "gateway_rejected_share", "gateway_rejection_p99_us", "gateway_valid", "naive_goodput_vs_capacity")) {
       assertTrue(overload.path("ratios").has(ratio), "overload ratio " + ratio + ": " + overload.path("ratios"));
     }
+    for (String prefix : List.of("gateway", "gateway_latency_target", "naive")) {
+      JsonNode ratios = overload.path("ratios");
+      assertEquals(CapacityProbe.DEFAULT_SAMPLES, ratios.path(prefix + "_capacity_samples").size(), ratios.toString());
+      for (String ratio : List.of("_capacity_rps", "_capacity_spread", "_warmup_seconds")) {
+        assertTrue(ratios.path(prefix + ratio).isNumber(), "overload ratio " + prefix + ratio + ": " + ratios);
+      }
+      assertTrue(ratios.path(prefix + "_capacity_method").asText().startsWith("closed-loop median of 3"),
+          ratios.toString());
+      assertTrue(ratios.has(prefix + "_sustained_rps") && ratios.path(prefix + "_sustained_steps").isArray(),
+          ratios.toString());
+    }
+    assertEquals(3L * CapacityProbe.DEFAULT_SAMPLES, overload.path("runs").findValuesAsText("phase").stream()
+        .filter(p -> p.startsWith("sample ")).count(), "each of the three servers' capacity samples is a run");
     String layout = overload.path("settings").path("overload_layout").asText();
     boolean split = Cpus.taskset().isPresent() && Runtime.getRuntime().availableProcessors() >= 2;
     assertEquals(split, layout.contains("child processes pinned with taskset"), layout);
