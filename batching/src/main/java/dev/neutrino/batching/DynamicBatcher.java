@@ -6,6 +6,7 @@ import dev.neutrino.runtime.Tensor;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -200,20 +201,114 @@ public final class DynamicBatcher implements Scheduler {
    */
   @Override
   public Submission submit(InferenceRequest request) {
-    CompletableFuture<InferenceResult> future = new CompletableFuture<>();
-    int rows;
-    Object shapeKey;
-    try {
-      rows = signature.rows(request);
-      if (maxBatchSize > 0 && rows > maxBatchSize) {
-        throw new InferenceException.InvalidInput("request has " + rows + " rows; max_batch_size of model "
-            + modelLabel + " is " + maxBatchSize);
-      }
-      shapeKey = signature.shapeKey(request);
-    } catch (InferenceException.InvalidInput e) {
-      return refuse(future, RejectReason.INVALID_INPUT, e);
-    }
+    return submitAll(List.of(request)).get(0);
+  }
+
+  /**
+   * Queues the requests as one arrival, each accepted or refused as {@link #submit} would: all are
+   * queued before the one decision of the fast path, so requests that arrive together (one event-loop
+   * pass of a gateway) can leave together as one batch, rather than the first alone on an idle instance.
+   */
+  @Override
+  public List<Submission> submitAll(List<InferenceRequest> requests) {
+    int count = requests.size();
+    Submission[] submissions = new Submission[count];
+    QueuedRequest[] entries = new QueuedRequest[count];
     long now = ticker.read();
+    for (int i = 0; i < count; i++) {
+      try {
+        entries[i] = entry(requests.get(i), now);
+      } catch (InferenceException.InvalidInput e) {
+        submissions[i] = refuse(new CompletableFuture<>(), RejectReason.INVALID_INPUT, e);
+      }
+    }
+    RejectReason[] reasons = new RejectReason[count];
+    InferenceException[] refusals = new InferenceException[count];
+    List<Worker> handedTo = new ArrayList<>(2);
+    List<Batch> handed = new ArrayList<>(2);
+    lock.lock();
+    try {
+      boolean queued = false;
+      for (int i = 0; i < count; i++) {
+        QueuedRequest entry = entries[i];
+        if (entry == null) {
+          continue;
+        }
+        if (!accepting) {
+          reasons[i] = RejectReason.NOT_READY;
+          refusals[i] = new InferenceException.NotReady("model " + modelLabel + " is unloading");
+        } else if (queue.isFull(entry.level)) {
+          reasons[i] = RejectReason.QUEUE_FULL;
+          refusals[i] = new InferenceException.Overloaded("model " + modelLabel + " is overloaded: the queue of "
+              + queue.policy(entry.level).maxQueueSize() + " requests is full", reasons[i].label(),
+              retryAfter(entry.level, 0, now));
+        } else if (targetLatencyNanos > 0 && (refusals[i] = admit(entry, now)) != null) {
+          reasons[i] = RejectReason.LATENCY_TARGET;
+        } else {
+          queue.add(entry);
+          counters.queued.increment();
+          inFlight.incrementAndGet();
+          arrivals.record(now, entry.rows);
+          queued = true;
+        }
+      }
+      if (queued) {
+        queueChanged();
+        // The fast path: with an instance idle and nothing due for the batcher thread, decide here and
+        // hand each batch straight to its instance, one thread hand-off instead of two.
+        if (!withdrawPending && queue.nextTimerNanos() > now) {
+          while (!idle.isEmpty() && queue.size() > 0) {
+            BatchDecision decision = decide(now);
+            if (!decision.dispatches()) {
+              break;
+            }
+            Worker worker = idle.pop();
+            handedTo.add(worker);
+            handed.add(dispatch(decision.count(), worker, now));
+          }
+        }
+        if (handed.isEmpty() || queue.size() > 0) {
+          work.signal();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (int i = 0; i < count; i++) {
+      QueuedRequest entry = entries[i];
+      if (entry == null) {
+        continue;
+      }
+      if (refusals[i] != null) {
+        submissions[i] = refuse(entry.future, reasons[i], refusals[i]);
+      } else {
+        entry.future.whenComplete((result, error) -> {
+          if (entry.isQueued()) {
+            withdrawn();
+          }
+        });
+        submissions[i] = Submission.of(entry.future);
+      }
+    }
+    for (int i = 0; i < handed.size(); i++) {
+      handedTo.get(i).mailbox.add(handed.get(i));
+    }
+    return Arrays.asList(submissions);
+  }
+
+  /**
+   * The queue entry of a request arriving at {@code now}, its deadlines set.
+   *
+   * @throws InferenceException.InvalidInput when it has more rows than {@code max_batch_size}, or
+   *     its inputs do not suit the model
+   */
+  private QueuedRequest entry(InferenceRequest request, long now) {
+    int rows = signature.rows(request);
+    if (maxBatchSize > 0 && rows > maxBatchSize) {
+      throw new InferenceException.InvalidInput("request has " + rows + " rows; max_batch_size of model "
+          + modelLabel + " is " + maxBatchSize);
+    }
+    Object shapeKey = signature.shapeKey(request);
     int level = batching.levelOf(request.priority());
     QueuePolicy queuePolicy = queue.policy(level);
     long timeoutMicros = queuePolicy.timeoutMicrosFor(request.timeoutMicros());
@@ -225,57 +320,8 @@ public final class DynamicBatcher implements Scheduler {
     if (targetLatencyNanos > 0) {
       target = Math.min(target, plus(now, targetLatencyNanos));
     }
-    QueuedRequest entry = new QueuedRequest(request, future, rows, shapeKey, level, now, timeoutAt, delay,
+    return new QueuedRequest(request, new CompletableFuture<>(), rows, shapeKey, level, now, timeoutAt, delay,
         request.deadlineNanos(), target);
-    RejectReason reason = null;
-    InferenceException refusal = null;
-    Worker worker = null;
-    Batch batch = null;
-    lock.lock();
-    try {
-      if (!accepting) {
-        reason = RejectReason.NOT_READY;
-        refusal = new InferenceException.NotReady("model " + modelLabel + " is unloading");
-      } else if (queue.isFull(level)) {
-        reason = RejectReason.QUEUE_FULL;
-        refusal = new InferenceException.Overloaded("model " + modelLabel + " is overloaded: the queue of "
-            + queuePolicy.maxQueueSize() + " requests is full", reason.label(), retryAfter(level, 0, now));
-      } else if (targetLatencyNanos > 0 && (refusal = admit(entry, now)) != null) {
-        reason = RejectReason.LATENCY_TARGET;
-      } else {
-        queue.add(entry);
-        counters.queued.increment();
-        inFlight.incrementAndGet();
-        queueChanged();
-        arrivals.record(now, rows);
-        // The fast path: with an instance idle and nothing due for the batcher thread, decide here and
-        // hand the batch straight to the instance, one thread hand-off instead of two.
-        if (!idle.isEmpty() && !withdrawPending && queue.nextTimerNanos() > now) {
-          BatchDecision decision = decide(now);
-          if (decision.dispatches()) {
-            worker = idle.pop();
-            batch = dispatch(decision.count(), worker, now);
-          }
-        }
-        if (batch == null || queue.size() > 0) {
-          work.signal();
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-    if (refusal != null) {
-      return refuse(future, reason, refusal);
-    }
-    future.whenComplete((result, error) -> {
-      if (entry.isQueued()) {
-        withdrawn();
-      }
-    });
-    if (batch != null) {
-      worker.mailbox.add(batch);
-    }
-    return Submission.of(future);
   }
 
   private Submission refuse(CompletableFuture<InferenceResult> future, RejectReason reason,

@@ -1,5 +1,7 @@
 package dev.neutrino.batching;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
@@ -25,6 +27,20 @@ public interface Scheduler extends AutoCloseable {
 
   /** Queues the request, or refuses it at once (the submission's result fails); never blocks. */
   Submission submit(InferenceRequest request);
+
+  /**
+   * Queues the requests as one arrival, each accepted or refused as {@link #submit} would; the
+   * submissions come back in the requests' order. A batching scheduler decides only once all are
+   * queued, so requests that arrive together may run as one batch. This default submits them one by
+   * one.
+   */
+  default List<Submission> submitAll(List<InferenceRequest> requests) {
+    List<Submission> submissions = new ArrayList<>(requests.size());
+    for (InferenceRequest request : requests) {
+      submissions.add(submit(request));
+    }
+    return submissions;
+  }
 
   /** Requests submitted and not yet completed (queued plus running). */
   int inFlight();

@@ -153,6 +153,69 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void requestsSubmittedTogetherRunAsOneBatchThoughBothInstancesAreIdle() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model, model), 8, DynamicBatching.defaults());
+    List<InferenceRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      requests.add(request("t" + i, 10 * (i + 1), 1, 2));
+    }
+    List<Submission> submissions = batcher.submitAll(requests);
+
+    assertEquals(5, submissions.size());
+    for (int i = 0; i < requests.size(); i++) {
+      assertOwnRows(requests.get(i), result(submissions.get(i).result().toCompletableFuture()));
+    }
+    assertEquals(List.of(5), model.batchRows);
+  }
+
+  @Test
+  void anArrivalLargerThanTheBatchSpreadsOverTheIdleInstances() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model, model), 4, DynamicBatching.defaults());
+    model.hold();
+    List<InferenceRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      requests.add(request("s" + i, i + 1, 1, 2));
+    }
+    List<Submission> submissions = batcher.submitAll(requests);
+    model.awaitStarted(2);
+    model.open();
+
+    for (int i = 0; i < requests.size(); i++) {
+      assertOwnRows(requests.get(i), result(submissions.get(i).result().toCompletableFuture()));
+    }
+    assertEquals(List.of(4, 4), model.batchRows.subList(0, 2), "both idle instances took a full batch at once");
+    assertEquals(10, model.batchRows.stream().mapToInt(Integer::intValue).sum());
+  }
+
+  @Test
+  void eachRequestOfAnArrivalIsAcceptedOrRefusedOnItsOwn() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model), 4,
+        DynamicBatching.defaults().withDefaultQueuePolicy(QueuePolicy.DEFAULT.withMaxQueueSize(2)));
+    CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
+    List<InferenceRequest> requests = List.of(request("a", 1, 1, 2), request("too-many-rows", 2, 5, 2),
+        request("b", 3, 1, 2), request("over-the-queue", 4, 1, 2));
+    List<Submission> submissions = batcher.submitAll(requests);
+
+    InferenceException.InvalidInput invalid = assertInstanceOf(InferenceException.InvalidInput.class,
+        failure(submissions.get(1).result().toCompletableFuture()));
+    assertTrue(invalid.getMessage().contains("max_batch_size"), invalid.getMessage());
+    InferenceException.Overloaded overloaded = assertInstanceOf(InferenceException.Overloaded.class,
+        failure(submissions.get(3).result().toCompletableFuture()));
+    assertEquals("queue_full", overloaded.reason());
+    model.open();
+    result(blocker);
+    assertOwnRows(requests.get(0), result(submissions.get(0).result().toCompletableFuture()));
+    assertOwnRows(requests.get(2), result(submissions.get(2).result().toCompletableFuture()));
+    SchedulerStats stats = batcher.stats();
+    assertEquals(1, stats.rejected(RejectReason.INVALID_INPUT));
+    assertEquals(1, stats.rejected(RejectReason.QUEUE_FULL));
+    assertEquals(3, stats.succeeded());
+  }
+
+  @Test
   void aLoneBatchRunsWideAndOneBesideABusyInstanceRunsNarrow() throws Exception {
     TestModel model = model(2).withWideSession();
     DynamicBatcher batcher = batcher(List.of(model, model), 8, DynamicBatching.defaults());

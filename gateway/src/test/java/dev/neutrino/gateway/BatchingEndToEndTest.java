@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
+import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
+import dev.neutrino.gateway.grpc.proto.ModelInferResponse;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.LoadOptions;
 import dev.neutrino.runtime.LoadedModel;
@@ -11,8 +14,13 @@ import dev.neutrino.runtime.ModelLoadException;
 import dev.neutrino.runtime.Tensor;
 import dev.neutrino.runtime.TensorSpec;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
+import java.io.ByteArrayOutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -54,7 +62,7 @@ class BatchingEndToEndTest {
   @BeforeAll
   void start(@TempDir Path dir) throws ModelLoadException {
     Path repository = TestGateways.exampleRepository(dir.resolve("repo"));
-    GatewayConfig config = GatewayConfig.defaults().withHttpPort(0).withModelRepository(repository);
+    GatewayConfig config = GatewayConfig.defaults().withHttpPort(0).withGrpcPort(0).withModelRepository(repository);
     gateway = TestGateways.start(config, backend);
     client = TestGateways.client(gateway);
     reference = OnnxRuntimeBackend.create()
@@ -106,6 +114,59 @@ class BatchingEndToEndTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * Requests the gateway reads in one pass of its event loop run as one batch, even with both
+   * instances idle: the pass submits them together. Eight gRPC calls go out in one write on one
+   * HTTP/2 connection, so the server reads them all in one read; each answer is then checked against
+   * its own row run in-process.
+   */
+  @Test
+  void requestsReadInOnePassRunAsOneBatch() throws Exception {
+    int calls = 8;
+    int before = backend.batchRows("recommender_mlp").size();
+    float[][] rows = new float[calls][];
+    try (RawHttp2 connection = new RawHttp2(new Socket(gateway.host(), gateway.grpcPort()), true)) {
+      ByteArrayOutputStream frames = new ByteArrayOutputStream();
+      List<Integer> streams = RawHttp2.clientStreams(1, calls);
+      for (int i = 0; i < calls; i++) {
+        rows[i] = features(new Random(7_000 + i), 1);
+        ByteBuffer raw = ByteBuffer.allocate(4 * FEATURES).order(ByteOrder.LITTLE_ENDIAN);
+        raw.asFloatBuffer().put(rows[i]);
+        ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("recommender_mlp")
+            .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features").setDatatype("FP32")
+                .addShape(1).addShape(FEATURES))
+            .addRawInputContents(ByteString.copyFrom(raw.array())).build();
+        byte[] headers = RawHttp2.headerBlock(":method", "POST", ":scheme", "http",
+            ":path", "/inference.GRPCInferenceService/ModelInfer", ":authority", gateway.host() + ":" + gateway.grpcPort(),
+            "content-type", "application/grpc", "te", "trailers");
+        RawHttp2.frame(frames, RawHttp2.HEADERS, RawHttp2.END_HEADERS, streams.get(i), headers);
+        RawHttp2.frame(frames, RawHttp2.DATA, RawHttp2.END_STREAM, streams.get(i), grpcMessage(request.toByteArray()));
+      }
+      connection.send(frames.toByteArray());
+      connection.awaitEnded(streams);
+
+      for (int i = 0; i < calls; i++) {
+        byte[] data = connection.data(streams.get(i));
+        ModelInferResponse response = ModelInferResponse.parseFrom(Arrays.copyOfRange(data, 5, data.length));
+        float expected;
+        synchronized (reference) {
+          expected = reference.run(Map.of("features", Tensor.ofFloats(new long[] {1, FEATURES}, rows[i])),
+              Set.of("score")).get("score").toFloatArray()[0];
+        }
+        float answered = ByteBuffer.wrap(response.getRawOutputContents(0).toByteArray())
+            .order(ByteOrder.LITTLE_ENDIAN).getFloat();
+        assertEquals(expected, answered, TOLERANCE, "call " + i);
+      }
+    }
+    List<Integer> all = backend.batchRows("recommender_mlp");
+    assertEquals(List.of(calls), all.subList(before, all.size()), "batches run for the calls of one read");
+  }
+
+  /** A gRPC length-prefixed message: not compressed, a big-endian length, the bytes. */
+  private static byte[] grpcMessage(byte[] bytes) {
+    return ByteBuffer.allocate(5 + bytes.length).put((byte) 0).putInt(bytes.length).put(bytes).array();
   }
 
   private void assertOwnRows(int clientId, int k, int rows, float[] features, JsonNode response) {

@@ -8,6 +8,8 @@ import dev.neutrino.batching.Submission;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -112,26 +114,57 @@ public final class ModelVersion {
    *     withdraws the request from the scheduler's queue, through the cache's step too
    */
   public Submission infer(InferenceRequest request) {
-    try {
-      RequestValidator.validate(config, request);
-    } catch (InferenceException e) {
-      return Submission.failed(e);
+    return inferAll(List.of(request)).get(0);
+  }
+
+  /**
+   * As {@link #infer}, for requests that arrived together: those the cache does not answer reach the
+   * scheduler as one arrival ({@link Scheduler#submitAll}), so they may run as one batch.
+   *
+   * @return a submission per request, in the requests' order
+   */
+  public List<Submission> inferAll(List<InferenceRequest> requests) {
+    Submission[] submissions = new Submission[requests.size()];
+    List<InferenceRequest> toSchedule = new ArrayList<>(requests.size());
+    int[] slots = new int[requests.size()];
+    ResponseCache.Key[] keys = cache == null ? null : new ResponseCache.Key[requests.size()];
+    for (int i = 0; i < requests.size(); i++) {
+      InferenceRequest request = requests.get(i);
+      try {
+        RequestValidator.validate(config, request);
+      } catch (InferenceException e) {
+        submissions[i] = Submission.failed(e);
+        continue;
+      }
+      if (cache != null) {
+        // Timed as Triton times its cache: a hit from building the key to the answer in hand, a miss
+        // from building the key to the lookup's end plus the insertion of the computed answer.
+        long started = System.nanoTime();
+        ResponseCache.Key key = ResponseCache.key(config.name(), version, request);
+        Map<String, Tensor> hit = cache.get(key);
+        if (hit != null) {
+          submissions[i] = Submission.completed(InferenceResult.cached(hit));
+          cache.addHitNanos(key, System.nanoTime() - started);
+          continue;
+        }
+        cache.addMissNanos(key, System.nanoTime() - started);
+        keys[toSchedule.size()] = key;
+      }
+      slots[toSchedule.size()] = i;
+      toSchedule.add(request);
     }
-    if (cache == null) {
-      return scheduler.submit(request);
+    if (!toSchedule.isEmpty()) {
+      List<Submission> scheduled = scheduler.submitAll(toSchedule);
+      for (int k = 0; k < scheduled.size(); k++) {
+        submissions[slots[k]] = cache == null ? scheduled.get(k) : cached(scheduled.get(k), keys[k]);
+      }
     }
-    // Timed as Triton times its cache: a hit from building the key to the answer in hand, a miss
-    // from building the key to the lookup's end plus the insertion of the computed answer.
-    long started = System.nanoTime();
-    ResponseCache.Key key = ResponseCache.key(config.name(), version, request);
-    Map<String, Tensor> hit = cache.get(key);
-    if (hit != null) {
-      Submission served = Submission.completed(InferenceResult.cached(hit));
-      cache.addHitNanos(key, System.nanoTime() - started);
-      return served;
-    }
-    cache.addMissNanos(key, System.nanoTime() - started);
-    return scheduler.submit(request).map(result -> {
+    return Arrays.asList(submissions);
+  }
+
+  /** The submission with its computed answer put into the cache under {@code key}. */
+  private Submission cached(Submission scheduled, ResponseCache.Key key) {
+    return scheduled.map(result -> {
       long inserting = System.nanoTime();
       cache.put(key, result.outputs());
       cache.addMissNanos(key, System.nanoTime() - inserting);

@@ -12,6 +12,7 @@ import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,13 +33,14 @@ import java.util.concurrent.TimeUnit;
  * {@code repository.acquireAsync}
  * leases the version: when it completes at once (the model is loaded, the usual case) the call stays
  * on this event loop without a hop; otherwise its completion is brought back to the caller's
- * context. {@code ModelVersion.infer} submits and returns a {@link Submission}; its result is brought
- * back to the caller's context (handled at once when it is complete already, as a cache hit is), and
- * the front end answers it.
+ * context. The leased call then joins its event loop's pass ({@link Arrivals}), which submits every
+ * call of the pass together when the pass ends ({@code ModelVersion.inferAll}) and hands each its
+ * {@link Submission}; its result is brought back to the caller's context (handled at once when it is
+ * complete already, as a cache hit is), and the front end answers it.
  *
  * <p><b>Cancellation.</b> {@link #cancel()} (the client went away) withdraws the submission, which
- * reaches the batcher's queue through every wrapper; while the model is still loading, it keeps the
- * request from being submitted at all. Either way the front end is answered with
+ * reaches the batcher's queue through every wrapper; while the model is still loading, or its pass has not
+ * ended, it keeps the request from being submitted at all. Either way the front end is answered with
  * {@link InferenceException.Cancelled}, which each protocol maps in its one place (HTTP: no answer,
  * 499; gRPC: CANCELLED).
  *
@@ -62,6 +64,9 @@ public final class InferenceCall {
   private final Permit permit;
   private final long arrivedNanos = System.nanoTime();
   private String requestId;
+  /** Set when leased, for the pass that submits it. */
+  private Lease lease;
+  private InferenceRequest request;
   private Submission submission;
   private boolean cancelled;
   private boolean finished;
@@ -179,20 +184,32 @@ public final class InferenceCall {
     }
   }
 
+  /** Joins this event loop's pass ({@link Arrivals}), which submits the request when the pass ends. */
   private void run(Lease lease, InferenceRequest request) {
-    ModelVersion version = lease.version();
-    CompletionStage<InferenceResult> result;
-    try {
-      submission = version.infer(request);
-      result = submission.result();
-    } catch (RuntimeException e) {
-      try {
-        finish(version, null, e);
-      } finally {
-        lease.close();
-      }
-      return;
-    }
+    this.lease = lease;
+    this.request = request;
+    calls.arrivals.add(this, (ContextInternal) context);
+  }
+
+  /** The version the request was leased on; after {@link #run}. */
+  ModelVersion version() {
+    return lease.version();
+  }
+
+  /** The decoded request; after {@link #run}. */
+  InferenceRequest request() {
+    return request;
+  }
+
+  /** Whether the client went away before the request was submitted. */
+  boolean cancelled() {
+    return cancelled;
+  }
+
+  /** The pass submitted the request; its result is brought back to this call's context. */
+  void submitted(Submission submission) {
+    this.submission = submission;
+    CompletionStage<InferenceResult> result = submission.result();
     CompletableFuture<InferenceResult> now = result.toCompletableFuture();
     if (!now.isDone()) {
       Future.fromCompletionStage(result, context).onComplete(outcome ->
@@ -208,6 +225,14 @@ public final class InferenceCall {
       error = e;
     }
     completed(lease, value, error);
+  }
+
+  /**
+   * The request was not submitted: {@code failure} when submitting it threw, or
+   * {@link InferenceException.Cancelled} when the client went away first.
+   */
+  void notSubmitted(Throwable failure) {
+    completed(lease, null, failure);
   }
 
   private void completed(Lease lease, InferenceResult result, Throwable failure) {

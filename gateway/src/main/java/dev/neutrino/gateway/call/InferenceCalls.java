@@ -10,13 +10,15 @@ import java.util.Objects;
 
 /**
  * Starts {@link InferenceCall}s: what every inference call of one gateway shares (the repository it
- * leases from, where it is observed). Immutable and thread-safe; a
- * gateway may hold one per front end, they are interchangeable.
+ * leases from, where it is observed, the {@link Arrivals} that submit each event-loop pass's calls
+ * together). Thread-safe; a gateway may hold one per front end, they are interchangeable (calls of
+ * one front end's pass are submitted together, apart from another's).
  */
 public final class InferenceCalls {
   final ModelRepository repository;
   final GatewayMetrics metrics;
   final AccessLog accessLog;
+  final Arrivals arrivals = new Arrivals();
 
   private InferenceCalls(ModelRepository repository, GatewayMetrics metrics, AccessLog accessLog) {
     this.repository = Objects.requireNonNull(repository, "repository");
@@ -29,9 +31,9 @@ public final class InferenceCalls {
   }
 
   /**
-   * Starts one call: decodes, leases, submits; the front end hears of the outcome once.
-   * Call on the event loop of {@code context}; the answer may come before this returns (a bad
-   * request, an unknown model, a cached answer).
+   * Starts one call: decodes, leases, submits (when the event loop's pass ends); the front end hears
+   * of the outcome once. Call on the event loop of {@code context}; the answer may come before this
+   * returns (a bad request, an unknown model).
    *
    * @param callDeadlineNanos the protocol's own deadline for the call (gRPC's {@code grpc-timeout}) on
    *     the {@link System#nanoTime()} scale, or {@link dev.neutrino.batching.InferenceRequest#NO_DEADLINE}
