@@ -17,12 +17,12 @@ import java.util.function.LongSupplier;
  * <p><b>Warm-up to a plateau.</b> A server started for the scenario is still compiling its request
  * path, filling its connections and running ONNX Runtime's first calls; after one fixed warm-up the
  * first window found anything from a third to all of its capacity. So the probe runs the closed loop in
- * windows of {@link Settings#warmupWindow} until throughput stops rising ({@link #stoppedRising}: the
+ * windows of {@link Settings#warmupWindow()} until throughput stops rising ({@link #stoppedRising}: the
  * last {@link #SETTLED_WINDOWS} windows each no more than {@link #RISE} above the best window before
- * it, after at least {@link #MIN_WARMUP_WINDOWS}), or until {@link Settings#warmupLimit} is spent, when
+ * it, after at least {@link #MIN_WARMUP_WINDOWS}), or until {@link Settings#warmupLimit()} is spent, when
  * it goes on and says that the server had not settled.
  *
- * <p><b>Capacity: the median of closed-loop windows.</b> Then {@link Settings#samples} windows of
+ * <p><b>Capacity: the median of closed-loop windows.</b> Then {@link Settings#samples()} windows of
  * the same closed loop; the capacity is their median, and (max - min) / median is its spread. A closed
  * loop regulates itself (a slow moment costs that moment's requests, nothing queues behind it), so one
  * window's figure moves with the machine's noise only, and the median leaves one noisy window out.
@@ -32,10 +32,11 @@ import java.util.function.LongSupplier;
  * offered and, with a latency target, the p99 of the admitted requests was within it. The search
  * ({@link #nextRate}) rises by {@link #STEP} while rates are good, falls by it while they are bad, and
  * bisects between the highest good and the lowest bad rate until they are within
- * {@link #RESOLUTION} of each other, for at most {@link Settings#maxSteps} windows and
- * {@link Settings#stepLimit}. The highest good rate is reported as the sustained rate, beside the
+ * {@link #RESOLUTION} of each other, for at most {@link Settings#maxSteps()} windows and
+ * {@link Settings#stepLimit()}. The highest good rate is reported as the sustained rate, beside the
  * capacity and not in its place: each verdict rests on one window's p99, which one collector pause or
- * a neighbour's burst decides, so on a shared machine it moves more between runs than the median.
+ * a neighbour's burst decides, and on a loaded 2-core machine two searches in three ended early on a
+ * window in which the generator fell behind its schedule, while every closed-loop sample was valid.
  *
  * <p><b>Validity.</b> A closed-loop sample whose generator saturated ({@link LevelResult#valid()})
  * makes the capacity invalid (it measured the generator); an invalid open-loop window ends the search.
