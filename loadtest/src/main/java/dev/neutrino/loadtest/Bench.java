@@ -345,18 +345,18 @@ final class Bench {
         + "*_p99_ok_vs_target = p99 of the admitted (successful) requests over the latency target; rejections "
         + "are 429, 503 and RESOURCE_EXHAUSTED answers; *_valid false = the generator, not the server, was "
         + "the limit (see the runs' invalid_reason)");
-    report.note("capacity probe: a closed loop at the top concurrency in windows of --warmup until throughput stops "
-        + "rising (each of the last " + CapacityProbe.SETTLED_WINDOWS + " windows at most "
-        + Report.round(100 * CapacityProbe.RISE) + " % above the best before it; at most "
-        + CapacityProbe.WARMUP_LIMIT_WINDOWS + " windows; *_warmup_seconds, *_warmup_settled), then "
-        + CapacityProbe.DEFAULT_SAMPLES + " windows of half --duration: *_capacity_rps is their median, "
-        + "*_capacity_samples each window and *_capacity_spread = (max - min) / median. The median of closed-loop "
-        + "windows is the capacity because a closed loop regulates itself and the median leaves one noisy window "
-        + "out; *_sustained_rps = the highest open-loop (Poisson) rate, searched up and down from the capacity by "
-        + Report.round(100 * CapacityProbe.STEP) + " % steps then bisected (at most " + CapacityProbe.DEFAULT_MAX_STEPS
-        + " windows), whose goodput was at least " + CapacityProbe.GOOD_SHARE + "x what was offered with the p99 of "
-        + "admitted requests within the latency target: reported beside the capacity, since each of its verdicts "
-        + "rests on one window's p99");
+    report.note("capacity probe: a closed loop at the top concurrency in windows of a third of --duration until "
+        + "throughput stops rising: each of the last " + CapacityProbe.DEFAULT_SAMPLES + " windows at most "
+        + Report.round(100 * CapacityProbe.RISE) + " % above the best window before it, after "
+        + CapacityProbe.MIN_WARMUP_WINDOWS + " windows at least (at most " + CapacityProbe.WARMUP_LIMIT_FACTOR
+        + "x --warmup; *_warmup_settled false: still rising then). Those last windows are the samples: "
+        + "*_capacity_rps is their median, *_capacity_samples each one, *_capacity_spread = (max - min) / median; "
+        + "*_warmup_seconds = the time before them. The median of closed-loop windows is the capacity because a "
+        + "closed loop regulates itself and the median leaves one noisy window out; *_sustained_rps = the highest "
+        + "open-loop (Poisson) rate, searched up and down from the capacity by " + Report.round(100 * CapacityProbe.STEP)
+        + " % steps then bisected (at most " + CapacityProbe.DEFAULT_MAX_STEPS + " windows), whose goodput was at "
+        + "least " + CapacityProbe.GOOD_SHARE + "x what was offered with the p99 of admitted requests within the "
+        + "latency target: reported beside the capacity, since each of its verdicts rests on one window's p99");
     return report;
   }
 
@@ -624,7 +624,7 @@ final class Bench {
     CapacityProbe.Settings probeSettings = CapacityProbe.Settings.of(options.warmup(), options.duration(),
         targetMicros);
     out.println(target + " (" + model + "): capacity probe at concurrency " + probe
-        + (options.warmup().isZero() ? " (no warm-up: --warmup 0)" : ", warming up until throughput stops rising"));
+        + (options.warmup().isZero() ? " (no warm-up: --warmup 0)" : ", until throughput stops rising"));
     out.flush();
     CapacityProbe.Result probed;
     try (GeneratorWindows windows = new GeneratorWindows(endpoint, settings, meter, probe,
@@ -662,9 +662,9 @@ final class Bench {
     open.add(openRun);
     samples.forEach(report::add);
     open.forEach(report::add);
-    out.println(target + " (" + model + "): capacity = the median of " + samples.size() + " closed-loop windows: "
+    out.println(target + " (" + model + "): capacity = the median of the last " + samples.size() + " closed-loop windows: "
         + Report.number(capacityRps) + " rps, spread " + Report.round(probed.spread()) + "; warm-up "
-        + Report.number(probed.warmupSeconds()) + " s" + (probed.warmupSettled() ? "" : " (still rising at its limit)"));
+        + Report.number(probed.warmupSeconds()) + " s" + (probed.warmupSettled() ? "" : " (still rising at the limit)"));
     TablePrinter closed = new TablePrinter(false, false, true);
     out.println(closed.header());
     samples.forEach(r -> out.println(closed.row(r)));
@@ -680,8 +680,10 @@ final class Bench {
     ratios.put(prefix + "_capacity_rps", Report.round(capacityRps));
     ratios.put(prefix + "_capacity_samples", probed.samplesRps().stream().map(Report::round).toList());
     ratios.put(prefix + "_capacity_spread", Report.round(probed.spread()));
-    ratios.put(prefix + "_capacity_method", "closed-loop median of " + probed.samples().size() + " x "
-        + Report.number(LoadtestCommand.seconds(probeSettings.sampleWindow())) + " s at concurrency " + probe);
+    ratios.put(prefix + "_capacity_method", "closed-loop median of the last " + probed.samples().size() + " x "
+        + Report.number(LoadtestCommand.seconds(probeSettings.window())) + " s windows at concurrency " + probe
+        + (probed.warmupRps().isEmpty() ? "" : probed.warmupSettled() ? ", once throughput stopped rising"
+            : ", throughput still rising at the limit"));
     ratios.put(prefix + "_warmup_seconds", Report.round(probed.warmupSeconds()));
     ratios.put(prefix + "_warmup_settled", probed.warmupSettled());
     ratios.put(prefix + "_warmup_rps", probed.warmupRps().stream().map(Report::round).toList());

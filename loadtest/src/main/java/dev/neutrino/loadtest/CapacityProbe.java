@@ -14,18 +14,19 @@ import java.util.function.LongSupplier;
  *
  * <h2>Design note</h2>
  *
- * <p><b>Warm-up to a plateau.</b> A server started for the scenario is still compiling its request
- * path, filling its connections and running ONNX Runtime's first calls; after one fixed warm-up the
- * first window found anything from a third to all of its capacity. So the probe runs the closed loop in
- * windows of {@link Settings#warmupWindow()} until throughput stops rising ({@link #stoppedRising}: the
- * last {@link #SETTLED_WINDOWS} windows each no more than {@link #RISE} above the best window before
- * it, after at least {@link #MIN_WARMUP_WINDOWS}), or until {@link Settings#warmupLimit()} is spent, when
- * it goes on and says that the server had not settled.
- *
- * <p><b>Capacity: the median of closed-loop windows.</b> Then {@link Settings#samples()} windows of
- * the same closed loop; the capacity is their median, and (max - min) / median is its spread. A closed
- * loop regulates itself (a slow moment costs that moment's requests, nothing queues behind it), so one
- * window's figure moves with the machine's noise only, and the median leaves one noisy window out.
+ * <p><b>Closed-loop windows until a plateau; the capacity is its median.</b> A server started for
+ * the scenario is still compiling its request path, filling its connections and running ONNX
+ * Runtime's first calls; after one fixed warm-up the first window found anything from a third to all
+ * of its capacity, and a throughput that held for two windows could still rise by half when the JIT's
+ * next tier arrived. So the probe runs the closed loop in windows of {@link Settings#window()} until
+ * throughput stops rising ({@link #stoppedRising}): each of the last {@link Settings#samples()}
+ * windows no more than {@link #RISE} above the best window before it, after at least
+ * {@link #MIN_WARMUP_WINDOWS} windows before those. Those last windows are the samples: the capacity
+ * is their median and (max - min) / median its spread; the windows before them are the warm-up. A
+ * closed loop regulates itself (a slow moment costs that moment's requests, nothing queues behind
+ * it), so a window moves with the machine's noise only, and the median leaves one noisy window out.
+ * After {@link Settings#warmupLimit()} the probe takes the last windows as they are and says that
+ * throughput was still rising.
  *
  * <p><b>What an open loop sustains.</b> Then, from the capacity, open-loop (Poisson) windows at other
  * rates: a rate is good ({@link #good}) when the goodput was at least {@link #GOOD_SHARE} of what was
@@ -45,12 +46,10 @@ import java.util.function.LongSupplier;
  * procedure is tested with fabricated results. Not thread-safe: one {@link #run} at a time.
  */
 final class CapacityProbe {
-  /** A warm-up window this much above the best before it is still rising. */
+  /** A window this much above the best before it is still rising. */
   static final double RISE = 0.03;
-  /** Warm-up windows before the plateau may be judged. */
+  /** Windows of warm-up at least, before the samples. */
   static final int MIN_WARMUP_WINDOWS = 3;
-  /** Consecutive warm-up windows without a new high that make a plateau. */
-  static final int SETTLED_WINDOWS = 2;
   /** An open-loop rate is good when at least this share of what was offered was answered with success. */
   static final double GOOD_SHARE = 0.97;
   /** The open-loop search's step up (while good) or down (while bad), as a share of the rate. */
@@ -60,17 +59,17 @@ final class CapacityProbe {
   static final int DEFAULT_SAMPLES = 3;
   static final int DEFAULT_MAX_STEPS = 4;
   /**
-   * The warm-up's limit, in warm-up windows: on a loaded 2-core machine a gateway just started on one
+   * The closed loop's limit, in warm-up times: on a loaded 2-core machine a gateway just started on one
    * core was still rising after ten windows of 1 s.
    */
-  static final int WARMUP_LIMIT_WINDOWS = 12;
+  static final int WARMUP_LIMIT_FACTOR = 15;
 
   /** Runs the probe's windows against the server; each call blocks until its window is measured. */
   interface Windows {
     /**
      * A closed loop at the probe's concurrency for {@code window}.
      *
-     * @param label what the window is for ({@code "warm-up 2"}, {@code "sample 1"})
+     * @param label which window ({@code "window 2"})
      */
     LevelResult closed(String label, Duration window);
 
@@ -79,20 +78,20 @@ final class CapacityProbe {
   }
 
   /**
-   * @param warmupWindow each warm-up window; zero skips the warm-up
-   * @param warmupLimit the most the warm-up takes (it ends after the window that reaches it)
-   * @param sampleWindow each closed-loop sample
-   * @param samples closed-loop samples whose median is the capacity
+   * @param window each closed-loop window
+   * @param samples the last windows, those whose median is the capacity
+   * @param warmupLimit the closed loop starts no window after this much time, once it has its samples;
+   *     zero: no warm-up, the samples are the first windows
    * @param stepWarmup each open-loop window's own warm-up, discarded
    * @param stepWindow each open-loop window
    * @param maxSteps open-loop windows at most; 0 skips the search
    * @param stepLimit the search starts no window that would end after this much time
    * @param targetMicros the latency target of the admitted requests' p99; 0 for none
    */
-  record Settings(Duration warmupWindow, Duration warmupLimit, Duration sampleWindow, int samples,
-      Duration stepWarmup, Duration stepWindow, int maxSteps, Duration stepLimit, long targetMicros) {
+  record Settings(Duration window, int samples, Duration warmupLimit, Duration stepWarmup, Duration stepWindow,
+      int maxSteps, Duration stepLimit, long targetMicros) {
     Settings {
-      for (Duration d : List.of(warmupWindow, warmupLimit, sampleWindow, stepWarmup, stepWindow, stepLimit)) {
+      for (Duration d : List.of(window, warmupLimit, stepWarmup, stepWindow, stepLimit)) {
         Objects.requireNonNull(d, "durations");
         if (d.isNegative()) {
           throw new IllegalArgumentException("the probe's durations must not be negative, got " + d);
@@ -101,8 +100,8 @@ final class CapacityProbe {
       if (samples < 1) {
         throw new IllegalArgumentException("the probe needs at least 1 sample, got " + samples);
       }
-      if (sampleWindow.isZero()) {
-        throw new IllegalArgumentException("the probe's sample window must be above 0");
+      if (window.isZero()) {
+        throw new IllegalArgumentException("the probe's closed-loop window must be above 0");
       }
       if (maxSteps < 0) {
         throw new IllegalArgumentException("the probe's steps must not be negative, got " + maxSteps);
@@ -116,18 +115,17 @@ final class CapacityProbe {
     }
 
     /**
-     * The bench's probe for {@code --warmup} and {@code --duration}: warm-up windows of the warm-up
-     * time, up to {@link #WARMUP_LIMIT_WINDOWS} of them; {@link #DEFAULT_SAMPLES} samples of half the
-     * duration; up to {@link #DEFAULT_MAX_STEPS} open-loop windows of a third of the duration, each
+     * The bench's probe for {@code --warmup} and {@code --duration}: closed-loop windows of a third of
+     * the duration, {@link #DEFAULT_SAMPLES} samples, for at most {@link #WARMUP_LIMIT_FACTOR} times
+     * the warm-up; up to {@link #DEFAULT_MAX_STEPS} open-loop windows of a third of the duration, each
      * after half the warm-up, the search bounded by 1.5 times their time (answers still coming in after
      * a window count too).
      */
     static Settings of(Duration warmup, Duration duration, long targetMicros) {
+      Duration third = duration.dividedBy(3);
       Duration stepWarmup = warmup.dividedBy(2);
-      Duration stepWindow = duration.dividedBy(3);
-      return new Settings(warmup, warmup.multipliedBy(WARMUP_LIMIT_WINDOWS), duration.dividedBy(2), DEFAULT_SAMPLES,
-          stepWarmup, stepWindow, DEFAULT_MAX_STEPS,
-          stepWarmup.plus(stepWindow).multipliedBy(3L * DEFAULT_MAX_STEPS).dividedBy(2), targetMicros);
+      return new Settings(third, DEFAULT_SAMPLES, warmup.multipliedBy(WARMUP_LIMIT_FACTOR), stepWarmup, third,
+          DEFAULT_MAX_STEPS, stepWarmup.plus(third).multipliedBy(3L * DEFAULT_MAX_STEPS).dividedBy(2), targetMicros);
     }
 
     /** The highest rate the search can offer, as a multiple of its first: how many connections it needs. */
@@ -147,10 +145,10 @@ final class CapacityProbe {
    * What the probe found.
    *
    * @param capacityRps the median of the samples' throughput
-   * @param samples the closed-loop samples, in order
-   * @param warmupRps each warm-up window's throughput, in order
-   * @param warmupSeconds the warm-up's time, by the clock
-   * @param warmupSettled whether throughput had stopped rising when the warm-up ended (true when skipped)
+   * @param samples the last closed-loop windows, in order
+   * @param warmupRps each closed-loop window's throughput before the samples, in order
+   * @param warmupSeconds the time until the first sample began, by the clock
+   * @param warmupSettled whether the samples had stopped rising (true without a warm-up)
    * @param steps the open-loop search's windows, in order
    * @param invalidReason null when every sample measured the server; else why not
    */
@@ -190,28 +188,30 @@ final class CapacityProbe {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** Warms up, samples, searches; blocks until done. */
+  /** Runs closed-loop windows until their throughput stops rising, then searches; blocks until done. */
   Result run(Windows windows) {
-    List<Double> warmupRps = new ArrayList<>();
-    boolean settled = true;
-    long warmupStart = clock.getAsLong();
-    if (!settings.warmupWindow().isZero()) {
-      settled = false;
-      long limit = warmupStart + settings.warmupLimit().toNanos();
-      while (!settled && (warmupRps.isEmpty() || clock.getAsLong() < limit)) {
-        warmupRps.add(windows.closed("warm-up " + (warmupRps.size() + 1), settings.warmupWindow()).throughputRps());
-        settled = stoppedRising(warmupRps);
-      }
+    long start = clock.getAsLong();
+    boolean warmup = !settings.warmupLimit().isZero();
+    long limit = start + settings.warmupLimit().toNanos();
+    int k = settings.samples();
+    List<LevelResult> taken = new ArrayList<>();
+    List<Double> rps = new ArrayList<>();
+    List<Long> startedAt = new ArrayList<>();
+    boolean settled = !warmup;
+    while (taken.size() < k || (!settled && clock.getAsLong() < limit)) {
+      startedAt.add(clock.getAsLong());
+      LevelResult r = windows.closed("window " + (taken.size() + 1), settings.window());
+      taken.add(r);
+      rps.add(r.throughputRps());
+      settled = !warmup || stoppedRising(rps, k);
     }
-    double warmupSeconds = (clock.getAsLong() - warmupStart) / 1e9;
-
-    List<LevelResult> samples = new ArrayList<>();
+    int first = taken.size() - k;
+    List<LevelResult> samples = taken.subList(first, taken.size());
+    double warmupSeconds = (startedAt.get(first) - start) / 1e9;
     String invalid = null;
-    for (int i = 1; i <= settings.samples(); i++) {
-      LevelResult sample = windows.closed("sample " + i, settings.sampleWindow());
-      samples.add(sample);
-      if (!sample.valid() && invalid == null) {
-        invalid = "capacity sample " + i + ": " + sample.invalidReason();
+    for (int i = 0; i < samples.size() && invalid == null; i++) {
+      if (!samples.get(i).valid()) {
+        invalid = "capacity sample " + (i + 1) + ": " + samples.get(i).invalidReason();
       }
     }
     double capacity = median(samples.stream().map(LevelResult::throughputRps).toList());
@@ -228,21 +228,21 @@ final class CapacityProbe {
         next = r.valid() ? nextRate(capacity, steps, settings.maxSteps()) : OptionalDouble.empty();
       }
     }
-    return new Result(capacity, samples, warmupRps, warmupSeconds, settled, steps, invalid);
+    return new Result(capacity, samples, rps.subList(0, first), warmupSeconds, settled, steps, invalid);
   }
 
   // ---------------------------------------------------------------------------------------------
   // The rules, as pure functions
 
   /**
-   * Whether warm-up throughput has stopped rising: at least {@link #MIN_WARMUP_WINDOWS} windows, and
-   * each of the last {@link #SETTLED_WINDOWS} no more than {@link #RISE} above the best window before it.
+   * Whether throughput has stopped rising: at least {@link #MIN_WARMUP_WINDOWS} windows before the
+   * last {@code last}, and each of those no more than {@link #RISE} above the best window before it.
    */
-  static boolean stoppedRising(List<Double> rps) {
-    if (rps.size() < Math.max(MIN_WARMUP_WINDOWS, SETTLED_WINDOWS + 1)) {
+  static boolean stoppedRising(List<Double> rps, int last) {
+    if (rps.size() < MIN_WARMUP_WINDOWS + last) {
       return false;
     }
-    for (int i = rps.size() - SETTLED_WINDOWS; i < rps.size(); i++) {
+    for (int i = rps.size() - last; i < rps.size(); i++) {
       double best = Collections.max(rps.subList(0, i));
       if (rps.get(i) > best * (1 + RISE)) {
         return false;

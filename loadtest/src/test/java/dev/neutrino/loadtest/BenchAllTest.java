@@ -103,7 +103,7 @@ class BenchAllTest {
       for (String ratio : List.of("_capacity_rps", "_capacity_spread", "_warmup_seconds")) {
         assertTrue(ratios.path(prefix + ratio).isNumber(), "overload ratio " + prefix + ratio + ": " + ratios);
       }
-      assertTrue(ratios.path(prefix + "_capacity_method").asText().startsWith("closed-loop median of 3"),
+      assertTrue(ratios.path(prefix + "_capacity_method").asText().startsWith("closed-loop median of the last 3"),
           ratios.toString());
       assertTrue(ratios.has(prefix + "_sustained_rps") && ratios.path(prefix + "_sustained_steps").isArray(),
           ratios.toString());
