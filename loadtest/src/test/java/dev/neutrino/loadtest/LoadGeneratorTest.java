@@ -1,13 +1,17 @@
 package dev.neutrino.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Collections;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,6 +69,50 @@ class LoadGeneratorTest {
       assertEquals(200, result.requests());
       assertEquals(200, result.ok());
       assertEquals(201, server.inferCalls());
+    }
+  }
+
+  /**
+   * At a rate whose gaps are shorter than {@link LoadGenerator.MIN_PARK_NANOS}, the scheduler sleeps
+   * that long at least and sends what came due meanwhile in one burst: its waits, recorded by the
+   * clock, are never shorter, and every request is still sent and answered.
+   */
+  @Test
+  void openLoopSchedulerSleepsAtLeastTheMinimumAndSendsWhatCameDueMeanwhile() throws Exception {
+    List<Long> schedulerParks = Collections.synchronizedList(new ArrayList<>());
+    LoadGenerator.Ticker recording = new LoadGenerator.Ticker() {
+      @Override
+      public long nanoTime() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public void parkNanos(long nanos) {
+        if (Thread.currentThread().getName().startsWith("neutrino-loadtest-scheduler")) {
+          schedulerParks.add(nanos);
+        }
+        long until = System.nanoTime() + nanos;
+        long now;
+        while ((now = System.nanoTime()) < until) {
+          LockSupport.parkNanos(until - now);
+        }
+      }
+    };
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = connect(server, Protocol.HTTP_JSON, 8)) {
+      // 20,000/s: a send every 50 us, a quarter of the minimum sleep.
+      LevelResult result = new LoadGenerator(client, new CpuMeter(), recording)
+          .run(LoadSpec.open(20_000, LoadSpec.Distribution.CONSTANT, Duration.ZERO, Duration.ofSeconds(30))
+              .withMaxRequests(400));
+
+      assertEquals(400, result.ok(), "every request was sent and answered: " + result.errors());
+      assertFalse(schedulerParks.isEmpty(), "the scheduler slept");
+      long gapNanos = 50_000;
+      assertTrue(LoadGenerator.MIN_PARK_NANOS > 2 * gapNanos);
+      assertTrue(schedulerParks.stream().allMatch(nanos -> nanos >= LoadGenerator.MIN_PARK_NANOS),
+          "never a sleep of one gap: " + schedulerParks);
+      assertTrue(schedulerParks.size() < 400 / 2,
+          "it slept once per burst, not once per request: " + schedulerParks.size());
     }
   }
 
