@@ -39,10 +39,10 @@ import java.util.concurrent.TimeUnit;
  * complete already, as a cache hit is), and the front end answers it.
  *
  * <p><b>Cancellation.</b> {@link #cancel()} (the client went away) withdraws the submission, which
- * reaches the batcher's queue through every wrapper; while the model is still loading, or its pass has not
- * ended, it keeps the request from being submitted at all. Either way the front end is answered with
- * {@link InferenceException.Cancelled}, which each protocol maps in its one place (HTTP: no answer,
- * 499; gRPC: CANCELLED).
+ * reaches the batcher's queue through every wrapper; while the model is still loading, or the
+ * call's pass has not ended, it keeps the request from being submitted at all. Either way the front
+ * end is answered with {@link InferenceException.Cancelled}, which each protocol maps in its one
+ * place (HTTP: no answer, 499; gRPC: CANCELLED).
  *
  * <p><b>Ownership and threads.</b> Created, started and cancelled on the caller's event loop; every
  * continuation comes back to that context before it touches this object, so nothing here needs a
