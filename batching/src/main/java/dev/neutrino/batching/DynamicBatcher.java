@@ -31,8 +31,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * field updates and leave. When an instance is idle and nothing is due for the batcher thread (no
  * timeout, no withdrawal), {@code submit} asks the policy itself, under the same lock, and hands a
  * batch it dispatches straight to the instance: at low load a request then crosses one thread
- * boundary on its way to the model instead of two. The decision is the loop's, so the two paths
- * cannot disagree; the batcher thread is still woken whenever requests remain queued.
+ * boundary on its way to the model instead of two. Likewise an instance that finishes its batch
+ * while requests wait asks the policy itself as it returns to the idle stack, and runs the batch it
+ * dispatches next: under load, batches follow each other on an instance without a hand-off to the
+ * batcher thread and back ({@code recommender_mlp} at 64 connections: 7 % more requests per
+ * second). The decision is the loop's, so the paths cannot disagree; the batcher thread is still
+ * woken whenever requests remain queued.
  *
  * <p><b>State and its guard.</b> One lock guards the queues ({@link RequestQueue}: a queue per
  * priority level, timeouts in a heap), the stack of idle instances, each instance's predicted end of
@@ -53,11 +57,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Instances.</b> An instance thread joins its batch's inputs into one buffer per input (one
  * copy; none for a batch of one), runs the model, splits the outputs into per-request views,
  * reports the batch's cost to the {@link CostModel} (which only records it), returns to the idle
- * stack, and only then completes the members' stages and lets the cost model fit its curve. So a
- * request that arrives as soon as an answer leaves (a sequential client's next one, even one
- * submitted from the answer's own callback) finds the instance idle and takes the one-hop path,
- * and the fit costs no request its latency; a batch handed over meanwhile waits in the instance's
- * mailbox for those few steps. A model whose instances have a wide session (the adaptive instance
+ * stack (or takes its next batch, above), and only then completes the members' stages and lets the
+ * cost model fit its curve. So a request that arrives as soon as an answer leaves (a sequential
+ * client's next one, even one submitted from the answer's own callback) finds the instance idle and
+ * takes the one-hop path, and the fit costs no request its latency; a batch handed over meanwhile
+ * waits in the instance's mailbox for those few steps. A model whose instances have a wide session (the adaptive instance
  * layout) may run a batch on it when the batch is alone and the wide session is not measured slower
  * ({@link AdaptiveLayout}, decided at dispatch under the lock); only batches run on the narrow
  * sessions teach the cost model, since they are what the instances cost under load. A member whose {@link Submission} was cancelled before the batch ran
@@ -557,18 +561,36 @@ public final class DynamicBatcher implements Scheduler {
     return new Batch(members, order != null ? nextSequence++ : -1, lone, lone && layout.runsWide());
   }
 
-  /** An instance finished its batch: back to the idle stack, unless stopped. */
-  private boolean released(Worker worker) {
+  /**
+   * An instance finished its batch: back to the idle stack, or, when the queue holds a batch the
+   * policy dispatches now, that batch for the instance to run next (the batcher thread's decision,
+   * taken here so that no hand-off to that thread and back comes between two batches under load).
+   *
+   * @return the next batch to run; null to wait for one; {@link Batch#STOP} when stopped
+   */
+  private Batch released(Worker worker) {
     lock.lock();
     try {
       if (stopped) {
-        return false;
+        return Batch.STOP;
       }
       idle.push(worker);
-      if (queue.size() > 0) {
+      if (queue.size() == 0) {
+        return null;
+      }
+      long now = ticker.read();
+      Batch next = null;
+      if (!withdrawPending && queue.nextTimerNanos() > now) {
+        BatchDecision decision = decide(now);
+        if (decision.dispatches()) {
+          idle.pop(); // this instance, pushed last
+          next = dispatch(decision.count(), worker, now);
+        }
+      }
+      if (next == null || queue.size() > 0) {
         work.signal();
       }
-      return true;
+      return next;
     } finally {
       lock.unlock();
     }
@@ -730,23 +752,22 @@ public final class DynamicBatcher implements Scheduler {
 
     @Override
     public void run() {
+      Batch batch = null;
       while (true) {
-        Batch batch;
-        try {
-          batch = mailbox.take();
-        } catch (InterruptedException e) {
-          return;
+        if (batch == null) {
+          try {
+            batch = mailbox.take();
+          } catch (InterruptedException e) {
+            return;
+          }
         }
         if (batch == Batch.STOP) {
           return;
         }
         Runnable completion = execute(model, batch);
-        boolean again = released(this);
+        batch = released(this);
         completion.run();
         costModel.refit();
-        if (!again) {
-          return;
-        }
       }
     }
   }
