@@ -99,11 +99,8 @@ final class Bench {
     }
   }
 
-  /** The overload scenario opens connections enough for the requests of this long at the offered rate. */
-  private static final Duration OVERLOAD_WINDOW = Duration.ofMillis(100);
   /** Issue #15's throughput goal for recommender_mlp: this share of the in-process limit. */
   static final double GOAL_SHARE_OF_LIMIT = 0.5;
-  private static final int MAX_OVERLOAD_CONNECTIONS = 4096;
   private static final Pattern DYNAMIC_BATCHING = Pattern.compile("(?m)^dynamic_batching:[ \\t]*\\R");
   private static final Pattern EXISTING_TARGET = Pattern.compile("(?m)^[ \\t]+target_latency_microseconds:.*\\R");
   private static final Pattern MAX_BATCH_SIZE = Pattern.compile("(?m)^max_batch_size:[ \\t]*(\\d+)");
@@ -640,9 +637,8 @@ final class Bench {
     double rate = Math.max(1, 2 * capacityRps);
     // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
     // in the generator's pool and the server would never see the overload. Enough connections for the
-    // requests of OVERLOAD_WINDOW at the offered rate put the whole excess in front of the server.
-    int connections = (int) Math.min(MAX_OVERLOAD_CONNECTIONS,
-        Math.max(probe, Math.ceil(rate * OVERLOAD_WINDOW.toNanos() / 1e9)));
+    // requests of GeneratorWindows.OPEN_WINDOW at the offered rate put the whole excess in front of the server.
+    int connections = GeneratorWindows.openConnections(rate, probe);
     report.setting("overload_connections_" + prefix, connections);
     LevelResult overload;
     try (InferenceClient client = InferenceClients.connect(endpoint, settings.withConnections(connections), meter)) {

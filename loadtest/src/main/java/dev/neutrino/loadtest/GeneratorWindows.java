@@ -48,6 +48,15 @@ final class GeneratorWindows implements CapacityProbe.Windows, AutoCloseable {
     this.closedLoop = new LoadGenerator(closedClient, meter);
   }
 
+  /**
+   * The connections an open loop at {@code rate} needs: enough for the requests of {@link #OPEN_WINDOW}
+   * (so that the whole excess reaches the server), {@code least} at least, {@link #MAX_OPEN_CONNECTIONS}
+   * at most.
+   */
+  static int openConnections(double rate, int least) {
+    return (int) Math.min(MAX_OPEN_CONNECTIONS, Math.max(least, Math.ceil(rate * OPEN_WINDOW.toNanos() / 1e9)));
+  }
+
   @Override
   public LevelResult closed(String label, Duration window) {
     LevelResult r = closedLoop.run(LoadSpec.closed(concurrency, Duration.ZERO, window));
@@ -58,8 +67,7 @@ final class GeneratorWindows implements CapacityProbe.Windows, AutoCloseable {
   @Override
   public LevelResult open(String label, double rate, Duration warmup, Duration window) {
     if (openLoop == null) {
-      int connections = (int) Math.min(MAX_OPEN_CONNECTIONS,
-          Math.max(concurrency, Math.ceil(rate * highestRateFactor * OPEN_WINDOW.toNanos() / 1e9)));
+      int connections = openConnections(rate * highestRateFactor, concurrency);
       try {
         openClient = InferenceClients.connect(endpoint, settings.withConnections(connections), meter);
       } catch (IOException e) {
