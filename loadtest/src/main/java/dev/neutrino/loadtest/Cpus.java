@@ -2,7 +2,6 @@ package dev.neutrino.loadtest;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,17 +19,7 @@ final class Cpus {
 
   /** {@code taskset} on the PATH, if there is one. */
   static Optional<Path> taskset() {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return Optional.empty();
-    }
-    for (String dir : path.split(java.io.File.pathSeparator)) {
-      Path candidate = Path.of(dir.isEmpty() ? "." : dir, "taskset");
-      if (Files.isExecutable(candidate)) {
-        return Optional.of(candidate);
-      }
-    }
-    return Optional.empty();
+    return SearchPath.find("taskset");
   }
 
   /** The cores process {@code pid} may run on, in order. */

@@ -1,6 +1,5 @@
 package dev.neutrino.loadtest;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,20 +40,7 @@ final class Wrk {
 
   /** wrk from the PATH, or empty when it is not installed. */
   static Optional<Wrk> find() {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return Optional.empty();
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, "wrk");
-      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-        return Optional.of(new Wrk(candidate));
-      }
-    }
-    return Optional.empty();
+    return SearchPath.find("wrk").map(Wrk::new);
   }
 
   /**
