@@ -131,7 +131,7 @@ final class GrpcInferenceClient implements InferenceClient {
       List<List<TensorData>> payloads = prepared.inputs();
       Buffer[] frames = new Buffer[payloads.size()];
       for (int i = 0; i < frames.length; i++) {
-        frames[i] = frame(request(settings, payloads.get(i)));
+        frames[i] = frame(request(settings.model(), settings.version(), payloads.get(i)));
       }
       RequestOptions inferCall = call("ModelInfer", timeout).setIdleTimeout(settings.timeout().toMillis());
       ModelInferResponse first = unary(lanes.first(), inferCall, frames[0], ModelInferResponse.parser(),
@@ -148,10 +148,11 @@ final class GrpcInferenceClient implements InferenceClient {
     }
   }
 
-  private static ModelInferRequest request(ClientSettings settings, List<TensorData> tensors) {
+  /** The inference request for {@code tensors}, each as raw contents; {@code version} empty for the model's policy. */
+  static ModelInferRequest request(String model, String version, List<TensorData> tensors) {
     ModelInferRequest.Builder request = ModelInferRequest.newBuilder()
-        .setModelName(settings.model())
-        .setModelVersion(settings.version());
+        .setModelName(model)
+        .setModelVersion(version);
     for (TensorData t : tensors) {
       ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
           .setName(t.name())

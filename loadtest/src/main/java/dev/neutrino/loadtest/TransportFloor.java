@@ -1,9 +1,7 @@
 package dev.neutrino.loadtest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.ByteString;
 import dev.neutrino.gateway.edge.EdgeLimits;
-import dev.neutrino.gateway.grpc.proto.ModelInferRequest;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataRequest;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -198,22 +196,13 @@ final class TransportFloor implements AutoCloseable {
     byte[] grpcMetadata = null;
     byte[] grpcInfer = null;
     if (grpc != null) {
-      ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(model);
-      for (TensorData t : inputs) {
-        ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
-            .setName(t.name()).setDatatype(t.datatype().wireName());
-        for (long d : t.shape()) {
-          input.addShape(d);
-        }
-        request.addInputs(input).addRawInputContents(ByteString.copyFrom(t.data()));
-      }
       Vertx vertx = Vertx.vertx();
       try {
         HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
             .setHttp2ClearTextUpgrade(false).setDefaultHost(grpc.host()).setDefaultPort(grpc.port()));
         grpcMetadata = unary(h2, "ModelMetadata",
             GrpcInferenceClient.frame(ModelMetadataRequest.newBuilder().setName(model).build()));
-        grpcInfer = unary(h2, "ModelInfer", GrpcInferenceClient.frame(request.build()));
+        grpcInfer = unary(h2, "ModelInfer", GrpcInferenceClient.frame(GrpcInferenceClient.request(model, "", inputs)));
       } finally {
         vertx.close();
       }
