@@ -59,8 +59,8 @@ import java.util.concurrent.TimeoutException;
  * {@code inference.GRPCInferenceService}, their messages passed through unparsed. The servers are
  * deployed as one verticle per event loop, as the gateway deploys its own, on the transport options
  * the gateway's front ends use (TCP_NODELAY, clear-text HTTP/2 with the gateway's default cap on
- * concurrent streams, no decompression, the gRPC windows), but on Vert.x's plain NIO transport, without
- * the gateway's edge (connection guard, body budget).
+ * concurrent streams, no decompression, the gRPC windows) and on its default transport (Netty's native
+ * one where it loads), but without the gateway's edge (connection guard, body budget).
  *
  * <p>Each instance owns its Vert.x instance; {@link #close()} stops it. Thread-safe.
  */
