@@ -61,13 +61,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * cost model fit its curve. So a request that arrives as soon as an answer leaves (a sequential
  * client's next one, even one submitted from the answer's own callback) finds the instance idle and
  * takes the one-hop path, and the fit costs no request its latency; a batch handed over meanwhile
- * waits in the instance's mailbox for those few steps. A model whose instances have a wide session (the adaptive instance
- * layout) may run a batch on it when the batch is alone and the wide session is not measured slower
- * ({@link AdaptiveLayout}, decided at dispatch under the lock); only batches run on the narrow
- * sessions teach the cost model, since they are what the instances cost under load. A member whose {@link Submission} was cancelled before the batch ran
- * (its stage completed by its caller) is left out and never reaches the runtime. A runtime failure fails that batch's requests
- * only. With {@code preserve_ordering}, completions pass through a {@link CompletionOrder} so they
- * happen in dispatch order.
+ * waits in the instance's mailbox for those few steps. A model whose instances have a wide session
+ * (the adaptive instance layout) may run a batch on it when the batch is alone and the wide session
+ * is not measured slower ({@link AdaptiveLayout}, decided at dispatch under the lock); only batches
+ * run on the narrow sessions teach the cost model, since they are what the instances cost under
+ * load. A member whose {@link Submission} was cancelled before the batch ran (its stage completed by
+ * its caller) is left out and never reaches the runtime. A runtime failure fails that batch's
+ * requests only. With {@code preserve_ordering}, completions pass through a {@link CompletionOrder}
+ * so they happen in dispatch order.
  *
  * <p><b>Ownership.</b> After {@code submit} accepts a request, the batcher owns it until its stage
  * completes: on an instance thread (outputs or a runtime failure), on the batcher thread (a timeout),
@@ -228,7 +229,6 @@ public final class DynamicBatcher implements Scheduler {
     }
     RejectReason[] reasons = new RejectReason[count];
     InferenceException[] refusals = new InferenceException[count];
-    List<Worker> handedTo = new ArrayList<>(2);
     List<Batch> handed = new ArrayList<>(2);
     lock.lock();
     try {
@@ -258,18 +258,8 @@ public final class DynamicBatcher implements Scheduler {
       }
       if (queued) {
         queueChanged();
-        // The fast path: with an instance idle and nothing due for the batcher thread, decide here and
-        // hand each batch straight to its instance, one thread hand-off instead of two.
-        if (!withdrawPending && queue.nextTimerNanos() > now) {
-          while (!idle.isEmpty() && queue.size() > 0) {
-            BatchDecision decision = decide(now);
-            if (!decision.dispatches()) {
-              break;
-            }
-            Worker worker = idle.pop();
-            handedTo.add(worker);
-            handed.add(dispatch(decision.count(), worker, now));
-          }
+        for (Batch batch = dispatchNow(now); batch != null; batch = dispatchNow(now)) {
+          handed.add(batch);
         }
         if (handed.isEmpty() || queue.size() > 0) {
           work.signal();
@@ -294,9 +284,7 @@ public final class DynamicBatcher implements Scheduler {
         submissions[i] = Submission.of(entry.future);
       }
     }
-    for (int i = 0; i < handed.size(); i++) {
-      handedTo.get(i).mailbox.add(handed.get(i));
-    }
+    handed.forEach(Batch::handOver);
     return Arrays.asList(submissions);
   }
 
@@ -466,7 +454,6 @@ public final class DynamicBatcher implements Scheduler {
     List<QueuedRequest> withdrawn = new ArrayList<>();
     while (true) {
       Batch batch = null;
-      Worker worker = null;
       lock.lock();
       try {
         while (batch == null && expired.isEmpty() && withdrawn.isEmpty()) {
@@ -488,8 +475,7 @@ public final class DynamicBatcher implements Scheduler {
           if (queue.size() > 0 && !idle.isEmpty()) {
             BatchDecision decision = decide(now);
             if (decision.dispatches()) {
-              worker = idle.pop();
-              batch = dispatch(decision.count(), worker, now);
+              batch = dispatch(decision.count(), now);
               break;
             }
             wait = Math.min(wait, decision.waitNanos());
@@ -521,7 +507,7 @@ public final class DynamicBatcher implements Scheduler {
         checkDrained();
       }
       if (batch != null) {
-        worker.mailbox.add(batch);
+        batch.handOver();
       }
     }
   }
@@ -546,8 +532,25 @@ public final class DynamicBatcher implements Scheduler {
     return true;
   }
 
-  /** Takes a batch off the queue for {@code worker}. Under the lock. */
-  private Batch dispatch(int count, Worker worker, long now) {
+  /**
+   * The fast path, for a caller of {@link #submitAll} or an instance just freed: the batch the policy
+   * dispatches now, on an idle instance, or null when none is idle, nothing waits, the policy waits, or
+   * something is due for the batcher thread first (a timeout, a withdrawal). Under the lock.
+   */
+  private Batch dispatchNow(long now) {
+    if (idle.isEmpty() || queue.size() == 0 || withdrawPending || queue.nextTimerNanos() <= now) {
+      return null;
+    }
+    BatchDecision decision = decide(now);
+    return decision.dispatches() ? dispatch(decision.count(), now) : null;
+  }
+
+  /**
+   * Takes a batch off the queue for the instance on top of the idle stack, and that instance off the
+   * stack. Under the lock.
+   */
+  private Batch dispatch(int count, long now) {
+    Worker worker = idle.pop();
     List<QueuedRequest> members = queue.take(count);
     int rows = 0;
     for (QueuedRequest member : members) {
@@ -558,7 +561,7 @@ public final class DynamicBatcher implements Scheduler {
     counters.dispatched.add(count);
     boolean lone = layout != null && worker.model.hasWideSession()
         && AdaptiveLayout.alone(workers.size(), idle.size(), queue.size());
-    return new Batch(members, order != null ? nextSequence++ : -1, lone, lone && layout.runsWide());
+    return new Batch(members, worker, order != null ? nextSequence++ : -1, lone, lone && layout.runsWide());
   }
 
   /**
@@ -578,15 +581,7 @@ public final class DynamicBatcher implements Scheduler {
       if (queue.size() == 0) {
         return null;
       }
-      long now = ticker.read();
-      Batch next = null;
-      if (!withdrawPending && queue.nextTimerNanos() > now) {
-        BatchDecision decision = decide(now);
-        if (decision.dispatches()) {
-          idle.pop(); // this instance, pushed last
-          next = dispatch(decision.count(), worker, now);
-        }
-      }
+      Batch next = dispatchNow(ticker.read()); // on top of the stack, this instance takes it
       if (next == null || queue.size() > 0) {
         work.signal();
       }
@@ -727,12 +722,17 @@ public final class DynamicBatcher implements Scheduler {
   }
 
   /**
-   * The requests of one dispatch; {@code sequence} orders completions under preserve_ordering;
-   * {@code lone} when it runs alone on an instance with a wide session, {@code wide} when it runs on
-   * that session ({@link AdaptiveLayout}).
+   * The requests of one dispatch and the instance that runs them; {@code sequence} orders completions
+   * under preserve_ordering; {@code lone} when it runs alone on an instance with a wide session,
+   * {@code wide} when it runs on that session ({@link AdaptiveLayout}).
    */
-  private record Batch(List<QueuedRequest> members, long sequence, boolean lone, boolean wide) {
-    static final Batch STOP = new Batch(List.of(), -1, false, false);
+  private record Batch(List<QueuedRequest> members, Worker worker, long sequence, boolean lone, boolean wide) {
+    static final Batch STOP = new Batch(List.of(), null, -1, false, false);
+
+    /** Hands the batch to its instance's thread. */
+    void handOver() {
+      worker.mailbox.add(this);
+    }
   }
 
   /** One model instance and its thread. */

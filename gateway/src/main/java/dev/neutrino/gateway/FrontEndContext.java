@@ -1,6 +1,7 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.admission.Admission;
+import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
@@ -21,10 +22,12 @@ import java.util.function.BooleanSupplier;
  * @param accessLog where every request is logged, when it is on
  * @param edge the gateway's body budget and connection guard
  * @param admission the gateway's front door: how many inference requests it has in flight, and may
+ * @param calls how both front ends start inference calls: one per gateway, so that the calls an
+ *     event loop leases in one pass reach the batcher together whichever protocol they came in on
  */
 public record FrontEndContext(Vertx vertx, ModelRepository repository, FrontEndOptions options, String serverVersion,
     List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics, AccessLog accessLog, Edge edge,
-    Admission admission) {
+    Admission admission, InferenceCalls calls) {
   public FrontEndContext {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(repository, "repository");
@@ -36,5 +39,6 @@ public record FrontEndContext(Vertx vertx, ModelRepository repository, FrontEndO
     Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(edge, "edge");
     Objects.requireNonNull(admission, "admission");
+    Objects.requireNonNull(calls, "calls");
   }
 }

@@ -2,6 +2,7 @@ package dev.neutrino.gateway;
 
 import dev.neutrino.batching.Ticker;
 import dev.neutrino.gateway.admission.Admission;
+import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.edge.EdgeTransport;
 import dev.neutrino.gateway.edge.TransportPreference;
@@ -167,7 +168,7 @@ public final class Gateway {
     Admission admission = Admission.create(config.admission(), Ticker.system());
     metrics.admission(admission);
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
-        this::ready, metrics, accessLog, edge, admission);
+        this::ready, metrics, accessLog, edge, admission, InferenceCalls.create(repository, metrics, accessLog));
     http = HttpFrontEnd.create(frontEnds, httpAccess);
     grpc = GrpcFrontEnd.create(frontEnds, grpcAccess, http.generation());
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;

@@ -1,9 +1,9 @@
 package dev.neutrino.gateway.call;
 
+import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.Submission;
 import dev.neutrino.repo.ModelVersion;
 import dev.neutrino.runtime.InferenceException;
-import dev.neutrino.batching.InferenceRequest;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
@@ -32,8 +32,8 @@ import java.util.Map;
  * cancelled before the task ran is answered as cancelled and never submitted.
  *
  * <p><b>Threads.</b> One list per event-loop thread, touched only on that thread; a call made off its
- * event loop (none is, today) is submitted at once. Each gateway's {@link InferenceCalls} has its own
- * thread-local, so two gateways in one JVM keep their passes apart.
+ * event loop (none is, today) is submitted at once. Each gateway's {@link InferenceCalls} (one, shared
+ * by its front ends) has its own thread-local, so two gateways in one JVM keep their passes apart.
  */
 final class Arrivals {
   private final FastThreadLocal<Pass> passes = new FastThreadLocal<>() {

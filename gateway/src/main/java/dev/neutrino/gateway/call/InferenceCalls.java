@@ -11,8 +11,8 @@ import java.util.Objects;
 /**
  * Starts {@link InferenceCall}s: what every inference call of one gateway shares (the repository it
  * leases from, where it is observed, the {@link Arrivals} that submit each event-loop pass's calls
- * together). Thread-safe; a gateway may hold one per front end, they are interchangeable (calls of
- * one front end's pass are submitted together, apart from another's).
+ * together). Thread-safe; a gateway holds one, shared by its front ends, so that one pass's calls
+ * are submitted together whichever protocol they came in on.
  */
 public final class InferenceCalls {
   final ModelRepository repository;

@@ -79,7 +79,7 @@ public final class GrpcFrontEnd {
     GrpcServer server = GrpcServer.server(vertx, serverOptions);
     new InferenceService(vertx, context.repository(), context.serverReady(), context.serverVersion(),
         context.extensions(), context.metrics(), context.accessLog(), options.maxRequestBytes(), generation,
-        context.admission()).bind(server);
+        context.admission(), context.calls()).bind(server);
     return new GrpcFrontEnd(vertx, options, server, context.metrics(), context.accessLog(), access, context.edge());
   }
 

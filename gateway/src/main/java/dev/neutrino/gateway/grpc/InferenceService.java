@@ -74,14 +74,15 @@ final class InferenceService {
    * @param maxRequestBytes the most bytes a request's tensors may take once decoded
    * @param admission the gateway's front door, which {@code ModelInfer} calls and each request of a
    *     {@code ModelStreamInfer} pass before their tensors are decoded
+   * @param calls how its inference calls start, shared with the HTTP front end
    */
   InferenceService(Vertx vertx, ModelRepository repository, BooleanSupplier serverReady, String serverVersion,
       List<String> extensions, GatewayMetrics metrics, AccessLog accessLog, long maxRequestBytes,
-      GenerationModels generation, Admission admission) {
+      GenerationModels generation, Admission admission, InferenceCalls calls) {
     this.vertx = vertx;
     this.admission = admission;
     this.generation = generation;
-    this.calls = InferenceCalls.create(repository, metrics, accessLog);
+    this.calls = calls;
     this.maxRequestBytes = maxRequestBytes;
     this.repository = repository;
     this.serverReady = serverReady;

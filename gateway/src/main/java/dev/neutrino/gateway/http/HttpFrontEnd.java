@@ -111,7 +111,7 @@ public final class HttpFrontEnd {
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
-      AccessLog accessLog, AccessControl access, Edge edge, Admission admission) {
+      AccessLog accessLog, AccessControl access, Edge edge, Admission admission, InferenceCalls calls) {
     this.vertx = vertx;
     this.admission = admission;
     this.access = access;
@@ -123,7 +123,7 @@ public final class HttpFrontEnd {
     this.serverReady = serverReady;
     this.metrics = metrics;
     this.accessLog = accessLog;
-    this.calls = InferenceCalls.create(repository, metrics, accessLog);
+    this.calls = calls;
     this.openAi = OpenAiFrontEnd.create(vertx, repository, calls, metrics, System.currentTimeMillis() / 1000);
     this.generate = new TritonGenerateRoute(vertx, repository, openAi.generation());
   }
@@ -133,7 +133,8 @@ public final class HttpFrontEnd {
     ProtocolJson.ServerMetadata metadata = new ProtocolJson.ServerMetadata("neutrino", context.serverVersion(),
         context.extensions());
     return new HttpFrontEnd(context.vertx(), context.repository(), context.options(), metadata,
-        context.serverReady(), context.metrics(), context.accessLog(), access, context.edge(), context.admission());
+        context.serverReady(), context.metrics(), context.accessLog(), access, context.edge(), context.admission(),
+        context.calls());
   }
 
   /**
