@@ -144,7 +144,6 @@ final class CapacityProbe {
   /**
    * What the probe found.
    *
-   * @param capacityRps the median of the samples' throughput
    * @param samples the last closed-loop windows, in order
    * @param warmupRps each closed-loop window's throughput before the samples, in order
    * @param warmupSeconds the time until the first sample began, by the clock
@@ -152,8 +151,8 @@ final class CapacityProbe {
    * @param steps the open-loop search's windows, in order
    * @param invalidReason null when every sample measured the server; else why not
    */
-  record Result(double capacityRps, List<LevelResult> samples, List<Double> warmupRps, double warmupSeconds,
-      boolean warmupSettled, List<Step> steps, String invalidReason) {
+  record Result(List<LevelResult> samples, List<Double> warmupRps, double warmupSeconds, boolean warmupSettled,
+      List<Step> steps, String invalidReason) {
     Result {
       samples = List.copyOf(samples);
       warmupRps = List.copyOf(warmupRps);
@@ -162,6 +161,11 @@ final class CapacityProbe {
 
     List<Double> samplesRps() {
       return samples.stream().map(LevelResult::throughputRps).toList();
+    }
+
+    /** The median of the samples' throughput. */
+    double capacityRps() {
+      return median(samplesRps());
     }
 
     /** (max - min) / median of the samples; 0 for one sample. */
@@ -214,7 +218,7 @@ final class CapacityProbe {
         invalid = "capacity sample " + (i + 1) + ": " + samples.get(i).invalidReason();
       }
     }
-    double capacity = median(samples.stream().map(LevelResult::throughputRps).toList());
+    double capacity = median(rps.subList(first, rps.size()));
 
     List<Step> steps = new ArrayList<>();
     if (capacity > 0) {
@@ -228,7 +232,7 @@ final class CapacityProbe {
         next = r.valid() ? nextRate(capacity, steps, settings.maxSteps()) : OptionalDouble.empty();
       }
     }
-    return new Result(capacity, samples, rps.subList(0, first), warmupSeconds, settled, steps, invalid);
+    return new Result(samples, rps.subList(0, first), warmupSeconds, settled, steps, invalid);
   }
 
   // ---------------------------------------------------------------------------------------------
