@@ -196,17 +196,4 @@ public final class CpuProfiler {
         settings.period().toNanos(), meter::registered, table);
     return new CpuBudget(target.model(), target.protocol(), result, attribution);
   }
-
-  /**
-   * Warms one target up, then records one window of load.
-   *
-   * @param client a connected client of the protocol measured, whose threads are registered with
-   *     {@code meter}
-   */
-  public CpuBudget measure(String model, String protocol, InferenceClient client, CpuMeter meter, Settings settings)
-      throws IOException {
-    Target target = new Target(model, protocol, client);
-    warmUp(List.of(target), meter, settings, settings.warmup(), (round, t) -> {});
-    return record(target, meter, settings);
-  }
 }
