@@ -76,4 +76,8 @@ record ClientSettings(
   public ClientSettings withTimeout(Duration t) {
     return new ClientSettings(model, version, protocol, input, shapes, batchSize, connections, http2, t, eventLoops);
   }
+
+  public ClientSettings withEventLoops(int n) {
+    return new ClientSettings(model, version, protocol, input, shapes, batchSize, connections, http2, timeout, n);
+  }
 }

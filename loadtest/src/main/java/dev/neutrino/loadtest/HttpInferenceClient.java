@@ -36,6 +36,7 @@ final class HttpInferenceClient implements InferenceClient {
   private final ClientLanes.Request send = this::send;
   private final String modelPath;
   private final RequestOptions[] requests;
+  private final HttpPayloads.Body[] payloadBodies;
   private final Buffer[] bodies;
   private final ModelMetadata metadata;
   /** The outputs each prepared request must be answered with; empty lists when not checked. */
@@ -44,12 +45,16 @@ final class HttpInferenceClient implements InferenceClient {
   private volatile boolean statsUnsupported;
 
   private HttpInferenceClient(ClientLanes lanes, String modelPath, RequestOptions[] requests,
-      Buffer[] bodies, ModelMetadata metadata, InputData.Prepared prepared, int connections) {
+      HttpPayloads.Body[] payloadBodies, ModelMetadata metadata, InputData.Prepared prepared, int connections) {
     this.lanes = lanes;
     this.connections = connections;
     this.modelPath = modelPath;
     this.requests = requests;
-    this.bodies = bodies;
+    this.payloadBodies = payloadBodies;
+    this.bodies = new Buffer[payloadBodies.length];
+    for (int i = 0; i < payloadBodies.length; i++) {
+      bodies[i] = Buffer.buffer(payloadBodies[i].bytes());
+    }
     this.metadata = metadata;
     this.prepared = prepared;
   }
@@ -88,24 +93,22 @@ final class HttpInferenceClient implements InferenceClient {
           settings.batchSize());
       List<List<TensorData>> payloads = prepared.inputs();
       RequestOptions[] requests = new RequestOptions[payloads.size()];
-      Buffer[] bodies = new Buffer[payloads.size()];
+      HttpPayloads.Body[] bodies = new HttpPayloads.Body[payloads.size()];
       for (int i = 0; i < payloads.size(); i++) {
         HttpPayloads.Body body = settings.protocol() == Protocol.HTTP_JSON
             ? HttpPayloads.json(payloads.get(i))
             : HttpPayloads.binary(payloads.get(i));
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        headers.add(HttpHeaders.CONTENT_TYPE, body.contentType());
         if (body.headerLength() >= 0) {
-          headers.add(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
           headers.add(HEADER_LENGTH, Integer.toString(body.headerLength()));
-        } else {
-          headers.add(HttpHeaders.CONTENT_TYPE, "application/json");
         }
         requests[i] = new RequestOptions()
             .setMethod(HttpMethod.POST)
-            .setURI(modelPath + "/infer")
+            .setURI(inferPath(modelPath))
             .setHeaders(headers)
             .setIdleTimeout(settings.timeout().toMillis());
-        bodies[i] = Buffer.buffer(body.bytes());
+        bodies[i] = body;
       }
       HttpInferenceClient result = new HttpInferenceClient(lanes, modelPath, requests, bodies, metadata, prepared,
           Math.max(1, settings.connections()));
@@ -119,6 +122,25 @@ final class HttpInferenceClient implements InferenceClient {
 
   ModelMetadata metadata() {
     return metadata;
+  }
+
+  /** The path prepared requests are posted to. */
+  String inferPath() {
+    return inferPath(modelPath);
+  }
+
+  private static String inferPath(String modelPath) {
+    return modelPath + "/infer";
+  }
+
+  /** The body of prepared request {@code payload}, as {@link #infer} sends it. */
+  HttpPayloads.Body body(int payload) {
+    return payloadBodies[payload];
+  }
+
+  /** The prepared requests' inputs and the outputs each must be answered with. */
+  InputData.Prepared prepared() {
+    return prepared;
   }
 
   @Override
@@ -156,17 +178,20 @@ final class HttpInferenceClient implements InferenceClient {
               ended.failed() ? ErrorCodes.of(ended.cause()) : status / 100 == 2 ? null : ErrorCodes.http(status)));
           return;
         }
-        response.body().onComplete(read -> outcome.complete(
-            read.failed() ? ErrorCodes.of(read.cause()) : validate(expected, read.result(), response)));
+        response.body().onComplete(read -> outcome.complete(read.failed() ? ErrorCodes.of(read.cause())
+            : validate(expected, read.result().getBytes(), response.getHeader(HEADER_LENGTH))));
       });
     });
   }
 
-  /** Null when the answer holds the expected outputs, else why not. */
-  private static String validate(List<TensorData> expected, Buffer body, HttpClientResponse response) {
+  /**
+   * Null when a successful answer holds the expected outputs, else the error code saying why not.
+   *
+   * @param headerLength the answer's {@code Inference-Header-Content-Length}; null when absent
+   */
+  static String validate(List<TensorData> expected, byte[] body, String headerLength) {
     try {
-      return OutputCheck.matches(expected, OutputCheck.fromHttp(body.getBytes(), response.getHeader(HEADER_LENGTH)))
-          ? null : ErrorCodes.VALIDATION;
+      return OutputCheck.matches(expected, OutputCheck.fromHttp(body, headerLength)) ? null : ErrorCodes.VALIDATION;
     } catch (IOException e) {
       return ErrorCodes.BAD_RESPONSE;
     }

@@ -22,7 +22,12 @@ final class HttpPayloads {
   private HttpPayloads() {}
 
   /** A request body, and the length of its JSON part when binary data follows it (-1 when all JSON). */
-  record Body(byte[] bytes, int headerLength) {}
+  record Body(byte[] bytes, int headerLength) {
+    /** The request's {@code Content-Type}: binary when a binary part follows the JSON header. */
+    String contentType() {
+      return headerLength >= 0 ? "application/octet-stream" : "application/json";
+    }
+  }
 
   /**
    * @throws IllegalArgumentException when an input's datatype has no JSON form (FP16, BF16)

@@ -14,16 +14,22 @@ final class IdentityGateway {
   private IdentityGateway() {
   }
 
-  /** Writes model {@code name} (version 1) into {@code repository} and starts a gateway over it. */
-  static Gateway start(Path repository, String name) throws Exception {
+  /**
+   * Writes model {@code name} (version 1) into {@code repository} and starts a gateway over it.
+   *
+   * @param flags more flags of {@code ./neutrino serve}
+   */
+  static Gateway start(Path repository, String name, String... flags) throws Exception {
     Path version = Files.createDirectories(repository.resolve(name).resolve("1"));
     Files.write(version.resolve("model.onnx"), new OnnxModelBuilder(name)
         .input("INPUT0", DataType.FP32, -1, 16)
         .output("OUTPUT0", DataType.FP32, -1, 16)
         .node("Identity", List.of("INPUT0"), List.of("OUTPUT0"))
         .toByteArray());
-    Gateway gateway = Gateway.create(GatewayConfig.fromArgs(new String[] {"--http-port", "0", "--grpc-port", "0",
-        "--metrics-port", "0", "--model-repository", repository.toString()}));
+    List<String> args = new java.util.ArrayList<>(List.of("--http-port", "0", "--grpc-port", "0",
+        "--metrics-port", "0", "--model-repository", repository.toString()));
+    args.addAll(List.of(flags));
+    Gateway gateway = Gateway.create(GatewayConfig.fromArgs(args.toArray(String[]::new)));
     gateway.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     return gateway;
   }
