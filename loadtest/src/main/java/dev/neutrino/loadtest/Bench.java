@@ -1198,7 +1198,7 @@ final class Bench {
 
   private ClientSettings settings(String model, Protocol protocol, Map<String, long[]> shapes, int connections) {
     return new ClientSettings(model, "", protocol, new InputData.Random(1), shapes, 1, Math.max(1, connections),
-        false, ClientSettings.DEFAULT_TIMEOUT, options.clientThreads());
+        ClientSettings.Http.HTTP1, ClientSettings.DEFAULT_TIMEOUT, options.clientThreads());
   }
 
   private void print(String title, List<Report.Run> runs) {

@@ -145,8 +145,8 @@ final class Http1InferenceClient implements InferenceClient {
     if (settings.protocol() == Protocol.GRPC || settings.http2()) {
       throw new IllegalArgumentException("the HTTP/1.1 client speaks neither gRPC nor HTTP/2");
     }
-    HttpInferenceClient control = HttpInferenceClient.connect(endpoint,
-        settings.withConnections(1).withEventLoops(1), meter);
+    HttpInferenceClient control = HttpInferenceClient.connect(endpoint, settings.withConnections(1).withEventLoops(1)
+        .withHttp(ClientSettings.Http.HTTP1_VERTX), meter);
     EventLoopGroup group = null;
     try {
       InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(endpoint.host()), endpoint.port());

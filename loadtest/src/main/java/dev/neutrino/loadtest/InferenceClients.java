@@ -3,8 +3,8 @@ package dev.neutrino.loadtest;
 import java.io.IOException;
 
 /**
- * Creates the client of a protocol: gRPC on Vert.x's HTTP/2 client, HTTP/2 on Vert.x's HTTP client,
- * HTTP/1.1 on the generator's own Netty client.
+ * Creates the client of a protocol: gRPC on Vert.x's HTTP/2 client; HTTP/1.1 on the generator's own
+ * Netty client unless the settings ask for Vert.x's; HTTP/2 on Vert.x's.
  */
 final class InferenceClients {
   private InferenceClients() {}
@@ -25,7 +25,7 @@ final class InferenceClients {
     if (endpoint.isGrpc()) {
       throw new IllegalArgumentException("--url " + endpoint + " speaks gRPC: use --protocol grpc");
     }
-    return settings.http2() ? HttpInferenceClient.connect(endpoint, settings, meter)
-        : Http1InferenceClient.connect(endpoint, settings, meter);
+    return settings.http() == ClientSettings.Http.HTTP1 ? Http1InferenceClient.connect(endpoint, settings, meter)
+        : HttpInferenceClient.connect(endpoint, settings, meter);
   }
 }

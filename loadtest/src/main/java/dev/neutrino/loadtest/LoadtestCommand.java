@@ -86,6 +86,11 @@ final class LoadtestCommand {
   @Option(names = "--http2", description = "HTTP/2 over clear text instead of HTTP/1.1 keep-alive")
   boolean http2;
 
+  @Option(names = "--http-client", paramLabel = "<client>",
+      description = "HTTP/1.1 through netty (the generator's own client) | vertx (Vert.x's client, as before it) "
+          + "(default netty; --http2 is vertx)")
+  String httpClient;
+
   @Option(names = "--timeout", paramLabel = "<time>", converter = Flags.DurationValue.class,
       description = "a request unanswered this long fails as 'timeout' (default 30s)")
   Duration timeout;
@@ -129,13 +134,17 @@ final class LoadtestCommand {
       report.setting("url", plan.endpoint.toString());
       report.setting("protocol", plan.settings.protocol().flagName());
       report.setting("http2", plan.settings.http2());
+      if (plan.settings.protocol() != Protocol.GRPC) {
+        report.setting("http_client", plan.settings.http().clientName());
+      }
       report.setting("warmup_s", seconds(plan.levels.get(0).warmup()));
       report.setting("duration_s", seconds(plan.levels.get(0).duration()));
       report.setting("connections", plan.settings.connections());
       report.setting("client_event_loops", plan.settings.eventLoops());
       String target = plan.settings.protocol().flagName();
       out.println("neutrino loadtest: model " + plan.settings.model() + " at " + plan.endpoint + " over "
-          + target + (plan.settings.http2() ? " (HTTP/2)" : "") + ", " + plan.levels.size() + " level(s), warm-up "
+          + target + (plan.settings.protocol() == Protocol.GRPC ? "" : " (" + (plan.settings.http2() ? "HTTP/2" : "HTTP/1.1")
+              + ", " + plan.settings.http().clientName() + " client)") + ", " + plan.levels.size() + " level(s), warm-up "
           + seconds(plan.levels.get(0).warmup()) + " s, " + seconds(plan.levels.get(0).duration()) + " s each");
       out.println("generator: " + MachineInfo.describe(machine));
       if (plan.levels.get(0).mode() == LoadSpec.Mode.OPEN && !plan.levels.get(0).warmup().isZero()) {
@@ -202,8 +211,19 @@ final class LoadtestCommand {
       inputShapes.put(e.getKey(), e.getValue());
     }
     int lanes = connections != null ? connections : maxConcurrency > 0 ? maxConcurrency : 64;
+    ClientSettings.Http http;
+    if (httpClient == null || httpClient.equals("netty")) {
+      if (http2 && httpClient != null) {
+        throw new IllegalArgumentException("--http-client netty speaks HTTP/1.1 only: leave it out with --http2");
+      }
+      http = http2 ? ClientSettings.Http.HTTP2 : ClientSettings.Http.HTTP1;
+    } else if (httpClient.equals("vertx")) {
+      http = http2 ? ClientSettings.Http.HTTP2 : ClientSettings.Http.HTTP1_VERTX;
+    } else {
+      throw new IllegalArgumentException("unknown --http-client '" + httpClient + "': use netty or vertx");
+    }
     ClientSettings settings = new ClientSettings(model, modelVersion, protocol,
-        InputData.Source.parse(inputData, seed), inputShapes, batchSize, lanes, http2,
+        InputData.Source.parse(inputData, seed), inputShapes, batchSize, lanes, http,
         timeout != null ? timeout : ClientSettings.DEFAULT_TIMEOUT, clientThreads);
     return new Plan(endpoint, settings, levels, json, html);
   }

@@ -84,6 +84,12 @@ class CommandLinesTest {
     Run sweep = loadtest("--model", "m", "--rate", "300:100:100");
     assertEquals(2, sweep.status());
     assertTrue(sweep.err().contains("--rate"), sweep.err());
+    Run client = loadtest("--model", "m", "--http-client", "okhttp");
+    assertEquals(2, client.status());
+    assertTrue(client.err().contains("--http-client 'okhttp'") && client.err().contains("netty or vertx"), client.err());
+    Run nettyHttp2 = loadtest("--model", "m", "--http-client", "netty", "--http2");
+    assertEquals(2, nettyHttp2.status());
+    assertTrue(nettyHttp2.err().contains("HTTP/1.1 only"), nettyHttp2.err());
     Run missing = loadtest("--model");
     assertEquals(2, missing.status());
     assertTrue(missing.err().contains("--model"), missing.err());

@@ -39,7 +39,7 @@ class GrpcInferenceClientTest {
   private static ClientSettings settings(int eventLoops) {
     ClientSettings s = ClientSettings.of("m", Protocol.GRPC, 1);
     return new ClientSettings(s.model(), s.version(), s.protocol(), s.input(), s.shapes(), s.batchSize(),
-        s.connections(), s.http2(), s.timeout(), eventLoops);
+        s.connections(), s.http(), s.timeout(), eventLoops);
   }
 
   @Test
@@ -194,7 +194,7 @@ class GrpcInferenceClientTest {
     try {
       ClientSettings s = settings(1);
       ClientSettings fromFile = new ClientSettings(s.model(), s.version(), s.protocol(),
-          new InputData.FromFile(data), s.shapes(), s.batchSize(), s.connections(), s.http2(), s.timeout(),
+          new InputData.FromFile(data), s.shapes(), s.batchSize(), s.connections(), s.http(), s.timeout(),
           s.eventLoops());
       try (InferenceClient client = GrpcInferenceClient.connect(Endpoint.grpc("127.0.0.1", gateway.grpcPort()),
           fromFile, new CpuMeter())) {

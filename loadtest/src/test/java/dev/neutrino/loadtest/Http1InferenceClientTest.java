@@ -41,7 +41,7 @@ class Http1InferenceClientTest {
 
   private static ClientSettings settings(String model, Protocol protocol, InputData.Source input, int connections,
       Duration timeout) {
-    return new ClientSettings(model, "", protocol, input, Map.of(), 1, connections, false, timeout, 1);
+    return new ClientSettings(model, "", protocol, input, Map.of(), 1, connections, ClientSettings.Http.HTTP1, timeout, 1);
   }
 
   /** Sends prepared request {@code payload} and waits for its error code (null: success). */

@@ -133,7 +133,7 @@ class PerfAnalyzerInputTest {
       for (Map.Entry<Protocol, Endpoint> target : endpoints.entrySet()) {
         CpuMeter meter = new CpuMeter();
         ClientSettings settings = new ClientSettings("identity", "", target.getKey(), new InputData.FromFile(file),
-            Map.of(), 1, 1, false, ClientSettings.DEFAULT_TIMEOUT, 1);
+            Map.of(), 1, 1, ClientSettings.Http.HTTP1, ClientSettings.DEFAULT_TIMEOUT, 1);
         try (InferenceClient client = InferenceClients.connect(target.getValue(), settings, meter)) {
           LevelResult result = new LoadGenerator(client, meter)
               .run(LoadSpec.closed(1, Duration.ZERO, Duration.ofSeconds(60)).withMaxRequests(30));
