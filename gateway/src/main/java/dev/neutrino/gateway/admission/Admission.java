@@ -44,6 +44,10 @@ public final class Admission implements AdmissionReadings {
   private final GradientLimit adaptive;
   private volatile int limit;
   private final LongAdder[] refused = new LongAdder[Protocol.values().length];
+  /** The last refusal handed out, with the limit it names. */
+  private volatile Refusal lastRefusal;
+
+  private record Refusal(int limit, InferenceException.Overloaded answer) {}
 
   private Admission(AdmissionSettings settings, Ticker ticker) {
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -98,10 +102,22 @@ public final class Admission implements AdmissionReadings {
     }
   }
 
-  /** What a request {@link #admit} refused is answered with: 429 / RESOURCE_EXHAUSTED, naming the limit. */
+  /**
+   * What a request {@link #admit} refused is answered with: 429 / RESOURCE_EXHAUSTED, naming the limit.
+   * The same instance while the limit stays where it is (it is immutable and carries no stack trace),
+   * so that a front end refusing thousands a second can keep its encoded answer.
+   */
   public InferenceException.Overloaded refusal() {
-    return new InferenceException.Overloaded("the gateway is over its concurrency limit of " + limit
-        + " requests in flight; retry later", CONCURRENCY_LIMIT, RETRY_AFTER);
+    int now = limit;
+    Refusal last = lastRefusal;
+    if (last != null && last.limit == now) {
+      return last.answer;
+    }
+    Refusal fresh = new Refusal(now, new InferenceException.Overloaded(
+        "the gateway is over its concurrency limit of " + now + " requests in flight; retry later",
+        CONCURRENCY_LIMIT, RETRY_AFTER));
+    lastRefusal = fresh;
+    return fresh.answer;
   }
 
   /** Called once per permit, by the permit; {@code latencyNanos} is negative when there is no sample. */

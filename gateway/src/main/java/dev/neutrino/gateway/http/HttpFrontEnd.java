@@ -108,6 +108,8 @@ public final class HttpFrontEnd {
   private final OpenAiFrontEnd openAi;
   private final TritonGenerateRoute generate;
   private final Admission admission;
+  /** The refusal answered last, encoded; shared by the event loops, so swapped whole. */
+  private volatile EncodedRefusal lastRefusal;
 
   private HttpFrontEnd(Vertx vertx, ModelRepository repository, FrontEndOptions options,
       ProtocolJson.ServerMetadata serverMetadata, BooleanSupplier serverReady, GatewayMetrics metrics,
@@ -848,7 +850,7 @@ public final class HttpFrontEnd {
       if (x.openAi) {
         sendJson(x, status, OpenAiError.of(status, e).body());
       } else {
-        sendError(x, status, e.getMessage());
+        sendJson(x, status, errorBody(e));
       }
       return status;
     }
@@ -858,6 +860,27 @@ public final class HttpFrontEnd {
     sendError(x, 500, "internal error");
     return 500;
   }
+
+  /**
+   * The JSON error body of {@code e}. A refusal is encoded once and answered from then on for as long
+   * as it is the same refusal: the front door's stays the same while its limit does
+   * ({@link Admission#refusal()}), and under overload it is most of what this front end answers.
+   */
+  private Buffer errorBody(InferenceException e) {
+    if (!(e instanceof InferenceException.Overloaded)) {
+      return HttpInferenceCodec.errorBody(e.getMessage());
+    }
+    EncodedRefusal last = lastRefusal;
+    if (last != null && last.refusal == e) {
+      return last.body;
+    }
+    Buffer body = HttpInferenceCodec.errorBody(e.getMessage());
+    lastRefusal = new EncodedRefusal(e, body);
+    return body;
+  }
+
+  /** A refusal and its encoded body, which is only ever read (each answer writes a slice of it). */
+  private record EncodedRefusal(InferenceException refusal, Buffer body) {}
 
   private void get(Exchange x, Runnable action) {
     HttpMethod method = x.request.method();

@@ -82,6 +82,27 @@ class AdmissionTest {
   }
 
   @Test
+  void theRefusalIsTheSameWhileTheLimitStaysAndNamesTheNewLimitWhenItMoves() {
+    Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0), clock::get);
+    InferenceException.Overloaded atFloor = door.refusal();
+    assertSame(atFloor, door.refusal(), "one refusal while the limit stays at 4");
+    long ms = TimeUnit.MILLISECONDS.toNanos(1);
+    for (int window = 0; window < 100 && door.limit() == 4; window++) {
+      List<Permit> held = new ArrayList<>();
+      for (Permit p; (p = door.admit(Protocol.HTTP)) != null; ) {
+        held.add(p);
+      }
+      clock.addAndGet(GradientLimit.WINDOW_NANOS);
+      held.forEach(p -> p.succeeded(ms));
+    }
+    assertTrue(door.limit() > 4, "the limit moved");
+    InferenceException.Overloaded moved = door.refusal();
+    assertTrue(moved.getMessage().contains("concurrency limit of " + door.limit() + " "), moved.getMessage());
+    assertFalse(atFloor.getMessage().equals(moved.getMessage()));
+    assertSame(moved, door.refusal());
+  }
+
+  @Test
   void offAdmitsEverythingAndCountsNothing() {
     Admission door = Admission.create(AdmissionSettings.OFF, clock::get);
     for (int i = 0; i < 10_000; i++) {
