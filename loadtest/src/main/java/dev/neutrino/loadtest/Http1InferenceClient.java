@@ -58,8 +58,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Connections.</b> The settings' connections are opened when the client connects, split over
  * the event loops; one {@link Lane} per event loop owns its connections, touched only on that loop.
  * A connection carries one request at a time (no pipelining). A free connection is taken from the
- * lane's idle stack; with none free a request waits in the lane's FIFO and leaves on the next
- * connection that frees, so the excess still reaches the server as soon as a connection allows. A
+ * lane's idle queue, the one idle longest first: a server that closes connections it has too many of
+ * idle (the JDK's server keeps 200) does so right after an answer, and its close is read long before
+ * that connection comes round again, where a stack would hand the connection straight to the next
+ * request and lose it to the close (in an open loop against the naive server, a third of the
+ * requests of a window failed so). With none free a request waits in the lane's FIFO and leaves on
+ * the next connection that frees, so the excess still reaches the server as soon as a connection
+ * allows. A
  * connection that breaks, that the server closes ({@code Connection: close}, a body delimited by the
  * connection's end) or whose request timed out is closed and replaced at once; a request it carried
  * fails as {@link ErrorCodes#CONNECTION_CLOSED} (or what the socket said). A replacement that cannot
@@ -349,7 +354,7 @@ final class Http1InferenceClient implements InferenceClient {
         request.outcome.complete(ErrorCodes.CONNECTION_CLOSED);
         return;
       }
-      Connection connection = idle.pollLast();
+      Connection connection = idle.pollFirst();
       if (connection != null) {
         connection.send(request);
         return;
@@ -358,7 +363,7 @@ final class Http1InferenceClient implements InferenceClient {
       replenish();
     }
 
-    /** A connection is free: it takes the oldest waiting request, or goes on the idle stack. */
+    /** A connection is free: it takes the oldest waiting request, or joins the end of the idle queue. */
     void release(Connection connection) {
       if (shutDown) {
         connection.channel.close();
