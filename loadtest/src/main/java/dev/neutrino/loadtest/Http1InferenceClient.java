@@ -50,9 +50,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * gateway's capacity came out invalid. Here a request costs a write, a read and a parse. Measured on
  * the 2-core machine (generator on one core, the gateway on the other, another build running: load
  * average about 2), 2,000 connections, open loop at 10,000 req/s on the do-nothing model: Vert.x's
- * client sent 87-269 ms late at p99 and its answers took 1-4.6 s at p50 while the requests queued in
- * it, at 29-37 us of generator CPU per request; this one sent 1.1-2.6 ms late, answers 0.4-2.6 ms at
- * p50, at 18-25 us (most of it the kernel's loopback TCP, on both sides of each write).
+ * client sent 177-269 ms late at p99 and its answers took 3.7-4.6 s at p50 while the requests queued in
+ * it, at 29-33 us of generator CPU per request; this one sent 1.1-2.6 ms late, answers 0.4-2.6 ms at
+ * p50, at 19-25 us (about 60 % of it in the kernel: loopback TCP, a write and a read per request).
  * {@code loadtest/compare-http-clients.sh} repeats that comparison.
  *
  * <p><b>Requests.</b> Each prepared request is encoded once, when the client connects, into one
