@@ -41,7 +41,7 @@ class GeneratorCheckTest {
   @Test
   void openLoopBehindItsScheduleIsMarkedInvalid() throws Exception {
     try (ScriptedServer server = ScriptedServer.ok();
-        InferenceClient client = HttpInferenceClient.connect(server.endpoint(),
+        InferenceClient client = InferenceClients.connect(server.endpoint(),
             ClientSettings.of("m", Protocol.HTTP_BINARY, 4), new CpuMeter())) {
       // 100/s: a send every 10 ms, each woken 8 ms after its time, beyond the 5 ms the check allows at p99.
       LevelResult result = new LoadGenerator(client, new CpuMeter(), new LateTicker())

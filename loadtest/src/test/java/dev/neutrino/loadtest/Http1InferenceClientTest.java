@@ -267,6 +267,36 @@ class Http1InferenceClientTest {
     }
   }
 
+  /** With two event loops, requests from a foreign thread go to each in turn, over each one's own connections. */
+  @Test
+  void spreadsRequestsAndConnectionsOverItsEventLoops() throws Exception {
+    CpuMeter meter = new CpuMeter();
+    try (RawHttpServer server = new RawHttpServer((call, out) -> {
+      out.write(RawHttpServer.response(200, "", RawHttpServer.OUTPUT));
+      return true;
+    });
+        InferenceClient client = Http1InferenceClient.connect(server.endpoint(), new ClientSettings("m", "",
+            Protocol.HTTP_JSON, new InputData.Random(1), Map.of(), 1, 5, ClientSettings.Http.HTTP1, TIMEOUT, 2), meter)) {
+      int n = 20;
+      CountDownLatch done = new CountDownLatch(n);
+      List<String> codes = Collections.synchronizedList(new ArrayList<>());
+      Set<Long> threads = ConcurrentHashMap.newKeySet();
+      for (int i = 0; i < n; i++) {
+        client.infer(0, code -> {
+          codes.add(code);
+          threads.add(Thread.currentThread().getId());
+          done.countDown();
+        });
+      }
+      assertTrue(done.await(60, TimeUnit.SECONDS), "every request completed");
+
+      assertEquals(Collections.nCopies(n, null), codes);
+      assertEquals(2, threads.size(), "answered on both event loops");
+      assertTrue(threads.stream().allMatch(meter::registered), "both event loops are metered");
+      assertEquals(1 + 5, server.accepted(), "the set-up's connection and five split over the loops (3 + 2)");
+    }
+  }
+
   @Test
   void aRequestUnansweredPastTheTimeoutFails() throws Exception {
     CountDownLatch release = new CountDownLatch(1);

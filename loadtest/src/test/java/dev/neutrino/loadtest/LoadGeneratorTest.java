@@ -27,7 +27,7 @@ class LoadGeneratorTest {
 
   private static InferenceClient connect(ScriptedServer server, Protocol protocol, int connections)
       throws Exception {
-    return HttpInferenceClient.connect(server.endpoint(), ClientSettings.of("m", protocol, connections), new CpuMeter());
+    return InferenceClients.connect(server.endpoint(), ClientSettings.of("m", protocol, connections), new CpuMeter());
   }
 
   @Test
