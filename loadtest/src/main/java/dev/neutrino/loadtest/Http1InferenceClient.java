@@ -115,7 +115,7 @@ final class Http1InferenceClient implements InferenceClient {
   private final long timeoutNanos;
   private final int connections;
   private final AtomicInteger nextLane = new AtomicInteger();
-  private volatile boolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Http1InferenceClient(HttpInferenceClient control, EventLoopGroup group, Class<? extends SocketChannel> type,
       InetSocketAddress address, ClientSettings settings) {
@@ -240,7 +240,7 @@ final class Http1InferenceClient implements InferenceClient {
 
   @Override
   public void infer(int payload, Outcome outcome) {
-    if (closed) {
+    if (closed.get()) {
       outcome.complete(ErrorCodes.CONNECTION_CLOSED);
       return;
     }
@@ -260,10 +260,12 @@ final class Http1InferenceClient implements InferenceClient {
     return control.stats();
   }
 
-  /** Closes every connection and stops the event loops; requests still outstanding fail. */
+  /** Closes every connection and stops the event loops; requests still outstanding fail. Idempotent. */
   @Override
   public void close() {
-    closed = true;
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     for (Lane lane : lanes) {
       if (lane != null) {
         try {

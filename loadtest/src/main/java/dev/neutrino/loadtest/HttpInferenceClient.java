@@ -27,6 +27,10 @@ import java.util.List;
  *
  * <p>Threads: {@link ClientLanes}, one lane per event loop; HTTP/1.1 connections are split over the
  * lanes, HTTP/2 multiplexes one connection per lane.
+ *
+ * <p>The generator's HTTP/1.1 load goes through {@link Http1InferenceClient}, which holds one of these
+ * (one connection) for the model's metadata, the checking request and the statistics; this client
+ * carries the load over HTTP/2, and over HTTP/1.1 with {@code --http-client vertx}.
  */
 final class HttpInferenceClient implements InferenceClient {
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
