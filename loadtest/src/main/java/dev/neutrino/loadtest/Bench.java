@@ -848,11 +848,21 @@ final class Bench {
       Files.copy(modelFile(repository, model), versionTwo.resolve("model.onnx"));
 
       ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), 64);
+      // Capacity as the overload scenario measures it (closed-loop windows until throughput stops
+      // rising, their median), without its open-loop search: one window right after start-up would
+      // catch the JIT half-way and put the swap under a load unlike the one it is meant to see.
+      CapacityProbe.Result probed;
+      try (GeneratorWindows windows = new GeneratorWindows(gateway.http(), settings, meter, 64, 1.0,
+          (label, r) -> {
+            out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps");
+            out.flush();
+          })) {
+        probed = new CapacityProbe(CapacityProbe.Settings.of(options.warmup(), options.duration(), 0).closedOnly(),
+            System::nanoTime).run(windows);
+      }
       try (InferenceClient client = InferenceClients.connect(gateway.http(), settings, meter)) {
         LoadGenerator generator = new LoadGenerator(client, meter);
-        warm(generator, Report.GATEWAY_HTTP_BINARY, 64);
-        LevelResult capacity = generator.run(LoadSpec.closed(64, options.warmup(), options.duration()));
-        double rate = Math.max(1, capacity.throughputRps() / 2);
+        double rate = Math.max(1, probed.capacityRps() / 2);
         Duration phase = options.duration().compareTo(Duration.ofSeconds(3)) < 0 ? Duration.ofSeconds(3)
             : options.duration();
         LoadGenerator.Phases phases = new LoadGenerator.Phases(3);
@@ -879,14 +889,21 @@ final class Bench {
         swapper.join(TimeUnit.MINUTES.toMillis(2));
         String[] names = {"before", "during", "after"};
         List<Report.Run> runs = new ArrayList<>();
-        runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, capacity));
+        List<LevelResult> samples = probed.samples();
+        for (int i = 0; i < samples.size(); i++) {
+          runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, samples.get(i), null, "sample " + (i + 1)));
+        }
+        int swapRuns = runs.size();
         for (int i = 0; i < results.size(); i++) {
           runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, results.get(i), null, names[i]));
         }
         runs.forEach(report::add);
-        print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): capacity at concurrency 64", runs.subList(0, 1));
+        print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): capacity at concurrency 64 = the median of "
+            + samples.size() + " closed-loop windows: " + Report.number(probed.capacityRps()) + " rps, spread "
+            + Report.round(probed.spread()) + "; warm-up " + Report.number(probed.warmupSeconds()) + " s"
+            + (probed.warmupSettled() ? "" : " (still rising at the limit)"), runs.subList(0, swapRuns));
         print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): half of it while version 2 is swapped in",
-            runs.subList(1, runs.size()));
+            runs.subList(swapRuns, runs.size()));
         long errors = results.stream().mapToLong(LevelResult::errorCount).sum();
         report.ratio("hotswap_errors", errors);
         report.ratio("hotswap_load_answer", swapAnswer[0]);
@@ -895,6 +912,9 @@ final class Bench {
           report.ratio("p99_us_" + names[i], results.get(i).latency().p99());
         }
         report.ratio("rate_rps", Report.round(rate));
+        report.ratio("hotswap_capacity_rps", Report.round(probed.capacityRps()));
+        report.ratio("hotswap_capacity_spread", Report.round(probed.spread()));
+        report.ratio("hotswap_warmup_settled", probed.warmupSettled());
         report.note("hotswap: the during phase runs from the load request to its answer; errors must be 0");
       }
     }

@@ -128,6 +128,11 @@ final class CapacityProbe {
           DEFAULT_MAX_STEPS, stepWarmup.plus(third).multipliedBy(3L * DEFAULT_MAX_STEPS).dividedBy(2), targetMicros);
     }
 
+    /** The same closed-loop windows without the open-loop search: capacity alone. */
+    Settings closedOnly() {
+      return new Settings(window, samples, warmupLimit, stepWarmup, stepWindow, 0, stepLimit, targetMicros);
+    }
+
     /** The highest rate the search can offer, as a multiple of its first: how many connections it needs. */
     double highestRateFactor() {
       return Math.pow(1 + STEP, Math.max(0, maxSteps - 1));

@@ -85,6 +85,22 @@ class CapacityProbeTest {
   }
 
   @Test
+  void closedOnlyKeepsTheWindowsAndTakesNoOpenLoopStep() {
+    CapacityProbe.Settings closed = withWarmup(4).closedOnly();
+    assertEquals(0, closed.maxSteps());
+    assertEquals(withWarmup(4).window(), closed.window());
+    assertEquals(withWarmup(4).warmupLimit(), closed.warmupLimit());
+    FakeServer server = new FakeServer(List.of(3000.0, 8000.0, 11000.0, 12000.0, 12100.0, 12050.0, 12400.0),
+        sustaining(12_000.0));
+
+    CapacityProbe.Result result = new CapacityProbe(closed, server::now).run(server);
+
+    assertEquals(12100.0, result.capacityRps(), 1e-9);
+    assertTrue(result.steps().isEmpty());
+    assertEquals(7, server.labels.size(), "closed-loop windows only");
+  }
+
+  @Test
   void withoutAWarmUpTheFirstWindowsAreTheSamples() {
     FakeServer server = new FakeServer(List.of(900.0, 1000.0, 1100.0), sustaining(1.0));
     CapacityProbe.Settings none = new CapacityProbe.Settings(SECOND, 3, Duration.ZERO, Duration.ZERO, SECOND, 0,
