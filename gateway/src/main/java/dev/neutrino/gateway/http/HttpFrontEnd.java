@@ -862,20 +862,20 @@ public final class HttpFrontEnd {
   }
 
   /**
-   * The JSON error body of {@code e}. A refusal is encoded once and answered from then on for as long
-   * as it is the same refusal: the front door's stays the same while its limit does
-   * ({@link Admission#refusal()}), and under overload it is most of what this front end answers.
+   * The JSON error body of {@code e}. The front door's refusal is encoded once and answered from then
+   * on while it stays the same refusal, as it does while the limit stays ({@link Admission#refusal()});
+   * under overload it is most of what this front end answers. The batcher's refusals, each its own,
+   * are encoded as they come and leave the door's in place.
    */
   private Buffer errorBody(InferenceException e) {
-    if (!(e instanceof InferenceException.Overloaded)) {
-      return HttpInferenceCodec.errorBody(e.getMessage());
-    }
     EncodedRefusal last = lastRefusal;
     if (last != null && last.refusal == e) {
       return last.body;
     }
     Buffer body = HttpInferenceCodec.errorBody(e.getMessage());
-    lastRefusal = new EncodedRefusal(e, body);
+    if (e instanceof InferenceException.Overloaded && e == admission.refusal()) {
+      lastRefusal = new EncodedRefusal(e, body);
+    }
     return body;
   }
 
