@@ -267,19 +267,15 @@ final class Http1InferenceClient implements InferenceClient {
       return;
     }
     for (Lane lane : lanes) {
-      if (lane != null) {
-        try {
-          lane.loop.execute(lane::shutDown);
-        } catch (RejectedExecutionException e) {
-          // Already stopped.
-        }
+      try {
+        lane.loop.execute(lane::shutDown);
+      } catch (RejectedExecutionException e) {
+        // Already stopped.
       }
     }
     group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     for (Lane lane : lanes) {
-      if (lane != null) {
-        lane.failHandedOff();
-      }
+      lane.failHandedOff();
     }
     for (ByteBuf request : requests) {
       request.release();
@@ -288,17 +284,7 @@ final class Http1InferenceClient implements InferenceClient {
   }
 
   /** One request: which prepared request, who hears how it ended, and when {@link #infer} was called. */
-  private static final class Pending {
-    final int payload;
-    final Outcome outcome;
-    final long startedNanos;
-
-    Pending(int payload, Outcome outcome, long startedNanos) {
-      this.payload = payload;
-      this.outcome = outcome;
-      this.startedNanos = startedNanos;
-    }
-  }
+  private record Pending(int payload, Outcome outcome, long startedNanos) {}
 
   /**
    * One event loop and the connections it owns. Every field but {@link #handedOff} and {@link #woken}
@@ -352,13 +338,13 @@ final class Http1InferenceClient implements InferenceClient {
     void failHandedOff() {
       Pending request;
       while ((request = handedOff.poll()) != null) {
-        request.outcome.complete(ErrorCodes.CONNECTION_CLOSED);
+        request.outcome().complete(ErrorCodes.CONNECTION_CLOSED);
       }
     }
 
     void start(Pending request) {
       if (shutDown) {
-        request.outcome.complete(ErrorCodes.CONNECTION_CLOSED);
+        request.outcome().complete(ErrorCodes.CONNECTION_CLOSED);
         return;
       }
       Connection connection = idle.pollFirst();
@@ -443,7 +429,7 @@ final class Http1InferenceClient implements InferenceClient {
     /** A replacement could not connect: with no connection left, the oldest waiting request fails with why. */
     private void connectFailed(Throwable cause) {
       if (open.isEmpty() && connecting == 0 && !waiting.isEmpty()) {
-        waiting.pollFirst().outcome.complete(ErrorCodes.of(cause));
+        waiting.pollFirst().outcome().complete(ErrorCodes.of(cause));
         replenish();
       }
     }
@@ -451,15 +437,15 @@ final class Http1InferenceClient implements InferenceClient {
     /** Fails requests unanswered for the timeout, those waiting and those on a connection (closed then). */
     private void sweep() {
       long now = System.nanoTime();
-      while (!waiting.isEmpty() && now - waiting.peekFirst().startedNanos >= timeoutNanos) {
-        waiting.pollFirst().outcome.complete(ErrorCodes.TIMEOUT);
+      while (!waiting.isEmpty() && now - waiting.peekFirst().startedNanos() >= timeoutNanos) {
+        waiting.pollFirst().outcome().complete(ErrorCodes.TIMEOUT);
       }
       for (Connection connection : List.copyOf(open)) {
         Pending request = connection.inFlight;
-        if (request != null && now - request.startedNanos >= timeoutNanos) {
+        if (request != null && now - request.startedNanos() >= timeoutNanos) {
           connection.inFlight = null;
           connection.channel.close();
-          request.outcome.complete(ErrorCodes.TIMEOUT);
+          request.outcome().complete(ErrorCodes.TIMEOUT);
         }
       }
     }
@@ -468,7 +454,7 @@ final class Http1InferenceClient implements InferenceClient {
       shutDown = true;
       Pending request;
       while ((request = waiting.pollFirst()) != null) {
-        request.outcome.complete(ErrorCodes.CONNECTION_CLOSED);
+        request.outcome().complete(ErrorCodes.CONNECTION_CLOSED);
       }
       for (Connection connection : List.copyOf(open)) {
         connection.channel.close();
@@ -492,8 +478,8 @@ final class Http1InferenceClient implements InferenceClient {
 
     void send(Pending request) {
       inFlight = request;
-      parser.begin(!prepared.expected(request.payload).isEmpty());
-      channel.writeAndFlush(requests[request.payload].retainedDuplicate(), channel.voidPromise());
+      parser.begin(!prepared.expected(request.payload()).isEmpty());
+      channel.writeAndFlush(requests[request.payload()].retainedDuplicate(), channel.voidPromise());
     }
 
     @Override
@@ -515,12 +501,12 @@ final class Http1InferenceClient implements InferenceClient {
         } else {
           ctx.close();
         }
-        request.outcome.complete(code);
+        request.outcome().complete(code);
       } catch (Http1ResponseParser.BadResponse e) {
         Pending request = inFlight;
         inFlight = null;
         ctx.close();
-        request.outcome.complete(ErrorCodes.BAD_RESPONSE);
+        request.outcome().complete(ErrorCodes.BAD_RESPONSE);
       } finally {
         in.release();
       }
@@ -532,7 +518,7 @@ final class Http1InferenceClient implements InferenceClient {
       inFlight = null;
       lane.lost(this);
       if (request != null) {
-        request.outcome.complete(parser.endOfInput() ? code(request)
+        request.outcome().complete(parser.endOfInput() ? code(request)
             : failure != null ? ErrorCodes.of(failure) : ErrorCodes.CONNECTION_CLOSED);
       }
     }
@@ -551,7 +537,7 @@ final class Http1InferenceClient implements InferenceClient {
       if (status / 100 != 2) {
         return ErrorCodes.http(status);
       }
-      List<TensorData> expected = prepared.expected(request.payload);
+      List<TensorData> expected = prepared.expected(request.payload());
       return expected.isEmpty() ? null : HttpInferenceClient.validate(expected, parser.body(), parser.headerLength());
     }
   }

@@ -224,12 +224,12 @@ final class Http1ResponseParser {
     // HTTP/1.x SSS[ reason]
     if (lineLength < 12 || !startsWith("HTTP/1.") || (line[7] != '0' && line[7] != '1') || line[8] != ' '
         || (lineLength > 12 && line[12] != ' ')) {
-      throw new BadResponse("not an HTTP/1.x status line: '" + text(0, Math.min(lineLength, 80)) + "'");
+      throw new BadResponse("not an HTTP/1.x status line: '" + shownLine() + "'");
     }
     int code = 0;
     for (int i = 9; i < 12; i++) {
       if (line[i] < '0' || line[i] > '9') {
-        throw new BadResponse("a status code that is not three digits: '" + text(0, Math.min(lineLength, 80)) + "'");
+        throw new BadResponse("a status code that is not three digits: '" + shownLine() + "'");
       }
       code = code * 10 + (line[i] - '0');
     }
@@ -248,7 +248,7 @@ final class Http1ResponseParser {
       }
     }
     if (colon <= 0) {
-      throw new BadResponse("a header line without a name and colon: '" + text(0, Math.min(lineLength, 80)) + "'");
+      throw new BadResponse("a header line without a name and colon: '" + shownLine() + "'");
     }
     int from = colon + 1;
     int to = lineLength;
@@ -320,12 +320,12 @@ final class Http1ResponseParser {
     for (int i = 0; i < lineLength && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
       int d = Character.digit(line[i], 16);
       if (d < 0 || ++digits > 15) {
-        throw new BadResponse("a bad chunk size line: '" + text(0, Math.min(lineLength, 80)) + "'");
+        throw new BadResponse("a bad chunk size line: '" + shownLine() + "'");
       }
       size = size * 16 + d;
     }
     if (digits == 0) {
-      throw new BadResponse("a bad chunk size line: '" + text(0, Math.min(lineLength, 80)) + "'");
+      throw new BadResponse("a bad chunk size line: '" + shownLine() + "'");
     }
     lineLength = 0;
     return size;
@@ -387,6 +387,11 @@ final class Http1ResponseParser {
       }
     }
     return true;
+  }
+
+  /** The line read, as far as an error message shows it. */
+  private String shownLine() {
+    return text(0, Math.min(lineLength, 80));
   }
 
   private String text(int from, int to) {
