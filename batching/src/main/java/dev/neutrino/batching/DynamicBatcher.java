@@ -35,8 +35,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * while requests wait asks the policy itself as it returns to the idle stack, and runs the batch it
  * dispatches next: under load, batches follow each other on an instance without a hand-off to the
  * batcher thread and back ({@code recommender_mlp} at 64 connections: 7 % more requests per
- * second). The decision is the loop's, so the paths cannot disagree; the batcher thread is still
- * woken whenever requests remain queued.
+ * second). The decision is the loop's, so the paths cannot disagree. The batcher thread is woken only
+ * when it has something to do that it would not wake for by itself: an instance idle while requests
+ * wait (the policy waits, and the loop keeps its time), or a timer due before the time it sleeps to.
+ * So under load, where every instance is busy, an arrival wakes no thread at all: the instance that
+ * finishes next takes it (before, the batcher thread woke for every arrival only to find no instance
+ * idle, and took a core from the instances to do it).
  *
  * <p><b>State and its guard.</b> One lock guards the queues ({@link RequestQueue}: a queue per
  * priority level, timeouts in a heap), the stack of idle instances, each instance's predicted end of
@@ -120,6 +124,11 @@ public final class DynamicBatcher implements Scheduler {
   private final ArrayDeque<Worker> idle = new ArrayDeque<>();
   /** Guarded by {@link #lock}. */
   private final ArrivalRate arrivals = new ArrivalRate();
+  /**
+   * When the batcher thread, parked, wakes by itself: {@link Long#MAX_VALUE} while it waits for a signal
+   * only, {@link Long#MIN_VALUE} while it runs. Guarded by {@link #lock}.
+   */
+  private long batcherWakeNanos = Long.MIN_VALUE;
   /** Some waiting request's stage was completed by its caller. Guarded by {@link #lock}. */
   private boolean withdrawPending;
   /** Guarded by {@link #lock}. */
@@ -261,9 +270,7 @@ public final class DynamicBatcher implements Scheduler {
         for (Batch batch = dispatchNow(now); batch != null; batch = dispatchNow(now)) {
           handed.add(batch);
         }
-        if (handed.isEmpty() || queue.size() > 0) {
-          work.signal();
-        }
+        wakeBatcherIfNeeded();
       }
     } finally {
       lock.unlock();
@@ -480,10 +487,17 @@ public final class DynamicBatcher implements Scheduler {
             }
             wait = Math.min(wait, decision.waitNanos());
           }
-          if (wait == Long.MAX_VALUE) {
-            work.await();
-          } else if (wait > 0) {
-            work.awaitNanos(wait);
+          if (wait > 0) {
+            batcherWakeNanos = wait == Long.MAX_VALUE ? Long.MAX_VALUE : plus(now, wait);
+            try {
+              if (wait == Long.MAX_VALUE) {
+                work.await();
+              } else {
+                work.awaitNanos(wait);
+              }
+            } finally {
+              batcherWakeNanos = Long.MIN_VALUE; // the lock is held again here
+            }
           }
         }
       } catch (InterruptedException e) {
@@ -565,6 +579,17 @@ public final class DynamicBatcher implements Scheduler {
   }
 
   /**
+   * Wakes the batcher thread if it has something to do now that it would not wake for by itself: an
+   * instance idle while requests wait (the fast path left them: the policy waits, a timer is due or a
+   * withdrawal pending), or a timer due before the time it sleeps to. Under the lock.
+   */
+  private void wakeBatcherIfNeeded() {
+    if ((!idle.isEmpty() && queue.size() > 0) || queue.nextTimerNanos() < batcherWakeNanos) {
+      work.signal();
+    }
+  }
+
+  /**
    * An instance finished its batch: back to the idle stack, or, when the queue holds a batch the
    * policy dispatches now, that batch for the instance to run next (the batcher thread's decision,
    * taken here so that no hand-off to that thread and back comes between two batches under load).
@@ -582,9 +607,7 @@ public final class DynamicBatcher implements Scheduler {
         return null;
       }
       Batch next = dispatchNow(ticker.read()); // on top of the stack, this instance takes it
-      if (next == null || queue.size() > 0) {
-        work.signal();
-      }
+      wakeBatcherIfNeeded();
       return next;
     } finally {
       lock.unlock();
