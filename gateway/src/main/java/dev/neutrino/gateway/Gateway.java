@@ -165,7 +165,9 @@ public final class Gateway {
     LOG.log(chosen.nativeUnavailable() == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
         chosen.describe());
     metrics.bodyBytes(edge.bodies()::reservedBytes);
-    Admission admission = Admission.create(config.admission(), Ticker.system());
+    // A limit of its own for each model served (asked once per name): names not served share one.
+    Admission admission = Admission.create(config.admission(), Ticker.system(),
+        name -> !repository.readyVersions(name).isEmpty() || repository.isScaledToZero(name));
     metrics.admission(admission);
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
         this::ready, metrics, accessLog, edge, admission, InferenceCalls.create(repository, metrics, accessLog));

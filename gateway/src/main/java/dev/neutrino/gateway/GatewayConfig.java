@@ -844,12 +844,14 @@ public record GatewayConfig(
       Map.entry("body-read-timeout-ms", "refuse a request body that takes longer to arrive after its headers (default 60000)"),
       Map.entry("http2-max-concurrent-streams", "streams one HTTP/2 connection may have open (default 1024)"),
       Map.entry("http2-max-header-list-size", "bytes of headers one HTTP/2 request may carry (default 65536)"),
-      Map.entry("admission", "adaptive (a concurrency limit moved by measured latency), fixed (--admission-limit-max) "
-          + "or off: inference requests over the limit get 429 / RESOURCE_EXHAUSTED before their body is read"),
-      Map.entry("admission-limit-min", "requests in flight the adaptive limit never goes below, and starts at"),
-      Map.entry("admission-limit-max", "requests in flight the adaptive limit never goes above; the fixed limit"),
+      Map.entry("admission", "adaptive (each model's concurrency limit moved by its measured latency), fixed "
+          + "(--admission-limit-max) or off: inference requests over their model's limit get 429 / RESOURCE_EXHAUSTED "
+          + "before their body is read"),
+      Map.entry("admission-limit-min", "requests in flight an adaptive limit never goes below, and starts at"),
+      Map.entry("admission-limit-max", "requests in flight an adaptive limit never goes above; the fixed limit; "
+          + "the gateway's cap over all models"),
       Map.entry("admission-latency-tolerance",
-          "how many times its baseline latency the adaptive limit lets latency grow to before it shrinks"));
+          "how many times its baseline latency an adaptive limit lets latency grow to before it shrinks"));
 
   /** Flags that may be given more than once, their values adding up; true where a value is also split at commas. */
   static final Map<String, Boolean> REPEATABLE = Map.of(

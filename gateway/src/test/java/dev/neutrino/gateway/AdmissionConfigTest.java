@@ -58,7 +58,8 @@ class AdmissionConfigTest {
     assertTrue(text.contains("--admission=<admission>"), text);
     assertTrue(text.contains("--admission-limit-min=<min>"), text);
     assertTrue(text.contains("never goes below, and starts at (default 128)"), text);
-    assertTrue(text.contains("or off: inference requests over the limit get 429 / RESOURCE_EXHAUSTED before their "
-        + "body is read (default adaptive)"), text);
+    assertTrue(text.contains("or off: inference requests over their model's limit get 429 / RESOURCE_EXHAUSTED "
+        + "before their body is read (default adaptive)"), text);
+    assertTrue(text.contains("the gateway's cap over all models (default 1024)"), text);
   }
 }

@@ -61,14 +61,20 @@ class AdmissionEndToEndTest {
   private ManagedChannel channel;
 
   private void start(Path dir, int limit) throws IOException {
+    start(dir, AdmissionSettings.fixed(limit), "gated");
+  }
+
+  private void start(Path dir, AdmissionSettings admission, String... models) throws IOException {
     Path repository = dir.resolve("repo");
-    Files.createDirectories(repository.resolve("gated/1"));
-    Files.writeString(repository.resolve("gated/1/model.onnx"), "echo");
-    Files.writeString(repository.resolve("gated/config.yaml"), "max_batch_size: 8\n");
+    for (String model : models) {
+      Files.createDirectories(repository.resolve(model + "/1"));
+      Files.writeString(repository.resolve(model + "/1/model.onnx"), "echo");
+      Files.writeString(repository.resolve(model + "/config.yaml"), "max_batch_size: 8\n");
+    }
     GatewayConfig config = GatewayConfig.defaults().withHttpPort(0).withModelRepository(repository)
         .withMaxRequestBytes(MAX_REQUEST_BYTES)
-        .withRepository(new GatewayConfig.RepositorySettings(ModelControlMode.EXPLICIT, 15, List.of("gated"), 0, 0))
-        .withAdmission(AdmissionSettings.fixed(limit));
+        .withRepository(new GatewayConfig.RepositorySettings(ModelControlMode.EXPLICIT, 15, List.of(models), 0, 0))
+        .withAdmission(admission);
     gateway = TestGateways.start(config, backend);
     client = TestGateways.client(gateway);
     channel = Grpc.newChannelBuilderForAddress(gateway.host(), gateway.grpcPort(), InsecureChannelCredentials.create())
@@ -248,6 +254,49 @@ class AdmissionEndToEndTest {
     assertEquals(200, client.post(INFER, body(6, 6)).status());
     ModelInferResponse answered = grpc().modelInfer(grpcRequest("after", 7));
     assertEquals("after", answered.getId());
+  }
+
+  @Test
+  void aModelAtItsLimitIsRefusedWhileAnotherModelIsServedOnEveryProtocol(@TempDir Path dir) throws Exception {
+    // Adaptive, at its floor of 2 until a window of 16 answers has closed: far more than this test sends.
+    start(dir, new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 2, 64, 2.0), "gated", "other");
+    CompletableFuture<HttpResponse<String>> held = postAsync(INFER, body(TestBackend.HOLD, 0));
+    assertTrue(backend.holding.await(60, TimeUnit.SECONDS));
+    CompletableFuture<HttpResponse<String>> queued = postAsync(INFER, body(1, 1));
+    awaitValue(key("neutrino_admission_model_inflight_requests", "model", "gated"), 2);
+
+    HttpResponse<String> refused = postAsync(INFER, body(5, 5)).get(60, TimeUnit.SECONDS);
+    assertEquals(429, refused.statusCode());
+    assertTrue(refused.body().contains("model 'gated' is over its concurrency limit of 2 requests in flight"),
+        refused.body());
+    StatusRuntimeException grpcRefusal = assertThrows(StatusRuntimeException.class,
+        () -> grpc().modelInfer(grpcRequest("g", 3)));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, grpcRefusal.getStatus().getCode());
+    assertTrue(grpcRefusal.getStatus().getDescription().contains("model 'gated'"),
+        grpcRefusal.getStatus().getDescription());
+
+    // The other model's requests pass, over both protocols, while gated's are refused.
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, client.post("/v2/models/other/infer", body(6, 6)).status());
+      assertEquals("o" + i, grpc().modelInfer(grpcRequest("o" + i, 7).toBuilder().setModelName("other").build())
+          .getId());
+    }
+    Map<String, Double> s = Scrapes.scrape(gateway);
+    assertEquals(2, s.get(key("neutrino_admission_model_limit", "model", "gated")));
+    assertEquals(2, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
+    assertEquals(0, s.get(key("neutrino_admission_model_refused_total", "model", "other")));
+    assertEquals(0, s.get(key("neutrino_admission_model_inflight_requests", "model", "other")));
+    assertEquals(64, s.get(key("neutrino_admission_limit")), "the gateway's cap");
+    assertEquals(2, s.get(key(IN_FLIGHT)));
+    assertEquals(1, s.get(key("neutrino_admission_refused_total", "protocol", "http", "reason", "concurrency_limit")));
+    assertEquals(1, s.get(key("neutrino_admission_refused_total", "protocol", "grpc", "reason", "concurrency_limit")));
+    assertTrue(backend.ran.stream().noneMatch(v -> v == 3f || v == 5f), "refused requests never ran");
+
+    backend.release();
+    assertEquals(200, held.get(60, TimeUnit.SECONDS).statusCode());
+    assertEquals(200, queued.get(60, TimeUnit.SECONDS).statusCode());
+    awaitValue(IN_FLIGHT, 0);
+    assertEquals(200, client.post(INFER, body(8, 8)).status());
   }
 
   @Test

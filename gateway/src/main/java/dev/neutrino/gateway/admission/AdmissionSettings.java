@@ -9,12 +9,12 @@ import java.util.Objects;
  *
  * @param mode {@code --admission}: {@link Mode#ADAPTIVE} (the default), {@link Mode#FIXED} or
  *     {@link Mode#OFF}
- * @param limitMin {@code --admission-limit-min}: the adaptive limit never goes below this many
- *     requests in flight, and starts there
- * @param limitMax {@code --admission-limit-max}: the adaptive limit never goes above it; the fixed
- *     limit is exactly it
+ * @param limitMin {@code --admission-limit-min}: an adaptive limit (each model has one) never goes
+ *     below this many requests in flight, and starts there
+ * @param limitMax {@code --admission-limit-max}: an adaptive limit never goes above it; a fixed limit
+ *     is exactly it; and the gateway never has more in flight over all models
  * @param latencyTolerance {@code --admission-latency-tolerance}: how many times its baseline latency
- *     the adaptive limit lets the measured latency grow to before it shrinks
+ *     an adaptive limit lets the measured latency grow to before it shrinks
  */
 public record AdmissionSettings(Mode mode, int limitMin, int limitMax, double latencyTolerance) {
   /**

@@ -3,25 +3,27 @@ package dev.neutrino.gateway.admission;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * One admitted request's place under the gateway's concurrency limit. Whoever holds it releases it
- * exactly once: the front end until it hands the request to an
+ * One admitted request's place under its model's concurrency limit and the gateway's cap. Whoever
+ * holds it releases it exactly once: the front end until it hands the request to an
  * {@link dev.neutrino.gateway.call.InferenceCall}, which then owns it and releases it when the call is
  * observed. Releasing again does nothing, so a path that cannot tell whether another has released it
  * may release it too. Thread-safe.
  */
 public final class Permit {
   /** The permit of a gateway that limits nothing; releasing it does nothing. */
-  public static final Permit NONE = new Permit(null, 0);
+  public static final Permit NONE = new Permit(null, null, 0);
 
   private static final AtomicIntegerFieldUpdater<Permit> RELEASED =
       AtomicIntegerFieldUpdater.newUpdater(Permit.class, "released");
 
   private final Admission admission;
+  private final Admission.Door door;
   private final int inFlight;
   private volatile int released;
 
-  Permit(Admission admission, int inFlight) {
+  Permit(Admission admission, Admission.Door door, int inFlight) {
     this.admission = admission;
+    this.door = door;
     this.inFlight = inFlight;
   }
 
@@ -48,7 +50,12 @@ public final class Permit {
     return admission != null && released == 0;
   }
 
-  /** Requests in flight when this one was admitted, itself included. */
+  /** The limit it holds a place under. */
+  Admission.Door door() {
+    return door;
+  }
+
+  /** Requests of its limit in flight when this one was admitted, itself included. */
   int inFlight() {
     return inFlight;
   }

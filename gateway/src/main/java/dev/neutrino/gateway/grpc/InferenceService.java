@@ -117,10 +117,11 @@ final class InferenceService {
         .build());
     server.callHandler(ServiceMethods.MODEL_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
-      // The front door, as soon as the call's headers are here: a refused call's message is dropped unread.
-      if (!admission.admits(Protocol.GRPC)) {
+      // The front door, as soon as the call's headers are here: a call over the gateway's cap has its
+      // message dropped unread. Its model's limit is checked once the message names it.
+      if (!admission.admitsUnderCap(Protocol.GRPC)) {
         call.messageHandler(ignored -> { });
-        end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal().getMessage());
+        end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.capRefusal().getMessage());
         return;
       }
       readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos));
@@ -211,14 +212,14 @@ final class InferenceService {
     return calls.start(Protocol.GRPC, front, deadlineNanos, context, permit);
   }
 
-  /** A place under the gateway's concurrency limit for one request of a stream, or null when refused. */
-  Permit admit() {
-    return admission.admit(Protocol.GRPC);
+  /** A place under its model's concurrency limit for one request of a stream, or null when refused. */
+  Permit admit(ModelInferRequest message) {
+    return admission.admit(Protocol.GRPC, message.getModelName());
   }
 
   /** What a request {@link #admit} refused is answered with. */
-  String refusal() {
-    return admission.refusal().getMessage();
+  String refusal(ModelInferRequest message) {
+    return admission.refusal(message.getModelName()).getMessage();
   }
 
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
@@ -231,9 +232,9 @@ final class InferenceService {
       return;
     }
     // The message is here, its tensors not yet decoded: the call takes its place under the limit now.
-    Permit permit = admission.admit(Protocol.GRPC);
+    Permit permit = admit(message);
     if (permit == null) {
-      end(response, GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal().getMessage());
+      end(response, GrpcStatus.RESOURCE_EXHAUSTED, refusal(message));
       return;
     }
     InferenceCall inference = infer("ModelInfer", call, message, deadlineNanos, vertx.getOrCreateContext(),

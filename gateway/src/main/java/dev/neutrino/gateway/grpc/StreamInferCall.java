@@ -30,8 +30,8 @@ import java.util.Set;
  * the size limit (Vert.x ends the call with RESOURCE_EXHAUSTED).
  *
  * <p>Each request passes the gateway's front door once its message is parsed, before its tensors are
- * decoded: one refused because the gateway is at its concurrency limit is answered with that
- * refusal as its {@code error_message}, and the stream goes on. An inference's permit is owned by its
+ * decoded: one refused because its model, or the gateway, is at its concurrency limit is answered
+ * with that refusal as its {@code error_message}, and the stream goes on. An inference's permit is owned by its
  * {@link InferenceCall}; a generating request's is given back when its last response is written.
  *
  * <p>A request for a generative model ({@code task: generation}) is answered by
@@ -89,9 +89,9 @@ final class StreamInferCall {
       write(error(ModelInferRequest.getDefaultInstance(), received.problem()));
       return;
     }
-    Permit permit = service.admit();
+    Permit permit = service.admit(received.message());
     if (permit == null) {
-      write(error(received.message(), service.refusal()));
+      write(error(received.message(), service.refusal(received.message())));
       return;
     }
     Pending pending = new Pending(received.message());

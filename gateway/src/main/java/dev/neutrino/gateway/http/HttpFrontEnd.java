@@ -154,7 +154,7 @@ public final class HttpFrontEnd {
     /** Whether it passed the gateway's front door: it takes a place there once its body is here. */
     boolean admitted;
     /**
-     * Its place under the gateway's concurrency limit, held from when its body arrived until an
+     * Its place under its model's concurrency limit and the gateway's cap, held from when its body arrived until an
      * {@link InferenceCall} takes it, or until the response ends or the connection closes; null when
      * none was taken (not an inference route, or its body has not arrived).
      */
@@ -723,14 +723,15 @@ public final class HttpFrontEnd {
 
   /**
    * Lets an inference request through the gateway's front door, before its body is read: true when
-   * it may come in (it takes its place with {@link #enter} once the body is here); false when the
-   * gateway is at its concurrency limit, answered 429 with {@code Retry-After} and the body dropped
+   * it may come in (it takes its place with {@link #enter} once the body is here); false when its
+   * model (the shared limit, for a route whose model is in its body), or the gateway, is at its
+   * concurrency limit, answered 429 with {@code Retry-After} and the body dropped
    * unread. An HTTP/1.1 connection stays usable: what the client still sends of the body is read and
    * dropped without being buffered (the connection is closed only past {@link #DISCARD_LIMIT_BYTES});
    * an HTTP/2 stream is reset once answered.
    */
   private boolean admit(Exchange x) {
-    if (admission.admits(Protocol.HTTP)) {
+    if (admission.admits(Protocol.HTTP, x.model)) {
       x.admitted = true;
       return true;
     }
@@ -746,7 +747,7 @@ public final class HttpFrontEnd {
         }
       });
     }
-    sendFailure(x, admission.refusal());
+    sendFailure(x, admission.refusal(x.model));
     if (unread && request.version() == HttpVersion.HTTP_2) {
       x.response().reset();
     }
@@ -758,9 +759,9 @@ public final class HttpFrontEnd {
    * false when the limit was reached meanwhile, answered 429 as at the door.
    */
   private boolean enter(Exchange x) {
-    Permit permit = admission.admit(Protocol.HTTP);
+    Permit permit = admission.admit(Protocol.HTTP, x.model);
     if (permit == null) {
-      sendFailure(x, admission.refusal());
+      sendFailure(x, admission.refusal(x.model));
       return false;
     }
     x.permit = permit;
@@ -862,10 +863,10 @@ public final class HttpFrontEnd {
   }
 
   /**
-   * The JSON error body of {@code e}. The front door's refusal is encoded once and answered from then
-   * on while it stays the same refusal, as it does while the limit stays ({@link Admission#refusal()});
-   * under overload it is most of what this front end answers. The batcher's refusals, each its own,
-   * are encoded as they come and leave the door's in place.
+   * The JSON error body of {@code e}. The front door's last refusal is encoded once and answered from
+   * then on while it stays the same refusal, as it does while its limit stays
+   * ({@link Admission#refusal(String)}); under overload it is most of what this front end answers. The
+   * batcher's refusals, each its own, are encoded as they come and leave the door's in place.
    */
   private Buffer errorBody(InferenceException e) {
     EncodedRefusal last = lastRefusal;
@@ -873,7 +874,7 @@ public final class HttpFrontEnd {
       return last.body;
     }
     Buffer body = HttpInferenceCodec.errorBody(e.getMessage());
-    if (e instanceof InferenceException.Overloaded && e == admission.refusal()) {
+    if (Admission.isRefusal(e)) {
       lastRefusal = new EncodedRefusal(e, body);
     }
     return body;

@@ -13,6 +13,10 @@ import dev.neutrino.runtime.InferenceException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import dev.neutrino.gateway.metrics.AdmissionReadings;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -87,7 +91,7 @@ class AdmissionTest {
     InferenceException.Overloaded atFloor = door.refusal();
     assertSame(atFloor, door.refusal(), "one refusal while the limit stays at 4");
     long ms = TimeUnit.MILLISECONDS.toNanos(1);
-    for (int window = 0; window < 100 && door.limit() == 4; window++) {
+    for (int window = 0; window < 100 && door.limit(null) == 4; window++) {
       List<Permit> held = new ArrayList<>();
       for (Permit p; (p = door.admit(Protocol.HTTP)) != null; ) {
         held.add(p);
@@ -95,9 +99,9 @@ class AdmissionTest {
       clock.addAndGet(GradientLimit.WINDOW_NANOS);
       held.forEach(p -> p.succeeded(ms));
     }
-    assertTrue(door.limit() > 4, "the limit moved");
+    assertTrue(door.limit(null) > 4, "the limit moved");
     InferenceException.Overloaded moved = door.refusal();
-    assertTrue(moved.getMessage().contains("concurrency limit of " + door.limit() + " "), moved.getMessage());
+    assertTrue(moved.getMessage().contains("concurrency limit of " + door.limit(null) + " "), moved.getMessage());
     assertFalse(atFloor.getMessage().equals(moved.getMessage()));
     assertSame(moved, door.refusal());
   }
@@ -118,7 +122,7 @@ class AdmissionTest {
   @Test
   void theAdaptiveLimitStartsAtTheFloorAndMovesWithTheLatencyOfReleasedPermits() {
     Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0), clock::get);
-    assertEquals(4, door.limit());
+    assertEquals(4, door.limit(null));
     long ms = TimeUnit.MILLISECONDS.toNanos(1);
     // Windows of fast answers with the limit in use: the limit grows.
     for (int window = 0; window < 20; window++) {
@@ -131,7 +135,7 @@ class AdmissionTest {
         held.forEach(p -> p.succeeded(ms));
       }
     }
-    int grown = door.limit();
+    int grown = door.limit(null);
     assertTrue(grown > 4, "grew to " + grown);
     // Slow answers: it shrinks, never below the floor.
     for (int window = 0; window < 30; window++) {
@@ -141,7 +145,7 @@ class AdmissionTest {
         p.succeeded(40 * ms);
       }
     }
-    assertEquals(4, door.limit());
+    assertEquals(4, door.limit(null));
     assertEquals(0, door.inFlight());
   }
 
@@ -153,7 +157,7 @@ class AdmissionTest {
       clock.addAndGet(GradientLimit.WINDOW_NANOS);
       p.release();
     }
-    assertEquals(4, door.limit());
+    assertEquals(4, door.limit(null));
     assertEquals(0, door.inFlight());
   }
 
@@ -195,6 +199,114 @@ class AdmissionTest {
       assertFalse(thread.isAlive());
     }
     assertTrue(most.get() <= limit, "at most " + limit + " held at once, saw " + most.get());
+    assertEquals(0, door.inFlight());
+  }
+
+  private static final AdmissionSettings ADAPTIVE_2_TO_10 =
+      new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 2, 10, 2.0);
+
+  private Map<String, AdmissionReadings.ModelReading> readings(Admission door) {
+    return door.models().stream().collect(Collectors.toMap(AdmissionReadings.ModelReading::model, r -> r));
+  }
+
+  @Test
+  void eachModelServedHasItsOwnLimitAndOneModelAtItsLimitLeavesTheOthersTheirPlaces() {
+    Admission door = Admission.create(ADAPTIVE_2_TO_10, clock::get, Set.of("a", "b")::contains);
+    assertNotNull(door.admit(Protocol.HTTP, "a"));
+    assertNotNull(door.admit(Protocol.GRPC, "a"));
+    assertFalse(door.admits(Protocol.HTTP, "a"));
+    assertNull(door.admit(Protocol.GRPC, "a"));
+    InferenceException.Overloaded refusal = door.refusal("a");
+    assertTrue(refusal.getMessage().contains("model 'a' is over its concurrency limit of 2 requests in flight"),
+        refusal.getMessage());
+    assertEquals(Admission.CONCURRENCY_LIMIT, refusal.reason());
+    assertTrue(Admission.isRefusal(refusal));
+
+    assertTrue(door.admits(Protocol.HTTP, "b"), "b has its own places");
+    Permit b = door.admit(Protocol.HTTP, "b");
+    assertNotNull(b);
+    Permit unattributed = door.admit(Protocol.HTTP);
+    assertNotNull(unattributed, "requests whose model is not known share a limit of their own");
+
+    assertEquals(4, door.inFlight());
+    assertEquals(1, door.refused(Protocol.HTTP));
+    assertEquals(1, door.refused(Protocol.GRPC));
+    Map<String, AdmissionReadings.ModelReading> readings = readings(door);
+    assertEquals(new AdmissionReadings.ModelReading("a", 2, 2, 2), readings.get("a"));
+    assertEquals(new AdmissionReadings.ModelReading("b", 2, 1, 0), readings.get("b"));
+    assertEquals(new AdmissionReadings.ModelReading(Admission.UNATTRIBUTED, 2, 1, 0), readings.get(""));
+    b.release();
+    unattributed.release();
+    assertEquals(new AdmissionReadings.ModelReading("b", 2, 0, 0), readings(door).get("b"));
+    assertEquals(2, door.inFlight());
+  }
+
+  @Test
+  void theGatewaysCapHoldsOverAllModelsAndItsRefusalSaysSo() {
+    Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 3, 4, 2.0), clock::get,
+        Set.of("a", "b")::contains);
+    for (int i = 0; i < 3; i++) {
+      assertNotNull(door.admit(Protocol.HTTP, "a"));
+    }
+    Permit b = door.admit(Protocol.HTTP, "b");
+    assertNotNull(b);
+    assertFalse(door.admits(Protocol.HTTP, "b"), "b is under its limit, the gateway at its cap of 4");
+    assertNull(door.admit(Protocol.GRPC, "b"));
+    assertFalse(door.admitsUnderCap(Protocol.GRPC));
+    assertTrue(door.refusal("b").getMessage().contains("the gateway is over its concurrency limit of 4"),
+        door.refusal("b").getMessage());
+    assertSame(door.capRefusal(), door.refusal("b"));
+    assertTrue(door.refusal("a").getMessage().contains("model 'a' is over its concurrency limit of 3"),
+        "a's own limit is the one it met");
+    assertEquals(new AdmissionReadings.ModelReading("b", 3, 1, 2), readings(door).get("b"),
+        "the refusal at the cap left b's count as it was");
+    b.release();
+    assertTrue(door.admitsUnderCap(Protocol.GRPC));
+    assertNotNull(door.admit(Protocol.GRPC, "b"));
+    assertEquals(4, door.inFlight());
+  }
+
+  @Test
+  void aSlowModelsLatencyMovesItsOwnLimitOnly() {
+    Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0), clock::get,
+        Set.of("fast", "slow")::contains);
+    long ms = TimeUnit.MILLISECONDS.toNanos(1);
+    // The baseline windows: each model answers at its own speed, with its limit in use.
+    for (int window = 0; window < 20; window++) {
+      for (int i = 0; i < GradientLimit.WINDOW_SAMPLES; i++) {
+        List<Permit> fast = new ArrayList<>();
+        List<Permit> slow = new ArrayList<>();
+        for (Permit p; (p = door.admit(Protocol.HTTP, "fast")) != null; ) {
+          fast.add(p);
+        }
+        for (Permit p; (p = door.admit(Protocol.HTTP, "slow")) != null; ) {
+          slow.add(p);
+        }
+        clock.addAndGet(GradientLimit.WINDOW_NANOS / GradientLimit.WINDOW_SAMPLES + 1);
+        fast.forEach(p -> p.succeeded(ms));
+        // The slow model gets slower and slower: queueing, against its own baseline.
+        long slowLatency = (window < 1 ? 20 : 20L * (window + 1)) * ms;
+        slow.forEach(p -> p.succeeded(slowLatency));
+      }
+    }
+    assertTrue(door.limit("fast") > 4, "the fast model's limit grew: " + door.limit("fast"));
+    assertEquals(4, door.limit("slow"), "the slow model's limit stayed at the floor");
+    assertEquals(0, door.inFlight());
+  }
+
+  @Test
+  void namesNotServedShareOneLimitAndAddNothing() {
+    Admission door = Admission.create(AdmissionSettings.fixed(5), clock::get, Set.of("a")::contains);
+    List<Permit> held = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      held.add(door.admit(Protocol.HTTP, "made-up-" + i));
+    }
+    assertFalse(held.contains(null));
+    assertNull(door.admit(Protocol.HTTP, "another"), "every name not served counts against the one shared limit");
+    assertNull(door.admit(Protocol.HTTP, null));
+    assertEquals(List.of(Admission.UNATTRIBUTED),
+        door.models().stream().map(AdmissionReadings.ModelReading::model).toList(), "no limit was made per name");
+    held.forEach(Permit::release);
     assertEquals(0, door.inFlight());
   }
 
