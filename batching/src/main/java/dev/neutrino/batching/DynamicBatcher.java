@@ -129,6 +129,8 @@ public final class DynamicBatcher implements Scheduler {
    * only, {@link Long#MIN_VALUE} while it runs. Guarded by {@link #lock}.
    */
   private long batcherWakeNanos = Long.MIN_VALUE;
+  /** Times {@link #wakeBatcherIfNeeded} signalled the batcher thread. Guarded by {@link #lock}. */
+  private long batcherSignals;
   /** Some waiting request's stage was completed by its caller. Guarded by {@link #lock}. */
   private boolean withdrawPending;
   /** Guarded by {@link #lock}. */
@@ -585,7 +587,18 @@ public final class DynamicBatcher implements Scheduler {
    */
   private void wakeBatcherIfNeeded() {
     if ((!idle.isEmpty() && queue.size() > 0) || queue.nextTimerNanos() < batcherWakeNanos) {
+      batcherSignals++;
       work.signal();
+    }
+  }
+
+  /** How often arrivals and freed instances signalled the batcher thread, since the start. */
+  long batcherSignals() {
+    lock.lock();
+    try {
+      return batcherSignals;
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -335,6 +335,26 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void arrivalsWhileEveryInstanceIsBusyWakeNoThreadAndAreServedOnceOneIsFree() throws Exception {
+    TestModel model = model(2);
+    DynamicBatcher batcher = batcher(List.of(model), 4, DynamicBatching.defaults());
+    CompletableFuture<InferenceResult> blocker = occupy(batcher, model);
+    long before = batcher.batcherSignals();
+    List<CompletableFuture<InferenceResult>> queued = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      queued.add(submit(batcher, request("q" + i, i, 1, 2)));
+    }
+    // The batcher thread has nothing to do for them: no instance is idle, no timer is set.
+    assertEquals(before, batcher.batcherSignals());
+    model.open();
+    result(blocker);
+    for (CompletableFuture<InferenceResult> f : queued) {
+      result(f); // the instance, once free, takes them batch after batch by itself
+    }
+    assertEquals(51, model.seen.size());
+  }
+
+  @Test
   void requestExpiredInTheQueueFailsAndNeverReachesTheBackend() throws Exception {
     TestModel model = model(2);
     FakeTicker clock = new FakeTicker();

@@ -160,12 +160,14 @@ public final class Admission implements AdmissionReadings {
     }
     Door door = door(model);
     int doorLimit = door.limit;
+    int doorInFlight;
     while (true) {
       int current = door.inFlight.get();
       if (current >= doorLimit) {
         return refused(protocol, door);
       }
       if (door.inFlight.compareAndSet(current, current + 1)) {
+        doorInFlight = current + 1;
         break;
       }
     }
@@ -176,7 +178,7 @@ public final class Admission implements AdmissionReadings {
         return refused(protocol, door);
       }
       if (inFlight.compareAndSet(current, current + 1)) {
-        return new Permit(this, door, door.inFlight.get());
+        return new Permit(this, door, doorInFlight);
       }
     }
   }
@@ -308,7 +310,8 @@ public final class Admission implements AdmissionReadings {
         return last.answer;
       }
       String who = model.equals(UNATTRIBUTED) ? "the gateway is" : "model '" + model + "' is";
-      Refusal fresh = new Refusal(now, overloaded(who + " over its concurrency limit of " + now + " requests in flight"));
+      Refusal fresh =
+          new Refusal(now, overloaded(who + " over its concurrency limit of " + now + " requests in flight"));
       lastRefusal = fresh;
       return fresh.answer;
     }

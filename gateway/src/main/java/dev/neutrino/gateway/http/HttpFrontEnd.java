@@ -154,9 +154,9 @@ public final class HttpFrontEnd {
     /** Whether it passed the gateway's front door: it takes a place there once its body is here. */
     boolean admitted;
     /**
-     * Its place under its model's concurrency limit and the gateway's cap, held from when its body arrived until an
-     * {@link InferenceCall} takes it, or until the response ends or the connection closes; null when
-     * none was taken (not an inference route, or its body has not arrived).
+     * Its place under its model's concurrency limit and the gateway's cap, held from when its body
+     * arrived until an {@link InferenceCall} takes it, or until the response ends or the connection
+     * closes; null when none was taken (not an inference route, or its body has not arrived).
      */
     Permit permit;
     private boolean finished;
@@ -725,10 +725,10 @@ public final class HttpFrontEnd {
    * Lets an inference request through the gateway's front door, before its body is read: true when
    * it may come in (it takes its place with {@link #enter} once the body is here); false when its
    * model (the shared limit, for a route whose model is in its body), or the gateway, is at its
-   * concurrency limit, answered 429 with {@code Retry-After} and the body dropped
-   * unread. An HTTP/1.1 connection stays usable: what the client still sends of the body is read and
-   * dropped without being buffered (the connection is closed only past {@link #DISCARD_LIMIT_BYTES});
-   * an HTTP/2 stream is reset once answered.
+   * concurrency limit, answered 429 with {@code Retry-After} and the body dropped unread. An HTTP/1.1
+   * connection stays usable: what the client still sends of the body is read and dropped without
+   * being buffered (the connection is closed only past {@link #DISCARD_LIMIT_BYTES}); an HTTP/2
+   * stream is reset once answered.
    */
   private boolean admit(Exchange x) {
     if (admission.admits(Protocol.HTTP, x.model)) {
