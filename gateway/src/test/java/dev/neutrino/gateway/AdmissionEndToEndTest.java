@@ -15,17 +15,22 @@ import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
 import dev.neutrino.gateway.grpc.proto.ServerLiveRequest;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.runtime.testing.TestBackend;
+import io.grpc.CallOptions;
 import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,6 +41,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -256,6 +262,40 @@ class AdmissionEndToEndTest {
     assertEquals("after", answered.getId());
   }
 
+  /** A ModelInferRequest naming {@code model}, then an inputs field whose length runs past the end. */
+  private static byte[] unparsable(String model) {
+    byte[] named = ModelInferRequest.newBuilder().setModelName(model).build().toByteArray();
+    byte[] bytes = Arrays.copyOf(named, named.length + 2);
+    bytes[named.length] = 0x2a; // field 5 (inputs), length-delimited
+    bytes[named.length + 1] = 0x7f; // 127 bytes, none of which follow
+    return bytes;
+  }
+
+  /** ModelInfer with {@code message} sent as it is, through grpc-java with a pass-through marshaller. */
+  private byte[] rawInfer(byte[] message) {
+    MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
+      @Override
+      public InputStream stream(byte[] value) {
+        return new ByteArrayInputStream(value);
+      }
+
+      @Override
+      public byte[] parse(InputStream in) {
+        try {
+          return in.readAllBytes();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    };
+    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(bytes, bytes)
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName())
+        .build();
+    return ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+        message);
+  }
+
   @Test
   void aModelAtItsLimitIsRefusedWhileAnotherModelIsServedOnEveryProtocol(@TempDir Path dir) throws Exception {
     // Adaptive, at its floor of 2 until a window of 16 answers has closed: far more than this test sends.
@@ -274,6 +314,15 @@ class AdmissionEndToEndTest {
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, grpcRefusal.getStatus().getCode());
     assertTrue(grpcRefusal.getStatus().getDescription().contains("model 'gated'"),
         grpcRefusal.getStatus().getDescription());
+    // Refused on its name alone, before it is parsed: a message whose tensors would not even parse.
+    Status unparsed =
+        Status.fromThrowable(assertThrows(StatusRuntimeException.class, () -> rawInfer(unparsable("gated"))));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, unparsed.getCode());
+    assertTrue(unparsed.getDescription().contains("model 'gated' is over its concurrency limit of 2"),
+        unparsed.getDescription());
+    // The same bytes for a model under its limit reach the parser, which refuses them.
+    assertEquals(Status.Code.INVALID_ARGUMENT,
+        Status.fromThrowable(assertThrows(StatusRuntimeException.class, () -> rawInfer(unparsable("other")))).getCode());
 
     // The other model's requests pass, over both protocols, while gated's are refused.
     for (int i = 0; i < 3; i++) {
@@ -283,13 +332,13 @@ class AdmissionEndToEndTest {
     }
     Map<String, Double> s = Scrapes.scrape(gateway);
     assertEquals(2, s.get(key("neutrino_admission_model_limit", "model", "gated")));
-    assertEquals(2, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
+    assertEquals(3, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
     assertEquals(0, s.get(key("neutrino_admission_model_refused_total", "model", "other")));
     assertEquals(0, s.get(key("neutrino_admission_model_inflight_requests", "model", "other")));
     assertEquals(64, s.get(key("neutrino_admission_limit")), "the gateway's cap");
     assertEquals(2, s.get(key(IN_FLIGHT)));
     assertEquals(1, s.get(key("neutrino_admission_refused_total", "protocol", "http", "reason", "concurrency_limit")));
-    assertEquals(1, s.get(key("neutrino_admission_refused_total", "protocol", "grpc", "reason", "concurrency_limit")));
+    assertEquals(2, s.get(key("neutrino_admission_refused_total", "protocol", "grpc", "reason", "concurrency_limit")));
     assertTrue(backend.ran.stream().noneMatch(v -> v == 3f || v == 5f), "refused requests never ran");
 
     backend.release();

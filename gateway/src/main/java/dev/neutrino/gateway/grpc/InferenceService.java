@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The handlers of {@code inference.GRPCInferenceService}: a thin protocol adapter. Inference goes
@@ -124,7 +125,8 @@ final class InferenceService {
         end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.capRefusal().getMessage());
         return;
       }
-      readOne(ServiceMethods.MODEL_INFER, call, message -> modelInfer(call, message, deadlineNanos));
+      readOne(ServiceMethods.MODEL_INFER, call, message -> refusedUnparsed(call, message),
+          message -> modelInfer(call, message, deadlineNanos));
     });
     server.callHandler(ServiceMethods.MODEL_STREAM_INFER, call -> {
       long deadlineNanos = GrpcTimeout.deadlineNanos(call.headers().get(GrpcTimeout.HEADER), System.nanoTime());
@@ -222,6 +224,24 @@ final class InferenceService {
     return admission.refusal(message.getModelName()).getMessage();
   }
 
+  /**
+   * The front door for a ModelInfer call whose message has arrived, before it is parsed: when the
+   * model its uncompressed message names ({@link ModelNamePeek}) is at its concurrency limit, or the
+   * gateway at its cap, the call is answered RESOURCE_EXHAUSTED and true returned. A compressed
+   * message, or one whose name cannot be read, passes here and meets the limit once parsed.
+   */
+  private boolean refusedUnparsed(GrpcServerRequest<?, ?> call, GrpcMessage message) {
+    if (!message.encoding().equals("identity")) {
+      return false;
+    }
+    String model = ModelNamePeek.modelName(message.payload());
+    if (model == null || admission.admits(Protocol.GRPC, model)) {
+      return false;
+    }
+    end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal(model).getMessage());
+    return true;
+  }
+
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,
       ModelInferRequest message, long deadlineNanos) {
     GrpcServerResponse<Received<ModelInferRequest>, ModelInferResponse> response = call.response();
@@ -303,18 +323,36 @@ final class InferenceService {
    */
   private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
       GrpcServerRequest<Received<Req>, Resp> call, Consumer<Req> then) {
+    readOne(serviceMethod, call, message -> false, then);
+  }
+
+  /**
+   * As {@link #readOne(ServiceMethod, GrpcServerRequest, Consumer)}, where {@code refused} sees the
+   * message before it is parsed and answers the call itself when it returns true: the message is then
+   * never parsed, and nothing else of the call is answered.
+   */
+  private <Req, Resp> void readOne(ServiceMethod<Received<Req>, Resp> serviceMethod,
+      GrpcServerRequest<Received<Req>, Resp> call, Predicate<GrpcMessage> refused, Consumer<Req> then) {
     if (refuseEncoding(call)) {
       return;
     }
     String method = call.methodName();
     Received<?>[] first = {null};
     int[] count = {0};
+    boolean[] answered = {false};
     call.messageHandler(message -> {
       if (count[0]++ == 0) {
-        first[0] = read(serviceMethod, message);
+        if (refused.test(message)) {
+          answered[0] = true;
+        } else {
+          first[0] = read(serviceMethod, message);
+        }
       }
     });
     call.endHandler(v -> {
+      if (answered[0]) {
+        return;
+      }
       if (count[0] != 1) {
         end(call.response(), GrpcStatus.INVALID_ARGUMENT,
             method + " takes exactly one request message, got " + count[0]);
