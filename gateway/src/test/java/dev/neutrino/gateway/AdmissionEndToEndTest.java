@@ -321,8 +321,17 @@ class AdmissionEndToEndTest {
     assertTrue(unparsed.getDescription().contains("model 'gated' is over its concurrency limit of 2"),
         unparsed.getDescription());
     // The same bytes for a model under its limit reach the parser, which refuses them.
-    assertEquals(Status.Code.INVALID_ARGUMENT,
-        Status.fromThrowable(assertThrows(StatusRuntimeException.class, () -> rawInfer(unparsable("other")))).getCode());
+    Status parsed =
+        Status.fromThrowable(assertThrows(StatusRuntimeException.class, () -> rawInfer(unparsable("other"))));
+    assertEquals(Status.Code.INVALID_ARGUMENT, parsed.getCode());
+
+    // OpenAI's routes name the model in the body: once it is read, the request moves to that model's limit.
+    TestClient.Reply embeddings = client.post("/v1/embeddings", "{\"model\":\"gated\",\"input\":\"hi\"}");
+    assertEquals(429, embeddings.status());
+    String message = embeddings.json().path("error").path("message").asText();
+    assertTrue(message.contains("model 'gated' is over its concurrency limit of 2"), message);
+    TestClient.Reply otherEmbeddings = client.post("/v1/embeddings", "{\"model\":\"other\",\"input\":\"hi\"}");
+    assertEquals(404, otherEmbeddings.status(), "past the door, answered for what it is: 'other' makes no embeddings");
 
     // The other model's requests pass, over both protocols, while gated's are refused.
     for (int i = 0; i < 3; i++) {
@@ -332,12 +341,13 @@ class AdmissionEndToEndTest {
     }
     Map<String, Double> s = Scrapes.scrape(gateway);
     assertEquals(2, s.get(key("neutrino_admission_model_limit", "model", "gated")));
-    assertEquals(3, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
+    assertEquals(4, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
+    assertEquals(0, s.get(key("neutrino_admission_model_inflight_requests", "model", "")));
     assertEquals(0, s.get(key("neutrino_admission_model_refused_total", "model", "other")));
     assertEquals(0, s.get(key("neutrino_admission_model_inflight_requests", "model", "other")));
     assertEquals(64, s.get(key("neutrino_admission_limit")), "the gateway's cap");
     assertEquals(2, s.get(key(IN_FLIGHT)));
-    assertEquals(1, s.get(key("neutrino_admission_refused_total", "protocol", "http", "reason", "concurrency_limit")));
+    assertEquals(2, s.get(key("neutrino_admission_refused_total", "protocol", "http", "reason", "concurrency_limit")));
     assertEquals(2, s.get(key("neutrino_admission_refused_total", "protocol", "grpc", "reason", "concurrency_limit")));
     assertTrue(backend.ran.stream().noneMatch(v -> v == 3f || v == 5f), "refused requests never ran");
 

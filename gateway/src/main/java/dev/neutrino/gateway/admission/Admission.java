@@ -34,7 +34,9 @@ import java.util.function.Predicate;
  * limit each, an overloaded model is refused at its own limit and the others keep theirs. The
  * requests whose model is not known before their body is read (OpenAI's routes carry it in the body)
  * and those for names the gateway does not serve share one more limit, {@link #UNATTRIBUTED}; names
- * that are not served get no limit of their own, so that made-up names cannot grow the table.
+ * that are not served get no limit of their own, so that made-up names cannot grow the table. A
+ * request that passed the door under the shared limit moves to its model's once its body names it
+ * (its permit released, and one taken under the model's limit).
  *
  * <p><b>The gateway's own cap.</b> Over all models, the requests in flight never pass
  * {@code --admission-limit-max}: whatever the models' limits, the gateway holds no more than that.

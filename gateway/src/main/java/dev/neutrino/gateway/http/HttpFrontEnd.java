@@ -967,6 +967,20 @@ public final class HttpFrontEnd {
     }
 
     @Override
+    public boolean admitModel(String name) {
+      if (x.permit == null) {
+        return true;
+      }
+      x.permit.release(); // first, so that the gateway's cap does not count the request twice
+      x.permit = admission.admit(Protocol.HTTP, name);
+      if (x.permit == null) {
+        sendFailure(x, admission.refusal(name));
+        return false;
+      }
+      return true;
+    }
+
+    @Override
     public void handOver() {
       x.handOver();
     }

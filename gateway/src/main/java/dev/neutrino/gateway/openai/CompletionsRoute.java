@@ -78,6 +78,9 @@ final class CompletionsRoute {
         return;
       }
       x.model(model);
+      if (!x.admitModel(model)) {
+        return;
+      }
       x.handOver();
       String text = prompt;
       Output output = new Output(x, model, chat, stream);

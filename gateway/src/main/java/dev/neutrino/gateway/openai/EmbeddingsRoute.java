@@ -82,6 +82,9 @@ final class EmbeddingsRoute {
     try {
       request = EmbeddingsRequest.decode(OpenAiJson.object(body));
       x.model(request.model());
+      if (!x.admitModel(request.model())) {
+        return;
+      }
       version = OpenAiFrontEnd.find(repository, request.model(), OpenAiTask.EMBEDDINGS);
       model = EmbeddingModel.of(version.config());
       checkDimensions(request, model);
