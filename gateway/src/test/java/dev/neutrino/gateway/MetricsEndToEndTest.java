@@ -562,7 +562,8 @@ class MetricsEndToEndTest {
     }
     for (String required : List.of("neutrino_requests_total", "neutrino_request_duration_seconds_bucket",
         "neutrino_queue_duration_seconds_sum", "neutrino_batch_size_bucket", "neutrino_inflight_requests",
-        "neutrino_queue_depth", "neutrino_rejected_requests_total", "neutrino_model_state")) {
+        "neutrino_queue_depth", "neutrino_rejected_requests_total", "neutrino_model_state",
+        "neutrino_admission_model_limit", "neutrino_admission_model_refused_total")) {
       assertTrue(used.contains(required), "the dashboard shows " + required);
     }
   }
