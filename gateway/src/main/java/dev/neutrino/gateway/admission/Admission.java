@@ -87,18 +87,11 @@ public final class Admission implements AdmissionReadings {
   }
 
   /**
-   * A door where every request shares one limit (there is no model it could tell apart).
+   * A door with a limit for each model {@code served} accepts (asked once per name, the first time it
+   * is seen while served); the requests of any other name, or of none, share one limit.
    *
    * @param ticker when latency samples arrive, which decides when the adaptive limits' windows close;
    *     {@link Ticker#system()} in a gateway
-   */
-  public static Admission create(AdmissionSettings settings, Ticker ticker) {
-    return new Admission(settings, ticker, name -> false);
-  }
-
-  /**
-   * A door with a limit for each model {@code served} accepts (asked once per name, the first time it
-   * is seen while served); the requests of any other name share one limit.
    */
   public static Admission create(AdmissionSettings settings, Ticker ticker, Predicate<String> served) {
     return new Admission(settings, ticker, served);
@@ -120,14 +113,8 @@ public final class Admission implements AdmissionReadings {
     if (door.inFlight.get() < door.limit && inFlight.get() < cap) {
       return true;
     }
-    refused[protocol.ordinal()].increment();
-    door.refused.increment();
+    countRefusal(protocol, door);
     return false;
-  }
-
-  /** {@link #admits(Protocol, String)} for a request whose model will not be known. */
-  public boolean admits(Protocol protocol) {
-    return admits(protocol, null);
   }
 
   /**
@@ -166,7 +153,8 @@ public final class Admission implements AdmissionReadings {
     while (true) {
       int current = door.inFlight.get();
       if (current >= doorLimit) {
-        return refused(protocol, door);
+        countRefusal(protocol, door);
+        return null;
       }
       if (door.inFlight.compareAndSet(current, current + 1)) {
         doorInFlight = current + 1;
@@ -177,7 +165,8 @@ public final class Admission implements AdmissionReadings {
       int current = inFlight.get();
       if (current >= cap) {
         door.inFlight.decrementAndGet();
-        return refused(protocol, door);
+        countRefusal(protocol, door);
+        return null;
       }
       if (inFlight.compareAndSet(current, current + 1)) {
         return new Permit(this, door, doorInFlight);
@@ -185,15 +174,9 @@ public final class Admission implements AdmissionReadings {
     }
   }
 
-  /** {@link #admit(Protocol, String)} for a request whose model is not known. */
-  public Permit admit(Protocol protocol) {
-    return admit(protocol, null);
-  }
-
-  private Permit refused(Protocol protocol, Door door) {
+  private void countRefusal(Protocol protocol, Door door) {
     refused[protocol.ordinal()].increment();
     door.refused.increment();
-    return null;
   }
 
   /**
@@ -208,11 +191,6 @@ public final class Admission implements AdmissionReadings {
       return door.refusal();
     }
     return capRefusal;
-  }
-
-  /** {@link #refusal(String)} for a request whose model is not known. */
-  public InferenceException.Overloaded refusal() {
-    return refusal(null);
   }
 
   /** Whether {@code e} is one of this door's refusals (theirs stay the same while their limits do). */

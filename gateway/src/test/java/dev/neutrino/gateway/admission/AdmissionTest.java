@@ -27,43 +27,48 @@ import org.junit.jupiter.api.Test;
 class AdmissionTest {
   private final AtomicLong clock = new AtomicLong(1_000_000_000L);
 
+  /** A door that serves no model by name: every request shares one limit. */
+  private Admission withoutModels(AdmissionSettings settings) {
+    return Admission.create(settings, clock::get, name -> false);
+  }
+
   @Test
   void aFixedLimitAdmitsThatManyAndRefusesTheNextUntilOneIsReleased() {
-    Admission door = Admission.create(AdmissionSettings.fixed(2), clock::get);
-    Permit first = door.admit(Protocol.HTTP);
-    Permit second = door.admit(Protocol.GRPC);
+    Admission door = withoutModels(AdmissionSettings.fixed(2));
+    Permit first = door.admit(Protocol.HTTP, null);
+    Permit second = door.admit(Protocol.GRPC, null);
     assertNotNull(first);
     assertNotNull(second);
-    assertNull(door.admit(Protocol.HTTP));
-    assertNull(door.admit(Protocol.GRPC));
-    assertNull(door.admit(Protocol.GRPC));
+    assertNull(door.admit(Protocol.HTTP, null));
+    assertNull(door.admit(Protocol.GRPC, null));
+    assertNull(door.admit(Protocol.GRPC, null));
     assertEquals(1, door.refused(Protocol.HTTP));
     assertEquals(2, door.refused(Protocol.GRPC));
     assertEquals(2, door.inFlight());
     first.release();
     assertEquals(1, door.inFlight());
-    assertNotNull(door.admit(Protocol.HTTP));
+    assertNotNull(door.admit(Protocol.HTTP, null));
   }
 
   @Test
   void theDoorCheckTakesNoPlaceAndCountsWhatItRefuses() {
-    Admission door = Admission.create(AdmissionSettings.fixed(1), clock::get);
-    assertTrue(door.admits(Protocol.HTTP));
-    assertTrue(door.admits(Protocol.HTTP), "checking twice takes nothing");
+    Admission door = withoutModels(AdmissionSettings.fixed(1));
+    assertTrue(door.admits(Protocol.HTTP, null));
+    assertTrue(door.admits(Protocol.HTTP, null), "checking twice takes nothing");
     assertEquals(0, door.inFlight());
-    Permit permit = door.admit(Protocol.HTTP);
-    assertFalse(door.admits(Protocol.GRPC));
+    Permit permit = door.admit(Protocol.HTTP, null);
+    assertFalse(door.admits(Protocol.GRPC, null));
     assertEquals(1, door.refused(Protocol.GRPC));
     assertEquals(0, door.refused(Protocol.HTTP));
     permit.release();
-    assertTrue(door.admits(Protocol.GRPC));
+    assertTrue(door.admits(Protocol.GRPC, null));
   }
 
   @Test
   void aPermitIsReleasedOnceHoweverOftenItIsGivenBack() {
-    Admission door = Admission.create(AdmissionSettings.fixed(3), clock::get);
-    Permit permit = door.admit(Protocol.HTTP);
-    Permit other = door.admit(Protocol.HTTP);
+    Admission door = withoutModels(AdmissionSettings.fixed(3));
+    Permit permit = door.admit(Protocol.HTTP, null);
+    Permit other = door.admit(Protocol.HTTP, null);
     assertTrue(permit.held());
     permit.release();
     permit.release();
@@ -77,8 +82,8 @@ class AdmissionTest {
 
   @Test
   void theRefusalNamesTheLimitAndIsAnOverloadWithRetryAfter() {
-    Admission door = Admission.create(AdmissionSettings.fixed(7), clock::get);
-    InferenceException.Overloaded refusal = door.refusal();
+    Admission door = withoutModels(AdmissionSettings.fixed(7));
+    InferenceException.Overloaded refusal = door.refusal(null);
     assertEquals(InferenceException.Kind.OVERLOADED, refusal.kind());
     assertTrue(refusal.getMessage().contains("concurrency limit of 7"), refusal.getMessage());
     assertEquals(Admission.CONCURRENCY_LIMIT, refusal.reason());
@@ -87,30 +92,30 @@ class AdmissionTest {
 
   @Test
   void theRefusalIsTheSameWhileTheLimitStaysAndNamesTheNewLimitWhenItMoves() {
-    Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0), clock::get);
-    InferenceException.Overloaded atFloor = door.refusal();
-    assertSame(atFloor, door.refusal(), "one refusal while the limit stays at 4");
+    Admission door = withoutModels(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0));
+    InferenceException.Overloaded atFloor = door.refusal(null);
+    assertSame(atFloor, door.refusal(null), "one refusal while the limit stays at 4");
     long ms = TimeUnit.MILLISECONDS.toNanos(1);
     for (int window = 0; window < 100 && door.limit(null) == 4; window++) {
       List<Permit> held = new ArrayList<>();
-      for (Permit p; (p = door.admit(Protocol.HTTP)) != null; ) {
+      for (Permit p; (p = door.admit(Protocol.HTTP, null)) != null; ) {
         held.add(p);
       }
       clock.addAndGet(GradientLimit.WINDOW_NANOS);
       held.forEach(p -> p.succeeded(ms));
     }
     assertTrue(door.limit(null) > 4, "the limit moved");
-    InferenceException.Overloaded moved = door.refusal();
+    InferenceException.Overloaded moved = door.refusal(null);
     assertTrue(moved.getMessage().contains("concurrency limit of " + door.limit(null) + " "), moved.getMessage());
     assertFalse(atFloor.getMessage().equals(moved.getMessage()));
-    assertSame(moved, door.refusal());
+    assertSame(moved, door.refusal(null));
   }
 
   @Test
   void offAdmitsEverythingAndCountsNothing() {
-    Admission door = Admission.create(AdmissionSettings.OFF, clock::get);
+    Admission door = withoutModels(AdmissionSettings.OFF);
     for (int i = 0; i < 10_000; i++) {
-      assertSame(Permit.NONE, door.admit(Protocol.HTTP));
+      assertSame(Permit.NONE, door.admit(Protocol.HTTP, null));
     }
     assertFalse(door.enabled());
     assertEquals(0, door.inFlight());
@@ -121,14 +126,14 @@ class AdmissionTest {
 
   @Test
   void theAdaptiveLimitStartsAtTheFloorAndMovesWithTheLatencyOfReleasedPermits() {
-    Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0), clock::get);
+    Admission door = withoutModels(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0));
     assertEquals(4, door.limit(null));
     long ms = TimeUnit.MILLISECONDS.toNanos(1);
     // Windows of fast answers with the limit in use: the limit grows.
     for (int window = 0; window < 20; window++) {
       for (int i = 0; i < GradientLimit.WINDOW_SAMPLES; i++) {
         List<Permit> held = new ArrayList<>();
-        for (Permit p; (p = door.admit(Protocol.HTTP)) != null; ) {
+        for (Permit p; (p = door.admit(Protocol.HTTP, null)) != null; ) {
           held.add(p);
         }
         clock.addAndGet(GradientLimit.WINDOW_NANOS / GradientLimit.WINDOW_SAMPLES + 1);
@@ -140,7 +145,7 @@ class AdmissionTest {
     // Slow answers: it shrinks, never below the floor.
     for (int window = 0; window < 30; window++) {
       for (int i = 0; i < GradientLimit.WINDOW_SAMPLES; i++) {
-        Permit p = door.admit(Protocol.HTTP);
+        Permit p = door.admit(Protocol.HTTP, null);
         clock.addAndGet(GradientLimit.WINDOW_NANOS / GradientLimit.WINDOW_SAMPLES + 1);
         p.succeeded(40 * ms);
       }
@@ -151,9 +156,9 @@ class AdmissionTest {
 
   @Test
   void failedRequestsDoNotMoveTheLimit() {
-    Admission door = Admission.create(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0), clock::get);
+    Admission door = withoutModels(new AdmissionSettings(AdmissionSettings.Mode.ADAPTIVE, 4, 50, 2.0));
     for (int i = 0; i < 1_000; i++) {
-      Permit p = door.admit(Protocol.GRPC);
+      Permit p = door.admit(Protocol.GRPC, null);
       clock.addAndGet(GradientLimit.WINDOW_NANOS);
       p.release();
     }
@@ -164,7 +169,7 @@ class AdmissionTest {
   @Test
   void manyThreadsAdmittingAndReleasingNeverPassAFixedLimitAndLeaveNothingInFlight() throws Exception {
     int limit = 5;
-    Admission door = Admission.create(AdmissionSettings.fixed(limit), clock::get);
+    Admission door = withoutModels(AdmissionSettings.fixed(limit));
     AtomicInteger holding = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
     CountDownLatch go = new CountDownLatch(1);
@@ -177,7 +182,7 @@ class AdmissionTest {
           return;
         }
         for (int i = 0; i < 20_000; i++) {
-          Permit p = door.admit(i % 2 == 0 ? Protocol.HTTP : Protocol.GRPC);
+          Permit p = door.admit(i % 2 == 0 ? Protocol.HTTP : Protocol.GRPC, null);
           if (p != null) {
             most.accumulateAndGet(holding.incrementAndGet(), Math::max);
             holding.decrementAndGet();
@@ -225,7 +230,7 @@ class AdmissionTest {
     assertTrue(door.admits(Protocol.HTTP, "b"), "b has its own places");
     Permit b = door.admit(Protocol.HTTP, "b");
     assertNotNull(b);
-    Permit unattributed = door.admit(Protocol.HTTP);
+    Permit unattributed = door.admit(Protocol.HTTP, null);
     assertNotNull(unattributed, "requests whose model is not known share a limit of their own");
 
     assertEquals(4, door.inFlight());
