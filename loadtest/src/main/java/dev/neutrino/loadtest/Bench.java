@@ -615,6 +615,36 @@ final class Bench {
         + without.substring(section.end());
   }
 
+  /** The capacity probe's closed-loop windows (and open-loop steps, if it takes any), each printed as it ends. */
+  private CapacityProbe.Result probeCapacity(Endpoint endpoint, ClientSettings settings, int concurrency,
+      CapacityProbe.Settings probeSettings) throws IOException {
+    try (GeneratorWindows windows = new GeneratorWindows(endpoint, settings, meter, concurrency,
+        probeSettings.highestRateFactor(), (label, r) -> {
+          out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps, p99 "
+              + r.latency().p99() + " us" + (r.errorCount() > 0 ? ", errors " + r.errors() : "")
+              + (r.valid() ? "" : ", INVALID: " + r.invalidReason()));
+          out.flush();
+        })) {
+      return new CapacityProbe(probeSettings, System::nanoTime).run(windows);
+    }
+  }
+
+  /** The probe's closed-loop samples as report runs, "sample 1" onwards. */
+  private static List<Report.Run> sampleRuns(String target, CapacityProbe.Result probed) {
+    List<Report.Run> runs = new ArrayList<>();
+    for (int i = 0; i < probed.samples().size(); i++) {
+      runs.add(new Report.Run(target, probed.samples().get(i), null, "sample " + (i + 1)));
+    }
+    return runs;
+  }
+
+  /** How the probe's capacity was found, for the printed report. */
+  private static String capacitySummary(CapacityProbe.Result probed) {
+    return "the median of the last " + probed.samples().size() + " closed-loop windows: "
+        + Report.number(probed.capacityRps()) + " rps, spread " + Report.round(probed.spread()) + "; warm-up "
+        + Report.number(probed.warmupSeconds()) + " s" + (probed.warmupSettled() ? "" : " (still rising at the limit)");
+  }
+
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
       String prefix, long targetMicros) throws IOException {
     ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), probe)
@@ -624,16 +654,7 @@ final class Bench {
     out.println(target + " (" + model + "): capacity probe at concurrency " + probe
         + (options.warmup().isZero() ? " (no warm-up: --warmup 0)" : ", until throughput stops rising"));
     out.flush();
-    CapacityProbe.Result probed;
-    try (GeneratorWindows windows = new GeneratorWindows(endpoint, settings, meter, probe,
-        probeSettings.highestRateFactor(), (label, r) -> {
-          out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps, p99 "
-              + r.latency().p99() + " us" + (r.errorCount() > 0 ? ", errors " + r.errors() : "")
-              + (r.valid() ? "" : ", INVALID: " + r.invalidReason()));
-          out.flush();
-        })) {
-      probed = new CapacityProbe(probeSettings, System::nanoTime).run(windows);
-    }
+    CapacityProbe.Result probed = probeCapacity(endpoint, settings, probe, probeSettings);
     double capacityRps = probed.capacityRps();
     double rate = Math.max(1, 2 * capacityRps);
     // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
@@ -647,10 +668,7 @@ final class Bench {
           LoadSpec.open(rate, LoadSpec.Distribution.POISSON, options.warmup(), options.duration())
               .withDrainTimeout(Duration.ofSeconds(15)));
     }
-    List<Report.Run> samples = new ArrayList<>();
-    for (int i = 0; i < probed.samples().size(); i++) {
-      samples.add(new Report.Run(target, probed.samples().get(i), null, "sample " + (i + 1)));
-    }
+    List<Report.Run> samples = sampleRuns(target, probed);
     List<Report.Run> open = new ArrayList<>();
     for (int i = 0; i < probed.steps().size(); i++) {
       open.add(new Report.Run(target, probed.steps().get(i).result(), null, "step " + (i + 1)));
@@ -659,9 +677,7 @@ final class Bench {
     open.add(openRun);
     samples.forEach(report::add);
     open.forEach(report::add);
-    out.println(target + " (" + model + "): capacity = the median of the last " + samples.size() + " closed-loop windows: "
-        + Report.number(capacityRps) + " rps, spread " + Report.round(probed.spread()) + "; warm-up "
-        + Report.number(probed.warmupSeconds()) + " s" + (probed.warmupSettled() ? "" : " (still rising at the limit)"));
+    out.println(target + " (" + model + "): capacity = " + capacitySummary(probed));
     TablePrinter closed = new TablePrinter(false, false, true);
     out.println(closed.header());
     samples.forEach(r -> out.println(closed.row(r)));
@@ -852,15 +868,8 @@ final class Bench {
       // Capacity as the overload scenario measures it (closed-loop windows until throughput stops
       // rising, their median), without its open-loop search: one window right after start-up would
       // catch the JIT half-way and put the swap under a load unlike the one it is meant to see.
-      CapacityProbe.Result probed;
-      try (GeneratorWindows windows = new GeneratorWindows(gateway.http(), settings, meter, 64, 1.0,
-          (label, r) -> {
-            out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps");
-            out.flush();
-          })) {
-        probed = new CapacityProbe(CapacityProbe.Settings.of(options.warmup(), options.duration(), 0).closedOnly(),
-            System::nanoTime).run(windows);
-      }
+      CapacityProbe.Result probed = probeCapacity(gateway.http(), settings, 64,
+          CapacityProbe.Settings.of(options.warmup(), options.duration(), 0).closedOnly());
       try (InferenceClient client = InferenceClients.connect(gateway.http(), settings, meter)) {
         LoadGenerator generator = new LoadGenerator(client, meter);
         double rate = Math.max(1, probed.capacityRps() / 2);
@@ -889,20 +898,14 @@ final class Bench {
             options.warmup(), phase.multipliedBy(3)), phases);
         swapper.join(TimeUnit.MINUTES.toMillis(2));
         String[] names = {"before", "during", "after"};
-        List<Report.Run> runs = new ArrayList<>();
-        List<LevelResult> samples = probed.samples();
-        for (int i = 0; i < samples.size(); i++) {
-          runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, samples.get(i), null, "sample " + (i + 1)));
-        }
+        List<Report.Run> runs = new ArrayList<>(sampleRuns(Report.GATEWAY_HTTP_BINARY, probed));
         int swapRuns = runs.size();
         for (int i = 0; i < results.size(); i++) {
           runs.add(new Report.Run(Report.GATEWAY_HTTP_BINARY, results.get(i), null, names[i]));
         }
         runs.forEach(report::add);
-        print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): capacity at concurrency 64 = the median of "
-            + samples.size() + " closed-loop windows: " + Report.number(probed.capacityRps()) + " rps, spread "
-            + Report.round(probed.spread()) + "; warm-up " + Report.number(probed.warmupSeconds()) + " s"
-            + (probed.warmupSettled() ? "" : " (still rising at the limit)"), runs.subList(0, swapRuns));
+        print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): capacity at concurrency 64 = " + capacitySummary(probed),
+            runs.subList(0, swapRuns));
         print(Report.GATEWAY_HTTP_BINARY + " (" + model + "): half of it while version 2 is swapped in",
             runs.subList(swapRuns, runs.size()));
         long errors = results.stream().mapToLong(LevelResult::errorCount).sum();
