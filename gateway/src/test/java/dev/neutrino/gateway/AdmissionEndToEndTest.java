@@ -2,6 +2,7 @@ package dev.neutrino.gateway;
 
 import static dev.neutrino.gateway.Scrapes.key;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -262,18 +263,66 @@ class AdmissionEndToEndTest {
     assertEquals("after", answered.getId());
   }
 
-  /** A ModelInferRequest naming {@code model}, then an inputs field whose length runs past the end. */
+  /**
+   * A ModelInferRequest naming {@code model}, then an inputs field that does not parse (a tensor
+   * whose first byte is the invalid tag 0): its bytes are whole, so a reader that skips fields gets
+   * past it.
+   */
   private static byte[] unparsable(String model) {
-    byte[] named = ModelInferRequest.newBuilder().setModelName(model).build().toByteArray();
-    byte[] bytes = Arrays.copyOf(named, named.length + 2);
+    return unparsable(model, "");
+  }
+
+  /** As {@link #unparsable(String)}, with the request's id. */
+  private static byte[] unparsable(String model, String id) {
+    byte[] named = ModelInferRequest.newBuilder().setModelName(model).setModelVersion("1").setId(id).build()
+        .toByteArray();
+    byte[] bytes = Arrays.copyOf(named, named.length + 3);
     bytes[named.length] = 0x2a; // field 5 (inputs), length-delimited
-    bytes[named.length + 1] = 0x7f; // 127 bytes, none of which follow
+    bytes[named.length + 1] = 0x01; // one byte
+    bytes[named.length + 2] = 0x00; // tag 0: no field has the number 0
     return bytes;
   }
 
   /** ModelInfer with {@code message} sent as it is, through grpc-java with a pass-through marshaller. */
   private byte[] rawInfer(byte[] message) {
-    MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
+    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(PASS_THROUGH, PASS_THROUGH)
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName())
+        .build();
+    return ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+        message);
+  }
+
+  /** ModelStreamInfer with {@code message} sent as it is: the stream's first answer, after the client half-closes. */
+  private ModelStreamInferResponse rawStream(byte[] message) throws Exception {
+    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(PASS_THROUGH, PASS_THROUGH)
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName(GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName())
+        .build();
+    CompletableFuture<byte[]> first = new CompletableFuture<>();
+    StreamObserver<byte[]> requests = ClientCalls.asyncBidiStreamingCall(
+        channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS)), new StreamObserver<>() {
+          @Override
+          public void onNext(byte[] answer) {
+            first.complete(answer);
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            first.completeExceptionally(error);
+          }
+
+          @Override
+          public void onCompleted() {
+            first.completeExceptionally(new AssertionError("the stream ended without an answer"));
+          }
+        });
+    requests.onNext(message);
+    requests.onCompleted();
+    return ModelStreamInferResponse.parseFrom(first.get(60, TimeUnit.SECONDS));
+  }
+
+  private static final MethodDescriptor.Marshaller<byte[]> PASS_THROUGH = new MethodDescriptor.Marshaller<>() {
       @Override
       public InputStream stream(byte[] value) {
         return new ByteArrayInputStream(value);
@@ -288,13 +337,6 @@ class AdmissionEndToEndTest {
         }
       }
     };
-    MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(bytes, bytes)
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName())
-        .build();
-    return ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
-        message);
-  }
 
   @Test
   void aModelAtItsLimitIsRefusedWhileAnotherModelIsServedOnEveryProtocol(@TempDir Path dir) throws Exception {
@@ -324,6 +366,16 @@ class AdmissionEndToEndTest {
     Status parsed =
         Status.fromThrowable(assertThrows(StatusRuntimeException.class, () -> rawInfer(unparsable("other"))));
     assertEquals(Status.Code.INVALID_ARGUMENT, parsed.getCode());
+    // A stream's request too, answered with its model, version and id, and the stream goes on.
+    ModelStreamInferResponse streamRefusal = rawStream(unparsable("gated", "s-7"));
+    assertTrue(streamRefusal.getErrorMessage().contains("model 'gated' is over its concurrency limit of 2"),
+        streamRefusal.getErrorMessage());
+    assertEquals("gated", streamRefusal.getInferResponse().getModelName());
+    assertEquals("1", streamRefusal.getInferResponse().getModelVersion());
+    assertEquals("s-7", streamRefusal.getInferResponse().getId());
+    ModelStreamInferResponse streamParsed = rawStream(unparsable("other", "s-8"));
+    assertFalse(streamParsed.getErrorMessage().contains("concurrency limit"), streamParsed.getErrorMessage());
+    assertEquals("", streamParsed.getInferResponse().getId(), "a message that does not parse is answered without an id");
 
     // OpenAI's routes name the model in the body: once it is read, the request moves to that model's limit.
     TestClient.Reply embeddings = client.post("/v1/embeddings", "{\"model\":\"gated\",\"input\":\"hi\"}");
@@ -341,14 +393,14 @@ class AdmissionEndToEndTest {
     }
     Map<String, Double> s = Scrapes.scrape(gateway);
     assertEquals(2, s.get(key("neutrino_admission_model_limit", "model", "gated")));
-    assertEquals(4, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
+    assertEquals(5, s.get(key("neutrino_admission_model_refused_total", "model", "gated")));
     assertEquals(0, s.get(key("neutrino_admission_model_inflight_requests", "model", "")));
     assertEquals(0, s.get(key("neutrino_admission_model_refused_total", "model", "other")));
     assertEquals(0, s.get(key("neutrino_admission_model_inflight_requests", "model", "other")));
     assertEquals(64, s.get(key("neutrino_admission_limit")), "the gateway's cap");
     assertEquals(2, s.get(key(IN_FLIGHT)));
     assertEquals(2, s.get(key("neutrino_admission_refused_total", "protocol", "http", "reason", "concurrency_limit")));
-    assertEquals(2, s.get(key("neutrino_admission_refused_total", "protocol", "grpc", "reason", "concurrency_limit")));
+    assertEquals(3, s.get(key("neutrino_admission_refused_total", "protocol", "grpc", "reason", "concurrency_limit")));
     assertTrue(backend.ran.stream().noneMatch(v -> v == 3f || v == 5f), "refused requests never ran");
 
     backend.release();

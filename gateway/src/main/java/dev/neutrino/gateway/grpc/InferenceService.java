@@ -225,21 +225,31 @@ final class InferenceService {
   }
 
   /**
-   * The front door for a ModelInfer call whose message has arrived, before it is parsed: when the
-   * model its uncompressed message names ({@link ModelNamePeek}) is at its concurrency limit, or the
-   * gateway at its cap, the call is answered RESOURCE_EXHAUSTED and true returned. A compressed
-   * message, or one whose name cannot be read, passes here and meets the limit once parsed.
+   * The front door for a ModelInfer call whose message has arrived, before it is parsed: when
+   * {@link #refusedUnparsed(GrpcMessage)} refuses it, the call is answered RESOURCE_EXHAUSTED and true
+   * returned.
    */
   private boolean refusedUnparsed(GrpcServerRequest<?, ?> call, GrpcMessage message) {
-    if (!message.encoding().equals("identity")) {
+    ModelNamePeek.Head refused = refusedUnparsed(message);
+    if (refused == null) {
       return false;
     }
-    String model = ModelNamePeek.modelName(message.payload());
-    if (model == null || admission.admits(Protocol.GRPC, model)) {
-      return false;
-    }
-    end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal(model).getMessage());
+    end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal(refused.modelName()).getMessage());
     return true;
+  }
+
+  /**
+   * The front door for a ModelInferRequest message (of ModelInfer or of a stream) that has arrived,
+   * before it is parsed: the request's head ({@link ModelNamePeek}) when the model it names is at its
+   * concurrency limit, or the gateway at its cap; null to parse it and go on. A compressed message,
+   * or one whose head cannot be read, passes here and meets the limit once parsed.
+   */
+  ModelNamePeek.Head refusedUnparsed(GrpcMessage message) {
+    if (!message.encoding().equals("identity")) {
+      return null;
+    }
+    ModelNamePeek.Head head = ModelNamePeek.head(message.payload());
+    return head == null || admission.admits(Protocol.GRPC, head.modelName()) ? null : head;
   }
 
   private void modelInfer(GrpcServerRequest<Received<ModelInferRequest>, ModelInferResponse> call,

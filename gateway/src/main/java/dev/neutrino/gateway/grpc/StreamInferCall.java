@@ -29,9 +29,11 @@ import java.util.Set;
  * early: the client going away (every request it still has queued is withdrawn) and a message over
  * the size limit (Vert.x ends the call with RESOURCE_EXHAUSTED).
  *
- * <p>Each request passes the gateway's front door once its message is parsed, before its tensors are
- * decoded: one refused because its model, or the gateway, is at its concurrency limit is answered
- * with that refusal as its {@code error_message}, and the stream goes on. An inference's permit is owned by its
+ * <p>Each request passes the gateway's front door as soon as its message has arrived, before it is
+ * parsed: its model, version and id are read off the wire ({@link ModelNamePeek}), and one refused
+ * because its model, or the gateway, is at its concurrency limit is answered with that refusal as its
+ * {@code error_message}, tagged with them, and the stream goes on. A compressed message, or one whose
+ * head cannot be read that way, meets the same door once parsed. An inference's permit is owned by its
  * {@link InferenceCall}; a generating request's is given back when its last response is written.
  *
  * <p>A request for a generative model ({@code task: generation}) is answered by
@@ -72,7 +74,19 @@ final class StreamInferCall {
   }
 
   void start() {
-    call.messageHandler(message -> onRequest(service.read(ServiceMethods.MODEL_STREAM_INFER, message)));
+    call.messageHandler(message -> {
+      if (gone) {
+        return;
+      }
+      ModelNamePeek.Head refused = service.refusedUnparsed(message);
+      if (refused != null) {
+        ModelInferRequest named = ModelInferRequest.newBuilder().setModelName(refused.modelName())
+            .setModelVersion(refused.modelVersion()).setId(refused.id()).build();
+        write(error(named, service.refusal(named)));
+        return;
+      }
+      onRequest(service.read(ServiceMethods.MODEL_STREAM_INFER, message));
+    });
     call.endHandler(v -> {
       inputEnded = true;
       endIfDone();
@@ -82,9 +96,6 @@ final class StreamInferCall {
   }
 
   private void onRequest(Received<ModelInferRequest> received) {
-    if (gone) {
-      return;
-    }
     if (received.problem() != null) {
       write(error(ModelInferRequest.getDefaultInstance(), received.problem()));
       return;

@@ -15,7 +15,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Reading a ModelInferRequest's model name off the wire, against protobuf-java's own parse. */
+/** Reading a ModelInferRequest's model name, version and id off the wire, against protobuf-java's own parse. */
 class ModelNamePeekTest {
 
   private static String peek(byte[] bytes) {
@@ -64,6 +64,8 @@ class ModelNamePeekTest {
       }
       ModelInferRequest message = request.build();
       assertEquals(message.getModelName(), peek(message.toByteArray()));
+      ModelNamePeek.Head head = ModelNamePeek.head(Buffer.buffer(message.toByteArray()));
+      assertEquals(new ModelNamePeek.Head(message.getModelName(), message.getModelVersion(), message.getId()), head);
     }
   }
 
@@ -71,6 +73,19 @@ class ModelNamePeekTest {
   void findsTheNameAfterOtherFieldsOfEveryWireType() throws IOException {
     byte[] bytes = fields(3, "request-id", 2, "1", 9, 5L, 10, 2.5d, 11, 1.5f, 1, "text_encoder", 5, new byte[] {1, 2});
     assertEquals("text_encoder", peek(bytes));
+  }
+
+  @Test
+  void readsTheHeadWhereverItsFieldsAreAndKeepsTheLastOfARepeatedOneAsTheParserDoes() throws IOException {
+    byte[] bytes = fields(7, new byte[] {1, 2}, 3, "first-id", 1, "old", 7, new byte[] {9}, 2, "3", 1, "text_encoder",
+        3, "request-id");
+    ModelInferRequest parsed = ModelInferRequest.parseFrom(bytes);
+    assertEquals(new ModelNamePeek.Head("text_encoder", "3", "request-id"), ModelNamePeek.head(Buffer.buffer(bytes)));
+    assertEquals(parsed.getModelName(), peek(bytes));
+    assertEquals(parsed.getId(), ModelNamePeek.head(Buffer.buffer(bytes)).id());
+    assertEquals(new ModelNamePeek.Head("m", "", ""), ModelNamePeek.head(Buffer.buffer(fields(1, "m"))),
+        "a version and an id left out are empty, as parsed");
+    assertEquals("m", peek(fields(1, "m", 1, 7L)), "a field 1 of another wire type is skipped, as the parser skips it");
   }
 
   @Test
@@ -90,16 +105,15 @@ class ModelNamePeekTest {
   }
 
   @Test
-  void looksAtABoundedNumberOfFieldsBeforeTheName() throws IOException {
-    Object[] before = new Object[2 * ModelNamePeek.MAX_FIELDS + 2];
-    for (int i = 0; i < ModelNamePeek.MAX_FIELDS; i++) {
-      before[2 * i] = 3;
-      before[2 * i + 1] = "x";
+  void looksAtABoundedNumberOfFields() throws IOException {
+    Object[] many = new Object[2 * ModelNamePeek.MAX_FIELDS + 2];
+    many[0] = 1;
+    many[1] = "early";
+    for (int i = 1; i <= ModelNamePeek.MAX_FIELDS; i++) {
+      many[2 * i] = 7;
+      many[2 * i + 1] = new byte[] {(byte) i};
     }
-    before[2 * ModelNamePeek.MAX_FIELDS] = 1;
-    before[2 * ModelNamePeek.MAX_FIELDS + 1] = "late";
-    assertNull(peek(fields(before)), "the name comes after " + ModelNamePeek.MAX_FIELDS + " other fields");
-    Object[] fewer = Arrays.copyOfRange(before, 2, before.length);
-    assertEquals("late", peek(fields(fewer)));
+    assertNull(peek(fields(many)), "the name, then " + ModelNamePeek.MAX_FIELDS + " other fields");
+    assertEquals("early", peek(fields(Arrays.copyOf(many, many.length - 2))));
   }
 }
