@@ -42,6 +42,8 @@ import java.util.stream.Stream;
  */
 final class Bench {
   static final Duration FIRST_WARMUP_EXTRA = Duration.ofSeconds(2);
+  /** Rounds of the gateway against the naive server measured in turn ({@link #paired}). */
+  static final int PAIRED_ROUNDS = 2;
   /**
    * The profile's warm-up rounds after the first (which takes a level's warm-up plus
    * {@link #FIRST_WARMUP_EXTRA} per combination) take at least this long per combination.
@@ -215,13 +217,17 @@ final class Bench {
       levels.add(LoadSpec.closed(c, options.warmup(), options.duration()));
     }
     int maxBatch;
+    Map<String, Object> paired;
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
       maxBatch = gateway.maxBatchSize(model);
       sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, Map.of(), levels);
       grpcSweep(gateway, model, Map.of(), levels);
+      int[] layout = naiveSweep(repository, model, Map.of(), levels, 0);
+      try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1])) {
+        paired = paired(gateway.http(), Endpoint.http("127.0.0.1", naive.port()), model, levels);
+      }
     }
-    naiveSweep(repository, model, Map.of(), levels, 0);
     LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
     headline(limit);
     Map<String, Object> byLevel = new LinkedHashMap<>();
@@ -233,7 +239,56 @@ final class Bench {
       }
     }
     report.ratio("gateway_http_binary_vs_naive_by_concurrency", byLevel);
+    report.ratio("gateway_http_binary_vs_naive_paired_by_concurrency", paired);
+    report.note("gateway_http_binary_vs_naive_by_concurrency compares the two sweeps, run a minute or more apart; "
+        + "gateway_http_binary_vs_naive_paired_by_concurrency measures both servers in turn at each level ("
+        + PAIRED_ROUNDS + " rounds of gateway then naive, a level's warm-up and duration each), so that a change "
+        + "in this machine's speed between the sweeps falls on both alike");
     return report;
+  }
+
+  /**
+   * The gateway against the naive server over HTTP binary at each level, measured in turn: {@value
+   * #PAIRED_ROUNDS} rounds of one window of the gateway, then one of the naive server. On a machine
+   * whose speed drifts over minutes (a shared VM), the sweeps' ratio also measures that drift; here it
+   * falls on both alike. Each server's throughput is its answers over its windows' time.
+   *
+   * @return the gateway's throughput over the naive server's, by concurrency
+   */
+  private Map<String, Object> paired(Endpoint gateway, Endpoint naive, String model, List<LoadSpec> levels)
+      throws IOException {
+    int connections = levels.stream().mapToInt(LoadSpec::concurrency).max().orElse(1);
+    Map<String, Object> byLevel = new LinkedHashMap<>();
+    out.println("gateway-http-binary against naive-http, in turn (" + PAIRED_ROUNDS + " rounds per level)");
+    out.println(String.format("%8s %28s %28s %7s", "conc", "gateway rps by round", "naive rps by round", "ratio"));
+    try (InferenceClient gatewayClient = InferenceClients.connect(gateway,
+            settings(model, Protocol.HTTP_BINARY, Map.of(), connections), meter);
+        InferenceClient naiveClient = InferenceClients.connect(naive,
+            settings(model, Protocol.HTTP_BINARY, Map.of(), connections), meter)) {
+      LoadGenerator gatewayLoad = new LoadGenerator(gatewayClient, meter);
+      LoadGenerator naiveLoad = new LoadGenerator(naiveClient, meter);
+      for (LoadSpec level : levels) {
+        double[] ok = new double[2];
+        double[] seconds = new double[2];
+        List<String> rounds = new ArrayList<>(List.of("", ""));
+        for (int round = 0; round < PAIRED_ROUNDS; round++) {
+          LoadGenerator[] turn = {gatewayLoad, naiveLoad};
+          for (int server = 0; server < 2; server++) {
+            LevelResult r = turn[server].run(level);
+            ok[server] += r.ok();
+            seconds[server] += r.durationSeconds();
+            rounds.set(server, rounds.get(server) + (round == 0 ? "" : " / ") + Report.number(r.throughputRps()));
+          }
+        }
+        double ratio = seconds[0] > 0 && seconds[1] > 0 && ok[1] > 0 ? (ok[0] / seconds[0]) / (ok[1] / seconds[1]) : 0;
+        byLevel.put(Integer.toString(level.concurrency()), Report.round(ratio));
+        out.println(String.format("%8d %28s %28s %7s", level.concurrency(), rounds.get(0), rounds.get(1),
+            HtmlReport.format(Report.round(ratio))));
+        out.flush();
+      }
+    }
+    out.println();
+    return byLevel;
   }
 
   /**
@@ -1042,8 +1097,9 @@ final class Bench {
    *
    * @param workers its worker threads; 0 tries a few layouts at the highest level first and keeps
    *     the one with the most throughput
+   * @return the layout it ran: {worker threads, ONNX Runtime threads per run}
    */
-  private void naiveSweep(Path repository, String model, Map<String, long[]> shapes, List<LoadSpec> levels,
+  private int[] naiveSweep(Path repository, String model, Map<String, long[]> shapes, List<LoadSpec> levels,
       int workers) throws Exception {
     int top = levels.stream().mapToInt(LoadSpec::concurrency).max().orElse(1);
     int[] layout = {workers > 0 ? workers : options.naiveWorkers(), 1};
@@ -1054,6 +1110,7 @@ final class Bench {
     try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1])) {
       sweep(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), Protocol.HTTP_BINARY, model, shapes, levels);
     }
+    return layout;
   }
 
   /** Tries worker and intra-op thread counts a competent user would try; returns the best {workers, threads}. */

@@ -190,6 +190,8 @@ final class BenchAll {
         vsLimit, limitGoal, report.scenario()));
     rows.add(new HtmlReport.HeadlineRow(model + " against the naive server, by concurrency",
         value(report, "gateway_http_binary_vs_naive_by_concurrency"), naiveGoal, report.scenario()));
+    rows.add(new HtmlReport.HeadlineRow(model + " against the naive server, by concurrency, measured in turn",
+        value(report, "gateway_http_binary_vs_naive_paired_by_concurrency"), naiveGoal, report.scenario()));
     Report floor = find("http-floor");
     if (model.equals("recommender_mlp") && floor != null && at != null) {
       Report.Run floorAt = floor.runsOf(Report.FLOOR_HTTP_BINARY).stream()

@@ -73,6 +73,9 @@ class BenchAllTest {
     }
     assertTrue(floor.path("ratios").has("wrk_rps"), floor.path("ratios").toString());
     assertTrue(targets(floor).containsAll(List.of(Report.BARE_HTTP_BINARY, Report.BARE_GRPC)), targets(floor).toString());
+    JsonNode paired = scenario(report, "throughput-mlp").path("ratios")
+        .path("gateway_http_binary_vs_naive_paired_by_concurrency");
+    assertTrue(paired.path("1").asDouble() > 0, "both servers measured in turn at concurrency 1: " + paired);
     JsonNode overhead = scenario(report, "overhead");
     for (String protocol : List.of("http_json", "http_binary", "grpc")) {
       for (String ratio : List.of("transport_floor_p50_us_", "transport_floor_p99_us_",
@@ -87,6 +90,7 @@ class BenchAllTest {
     report.path("headline").fieldNames().forEachRemaining(headline::add);
     for (String row : List.of("overhead p50, grpc: gateway / bare transport floor / gateway above the floor",
         "recommender_mlp's req/s goal against the bare transport floor",
+        "recommender_mlp against the naive server, by concurrency, measured in turn",
         "overload, gateway: capacity (spread over its windows; warm-up; open-loop rate sustained in bounds)")) {
       assertTrue(headline.contains(row), "headline row " + row + ": " + headline);
       assertFalse(report.path("headline").path(row).path("value").asText().contains("n/a"),
