@@ -218,6 +218,7 @@ final class Bench {
     }
     int maxBatch;
     Map<String, Object> paired;
+    LimitResult limit;
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
       maxBatch = gateway.maxBatchSize(model);
@@ -227,8 +228,12 @@ final class Bench {
       try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1])) {
         paired = paired(gateway.http(), Endpoint.http("127.0.0.1", naive.port()), model, levels);
       }
+      limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
+      LoadSpec top = levels.stream().max(Comparator.comparingInt(LoadSpec::concurrency)).orElseThrow();
+      report.ratio("gateway_http_binary_vs_limit_paired", Report.round(pairedLimit(gateway.http(), repository, model,
+          top, limit)));
+      report.ratio("gateway_http_binary_vs_limit_paired_concurrency", top.concurrency());
     }
-    LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
     headline(limit);
     Map<String, Object> byLevel = new LinkedHashMap<>();
     for (int c : options.concurrency()) {
@@ -1157,6 +1162,46 @@ final class Bench {
    * Measures the limit on each layout and batch size, adds the best layout's runs to the report and
    * prints every layout.
    */
+  /**
+   * The gateway at level {@code top} over HTTP binary against the in-process limit's best layout and
+   * batch size, measured in turn: {@value #PAIRED_ROUNDS} rounds of one window of the gateway (the
+   * level's warm-up and duration), then one of the limit (as long, after a warm-up of at most 0.5 s).
+   *
+   * @return the gateway's requests/s over the limit's rows/s, each over its windows' time
+   */
+  private double pairedLimit(Endpoint gateway, Path repository, String model, LoadSpec top, LimitResult limit)
+      throws Exception {
+    Backend backend = OnnxRuntimeBackend.create();
+    List<TensorData> row = rowOf(backend, repository, model, Map.of());
+    int batch = limit.best().batchSize() == null ? 1 : limit.best().batchSize();
+    Duration warmup = Duration.ofMillis(Math.min(500, options.warmup().toMillis()));
+    out.println("gateway-http-binary at concurrency " + top.concurrency() + " against " + Report.IN_PROCESS + " ("
+        + limit.layout() + ", batch " + batch + "), in turn (" + PAIRED_ROUNDS + " rounds)");
+    double[] done = new double[2];
+    double[] seconds = new double[2];
+    StringBuilder rounds = new StringBuilder();
+    try (InferenceClient client = InferenceClients.connect(gateway,
+            settings(model, Protocol.HTTP_BINARY, Map.of(), top.concurrency()), meter);
+        InProcessLimit inProcess = InProcessLimit.load(backend, modelFile(repository, model), limit.layout())) {
+      LoadGenerator load = new LoadGenerator(client, meter);
+      for (int round = 0; round < PAIRED_ROUNDS; round++) {
+        LevelResult g = load.run(top);
+        LevelResult l = inProcess.measure(row, batch, warmup, top.duration());
+        done[0] += g.ok();
+        seconds[0] += g.durationSeconds();
+        done[1] += l.ok();
+        seconds[1] += l.durationSeconds();
+        rounds.append(round == 0 ? "" : "; ").append("gateway ").append(Report.number(g.throughputRps()))
+            .append(" req/s, limit ").append(Report.number(l.throughputRps())).append(" rows/s");
+      }
+    }
+    double ratio = seconds[0] > 0 && seconds[1] > 0 && done[1] > 0 ? (done[0] / seconds[0]) / (done[1] / seconds[1])
+        : 0;
+    out.println("  " + rounds + ": " + HtmlReport.format(Report.round(ratio)));
+    out.println();
+    return ratio;
+  }
+
   private LimitResult limit(Path repository, String model, Map<String, long[]> shapes, List<Integer> batches,
       List<InProcessLimit.Layout> layouts, Duration duration) throws Exception {
     Backend backend = OnnxRuntimeBackend.create();

@@ -188,6 +188,8 @@ final class BenchAll {
             at.result().throughputRps()) + " req/s of " + Report.number(limit) + " rows/s)";
     rows.add(new HtmlReport.HeadlineRow(model + ", HTTP binary, " + top + " clients, against the in-process limit",
         vsLimit, limitGoal, report.scenario()));
+    rows.add(new HtmlReport.HeadlineRow(model + ", HTTP binary, " + top + " clients, against the in-process limit, "
+        + "measured in turn", value(report, "gateway_http_binary_vs_limit_paired"), limitGoal, report.scenario()));
     rows.add(new HtmlReport.HeadlineRow(model + " against the naive server, by concurrency",
         value(report, "gateway_http_binary_vs_naive_by_concurrency"), naiveGoal, report.scenario()));
     rows.add(new HtmlReport.HeadlineRow(model + " against the naive server, by concurrency, measured in turn",

@@ -76,6 +76,8 @@ class BenchAllTest {
     JsonNode paired = scenario(report, "throughput-mlp").path("ratios")
         .path("gateway_http_binary_vs_naive_paired_by_concurrency");
     assertTrue(paired.path("1").asDouble() > 0, "both servers measured in turn at concurrency 1: " + paired);
+    assertTrue(scenario(report, "throughput-mlp").path("ratios").path("gateway_http_binary_vs_limit_paired").asDouble() > 0,
+        "the gateway and the limit measured in turn");
     JsonNode overhead = scenario(report, "overhead");
     for (String protocol : List.of("http_json", "http_binary", "grpc")) {
       for (String ratio : List.of("transport_floor_p50_us_", "transport_floor_p99_us_",
@@ -91,6 +93,7 @@ class BenchAllTest {
     for (String row : List.of("overhead p50, grpc: gateway / bare transport floor / gateway above the floor",
         "recommender_mlp's req/s goal against the bare transport floor",
         "recommender_mlp against the naive server, by concurrency, measured in turn",
+        "recommender_mlp, HTTP binary, 1 clients, against the in-process limit, measured in turn",
         "overload, gateway: capacity (spread over its windows; warm-up; open-loop rate sustained in bounds)")) {
       assertTrue(headline.contains(row), "headline row " + row + ": " + headline);
       assertFalse(report.path("headline").path(row).path("value").asText().contains("n/a"),
