@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -273,22 +274,10 @@ final class Bench {
       LoadGenerator gatewayLoad = new LoadGenerator(gatewayClient, meter);
       LoadGenerator naiveLoad = new LoadGenerator(naiveClient, meter);
       for (LoadSpec level : levels) {
-        double[] ok = new double[2];
-        double[] seconds = new double[2];
-        List<String> rounds = new ArrayList<>(List.of("", ""));
-        for (int round = 0; round < PAIRED_ROUNDS; round++) {
-          LoadGenerator[] turn = {gatewayLoad, naiveLoad};
-          for (int server = 0; server < 2; server++) {
-            LevelResult r = turn[server].run(level);
-            ok[server] += r.ok();
-            seconds[server] += r.durationSeconds();
-            rounds.set(server, rounds.get(server) + (round == 0 ? "" : " / ") + Report.number(r.throughputRps()));
-          }
-        }
-        double ratio = seconds[0] > 0 && seconds[1] > 0 && ok[1] > 0 ? (ok[0] / seconds[0]) / (ok[1] / seconds[1]) : 0;
-        byLevel.put(Integer.toString(level.concurrency()), Report.round(ratio));
-        out.println(String.format("%8d %28s %28s %7s", level.concurrency(), rounds.get(0), rounds.get(1),
-            HtmlReport.format(Report.round(ratio))));
+        InTurn turns = inTurn(() -> gatewayLoad.run(level), () -> naiveLoad.run(level));
+        byLevel.put(Integer.toString(level.concurrency()), Report.round(turns.ratio()));
+        out.println(String.format("%8d %28s %28s %7s", level.concurrency(), turns.first(), turns.second(),
+            HtmlReport.format(Report.round(turns.ratio()))));
         out.flush();
       }
     }
@@ -1159,10 +1148,6 @@ final class Bench {
   private record LimitResult(Report.Run best, InProcessLimit.Layout layout) {}
 
   /**
-   * Measures the limit on each layout and batch size, adds the best layout's runs to the report and
-   * prints every layout.
-   */
-  /**
    * The gateway at level {@code top} over HTTP binary against the in-process limit's best layout and
    * batch size, measured in turn: {@value #PAIRED_ROUNDS} rounds of one window of the gateway (the
    * level's warm-up and duration), then one of the limit (as long, after a warm-up of at most 0.5 s).
@@ -1177,31 +1162,51 @@ final class Bench {
     Duration warmup = Duration.ofMillis(Math.min(500, options.warmup().toMillis()));
     out.println("gateway-http-binary at concurrency " + top.concurrency() + " against " + Report.IN_PROCESS + " ("
         + limit.layout() + ", batch " + batch + "), in turn (" + PAIRED_ROUNDS + " rounds)");
-    double[] done = new double[2];
-    double[] seconds = new double[2];
-    StringBuilder rounds = new StringBuilder();
+    InTurn turns;
     try (InferenceClient client = InferenceClients.connect(gateway,
             settings(model, Protocol.HTTP_BINARY, Map.of(), top.concurrency()), meter);
         InProcessLimit inProcess = InProcessLimit.load(backend, modelFile(repository, model), limit.layout())) {
       LoadGenerator load = new LoadGenerator(client, meter);
-      for (int round = 0; round < PAIRED_ROUNDS; round++) {
-        LevelResult g = load.run(top);
-        LevelResult l = inProcess.measure(row, batch, warmup, top.duration());
-        done[0] += g.ok();
-        seconds[0] += g.durationSeconds();
-        done[1] += l.ok();
-        seconds[1] += l.durationSeconds();
-        rounds.append(round == 0 ? "" : "; ").append("gateway ").append(Report.number(g.throughputRps()))
-            .append(" req/s, limit ").append(Report.number(l.throughputRps())).append(" rows/s");
+      turns = inTurn(() -> load.run(top), () -> inProcess.measure(row, batch, warmup, top.duration()));
+    }
+    out.println("  gateway " + turns.first() + " req/s, limit " + turns.second() + " rows/s: "
+        + HtmlReport.format(Report.round(turns.ratio())));
+    out.println();
+    return turns.ratio();
+  }
+
+  /**
+   * Two targets measured in turn ({@link #paired}, {@link #pairedLimit}).
+   *
+   * @param ratio the first's answers per second over the second's, each over its windows' time
+   * @param first the first's throughput in each round, as printed
+   * @param second the second's
+   */
+  private record InTurn(double ratio, String first, String second) {}
+
+  /** {@value #PAIRED_ROUNDS} rounds of one window of {@code first}, then one of {@code second}. */
+  private static InTurn inTurn(Supplier<LevelResult> first, Supplier<LevelResult> second) {
+    List<Supplier<LevelResult>> targets = List.of(first, second);
+    double[] done = new double[2];
+    double[] seconds = new double[2];
+    List<StringBuilder> rounds = List.of(new StringBuilder(), new StringBuilder());
+    for (int round = 0; round < PAIRED_ROUNDS; round++) {
+      for (int i = 0; i < 2; i++) {
+        LevelResult r = targets.get(i).get();
+        done[i] += r.ok();
+        seconds[i] += r.durationSeconds();
+        rounds.get(i).append(round == 0 ? "" : " / ").append(Report.number(r.throughputRps()));
       }
     }
     double ratio = seconds[0] > 0 && seconds[1] > 0 && done[1] > 0 ? (done[0] / seconds[0]) / (done[1] / seconds[1])
         : 0;
-    out.println("  " + rounds + ": " + HtmlReport.format(Report.round(ratio)));
-    out.println();
-    return ratio;
+    return new InTurn(ratio, rounds.get(0).toString(), rounds.get(1).toString());
   }
 
+  /**
+   * Measures the limit on each layout and batch size, adds the best layout's runs to the report and
+   * prints every layout.
+   */
   private LimitResult limit(Path repository, String model, Map<String, long[]> shapes, List<Integer> batches,
       List<InProcessLimit.Layout> layouts, Duration duration) throws Exception {
     Backend backend = OnnxRuntimeBackend.create();
