@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -59,7 +60,8 @@ import org.HdrHistogram.Recorder;
  * requests still unanswered when measurement begins are reported ({@link LevelResult#warmupBacklog()}).
  *
  * <p><b>Validity.</b> Each result is judged by {@link GeneratorCheck}: a level whose generator used
- * (nearly) all its cores or fell behind its schedule is marked invalid with the reason.
+ * (nearly) all its cores, or whose open loop fell behind its schedule or was paused for garbage
+ * collection ({@link GcPauses}) too long, is marked invalid with the reason.
  *
  * <p>Time comes from a {@link Ticker}, the system's by default; tests inject one.
  *
@@ -72,6 +74,7 @@ public final class LoadGenerator {
 
   private final InferenceClient client;
   private final CpuMeter meter;
+  private final LongSupplier gcPausedNanos;
   private final Ticker ticker;
   /** Whether an open loop has been preceded by the closed-loop priming yet. */
   private boolean primed;
@@ -101,9 +104,18 @@ public final class LoadGenerator {
   }
 
   LoadGenerator(InferenceClient client, CpuMeter meter, Ticker ticker) {
+    this(client, meter, ticker, GcPauses.jvm()::pausedNanos);
+  }
+
+  /**
+   * @param gcPausedNanos the time this JVM has spent paused for garbage collection, rising
+   *     ({@link GcPauses}); tests inject one
+   */
+  LoadGenerator(InferenceClient client, CpuMeter meter, Ticker ticker, LongSupplier gcPausedNanos) {
     this.client = Objects.requireNonNull(client, "client");
     this.meter = Objects.requireNonNull(meter, "meter");
     this.ticker = Objects.requireNonNull(ticker, "ticker");
+    this.gcPausedNanos = Objects.requireNonNull(gcPausedNanos, "gcPausedNanos");
   }
 
   /** Runs one level: warm-up, measurement, drain. Blocks until done. */
@@ -138,6 +150,7 @@ public final class LoadGenerator {
     long warmupBacklog = Math.max(0, run.outstanding.get() - run.measuredOutstanding.get());
     ServerStats.Snapshot statsBefore = phases == null ? client.stats() : null;
     long cpuBefore = meter.cpuNanos();
+    long pausedBefore = gcPausedNanos.getAsLong();
     long wallBefore = ticker.nanoTime();
 
     long drainDeadline = run.end + spec.drainTimeout().toNanos();
@@ -152,6 +165,7 @@ public final class LoadGenerator {
     long unfinished = drained ? 0 : run.measuredOutstanding.get();
     run.closed.set(true);
     long cpuAfter = meter.cpuNanos();
+    long pausedAfter = gcPausedNanos.getAsLong();
     long wallAfter = ticker.nanoTime();
     ServerStats server = phases == null ? ServerStats.between(statsBefore, client.stats()) : ServerStats.NONE;
     double cores = wallAfter > wallBefore ? (cpuAfter - cpuBefore) / (double) (wallAfter - wallBefore) : 0;
@@ -179,7 +193,8 @@ public final class LoadGenerator {
           p == 0 ? server : ServerStats.NONE, cores, p == 0 ? warmupBacklog : 0, null));
     }
     int generatorCores = Runtime.getRuntime().availableProcessors();
-    results.replaceAll(r -> GeneratorCheck.judge(r, generatorCores));
+    double pausedShare = wallAfter > wallBefore ? (pausedAfter - pausedBefore) / (double) (wallAfter - wallBefore) : 0;
+    results.replaceAll(r -> GeneratorCheck.judge(r, generatorCores, pausedShare));
     return results;
   }
 

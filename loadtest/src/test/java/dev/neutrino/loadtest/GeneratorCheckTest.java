@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -67,14 +69,50 @@ class GeneratorCheckTest {
     LatencySummary onTime = new LatencySummary(1000, 5, 20, 80, 300, 900, 10);
     LatencySummary late = new LatencySummary(1000, 2_000, 6_000, 9_000, 12_000, 15_000, 3_000);
 
-    assertNull(GeneratorCheck.verdict(open, 0.5, 1, onTime));
-    String cpu = GeneratorCheck.verdict(open, 0.95, 1, onTime);
+    assertNull(GeneratorCheck.verdict(open, 0.5, 1, onTime, 0));
+    String cpu = GeneratorCheck.verdict(open, 0.95, 1, onTime, 0);
     assertTrue(cpu.contains("used 0.95 of its 1 core(s)"), cpu);
-    String lag = GeneratorCheck.verdict(open, 0.2, 2, late);
+    String lag = GeneratorCheck.verdict(open, 0.2, 2, late, 0);
     assertTrue(lag.contains("9000 us late at p99"), lag);
-    String both = GeneratorCheck.verdict(open, 1.9, 2, late);
+    String both = GeneratorCheck.verdict(open, 1.9, 2, late, 0);
     assertTrue(both.contains("core(s)") && both.contains("late"), both);
     LoadSpec closed = LoadSpec.closed(8, Duration.ZERO, Duration.ofSeconds(1));
-    assertNull(GeneratorCheck.verdict(closed, 0.5, 1, late), "a closed loop has no schedule to fall behind");
+    assertNull(GeneratorCheck.verdict(closed, 0.5, 1, late, 0), "a closed loop has no schedule to fall behind");
+    assertNull(GeneratorCheck.verdict(open, 0.5, 1, onTime, 0.01), "1 % of the time paused is allowed");
+    String paused = GeneratorCheck.verdict(open, 0.5, 1, onTime, 0.025);
+    assertTrue(paused.contains("paused for garbage collection 2.5% of the measured time (limit 1%)"), paused);
+    assertNull(GeneratorCheck.verdict(closed, 0.5, 1, onTime, 0.5), "a closed loop sends nothing while paused");
+  }
+
+  @Test
+  void openLoopWhoseGeneratorWasPausedForCollectionsIsMarkedInvalid() throws Exception {
+    try (ScriptedServer server = ScriptedServer.ok();
+        InferenceClient client = InferenceClients.connect(server.endpoint(),
+            ClientSettings.of("m", Protocol.HTTP_BINARY, 4), new CpuMeter())) {
+      // The JVM's pause total, read when the measurement begins and when it ends: 1 s more at the end,
+      // over a window of about 0.3 s.
+      AtomicLong reads = new AtomicLong();
+      LongSupplier paused = () -> reads.getAndIncrement() * TimeUnit.SECONDS.toNanos(1);
+      LevelResult result = new LoadGenerator(client, new CpuMeter(), LoadGenerator.Ticker.SYSTEM, paused)
+          .run(LoadSpec.open(100, LoadSpec.Distribution.CONSTANT, Duration.ZERO, Duration.ofSeconds(30))
+              .withMaxRequests(30));
+
+      assertEquals(30, result.ok(), "the server answered everything: " + result.errors());
+      assertEquals(2, reads.get(), "read once as the measurement begins and once as it ends");
+      assertFalse(result.valid());
+      assertTrue(result.invalidReason().contains("paused for garbage collection"), result.invalidReason());
+    }
+  }
+
+  @Test
+  void theJvmsCollectionsAreCountedAsPauses() throws InterruptedException {
+    GcPauses pauses = GcPauses.jvm();
+    long before = pauses.pauses();
+    System.gc(); // a full collection: it stops every thread, and its notification says so
+    for (int i = 0; i < 3000 && pauses.pauses() == before; i++) {
+      Thread.sleep(10); // notifications come on the JVM's own thread, after the collection
+    }
+    assertTrue(pauses.pauses() > before, "a full collection was counted");
+    assertTrue(pauses.pausedNanos() >= 0);
   }
 }
