@@ -225,9 +225,9 @@ final class Bench {
       maxBatch = gateway.maxBatchSize(model);
       sweep(Report.GATEWAY_HTTP_BINARY, gateway.http(), Protocol.HTTP_BINARY, model, Map.of(), levels);
       grpcSweep(gateway, model, Map.of(), levels);
-      int[] layout = naiveSweep(repository, model, Map.of(), levels, 0);
-      try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1])) {
-        paired = paired(gateway.http(), Endpoint.http("127.0.0.1", naive.port()), model, levels);
+      try (NaiveServer naive = startNaive(repository, model, Map.of(), levels, 0)) {
+        sweep(Report.NAIVE_HTTP, naiveEndpoint(naive), Protocol.HTTP_BINARY, model, Map.of(), levels);
+        paired = paired(gateway.http(), naiveEndpoint(naive), model, levels);
       }
       limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
       LoadSpec top = levels.stream().max(Comparator.comparingInt(LoadSpec::concurrency)).orElseThrow();
@@ -1086,14 +1086,21 @@ final class Bench {
     sweep(Report.GATEWAY_GRPC, gateway.grpc(), Protocol.GRPC, model, shapes, levels);
   }
 
+  /** The naive server over HTTP binary, started by {@link #startNaive}. */
+  private void naiveSweep(Path repository, String model, Map<String, long[]> shapes, List<LoadSpec> levels,
+      int workers) throws Exception {
+    try (NaiveServer naive = startNaive(repository, model, shapes, levels, workers)) {
+      sweep(Report.NAIVE_HTTP, naiveEndpoint(naive), Protocol.HTTP_BINARY, model, shapes, levels);
+    }
+  }
+
   /**
-   * The naive server over HTTP binary.
+   * Starts the naive server for a sweep of {@code levels}, and says its layout in the report.
    *
    * @param workers its worker threads; 0 tries a few layouts at the highest level first and keeps
    *     the one with the most throughput
-   * @return the layout it ran: {worker threads, ONNX Runtime threads per run}
    */
-  private int[] naiveSweep(Path repository, String model, Map<String, long[]> shapes, List<LoadSpec> levels,
+  private NaiveServer startNaive(Path repository, String model, Map<String, long[]> shapes, List<LoadSpec> levels,
       int workers) throws Exception {
     int top = levels.stream().mapToInt(LoadSpec::concurrency).max().orElse(1);
     int[] layout = {workers > 0 ? workers : options.naiveWorkers(), 1};
@@ -1101,10 +1108,11 @@ final class Bench {
       layout = calibrateNaive(repository, model, shapes, Math.min(top, 32));
     }
     report.setting("naive_server", layout[0] + " worker threads, " + layout[1] + " ONNX Runtime thread(s) per run");
-    try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1])) {
-      sweep(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), Protocol.HTTP_BINARY, model, shapes, levels);
-    }
-    return layout;
+    return NaiveServer.start(modelFile(repository, model), model, layout[0], layout[1]);
+  }
+
+  private static Endpoint naiveEndpoint(NaiveServer naive) {
+    return Endpoint.http("127.0.0.1", naive.port());
   }
 
   /** Tries worker and intra-op thread counts a competent user would try; returns the best {workers, threads}. */
@@ -1145,7 +1153,7 @@ final class Bench {
   }
 
   /** The limit's best run and where it came from. */
-  private record LimitResult(Report.Run best, InProcessLimit.Layout layout) {}
+  private record LimitResult(Report.Run best, InProcessLimit.Layout layout, List<TensorData> row) {}
 
   /**
    * The gateway at level {@code top} over HTTP binary against the in-process limit's best layout and
@@ -1156,8 +1164,6 @@ final class Bench {
    */
   private double pairedLimit(Endpoint gateway, Path repository, String model, LoadSpec top, LimitResult limit)
       throws Exception {
-    Backend backend = OnnxRuntimeBackend.create();
-    List<TensorData> row = rowOf(backend, repository, model, Map.of());
     int batch = limit.best().batchSize() == null ? 1 : limit.best().batchSize();
     Duration warmup = Duration.ofMillis(Math.min(500, options.warmup().toMillis()));
     out.println("gateway-http-binary at concurrency " + top.concurrency() + " against " + Report.IN_PROCESS + " ("
@@ -1165,9 +1171,10 @@ final class Bench {
     InTurn turns;
     try (InferenceClient client = InferenceClients.connect(gateway,
             settings(model, Protocol.HTTP_BINARY, Map.of(), top.concurrency()), meter);
-        InProcessLimit inProcess = InProcessLimit.load(backend, modelFile(repository, model), limit.layout())) {
+        InProcessLimit inProcess = InProcessLimit.load(OnnxRuntimeBackend.create(), modelFile(repository, model),
+            limit.layout())) {
       LoadGenerator load = new LoadGenerator(client, meter);
-      turns = inTurn(() -> load.run(top), () -> inProcess.measure(row, batch, warmup, top.duration()));
+      turns = inTurn(() -> load.run(top), () -> inProcess.measure(limit.row(), batch, warmup, top.duration()));
     }
     out.println("  gateway " + turns.first() + " req/s, limit " + turns.second() + " rows/s: "
         + HtmlReport.format(Report.round(turns.ratio())));
@@ -1252,7 +1259,7 @@ final class Bench {
     if (layouts.size() > 1) {
       report.setting("limit_rows_per_s_by_layout", byLayout);
     }
-    return new LimitResult(best, bestLayout);
+    return new LimitResult(best, bestLayout, row);
   }
 
   private List<TensorData> rowOf(Backend backend, Path repository, String model, Map<String, long[]> shapes)

@@ -169,7 +169,7 @@ public final class Admission implements AdmissionReadings {
         return null;
       }
       if (inFlight.compareAndSet(current, current + 1)) {
-        return new Permit(this, door, doorInFlight);
+        return new Permit(door, doorInFlight);
       }
     }
   }
@@ -196,18 +196,6 @@ public final class Admission implements AdmissionReadings {
   /** Whether {@code e} is one of this door's refusals (theirs stay the same while their limits do). */
   public static boolean isRefusal(InferenceException e) {
     return e instanceof InferenceException.Overloaded overloaded && CONCURRENCY_LIMIT.equals(overloaded.reason());
-  }
-
-  /** Called once per permit, by the permit; {@code latencyNanos} is negative when there is no sample. */
-  void released(Permit permit, long latencyNanos) {
-    inFlight.decrementAndGet();
-    Door door = permit.door();
-    door.inFlight.decrementAndGet();
-    if (latencyNanos >= 0 && door.adaptive != null) {
-      synchronized (door.adaptive) {
-        door.limit = door.adaptive.sample(ticker.read(), latencyNanos, permit.inFlight());
-      }
-    }
   }
 
   /** The limit {@code model}'s requests are admitted under now (the shared one for null or a name not served). */
@@ -298,6 +286,20 @@ public final class Admission implements AdmissionReadings {
 
     ModelReading reading() {
       return new ModelReading(model, limit, inFlight.get(), refused.sum());
+    }
+
+    /**
+     * Called once per permit of this limit, by the permit; {@code latencyNanos} is negative when there
+     * is no sample.
+     */
+    void released(Permit permit, long latencyNanos) {
+      Admission.this.inFlight.decrementAndGet();
+      inFlight.decrementAndGet();
+      if (latencyNanos >= 0 && adaptive != null) {
+        synchronized (adaptive) {
+          limit = adaptive.sample(ticker.read(), latencyNanos, permit.inFlight());
+        }
+      }
     }
   }
 

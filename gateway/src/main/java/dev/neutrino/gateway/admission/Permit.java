@@ -11,26 +11,25 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  */
 public final class Permit {
   /** The permit of a gateway that limits nothing; releasing it does nothing. */
-  public static final Permit NONE = new Permit(null, null, 0);
+  public static final Permit NONE = new Permit(null, 0);
 
   private static final AtomicIntegerFieldUpdater<Permit> RELEASED =
       AtomicIntegerFieldUpdater.newUpdater(Permit.class, "released");
 
-  private final Admission admission;
+  /** The limit it holds a place under (and, through it, the gateway's cap); null for {@link #NONE}. */
   private final Admission.Door door;
   private final int inFlight;
   private volatile int released;
 
-  Permit(Admission admission, Admission.Door door, int inFlight) {
-    this.admission = admission;
+  Permit(Admission.Door door, int inFlight) {
     this.door = door;
     this.inFlight = inFlight;
   }
 
   /** Gives the place back without a latency sample: the request failed, was refused or abandoned. */
   public void release() {
-    if (admission != null && RELEASED.compareAndSet(this, 0, 1)) {
-      admission.released(this, -1);
+    if (door != null && RELEASED.compareAndSet(this, 0, 1)) {
+      door.released(this, -1);
     }
   }
 
@@ -40,19 +39,14 @@ public final class Permit {
    * @param latencyNanos how long the request took, from its decoding to its answer
    */
   public void succeeded(long latencyNanos) {
-    if (admission != null && RELEASED.compareAndSet(this, 0, 1)) {
-      admission.released(this, Math.max(0, latencyNanos));
+    if (door != null && RELEASED.compareAndSet(this, 0, 1)) {
+      door.released(this, Math.max(0, latencyNanos));
     }
   }
 
   /** Whether it is still held. */
   public boolean held() {
-    return admission != null && released == 0;
-  }
-
-  /** The limit it holds a place under. */
-  Admission.Door door() {
-    return door;
+    return door != null && released == 0;
   }
 
   /** Requests of its limit in flight when this one was admitted, itself included. */

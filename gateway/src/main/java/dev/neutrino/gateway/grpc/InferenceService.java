@@ -220,8 +220,8 @@ final class InferenceService {
   }
 
   /** What a request {@link #admit} refused is answered with. */
-  String refusal(ModelInferRequest message) {
-    return admission.refusal(message.getModelName()).getMessage();
+  String refusal(String model) {
+    return admission.refusal(model).getMessage();
   }
 
   /**
@@ -234,7 +234,7 @@ final class InferenceService {
     if (refused == null) {
       return false;
     }
-    end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, admission.refusal(refused.modelName()).getMessage());
+    end(call.response(), GrpcStatus.RESOURCE_EXHAUSTED, refusal(refused.modelName()));
     return true;
   }
 
@@ -264,7 +264,7 @@ final class InferenceService {
     // The message is here, its tensors not yet decoded: the call takes its place under the limit now.
     Permit permit = admit(message);
     if (permit == null) {
-      end(response, GrpcStatus.RESOURCE_EXHAUSTED, refusal(message));
+      end(response, GrpcStatus.RESOURCE_EXHAUSTED, refusal(message.getModelName()));
       return;
     }
     InferenceCall inference = infer("ModelInfer", call, message, deadlineNanos, vertx.getOrCreateContext(),

@@ -35,12 +35,6 @@ final class ModelNamePeek {
 
   private ModelNamePeek() {}
 
-  /** The model name that {@code message} (an uncompressed ModelInferRequest) carries; null when not read. */
-  static String modelName(Buffer message) {
-    Head head = head(message);
-    return head == null ? null : head.modelName();
-  }
-
   /** The head of {@code message}, an uncompressed ModelInferRequest; null when not read, or without a model name. */
   static Head head(Buffer message) {
     CodedInputStream in = CodedInputStream.newInstance(((BufferInternal) message).getByteBuf().nioBuffer());

@@ -80,9 +80,7 @@ final class StreamInferCall {
       }
       ModelNamePeek.Head refused = service.refusedUnparsed(message);
       if (refused != null) {
-        ModelInferRequest named = ModelInferRequest.newBuilder().setModelName(refused.modelName())
-            .setModelVersion(refused.modelVersion()).setId(refused.id()).build();
-        write(error(named, service.refusal(named)));
+        write(error(refused, service.refusal(refused.modelName())));
         return;
       }
       onRequest(service.read(ServiceMethods.MODEL_STREAM_INFER, message));
@@ -102,7 +100,7 @@ final class StreamInferCall {
     }
     Permit permit = service.admit(received.message());
     if (permit == null) {
-      write(error(received.message(), service.refusal(received.message())));
+      write(error(received.message(), service.refusal(received.message().getModelName())));
       return;
     }
     Pending pending = new Pending(received.message());
@@ -167,12 +165,17 @@ final class StreamInferCall {
 
   /** An error answer that names the request it belongs to. */
   private static ModelStreamInferResponse error(ModelInferRequest request, String message) {
+    return error(new ModelNamePeek.Head(request.getModelName(), request.getModelVersion(), request.getId()), message);
+  }
+
+  /** An error answer that names the request it belongs to by the head read off its message, unparsed. */
+  private static ModelStreamInferResponse error(ModelNamePeek.Head request, String message) {
     return ModelStreamInferResponse.newBuilder()
         .setErrorMessage(message)
         .setInferResponse(ModelInferResponse.newBuilder()
-            .setModelName(request.getModelName())
-            .setModelVersion(request.getModelVersion())
-            .setId(request.getId()))
+            .setModelName(request.modelName())
+            .setModelVersion(request.modelVersion())
+            .setId(request.id()))
         .build();
   }
 

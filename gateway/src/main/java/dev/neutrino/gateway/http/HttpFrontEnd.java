@@ -968,6 +968,7 @@ public final class HttpFrontEnd {
 
     @Override
     public boolean admitModel(String name) {
+      model(name);
       if (x.permit == null) {
         return true;
       }

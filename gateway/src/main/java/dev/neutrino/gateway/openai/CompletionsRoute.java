@@ -77,7 +77,6 @@ final class CompletionsRoute {
         x.fail(e);
         return;
       }
-      x.model(model);
       if (!x.admitModel(model)) {
         return;
       }

@@ -81,7 +81,6 @@ final class EmbeddingsRoute {
     EmbeddingModel model;
     try {
       request = EmbeddingsRequest.decode(OpenAiJson.object(body));
-      x.model(request.model());
       if (!x.admitModel(request.model())) {
         return;
       }

@@ -38,10 +38,10 @@ public interface OpenAiExchange {
   void model(String name);
 
   /**
-   * Moves the request's place at the front door from the limit shared by requests whose model is in
-   * their body to {@code name}'s own limit, now that the body has named it: false when that model, or
-   * the gateway, is at its limit, and the request has been answered 429. True, doing nothing, for a
-   * request that holds no place.
+   * Names the model the request is for ({@link #model}), and moves the request's place at the front
+   * door from the limit shared by requests whose model is in their body to {@code name}'s own limit,
+   * now that the body has named it: false when that model, or the gateway, is at its limit, and the
+   * request has been answered 429. True, moving nothing, for a request that holds no place.
    */
   boolean admitModel(String name);
 

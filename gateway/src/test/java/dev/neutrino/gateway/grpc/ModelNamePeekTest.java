@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class ModelNamePeekTest {
 
   private static String peek(byte[] bytes) {
-    return ModelNamePeek.modelName(Buffer.buffer(bytes));
+    ModelNamePeek.Head head = ModelNamePeek.head(Buffer.buffer(bytes));
+    return head == null ? null : head.modelName();
   }
 
   /** The bytes of fields written in the order given: {number, value} pairs of strings. */
