@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.onnx.OnnxModelBuilder;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The overload scenario's child processes: a real gateway started from this JVM's class path (pinned
- * with taskset to one core where taskset exists), answering over HTTP, and gone after close.
+ * with taskset to one core where taskset exists, or warming up on every core first), answering over
+ * HTTP, and gone after close.
  */
 @Timeout(180)
 class GatewayProcessTest {
@@ -53,17 +55,54 @@ class GatewayProcessTest {
       if (taskset.isPresent()) {
         assertEquals(core, Cpus.allowed(taskset.get(), handle.pid()), "pinned to the core it was given");
       }
-      HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + gateway.http().port() + "/v2/models/identity/infer"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\":[{\"name\":\"INPUT0\",\"datatype\":\"FP32\","
-              + "\"shape\":[1,4],\"data\":[1,2,3,4.5]}]}"))
-          .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> answer = infer(gateway);
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("4.5"), answer.body());
     }
     assertFalse(handle.isAlive(), "the gateway is gone once closed");
     assertFalse(ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive), "no child left behind");
+  }
+
+  @Test
+  void childWarmingUpOnEveryCoreIsSizedForItsOwnAndPinnedThereWithAllItsThreads(@TempDir Path dir)
+      throws Exception {
+    Optional<Path> taskset = Cpus.taskset();
+    assumeTrue(taskset.isPresent(), "taskset (util-linux) is not installed");
+    List<Integer> allowed = Cpus.allowed(taskset.get(), ProcessHandle.current().pid());
+    assumeTrue(allowed.size() >= 2, "this process may use one core only");
+    List<Integer> own = List.of(allowed.get(allowed.size() - 1));
+    try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.javaCommand(), taskset, own, allowed,
+        repository(dir), List.of())) {
+      long pid = gateway.handle().pid();
+      assertTrue(gateway.warmingUp());
+      assertEquals(allowed, Cpus.allowed(taskset.get(), pid), "on every core while it warms up");
+      List<String> commandLine = List.of(Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"))
+          .split("\0"));
+      assertTrue(commandLine.contains("-XX:ActiveProcessorCount=1"), "sized for its one core: " + commandLine);
+      assertTrue(gateway.description().contains("then pinned to core(s) " + own.get(0)), gateway.description());
+
+      gateway.pinToItsCores();
+      assertFalse(gateway.warmingUp());
+      List<Path> threads;
+      try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+        threads = tasks.toList();
+      }
+      assertTrue(threads.size() > 1);
+      for (Path thread : threads) {
+        String status = Files.readString(thread.resolve("status"));
+        assertTrue(status.contains("Cpus_allowed_list:\t" + own.get(0) + "\n"), thread + ": every thread pinned");
+      }
+      assertEquals(200, infer(gateway).statusCode(), "still answering once pinned");
+    }
+  }
+
+  private static HttpResponse<String> infer(GatewayProcess gateway) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + gateway.http().port() + "/v2/models/identity/infer"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\":[{\"name\":\"INPUT0\",\"datatype\":\"FP32\","
+            + "\"shape\":[1,4],\"data\":[1,2,3,4.5]}]}"))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
