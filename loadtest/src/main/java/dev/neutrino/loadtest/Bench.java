@@ -420,8 +420,10 @@ final class Bench {
 
   /**
    * How long a server started on every core warms up there before it is pinned to its own: long
-   * enough for the JIT's top tier (on 2 vCPUs, a gateway sized for one core went from 6k to 15k
-   * requests/s closed-loop within 4 s of load), then the capacity probe's own warm-up follows, pinned.
+   * enough for the JIT to compile most of the request path with a core to spare. On 2 vCPUs the probe
+   * then settled after 7 s at 19.2k requests/s, where a gateway pinned from the start was still rising
+   * after 12.5 s at 10.4k. The JIT goes on compiling for some seconds once pinned (the pinned load takes
+   * other paths), which the capacity probe's own warm-up takes in.
    */
   private Duration pinnedWarmup() {
     Duration scaled = options.warmup().multipliedBy(PINNED_WARMUP_FACTOR);

@@ -49,8 +49,8 @@ final class GatewayProcess implements AutoCloseable {
   private final Path log;
   private final Thread hook;
   private final String description;
-  /** Where {@link #pinToItsCores()} pins it; empty when it started there, or unpinned. */
   private final Optional<Path> taskset;
+  /** The cores {@link #pinToItsCores()} pins it to; empty once it is there, or when it started there or unpinned. */
   private List<Integer> pendingCores;
 
   private GatewayProcess(Process process, int httpPort, int grpcPort, Path log, Thread hook, String description,
