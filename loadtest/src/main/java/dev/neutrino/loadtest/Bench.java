@@ -439,17 +439,18 @@ final class Bench {
     if (!server.warmingUp()) {
       return;
     }
-    Duration warmup = pinnedWarmup();
-    out.println("warming up " + target + " at concurrency " + concurrency + " for "
-        + Report.number(LoadtestCommand.seconds(warmup)) + " s on its warm-up cores...");
-    out.flush();
-    ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), concurrency)
-        .withTimeout(Duration.ofSeconds(10));
-    try (InferenceClient client = InferenceClients.connect(server.http(), settings, meter)) {
-      LevelResult warm = new LoadGenerator(client, meter).run(LoadSpec.closed(concurrency, Duration.ZERO, warmup));
+    try (InferenceClient client = InferenceClients.connect(server.http(), overloadSettings(model, concurrency),
+        meter)) {
+      LevelResult warm = warmFor(new LoadGenerator(client, meter), target, concurrency, pinnedWarmup(),
+          " on its warm-up cores");
       out.println("  " + Report.number(warm.throughputRps()) + " rps while warming up; now pinned");
     }
     server.pinToItsCores();
+  }
+
+  /** Overload's clients: HTTP binary, {@code connections} of them, a request failing after 10 s. */
+  private ClientSettings overloadSettings(String model, int connections) {
+    return settings(model, Protocol.HTTP_BINARY, Map.of(), connections).withTimeout(Duration.ofSeconds(10));
   }
 
   /** Sets {@code target_latency_microseconds} on {@code model}'s configuration in {@code repository}. */
@@ -741,8 +742,7 @@ final class Bench {
 
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
       String prefix, long targetMicros) throws IOException {
-    ClientSettings settings = settings(model, Protocol.HTTP_BINARY, Map.of(), probe)
-        .withTimeout(Duration.ofSeconds(10));
+    ClientSettings settings = overloadSettings(model, probe);
     CapacityProbe.Settings probeSettings = CapacityProbe.Settings.of(options.warmup(), options.duration(),
         targetMicros);
     out.println(target + " (" + model + "): capacity probe at concurrency " + probe
@@ -1087,11 +1087,15 @@ final class Bench {
     if (options.warmup().isZero()) {
       return; // --warmup 0: no warm-up at all (the tests' tiny runs)
     }
-    Duration warmup = options.warmup().plus(FIRST_WARMUP_EXTRA);
+    warmFor(generator, target, concurrency, options.warmup().plus(FIRST_WARMUP_EXTRA), "");
+  }
+
+  /** A closed loop at {@code concurrency} for {@code warmup}, discarded; {@code where} ends its line. */
+  private LevelResult warmFor(LoadGenerator generator, String target, int concurrency, Duration warmup, String where) {
     out.println("warming up " + target + " at concurrency " + concurrency + " for "
-        + Report.number(LoadtestCommand.seconds(warmup)) + " s...");
+        + Report.number(LoadtestCommand.seconds(warmup)) + " s" + where + "...");
     out.flush();
-    generator.run(LoadSpec.closed(concurrency, Duration.ZERO, warmup));
+    return generator.run(LoadSpec.closed(concurrency, Duration.ZERO, warmup));
   }
 
   /**

@@ -118,6 +118,11 @@ public final class LoadGenerator {
     this.gcPausedNanos = Objects.requireNonNull(gcPausedNanos, "gcPausedNanos");
   }
 
+  /** {@code nanos} over {@code wallNanos} (CPU time as cores, a pause as a share); 0 without wall time. */
+  private static double perWallNanos(long nanos, long wallNanos) {
+    return wallNanos > 0 ? nanos / (double) wallNanos : 0;
+  }
+
   /** Runs one level: warm-up, measurement, drain. Blocks until done. */
   public LevelResult run(LoadSpec spec) {
     return run(spec, null).get(0);
@@ -168,7 +173,7 @@ public final class LoadGenerator {
     long pausedAfter = gcPausedNanos.getAsLong();
     long wallAfter = ticker.nanoTime();
     ServerStats server = phases == null ? ServerStats.between(statsBefore, client.stats()) : ServerStats.NONE;
-    double cores = wallAfter > wallBefore ? (cpuAfter - cpuBefore) / (double) (wallAfter - wallBefore) : 0;
+    double cores = perWallNanos(cpuAfter - cpuBefore, wallAfter - wallBefore);
 
     long windowEnd = measuredEnd(run, spec);
     long lastAnswer = run.lastCompletion.get();
@@ -193,7 +198,7 @@ public final class LoadGenerator {
           p == 0 ? server : ServerStats.NONE, cores, p == 0 ? warmupBacklog : 0, null));
     }
     int generatorCores = Runtime.getRuntime().availableProcessors();
-    double pausedShare = wallAfter > wallBefore ? (pausedAfter - pausedBefore) / (double) (wallAfter - wallBefore) : 0;
+    double pausedShare = perWallNanos(pausedAfter - pausedBefore, wallAfter - wallBefore);
     results.replaceAll(r -> GeneratorCheck.judge(r, generatorCores, pausedShare));
     return results;
   }
