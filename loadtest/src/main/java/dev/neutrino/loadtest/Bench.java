@@ -609,12 +609,13 @@ final class Bench {
     }
   }
 
-  /**
-   * CPU per request by stage for each protocol on identity_fp32 and recommender_mlp: closed-loop load
-   * on one gateway while JFR samples every thread of this JVM (see {@link CpuProfiler}).
-   */
   private static final String NO_GRPC = Report.GATEWAY_GRPC + " skipped: the gateway serves no gRPC port";
 
+  /**
+   * CPU per request by stage for each protocol on identity_fp32 and recommender_mlp: closed-loop load
+   * on one gateway while JFR samples every thread of this JVM (see {@link CpuProfiler}), then the same
+   * load on each model's bare transport floor, so that each figure is also read above the floor.
+   */
   private Report profile(Path repository) throws Exception {
     Map<String, Map<String, long[]>> models = new LinkedHashMap<>();
     models.put("identity_fp32", Map.of("INPUT0", new long[] {1, 16}));
@@ -629,7 +630,9 @@ final class Bench {
     report.setting("profile_period_ms", profileOptions.period().toMillis());
     CpuProfiler profiler = new CpuProfiler(StageTable.standard());
     List<CpuBudget> budgets = new ArrayList<>();
+    List<CpuBudget> floorBudgets = new ArrayList<>();
     List<InferenceClient> clients = new ArrayList<>();
+    List<TransportFloor> floors = new ArrayList<>();
     try (RunningGateway gateway = startGateway(repository, List.of())) {
       note(gateway);
       List<CpuProfiler.Target> targets = new ArrayList<>();
@@ -643,12 +646,28 @@ final class Bench {
               }
               continue;
             }
-            InferenceClient client = InferenceClients.connect(endpoint,
-                settings(model.getKey(), protocol, model.getValue(), concurrency), meter);
-            clients.add(client);
-            targets.add(new CpuProfiler.Target(model.getKey(), protocol.flagName(), client));
+            targets.add(profileTarget(endpoint, model.getKey(), protocol, model.getValue(), CpuBudget.Server.GATEWAY,
+                concurrency, clients));
           }
         }
+        // Each model's transport floor, under the same load: what reading a request and writing its answer
+        // costs any server on this transport, so that each column says what the gateway spent above it.
+        for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
+          TransportFloor floor = TransportFloor.start(
+              TransportFloor.capture(gateway.http(), gateway.grpc(), model.getKey(), model.getValue()),
+              gateway.eventLoops());
+          floors.add(floor);
+          for (Protocol protocol : Protocol.values()) {
+            Endpoint endpoint = protocol == Protocol.GRPC ? floor.grpc() : floor.http();
+            if (endpoint != null) {
+              targets.add(profileTarget(endpoint, model.getKey(), protocol, model.getValue(), CpuBudget.Server.FLOOR,
+                  concurrency, clients));
+            }
+          }
+        }
+        report.setting("profile_transport_floor", "bare Vert.x servers in this JVM, " + gateway.eventLoops()
+            + " event loop(s) as the gateway, replaying each model's answers, idle while the gateway is recorded "
+            + "and the gateway idle while they are");
         // Every combination is warmed before any is recorded: the first recording would otherwise pay for
         // the JIT compiling the paths the later ones share, and the columns would not compare.
         Duration later = options.warmup().compareTo(PROFILE_LATER_WARMUP) > 0 ? options.warmup() : PROFILE_LATER_WARMUP;
@@ -667,20 +686,32 @@ final class Bench {
               + Report.number(LoadtestCommand.seconds(settings.duration())) + " s...");
           out.flush();
           CpuBudget budget = profiler.record(target, meter, settings);
-          budgets.add(budget);
-          report.add(new Report.Run("gateway-" + target.protocol(), budget.load(), null, target.model()));
+          boolean floor = target.server() == CpuBudget.Server.FLOOR;
+          (floor ? floorBudgets : budgets).add(budget);
+          report.add(new Report.Run((floor ? "floor-" : "gateway-") + target.protocol(), budget.load(), null,
+              target.model()));
         }
       } finally {
         clients.forEach(InferenceClient::close);
+        for (TransportFloor floor : floors) {
+          floor.close();
+        }
       }
     }
     out.println();
-    out.print(CpuBudget.table(budgets));
+    out.print(CpuBudget.table(budgets, floorBudgets));
     out.println();
-    report.ratio("profile", ProfileReport.json(budgets));
-    report.section(new Report.Section("CPU per request by stage", ProfileReport.section(budgets)));
+    if (!floorBudgets.isEmpty()) {
+      out.print(CpuBudget.table(floorBudgets, List.of()));
+      out.println();
+    }
+    report.ratio("profile", ProfileReport.json(budgets, floorBudgets));
+    report.ratio("profile_transport_floor", ProfileReport.json(floorBudgets, List.of()));
+    report.section(new Report.Section("CPU per request by stage", ProfileReport.section(budgets, floorBudgets)));
     if (profileOptions.dir() != null) {
-      List<Path> files = ProfileReport.writeFiles(budgets, profileOptions.dir());
+      List<CpuBudget> all = new ArrayList<>(budgets);
+      all.addAll(floorBudgets);
+      List<Path> files = ProfileReport.writeFiles(all, profileOptions.dir());
       out.println("wrote " + files.size() + " files (collapsed stacks, flame graphs) to " + profileOptions.dir());
     }
     report.note("profile: every combination is warmed, round after round, before any is recorded, until the JIT "
@@ -691,7 +722,18 @@ final class Bench {
         + "that thread's JFR samples into stages (the innermost frame a stage rule names decides), divided by the "
         + "requests answered; unsampled = process CPU beyond its Java threads (GC, JIT, the recorder, native "
         + "threads); the generator's threads (and any stack through the generator) are left out");
+    report.note("profile: transport_floor_cpu_us_per_request = the same closed loop on the bare transport floor "
+        + "(profile_transport_floor has its stages), recorded after the gateway with the gateway idle; "
+        + "above_floor_cpu_us_per_request = the gateway's total minus it: the gateway's own work per request");
     return report;
+  }
+
+  /** Connects a client of {@code protocol} to {@code endpoint} for the profile, and names the target. */
+  private CpuProfiler.Target profileTarget(Endpoint endpoint, String model, Protocol protocol, Map<String, long[]> shapes,
+      CpuBudget.Server server, int concurrency, List<InferenceClient> clients) throws IOException {
+    InferenceClient client = InferenceClients.connect(endpoint, settings(model, protocol, shapes, concurrency), meter);
+    clients.add(client);
+    return new CpuProfiler.Target(model, protocol.flagName(), server, client);
   }
 
   /**

@@ -27,8 +27,8 @@ import org.w3c.dom.NodeList;
 /**
  * {@code neutrino bench --scenario profile} end to end, briefly: a real gateway on loopback with the
  * example models, the generator's clients, a JFR recording of this JVM; then the table, the JSON, the
- * page and the files; every combination is warmed before any is recorded. No figure is asserted beyond
- * being there.
+ * page and the files; every combination, on the gateway and on its transport floor, is warmed before any
+ * is recorded. No figure is asserted beyond being there and adding up.
  */
 class ProfileScenarioTest {
   private static final String SVG = "http://www.w3.org/2000/svg";
@@ -54,7 +54,12 @@ class ProfileScenarioTest {
     for (String key : KEYS) {
       int warmed = printed.indexOf("warming up " + key + " (round 1");
       assertTrue(warmed >= 0 && warmed < firstRecording, key + " is warmed before any recording: " + printed);
+      int floorWarmed = printed.indexOf("warming up floor " + key + " (round 1");
+      assertTrue(floorWarmed >= 0 && floorWarmed < firstRecording, key + "'s floor is warmed before any recording");
+      assertTrue(printed.contains("recording floor " + key), key + "'s floor is recorded: " + printed);
     }
+    assertTrue(printed.contains("floor total") && printed.contains("above floor")
+        && printed.contains("floor cpu us per req"), printed);
 
     JsonNode document = new ObjectMapper().readTree(json.toFile());
     JsonNode rounds = document.path("settings").path("profile_warmup_rounds");
@@ -83,6 +88,23 @@ class ProfileScenarioTest {
     assertTrue(decode > 0, profile.toString());
     assertTrue(compute > 0, profile.toString());
 
+    JsonNode floors = document.path("ratios").path("profile_transport_floor");
+    List<String> floorKeys = new ArrayList<>();
+    floors.fieldNames().forEachRemaining(floorKeys::add);
+    assertEquals(KEYS, floorKeys);
+    for (String key : KEYS) {
+      JsonNode floor = floors.path(key);
+      assertTrue(floor.path("requests").asLong() > 0, key + ": " + floor);
+      double floorTotal = floor.path("cpu_us_per_request").path("total").asDouble();
+      assertTrue(floorTotal > 0, key + ": " + floor);
+      assertEquals(0, floor.path("cpu_us_per_request").path("compute").asDouble(), 0.05,
+          key + ": the floor runs no model: " + floor);
+      JsonNode gateway = profile.path(key);
+      assertEquals(floorTotal, gateway.path("transport_floor_cpu_us_per_request").asDouble(), 0.05, key);
+      assertEquals(gateway.path("cpu_us_per_request").path("total").asDouble() - floorTotal,
+          gateway.path("above_floor_cpu_us_per_request").asDouble(), 0.15, key + ": the gateway above its floor");
+    }
+
     DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
     factory.setNamespaceAware(true);
     Document page = factory.newDocumentBuilder().parse(html.toFile());
@@ -99,8 +121,9 @@ class ProfileScenarioTest {
     assertEquals(0, page.getElementsByTagNameNS("*", "script").getLength(), "the bench page stays script-free");
 
     try (Stream<Path> written = Files.list(files)) {
-      assertEquals(2 * KEYS.size(), written.count());
+      assertEquals(4 * KEYS.size(), written.count(), "the gateway's and the floor's stacks and pages");
     }
+    assertTrue(Files.exists(files.resolve("floor.identity_fp32.grpc.collapsed")));
     String collapsed = Files.readString(files.resolve("recommender_mlp.http-binary.collapsed"));
     assertTrue(FlameGraph.parseCollapsed(collapsed).values().stream().mapToLong(Long::longValue).sum() > 0);
     factory.newDocumentBuilder().parse(files.resolve("identity_fp32.grpc.html").toFile());

@@ -10,17 +10,41 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The CPU one request cost the gateway, by stage, for one protocol and model under closed-loop load.
+ * The CPU one request cost a server, by stage, for one protocol and model under closed-loop load.
  *
  * @param model the model the requests ran
  * @param protocol the protocol's name ({@code http-json}, {@code http-binary}, {@code grpc})
+ * @param server the gateway, or the bare transport floor replaying the gateway's answers for the model
  * @param load what the generator measured over the window (requests answered, wall latency)
  * @param attribution the window's CPU by stage, and its samples
  */
-public record CpuBudget(String model, String protocol, LevelResult load, StageAttribution attribution) {
+public record CpuBudget(String model, String protocol, Server server, LevelResult load, StageAttribution attribution) {
+  /** The server a budget measured. */
+  public enum Server {
+    /** The gateway as it serves. */
+    GATEWAY("gateway"),
+    /**
+     * The bare transport floor: a Vert.x server on the gateway's transport options that answers the
+     * gateway's own answer bytes without decoding anything. What any server built like the gateway
+     * pays per request to read it and write its answer.
+     */
+    FLOOR("floor");
+
+    private final String label;
+
+    Server(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
   public CpuBudget {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(protocol, "protocol");
+    Objects.requireNonNull(server, "server");
     Objects.requireNonNull(load, "load");
     Objects.requireNonNull(attribution, "attribution");
   }
@@ -45,19 +69,32 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
     return requests() > 0 ? attribution.nanos().get(stage) / 1_000.0 / requests() : 0;
   }
 
-  /** The gateway's CPU microseconds per answered request, every stage and the unsampled threads together. */
+  /** The server's CPU microseconds per answered request, every stage and the unsampled threads together. */
   public double totalUsPerRequest() {
     return requests() > 0 ? attribution.gatewayNanos() / 1_000.0 / requests() : 0;
   }
 
-  /** The gateway's CPU over the window, in cores (1.0 = one core busy the whole window). */
+  /** The server's CPU over the window, in cores (1.0 = one core busy the whole window). */
   public double gatewayCores() {
     return seconds() > 0 ? attribution.gatewayNanos() / 1e9 / seconds() : 0;
   }
 
-  /** {@code model/protocol}, the key of this budget in JSON and the label of its flame graph. */
+  /** {@code model/protocol}, the key of this budget in JSON (the floor's under a key of their own). */
   public String key() {
     return model + "/" + protocol;
+  }
+
+  /**
+   * The budget in {@code floors} of the same model and protocol, the transport floor this gateway
+   * budget is read against; null when there is none.
+   */
+  public CpuBudget floorIn(List<CpuBudget> floors) {
+    for (CpuBudget floor : floors) {
+      if (floor.server == Server.FLOOR && floor.model.equals(model) && floor.protocol.equals(protocol)) {
+        return floor;
+      }
+    }
+    return null;
   }
 
   /** The stages shown per request: the request stages, then other, gc, jit and unsampled. */
@@ -87,7 +124,7 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
     json.put("requests", requests());
     json.put("throughput_rps", round(seconds() > 0 ? requests() / seconds() : 0));
     json.put("concurrency", load.spec().concurrency());
-    json.put("gateway_cores", round(gatewayCores()));
+    json.put(server.label() + "_cores", round(gatewayCores()));
     json.put("generator_cpu_us_per_request", round(usPerRequest(Stage.GENERATOR)));
     Map<String, Object> samples = new LinkedHashMap<>();
     attribution.samples().forEach((stage, n) -> {
@@ -99,12 +136,17 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
     return json;
   }
 
-  /** The budgets side by side as a text table: a row per stage, a column per budget. */
-  public static String table(List<CpuBudget> budgets) {
+  /**
+   * The budgets side by side as a text table: a row per stage, a column per budget. Where
+   * {@code floors} holds a budget of the same model and protocol, two rows follow: that transport
+   * floor's total, and what the server spent above it.
+   */
+  public static String table(List<CpuBudget> budgets, List<CpuBudget> floors) {
     StringBuilder t = new StringBuilder();
     String head = "%-22s" + " %16s".repeat(budgets.size()) + "%n";
     Object[] keys = new Object[budgets.size() + 1];
-    keys[0] = "cpu us per request";
+    keys[0] = budgets.isEmpty() || budgets.get(0).server == Server.GATEWAY ? "cpu us per request"
+        : "floor cpu us per req";
     Object[] protocols = new Object[budgets.size() + 1];
     protocols[0] = "";
     for (int i = 0; i < budgets.size(); i++) {
@@ -117,20 +159,36 @@ public record CpuBudget(String model, String protocol, LevelResult load, StageAt
       t.append(row(stage.label(), budgets, b -> b.usPerRequest(stage)));
     }
     t.append(row("total", budgets, CpuBudget::totalUsPerRequest));
+    if (budgets.stream().anyMatch(b -> b.floorIn(floors) != null)) {
+      t.append(row("floor total", budgets, b -> floorTotal(b, floors)));
+      t.append(row("above floor", budgets, b -> aboveFloor(b, floors)));
+    }
     t.append(row("wall p50 us", budgets, b -> b.latency().p50()));
     t.append(row("wall mean us", budgets, b -> b.latency().mean()));
     t.append(row("requests/s", budgets, b -> b.seconds() > 0 ? b.requests() / b.seconds() : 0));
-    t.append(row("gateway cores", budgets, CpuBudget::gatewayCores));
+    t.append(row(budgets.isEmpty() ? "cores" : budgets.get(0).server.label() + " cores", budgets,
+        CpuBudget::gatewayCores));
     t.append(row("generator us/req", budgets, b -> b.usPerRequest(Stage.GENERATOR)));
     return t.toString();
+  }
+
+  /** The total of this budget's transport floor in {@code floors}; NaN when there is none. */
+  static double floorTotal(CpuBudget budget, List<CpuBudget> floors) {
+    CpuBudget floor = budget.floorIn(floors);
+    return floor == null ? Double.NaN : floor.totalUsPerRequest();
+  }
+
+  /** This budget's total minus its transport floor's in {@code floors}; NaN when there is none. */
+  static double aboveFloor(CpuBudget budget, List<CpuBudget> floors) {
+    return budget.totalUsPerRequest() - floorTotal(budget, floors);
   }
 
   private static String row(String label, List<CpuBudget> budgets, java.util.function.ToDoubleFunction<CpuBudget> value) {
     StringBuilder r = new StringBuilder(String.format(Locale.ROOT, "%-22s", label));
     for (CpuBudget b : budgets) {
       double v = value.applyAsDouble(b);
-      r.append(String.format(Locale.ROOT, " %16s", v >= 100 ? String.format(Locale.ROOT, "%.0f", v)
-          : String.format(Locale.ROOT, "%.1f", v)));
+      r.append(String.format(Locale.ROOT, " %16s", Double.isNaN(v) ? "-" : v >= 100
+          ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v)));
     }
     return r.append(System.lineSeparator()).toString();
   }

@@ -17,7 +17,8 @@ import java.util.Objects;
  * JFR samples every thread and the CPU clocks are read at the window's two ends.
  *
  * <p>The generator's threads are known by the {@link CpuMeter} its client registered them with, and are
- * left out of the gateway's figures. Several combinations are warmed together first ({@link #warmUp}),
+ * left out of the server's figures: every other thread of this JVM counts as the server's, so the
+ * servers not under load must be idle. Several combinations are warmed together first ({@link #warmUp}),
  * then recorded one by one ({@link #record}), so that every recording finds the JIT's work done and the
  * columns of the stage table compare like with like.
  */
@@ -59,16 +60,21 @@ public final class CpuProfiler {
   /** The longest wait for that before recording anyway. */
   static final Duration MAX_QUIET_WAIT = Duration.ofSeconds(5);
 
-  /** A combination to profile: its model and protocol, and a connected client that loads it. */
-  public record Target(String model, String protocol, InferenceClient client) {
+  /**
+   * A combination to profile: its model and protocol, the server the client loads, and a connected
+   * client.
+   */
+  public record Target(String model, String protocol, CpuBudget.Server server, InferenceClient client) {
     public Target {
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(protocol, "protocol");
+      Objects.requireNonNull(server, "server");
       Objects.requireNonNull(client, "client");
     }
 
+    /** {@code model/protocol}, after {@code "floor "} for the transport floor. */
     public String key() {
-      return model + "/" + protocol;
+      return (server == CpuBudget.Server.FLOOR ? "floor " : "") + model + "/" + protocol;
     }
   }
 
@@ -194,6 +200,6 @@ public final class CpuProfiler {
     StageAttribution attribution = StageAttribution.of(samples, threads, after.vmSince(before),
         after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
-    return new CpuBudget(target.model(), target.protocol(), result, attribution);
+    return new CpuBudget(target.model(), target.protocol(), target.server(), result, attribution);
   }
 }
