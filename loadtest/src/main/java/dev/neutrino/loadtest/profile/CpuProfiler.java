@@ -155,6 +155,14 @@ public final class CpuProfiler {
   }
 
   /**
+   * The CPU nanoseconds this JVM's JIT compiler threads have used so far; -1 where the OS does not say
+   * (see {@link VmThreads}).
+   */
+  public static long jitCpuNanos() {
+    return VmThreads.read().getOrDefault(Stage.JIT, -1L);
+  }
+
+  /**
    * Waits, at most {@code max}, until the JIT compilers are idle over {@link #QUIET_INTERVAL}: what
    * reading the previous window's recording gave them to compile is not charged to the next window.
    * Returns at once where their CPU cannot be read.
