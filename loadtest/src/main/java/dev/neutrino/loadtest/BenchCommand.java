@@ -52,7 +52,7 @@ final class BenchCommand {
 
   @Option(names = "--warmup", paramLabel = "<time>", defaultValue = "1s", converter = Flags.DurationValue.class,
       description = "warm-up before each level (default ${DEFAULT-VALUE}); each target first warms up for T+2s at "
-          + "its top level, and an open loop is preceded by a closed loop on all its connections; 0 skips warm-ups")
+          + "its top level, then in 1 s rounds until the JIT compilers are quiet (at most 10), and an open loop is preceded by a closed loop on all its connections; 0 skips warm-ups")
   Duration warmup;
 
   @Option(names = "--concurrency", paramLabel = "<levels>", defaultValue = "1,2,4,8,16,32,64,128",
