@@ -157,6 +157,7 @@ final class BenchAll {
                   + HtmlReport.format(byTarget.get(Report.FLOOR_HTTP_BINARY)) + " req/s"
               : "not run: wrk is not on the PATH", "", "http-floor"));
     }
+    cpuRows(rows, find("profile"));
     Report hotswap = find("hotswap");
     if (hotswap != null) {
       rows.add(new HtmlReport.HeadlineRow("hot swap under half capacity: errors, p99 before / during / after",
@@ -170,6 +171,30 @@ final class BenchAll {
     unavailable.forEach((scenario, why) -> rows.add(new HtmlReport.HeadlineRow(scenario, "not run: " + why, "",
         scenario)));
     return rows;
+  }
+
+  /**
+   * The profile's CPU per request for identity_fp32 over each protocol, with its transport floor and
+   * what the gateway spent above it. The goal is the issue's: half of what the first profile measured
+   * (54 / 52 / 39 us over HTTP JSON / HTTP binary / gRPC).
+   */
+  private static void cpuRows(List<HtmlReport.HeadlineRow> rows, Report profile) {
+    if (profile == null || !(profile.ratios().get("profile") instanceof Map<?, ?> budgets)) {
+      return;
+    }
+    Map<String, String> goals = Map.of("http-json", "<= 27 us", "http-binary", "<= 26 us", "grpc", "<= 19.5 us");
+    for (String protocol : List.of("http-json", "http-binary", "grpc")) {
+      if (!(budgets.get("identity_fp32/" + protocol) instanceof Map<?, ?> budget)
+          || !(budget.get("cpu_us_per_request") instanceof Map<?, ?> stages)) {
+        continue;
+      }
+      rows.add(new HtmlReport.HeadlineRow("CPU per request, identity 1x16, " + protocol.replace('-', ' ')
+          + ": gateway / bare transport floor / gateway above the floor (profile, closed loop)",
+          HtmlReport.format(stages.get("total")) + " / " + HtmlReport.format(budget.get("transport_floor_cpu_us_per_request"))
+              + " / " + HtmlReport.format(budget.get("above_floor_cpu_us_per_request")) + " us at "
+              + HtmlReport.format(budget.get("throughput_rps")) + " req/s",
+          goals.get(protocol) + " (half the first profile's)", "profile"));
+    }
   }
 
   private void throughputRows(List<HtmlReport.HeadlineRow> rows, Report report, String model, String limitGoal,

@@ -94,7 +94,9 @@ class BenchAllTest {
         "recommender_mlp's req/s goal against the bare transport floor",
         "recommender_mlp against the naive server, by concurrency, measured in turn",
         "recommender_mlp, HTTP binary, 1 clients, against the in-process limit, measured in turn",
-        "overload, gateway: capacity (spread over its windows; warm-up; open-loop rate sustained in bounds)")) {
+        "overload, gateway: capacity (spread over its windows; warm-up; open-loop rate sustained in bounds)",
+        "CPU per request, identity 1x16, grpc: gateway / bare transport floor / gateway above the floor (profile, "
+            + "closed loop)")) {
       assertTrue(headline.contains(row), "headline row " + row + ": " + headline);
       assertFalse(report.path("headline").path(row).path("value").asText().contains("n/a"),
           report.path("headline").path(row).toString());
