@@ -25,6 +25,15 @@ class JitSettlingTest {
       this.jitPerRound = jitPerRound;
     }
 
+    /** The warm-up and its rounds over these rounds' clocks, with the compilers' clock given. */
+    JitSettling.Result warm(java.util.function.LongSupplier jitNanos, int maxExtraRounds) {
+      return JitSettling.warm(named("warmup"), named("round"), jitNanos, wall::get, maxExtraRounds);
+    }
+
+    JitSettling.Result warm(int maxExtraRounds) {
+      return warm(jit::get, maxExtraRounds);
+    }
+
     Runnable named(String name) {
       return () -> {
         ran.add(name);
@@ -37,8 +46,7 @@ class JitSettlingTest {
   @Test
   void runsMoreRoundsUntilTheCompilersUseUnderTwoPercentOfOne() {
     ScriptedRounds rounds = new ScriptedRounds(400_000_000L, 150_000_000L, 30_000_000L, 10_000_000L, 0);
-    JitSettling.Result result = JitSettling.warm(rounds.named("warmup"), rounds.named("round"),
-        rounds.jit::get, rounds.wall::get, JitSettling.MAX_EXTRA_ROUNDS);
+    JitSettling.Result result = rounds.warm(JitSettling.MAX_EXTRA_ROUNDS);
     assertEquals(List.of("warmup", "round", "round", "round"), rounds.ran);
     assertEquals(List.of(0.4, 0.15, 0.03, 0.01), result.shares());
     assertEquals(3, result.extraRounds());
@@ -48,8 +56,7 @@ class JitSettlingTest {
   @Test
   void aQuietWarmUpNeedsNoMoreRounds() {
     ScriptedRounds rounds = new ScriptedRounds(10_000_000L);
-    JitSettling.Result result = JitSettling.warm(rounds.named("warmup"), rounds.named("round"),
-        rounds.jit::get, rounds.wall::get, JitSettling.MAX_EXTRA_ROUNDS);
+    JitSettling.Result result = rounds.warm(JitSettling.MAX_EXTRA_ROUNDS);
     assertEquals(List.of("warmup"), rounds.ran);
     assertEquals(0, result.extraRounds());
     assertTrue(result.settled());
@@ -58,8 +65,7 @@ class JitSettlingTest {
   @Test
   void stopsAfterTheMostRoundsAndSaysTheCompilersHadNotSettled() {
     ScriptedRounds rounds = new ScriptedRounds(300_000_000L);
-    JitSettling.Result result = JitSettling.warm(rounds.named("warmup"), rounds.named("round"),
-        rounds.jit::get, rounds.wall::get, 4);
+    JitSettling.Result result = rounds.warm(4);
     assertEquals(5, rounds.ran.size(), "the warm-up and 4 more rounds");
     assertEquals(4, result.extraRounds());
     assertFalse(result.settled());
@@ -68,8 +74,7 @@ class JitSettlingTest {
   @Test
   void whereTheCompilersCannotBeReadOnlyTheWarmUpRuns() {
     ScriptedRounds rounds = new ScriptedRounds(300_000_000L);
-    JitSettling.Result result = JitSettling.warm(rounds.named("warmup"), rounds.named("round"),
-        () -> -1, rounds.wall::get, JitSettling.MAX_EXTRA_ROUNDS);
+    JitSettling.Result result = rounds.warm(() -> -1, JitSettling.MAX_EXTRA_ROUNDS);
     assertEquals(List.of("warmup"), rounds.ran);
     assertTrue(result.shares().isEmpty());
     assertFalse(result.settled());
