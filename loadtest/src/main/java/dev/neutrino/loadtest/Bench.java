@@ -659,23 +659,29 @@ final class Bench {
           }
         }
         // Each model's transport floor, under the same load: what reading a request and writing its answer
-        // costs any server on this transport, so that each column says what the gateway spent above it.
+        // costs any server on this transport, so that each column says what the gateway spent above it. Each
+        // floor combination comes right after the gateway's same one, so that the two are recorded seconds
+        // apart and a shared VM's drifting speed moves both alike.
+        List<CpuProfiler.Target> paired = new ArrayList<>();
         for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
           TransportFloor floor = TransportFloor.start(
               TransportFloor.capture(gateway.http(), gateway.grpc(), model.getKey(), model.getValue()),
               gateway.eventLoops());
           floors.add(floor);
           for (Protocol protocol : Protocol.values()) {
+            targets.stream().filter(t -> t.model().equals(model.getKey()) && t.protocol().equals(protocol.flagName()))
+                .forEach(paired::add);
             Endpoint endpoint = protocol == Protocol.GRPC ? floor.grpc() : floor.http();
             if (endpoint != null) {
-              targets.add(profileTarget(endpoint, model.getKey(), protocol, model.getValue(), CpuBudget.Server.FLOOR,
+              paired.add(profileTarget(endpoint, model.getKey(), protocol, model.getValue(), CpuBudget.Server.FLOOR,
                   concurrency, clients));
             }
           }
         }
+        targets = paired;
         report.setting("profile_transport_floor", "bare Vert.x servers in this JVM, " + gateway.eventLoops()
-            + " event loop(s) as the gateway, replaying each model's answers, idle while the gateway is recorded "
-            + "and the gateway idle while they are");
+            + " event loop(s) as the gateway, replaying each model's answers; each combination recorded right after "
+            + "the gateway's, each server idle while the other is recorded");
         // Every combination is warmed before any is recorded: the first recording would otherwise pay for
         // the JIT compiling the paths the later ones share, and the columns would not compare.
         Duration later = options.warmup().compareTo(PROFILE_LATER_WARMUP) > 0 ? options.warmup() : PROFILE_LATER_WARMUP;
@@ -731,7 +737,7 @@ final class Bench {
         + "requests answered; unsampled = process CPU beyond its Java threads (GC, JIT, the recorder, native "
         + "threads); the generator's threads (and any stack through the generator) are left out");
     report.note("profile: transport_floor_cpu_us_per_request = the same closed loop on the bare transport floor "
-        + "(profile_transport_floor has its stages), recorded after the gateway with the gateway idle; "
+        + "(profile_transport_floor has its stages), recorded right after the gateway's with the gateway idle; "
         + "above_floor_cpu_us_per_request = the gateway's total minus it: the gateway's own work per request");
     return report;
   }
