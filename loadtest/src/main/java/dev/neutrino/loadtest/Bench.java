@@ -4,6 +4,7 @@ import dev.neutrino.gateway.Gateway;
 import dev.neutrino.gateway.GatewayConfig;
 import dev.neutrino.loadtest.profile.CpuBudget;
 import dev.neutrino.loadtest.profile.CpuProfiler;
+import dev.neutrino.loadtest.profile.JitSettling;
 import dev.neutrino.loadtest.profile.ProfileReport;
 import dev.neutrino.loadtest.profile.StageTable;
 import dev.neutrino.repo.ModelVersion;
@@ -645,9 +646,17 @@ final class Bench {
       note(gateway);
       List<CpuProfiler.Target> targets = new ArrayList<>();
       try {
+        // Each model's transport floor, under the same load: what reading a request and writing its answer
+        // costs any server on this transport, so that each column says what the gateway spent above it. Each
+        // floor combination comes right after the gateway's same one, so that the two are recorded seconds
+        // apart and a shared VM's drifting speed moves both alike.
         for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
+          TransportFloor floor = TransportFloor.start(
+              TransportFloor.capture(gateway.http(), gateway.grpc(), model.getKey(), model.getValue()),
+              gateway.eventLoops());
+          floors.add(floor);
           for (Protocol protocol : Protocol.values()) {
-            Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
+            Endpoint endpoint = endpoint(protocol, gateway.http(), gateway.grpc());
             if (endpoint == null) {
               if (!report.notes().contains(NO_GRPC)) {
                 report.note(NO_GRPC);
@@ -656,44 +665,27 @@ final class Bench {
             }
             targets.add(profileTarget(endpoint, model.getKey(), protocol, model.getValue(), CpuBudget.Server.GATEWAY,
                 concurrency, clients));
-          }
-        }
-        // Each model's transport floor, under the same load: what reading a request and writing its answer
-        // costs any server on this transport, so that each column says what the gateway spent above it. Each
-        // floor combination comes right after the gateway's same one, so that the two are recorded seconds
-        // apart and a shared VM's drifting speed moves both alike.
-        List<CpuProfiler.Target> paired = new ArrayList<>();
-        for (Map.Entry<String, Map<String, long[]>> model : models.entrySet()) {
-          TransportFloor floor = TransportFloor.start(
-              TransportFloor.capture(gateway.http(), gateway.grpc(), model.getKey(), model.getValue()),
-              gateway.eventLoops());
-          floors.add(floor);
-          for (Protocol protocol : Protocol.values()) {
-            targets.stream().filter(t -> t.model().equals(model.getKey()) && t.protocol().equals(protocol.flagName()))
-                .forEach(paired::add);
-            Endpoint endpoint = protocol == Protocol.GRPC ? floor.grpc() : floor.http();
-            if (endpoint != null) {
-              paired.add(profileTarget(endpoint, model.getKey(), protocol, model.getValue(), CpuBudget.Server.FLOOR,
-                  concurrency, clients));
+            Endpoint floorEndpoint = endpoint(protocol, floor.http(), floor.grpc());
+            if (floorEndpoint != null) {
+              targets.add(profileTarget(floorEndpoint, model.getKey(), protocol, model.getValue(),
+                  CpuBudget.Server.FLOOR, concurrency, clients));
             }
           }
         }
-        targets = paired;
         report.setting("profile_transport_floor", "bare Vert.x servers in this JVM, " + gateway.eventLoops()
             + " event loop(s) as the gateway, replaying each model's answers; each combination recorded right after "
             + "the gateway's, each server idle while the other is recorded");
         // Every combination is warmed before any is recorded: the first recording would otherwise pay for
         // the JIT compiling the paths the later ones share, and the columns would not compare.
         Duration later = options.warmup().compareTo(PROFILE_LATER_WARMUP) > 0 ? options.warmup() : PROFILE_LATER_WARMUP;
-        CpuProfiler.Warmup warmup = profiler.warmUp(targets, meter, settings, later,
+        JitSettling.Result warmup = profiler.warmUp(targets, meter, settings, later,
             (round, target) -> {
           out.println("warming up " + target.key() + " (round " + round + ", "
               + Report.number(LoadtestCommand.seconds(round == 1 ? settings.warmup() : later)) + " s)...");
           out.flush();
         });
-        report.setting("profile_warmup_rounds", warmup.rounds());
-        report.setting("profile_warmup_jit_share_by_round",
-            warmup.jitShares().stream().map(Report::round).toList());
+        report.setting("profile_warmup_rounds", warmup.shares().size());
+        report.setting("profile_warmup_jit_share_by_round", warmup.shares().stream().map(Report::round).toList());
         report.setting("profile_warmup_settled", warmup.settled());
         for (CpuProfiler.Target target : targets) {
           out.println("recording " + target.key() + " for "
@@ -740,6 +732,11 @@ final class Bench {
         + "(profile_transport_floor has its stages), recorded right after the gateway's with the gateway idle; "
         + "above_floor_cpu_us_per_request = the gateway's total minus it: the gateway's own work per request");
     return report;
+  }
+
+  /** The endpoint of a server's {@code http} and {@code grpc} ones that serves {@code protocol}; null for none. */
+  private static Endpoint endpoint(Protocol protocol, Endpoint http, Endpoint grpc) {
+    return protocol == Protocol.GRPC ? grpc : http;
   }
 
   /** Connects a client of {@code protocol} to {@code endpoint} for the profile, and names the target. */
@@ -1106,13 +1103,14 @@ final class Bench {
       return; // --warmup 0: no warm-up at all (the tests' tiny runs)
     }
     Duration each = options.warmup().plus(FIRST_WARMUP_EXTRA);
-    List<Protocol> protocols = gateway.grpc() == null ? List.of(Protocol.HTTP_JSON, Protocol.HTTP_BINARY)
-        : List.of(Protocol.HTTP_JSON, Protocol.HTTP_BINARY, Protocol.GRPC);
     out.println("warming up every protocol at concurrency 1 for " + Report.number(LoadtestCommand.seconds(each))
         + " s each...");
     out.flush();
-    for (Protocol protocol : protocols) {
-      Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
+    for (Protocol protocol : Protocol.values()) {
+      Endpoint endpoint = endpoint(protocol, gateway.http(), gateway.grpc());
+      if (endpoint == null) {
+        continue; // no gRPC port
+      }
       try (InferenceClient client = InferenceClients.connect(endpoint, settings(model, protocol, shapes, 1), meter)) {
         new LoadGenerator(client, meter).run(LoadSpec.closed(1, Duration.ZERO, each));
       }
@@ -1135,21 +1133,23 @@ final class Bench {
     }
     String model = "identity_fp32";
     Map<String, long[]> shapes = Map.of("INPUT0", new long[] {1, 16});
-    List<Protocol> protocols = gateway.grpc() == null ? List.of(Protocol.HTTP_BINARY, Protocol.HTTP_JSON)
-        : List.of(Protocol.HTTP_BINARY, Protocol.HTTP_JSON, Protocol.GRPC);
     List<InferenceClient> clients = new ArrayList<>();
     try {
-      for (Protocol protocol : protocols) {
-        Endpoint endpoint = protocol == Protocol.GRPC ? gateway.grpc() : gateway.http();
-        clients.add(InferenceClients.connect(endpoint, settings(model, protocol, shapes, REQUEST_PATH_CLIENTS), meter));
+      for (Protocol protocol : Protocol.values()) {
+        Endpoint endpoint = endpoint(protocol, gateway.http(), gateway.grpc());
+        if (endpoint != null) {
+          clients.add(InferenceClients.connect(endpoint, settings(model, protocol, shapes, REQUEST_PATH_CLIENTS),
+              meter));
+        }
       }
       Duration first = options.warmup().plus(FIRST_WARMUP_EXTRA);
       out.println("warming up the gateway's request path: " + model + " over every protocol at concurrency "
           + REQUEST_PATH_CLIENTS + ", " + Report.number(LoadtestCommand.seconds(first)) + " s each, then rounds of "
           + JIT_ROUND.toSeconds() + " s each until the JIT compilers are quiet...");
       out.flush();
-      JitSettling.Result jit = JitSettling.warm(() -> eachClient(clients, first), () -> eachClient(clients, JIT_ROUND),
-          CpuProfiler::jitCpuNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS);
+      JitSettling.Result jit = JitSettling.warm(round -> eachClient(clients, round == 1 ? first : JIT_ROUND),
+          CpuProfiler::jitCpuNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS,
+          JitSettling.WhenUnreadable.WARM_UP_ONLY);
       reportJit("request path", jit);
     } finally {
       clients.forEach(InferenceClient::close);
@@ -1205,10 +1205,13 @@ final class Bench {
     if (options.warmup().isZero()) {
       return; // --warmup 0: no warm-up at all (the tests' tiny runs)
     }
-    LoadSpec round = LoadSpec.closed(concurrency, Duration.ZERO, JIT_ROUND);
-    JitSettling.Result jit = JitSettling.warm(
-        () -> warmFor(generator, target, concurrency, options.warmup().plus(FIRST_WARMUP_EXTRA), ""),
-        () -> generator.run(round), CpuProfiler::jitCpuNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS);
+    JitSettling.Result jit = JitSettling.warm(round -> {
+      if (round == 1) {
+        warmFor(generator, target, concurrency, options.warmup().plus(FIRST_WARMUP_EXTRA), "");
+      } else {
+        generator.run(LoadSpec.closed(concurrency, Duration.ZERO, JIT_ROUND));
+      }
+    }, CpuProfiler::jitCpuNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS, JitSettling.WhenUnreadable.WARM_UP_ONLY);
     reportJit(target, jit);
   }
 

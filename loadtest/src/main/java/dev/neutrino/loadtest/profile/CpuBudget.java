@@ -22,22 +22,17 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
   /** The server a budget measured. */
   public enum Server {
     /** The gateway as it serves. */
-    GATEWAY("gateway"),
+    GATEWAY,
     /**
      * The bare transport floor: a Vert.x server on the gateway's transport options that answers the
      * gateway's own answer bytes without decoding anything. What any server built like the gateway
      * pays per request to read it and write its answer.
      */
-    FLOOR("floor");
+    FLOOR;
 
-    private final String label;
-
-    Server(String label) {
-      this.label = label;
-    }
-
+    /** {@code gateway} or {@code floor}, as the tables and the JSON name it. */
     public String label() {
-      return label;
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

@@ -7,7 +7,6 @@ import dev.neutrino.loadtest.LoadGenerator;
 import dev.neutrino.loadtest.LoadSpec;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -78,27 +77,6 @@ public final class CpuProfiler {
     }
   }
 
-  /**
-   * What a warm-up did.
-   *
-   * @param jitShares per round, the JIT compilers' CPU over the round's wall time; empty where the
-   *     OS does not say (then every round runs, and {@link #rounds()} is 0)
-   */
-  public record Warmup(List<Double> jitShares) {
-    public Warmup {
-      jitShares = List.copyOf(jitShares);
-    }
-
-    public int rounds() {
-      return jitShares.size();
-    }
-
-    /** Whether the last round's JIT share was below {@link #JIT_SETTLED_SHARE}. */
-    public boolean settled() {
-      return !jitShares.isEmpty() && jitShares.get(jitShares.size() - 1) < JIT_SETTLED_SHARE;
-    }
-  }
-
   /** Told as each target's warm-up round starts. */
   @FunctionalInterface
   public interface WarmupListener {
@@ -122,16 +100,13 @@ public final class CpuProfiler {
    * file is Java code the JIT compiles too; neither may land in the first window. Nothing is warmed
    * when {@code settings.warmup()} is zero.
    */
-  public Warmup warmUp(List<Target> targets, CpuMeter meter, Settings settings, Duration laterRounds,
+  public JitSettling.Result warmUp(List<Target> targets, CpuMeter meter, Settings settings, Duration laterRounds,
       WarmupListener listener) throws IOException {
-    List<Double> shares = new ArrayList<>();
     if (settings.warmup().isZero() || targets.isEmpty()) {
-      return new Warmup(shares);
+      return new JitSettling.Result(List.of());
     }
-    for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
+    return JitSettling.warm(round -> {
       Duration length = round == 1 || laterRounds.isZero() ? settings.warmup() : laterRounds;
-      long jitBefore = VmThreads.read().getOrDefault(Stage.JIT, -1L);
-      long started = System.nanoTime();
       try (JfrRecording recording = JfrRecording.start(settings.period())) {
         for (Target target : targets) {
           listener.warming(round, target);
@@ -140,18 +115,7 @@ public final class CpuProfiler {
         }
         recording.stop();
       }
-      long wall = System.nanoTime() - started;
-      long jitAfter = VmThreads.read().getOrDefault(Stage.JIT, -1L);
-      if (jitBefore < 0 || jitAfter < 0) {
-        continue; // the compilers' CPU cannot be read here: run every round
-      }
-      double share = (double) (jitAfter - jitBefore) / Math.max(1, wall);
-      shares.add(share);
-      if (share < JIT_SETTLED_SHARE) {
-        break;
-      }
-    }
-    return new Warmup(shares);
+    }, CpuProfiler::jitCpuNanos, System::nanoTime, MAX_WARMUP_ROUNDS - 1, JitSettling.WhenUnreadable.EVERY_ROUND);
   }
 
   /**
@@ -169,7 +133,7 @@ public final class CpuProfiler {
    */
   static void awaitQuietCompilers(Duration max) {
     long deadline = System.nanoTime() + max.toNanos();
-    long last = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+    long last = jitCpuNanos();
     while (last >= 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(QUIET_INTERVAL.toMillis());
@@ -177,7 +141,7 @@ public final class CpuProfiler {
         Thread.currentThread().interrupt();
         return;
       }
-      long now = VmThreads.read().getOrDefault(Stage.JIT, -1L);
+      long now = jitCpuNanos();
       if (now < 0 || now - last <= JIT_SETTLED_SHARE * QUIET_INTERVAL.toNanos()) {
         return;
       }

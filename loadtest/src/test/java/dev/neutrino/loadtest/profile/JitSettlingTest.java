@@ -1,4 +1,4 @@
-package dev.neutrino.loadtest;
+package dev.neutrino.loadtest.profile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The warm-up's extra rounds, on a scripted compiler clock and wall clock: nothing here waits. */
@@ -26,20 +27,18 @@ class JitSettlingTest {
     }
 
     /** The warm-up and its rounds over these rounds' clocks, with the compilers' clock given. */
-    JitSettling.Result warm(java.util.function.LongSupplier jitNanos, int maxExtraRounds) {
-      return JitSettling.warm(named("warmup"), named("round"), jitNanos, wall::get, maxExtraRounds);
+    JitSettling.Result warm(LongSupplier jitNanos, int maxExtraRounds, JitSettling.WhenUnreadable whenUnreadable) {
+      return JitSettling.warm(this::run, jitNanos, wall::get, maxExtraRounds, whenUnreadable);
     }
 
     JitSettling.Result warm(int maxExtraRounds) {
-      return warm(jit::get, maxExtraRounds);
+      return warm(jit::get, maxExtraRounds, JitSettling.WhenUnreadable.WARM_UP_ONLY);
     }
 
-    Runnable named(String name) {
-      return () -> {
-        ran.add(name);
-        wall.addAndGet(SECOND);
-        jit.addAndGet(jitPerRound[Math.min(index++, jitPerRound.length - 1)]);
-      };
+    private void run(int number) {
+      ran.add(number == 1 ? "warmup" : "round");
+      wall.addAndGet(SECOND);
+      jit.addAndGet(jitPerRound[Math.min(index++, jitPerRound.length - 1)]);
     }
   }
 
@@ -74,8 +73,18 @@ class JitSettlingTest {
   @Test
   void whereTheCompilersCannotBeReadOnlyTheWarmUpRuns() {
     ScriptedRounds rounds = new ScriptedRounds(300_000_000L);
-    JitSettling.Result result = rounds.warm(() -> -1, JitSettling.MAX_EXTRA_ROUNDS);
+    JitSettling.Result result = rounds.warm(() -> -1, JitSettling.MAX_EXTRA_ROUNDS,
+        JitSettling.WhenUnreadable.WARM_UP_ONLY);
     assertEquals(List.of("warmup"), rounds.ran);
+    assertTrue(result.shares().isEmpty());
+    assertFalse(result.settled());
+  }
+
+  @Test
+  void whereTheCompilersCannotBeReadTheProfileRunsEveryRound() {
+    ScriptedRounds rounds = new ScriptedRounds(300_000_000L);
+    JitSettling.Result result = rounds.warm(() -> -1, 2, JitSettling.WhenUnreadable.EVERY_ROUND);
+    assertEquals(List.of("warmup", "round", "round"), rounds.ran);
     assertTrue(result.shares().isEmpty());
     assertFalse(result.settled());
   }
