@@ -12,9 +12,11 @@ import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
 import dev.neutrino.gateway.metrics.MetricsEndpoint;
 import dev.neutrino.gateway.security.AccessControl;
+import dev.neutrino.gateway.security.ApiGroup;
 import dev.neutrino.gateway.security.RefusalCollector;
 import dev.neutrino.gateway.tls.CertificateReloader;
 import dev.neutrino.gateway.tls.ServerTls;
+import dev.neutrino.gateway.warmup.RequestPathWarmup;
 import dev.neutrino.gpu.tensorrt.TensorRtBackend;
 import dev.neutrino.repo.IdleUnload;
 import dev.neutrino.repo.ModelRepository;
@@ -76,6 +78,7 @@ public final class Gateway {
   private MetricsEndpoint metricsEndpoint;
   private CertificateReloader certificates;
   private volatile boolean ready;
+  private volatile RequestPathWarmup.Outcome warmup;
   /** Set once a drain has begun: readiness fails from then on, whatever the loads do. */
   private volatile boolean draining;
   private Future<Drain.Outcome> drained;
@@ -169,8 +172,9 @@ public final class Gateway {
     Admission admission = Admission.create(config.admission(), Ticker.system(),
         name -> !repository.readyVersions(name).isEmpty() || repository.isScaledToZero(name));
     metrics.admission(admission);
+    InferenceCalls calls = InferenceCalls.create(repository, metrics, accessLog);
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
-        this::ready, metrics, accessLog, edge, admission, InferenceCalls.create(repository, metrics, accessLog));
+        this::ready, metrics, accessLog, edge, admission, calls);
     http = HttpFrontEnd.create(frontEnds, httpAccess);
     grpc = GrpcFrontEnd.create(frontEnds, grpcAccess, http.generation());
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
@@ -202,6 +206,7 @@ public final class Gateway {
             return null;
           }, false);
         })
+        .compose(ignored -> warmUp(calls, httpAccess, grpcAccess, loops))
         .map(ignored -> {
           ready = true;
           return this;
@@ -210,6 +215,47 @@ public final class Gateway {
 
   private boolean ready() {
     return ready && !draining;
+  }
+
+  /**
+   * Warms the request path before the gateway reports ready ({@code --request-path-warmup-secs}):
+   * requests to its own front ends, with the credentials inference needs, until the JIT is quiet. Never
+   * fails the start: what it did, or why it could not, is logged and kept for {@link #warmup()}.
+   */
+  private Future<Void> warmUp(InferenceCalls calls, AccessControl httpAccess, AccessControl grpcAccess, int loops) {
+    int seconds = config.requestPathWarmupSecs();
+    if (seconds == 0) {
+      return Future.succeededFuture();
+    }
+    if (config.tls().clientCaFile() != null) {
+      warmup = RequestPathWarmup.Outcome.skipped("the listeners ask clients for a certificate (mutual TLS),"
+          + " and the gateway has none of its own to present");
+      LOG.log(System.Logger.Level.WARNING, warmup.describe());
+      return Future.succeededFuture();
+    }
+    RequestPathWarmup.Endpoints endpoints = new RequestPathWarmup.Endpoints(ownAddress(config.host()), httpPort,
+        grpcPort, config.tls().enabled(), httpAccess.credentials(ApiGroup.INFERENCE),
+        grpcAccess.credentials(ApiGroup.INFERENCE));
+    return RequestPathWarmup.run(vertx, repository.servingVersions(), endpoints, calls.warmupMark(), loops, seconds,
+        () -> draining).map(outcome -> {
+          warmup = outcome;
+          LOG.log(System.Logger.Level.INFO, outcome.describe());
+          return null;
+        });
+  }
+
+  /** Where this process reaches a listener bound to {@code host}: the wildcard address is reached on loopback. */
+  static String ownAddress(String host) {
+    return switch (host) {
+      case "0.0.0.0" -> "127.0.0.1";
+      case "::", "[::]", "0:0:0:0:0:0:0:0" -> "::1";
+      default -> host;
+    };
+  }
+
+  /** What the request-path warm-up did; null when it is off or has not ended. */
+  public RequestPathWarmup.Outcome warmup() {
+    return warmup;
   }
 
   /** Every listener serving TLS: the HTTP and gRPC servers, and the metrics server when it serves TLS. */

@@ -74,7 +74,11 @@ public record GatewayConfig(
     AccessSettings access,
     EdgeLimits edges,
     AdmissionSettings admission,
-    TransportPreference transport) {
+    TransportPreference transport,
+    int requestPathWarmupSecs) {
+
+  /** The longest warm-up of the request path ({@code request_path_warmup_secs}) accepted. */
+  public static final int MAX_REQUEST_PATH_WARMUP_SECS = 600;
 
   /**
    * The repository's settings, with Triton's flag names where Triton has them.
@@ -332,6 +336,10 @@ public record GatewayConfig(
     if (cpuThreads < 0) {
       throw new IllegalArgumentException("cpu_threads must be >= 0, got " + cpuThreads);
     }
+    if (requestPathWarmupSecs < 0 || requestPathWarmupSecs > MAX_REQUEST_PATH_WARMUP_SECS) {
+      throw new IllegalArgumentException("request_path_warmup_secs must be between 0 and "
+          + MAX_REQUEST_PATH_WARMUP_SECS + ", got " + requestPathWarmupSecs);
+    }
   }
 
   public static GatewayConfig defaults() {
@@ -339,7 +347,7 @@ public record GatewayConfig(
         FrontEndOptions.DEFAULT_MAX_REQUEST_BYTES, FrontEndOptions.DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 0,
         RepositorySettings.DEFAULTS, TelemetrySettings.DEFAULTS, TlsSettings.OFF, ShutdownSettings.DEFAULTS,
         AccessSettings.DEFAULTS, EdgeLimits.DEFAULTS, AdmissionSettings.DEFAULTS,
-        TransportPreference.DEFAULT);
+        TransportPreference.DEFAULT, 0);
   }
 
   /**
@@ -359,12 +367,12 @@ public record GatewayConfig(
 
   public GatewayConfig withHttpPort(int port) {
     return new GatewayConfig(host, port, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withGrpcPort(int port) {
     return new GatewayConfig(host, httpPort, port, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   /** The first repository folder (the only one, unless several are served together). */
@@ -378,52 +386,57 @@ public record GatewayConfig(
 
   public GatewayConfig withModelRepositories(List<Path> folders) {
     return new GatewayConfig(host, httpPort, grpcPort, folders, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withMaxRequestBytes(long bytes) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, bytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withRepository(RepositorySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, settings, telemetry, tls, shutdown, access, edges, admission, transport);
+        cpuThreads, settings, telemetry, tls, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withTelemetry(TelemetrySettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, settings, tls, shutdown, access, edges, admission, transport);
+        cpuThreads, repository, settings, tls, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withEdges(EdgeLimits limits) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, limits, admission, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, access, limits, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withTls(TlsSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, settings, shutdown, access, edges, admission, transport);
+        cpuThreads, repository, telemetry, settings, shutdown, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withShutdown(ShutdownSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, settings, access, edges, admission, transport);
+        cpuThreads, repository, telemetry, tls, settings, access, edges, admission, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withAdmission(AdmissionSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, settings, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, settings, transport, requestPathWarmupSecs);
   }
 
   public GatewayConfig withTransport(TransportPreference preference) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, preference);
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, preference, requestPathWarmupSecs);
+  }
+
+  public GatewayConfig withRequestPathWarmupSecs(int seconds) {
+    return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
+        cpuThreads, repository, telemetry, tls, shutdown, access, edges, admission, transport, seconds);
   }
 
   public GatewayConfig withAccess(AccessSettings settings) {
     return new GatewayConfig(host, httpPort, grpcPort, modelRepositories, maxRequestBytes, idleTimeoutSeconds, eventLoops,
-        cpuThreads, repository, telemetry, tls, shutdown, settings, edges, admission, transport);
+        cpuThreads, repository, telemetry, tls, shutdown, settings, edges, admission, transport, requestPathWarmupSecs);
   }
 
   /**
@@ -478,6 +491,7 @@ public record GatewayConfig(
     out.put("admission_limit_min", admission.limitMin());
     out.put("admission_limit_max", admission.limitMax());
     out.put("admission_latency_tolerance", admission.latencyTolerance());
+    out.put("request_path_warmup_secs", requestPathWarmupSecs);
     return out;
   }
 
@@ -526,7 +540,8 @@ public record GatewayConfig(
       String admission,
       Integer admissionLimitMin,
       Integer admissionLimitMax,
-      Double admissionLatencyTolerance) {}
+      Double admissionLatencyTolerance,
+      Integer requestPathWarmupSecs) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -635,7 +650,8 @@ public record GatewayConfig(
             file.admissionLimitMax() != null ? file.admissionLimitMax() : base.admission().limitMax(),
             file.admissionLatencyTolerance() != null ? file.admissionLatencyTolerance()
                 : base.admission().latencyTolerance()),
-        file.transport() != null ? TransportPreference.parse(file.transport()) : base.transport());
+        file.transport() != null ? TransportPreference.parse(file.transport()) : base.transport(),
+        file.requestPathWarmupSecs() != null ? file.requestPathWarmupSecs() : base.requestPathWarmupSecs());
   }
 
   /** The access settings of {@code file} over {@code base}; secrets given as {@code @FILE} are read here. */
@@ -826,6 +842,8 @@ public record GatewayConfig(
       Map.entry("tls-client-ca-file", "PEM CA certificates: clients must present a certificate they signed (mutual TLS)"),
       Map.entry("tls-metrics", "the metrics port serves TLS too, with the same files (default off)"),
       Map.entry("tls-reload-secs", "how often the TLS files are checked; changed files are reloaded (default 10)"),
+      Map.entry("request-path-warmup-secs", "before reporting ready, send requests to its own front ends for at most "
+          + "this long, until the JIT has compiled the request path (default 0: off)"),
       Map.entry("drain-delay", "seconds a stopping gateway keeps serving while not ready (default 5)"),
       Map.entry("exit-timeout-secs", "seconds in-flight requests may take once the listeners close (default 30)"),
       Map.entry("http-restricted-api", "GROUPS:KEY=VALUE: these API groups need header KEY: VALUE (VALUE @FILE reads "

@@ -75,4 +75,13 @@ class GatewayConfigFlagsTest {
         () -> GatewayConfig.fromArgs(new String[] {"--model-control-mode", "sometimes"})).getMessage();
     assertTrue(mode.contains("sometimes"), mode);
   }
+
+  @Test
+  void requestPathWarmupIsOffByDefaultAndBoundedInSeconds() throws Exception {
+    assertEquals(0, GatewayConfig.fromArgs(new String[] {}).requestPathWarmupSecs());
+    assertEquals(30, GatewayConfig.fromArgs(new String[] {"--request-path-warmup-secs", "30"}).requestPathWarmupSecs());
+    String tooLong = assertThrows(IllegalArgumentException.class,
+        () -> GatewayConfig.fromArgs(new String[] {"--request-path-warmup-secs", "601"})).getMessage();
+    assertTrue(tooLong.contains("request_path_warmup_secs") && tooLong.contains("601"), tooLong);
+  }
 }

@@ -85,6 +85,14 @@ public final class InferenceCall {
     /** The request's method and path, for the access log. */
     String method();
 
+    /**
+     * Whether the request is the gateway's own warm-up ({@link WarmupMark}): it is served like any
+     * other and not observed (no metrics, statistics, access log or admission sample).
+     */
+    default boolean warmup() {
+      return false;
+    }
+
     String path();
 
     /**
@@ -267,7 +275,9 @@ public final class InferenceCall {
       } else {
         code = front.fail(cause);
       }
-      nanos = observe(version, code, result, cause);
+      if (!front.warmup()) {
+        nanos = observe(version, code, result, cause);
+      }
     } finally {
       if (nanos >= 0) {
         permit.succeeded(nanos);

@@ -19,6 +19,7 @@ public final class InferenceCalls {
   final GatewayMetrics metrics;
   final AccessLog accessLog;
   final Arrivals arrivals = new Arrivals();
+  private final WarmupMark warmupMark = WarmupMark.random();
 
   private InferenceCalls(ModelRepository repository, GatewayMetrics metrics, AccessLog accessLog) {
     this.repository = Objects.requireNonNull(repository, "repository");
@@ -28,6 +29,14 @@ public final class InferenceCalls {
 
   public static InferenceCalls create(ModelRepository repository, GatewayMetrics metrics, AccessLog accessLog) {
     return new InferenceCalls(repository, metrics, accessLog);
+  }
+
+  /**
+   * The token this gateway's own warm-up requests carry: a front end whose request presents it in
+   * {@link WarmupMark#HEADER} says so through {@link InferenceCall.Front#warmup()}.
+   */
+  public WarmupMark warmupMark() {
+    return warmupMark;
   }
 
   /**

@@ -24,16 +24,19 @@ final class GrpcInference implements InferenceCall.Front {
   private final long maxRequestBytes;
   private final String path;
   private final Handler<AsyncResult<ModelInferResponse>> answer;
+  private final boolean warmup;
   private boolean rawOutputs;
 
   /**
    * @param maxRequestBytes the most bytes the request's tensors may take once decoded
    * @param method the service method, for example {@code ModelInfer}, for the access log
    * @param answer gets the encoded response or the failure, once, on the call's context
+   * @param warmup whether the call carries the gateway's own warm-up mark
    */
   GrpcInference(ModelInferRequest message, long maxRequestBytes, String method,
-      Handler<AsyncResult<ModelInferResponse>> answer) {
+      Handler<AsyncResult<ModelInferResponse>> answer, boolean warmup) {
     this.message = message;
+    this.warmup = warmup;
     this.maxRequestBytes = maxRequestBytes;
     this.path = InferenceService.path(method);
     this.answer = answer;
@@ -57,6 +60,11 @@ final class GrpcInference implements InferenceCall.Front {
   @Override
   public String path() {
     return path;
+  }
+
+  @Override
+  public boolean warmup() {
+    return warmup;
   }
 
   @Override

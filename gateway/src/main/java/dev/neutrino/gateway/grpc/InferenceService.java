@@ -5,6 +5,7 @@ import dev.neutrino.gateway.admission.Admission;
 import dev.neutrino.gateway.admission.Permit;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.call.InferenceCalls;
+import dev.neutrino.gateway.call.WarmupMark;
 import dev.neutrino.gateway.generate.GenerationCall;
 import dev.neutrino.gateway.generate.GenerationModels;
 import dev.neutrino.gateway.grpc.proto.ModelStreamInferResponse;
@@ -210,7 +211,8 @@ final class InferenceService {
    */
   InferenceCall infer(String method, GrpcServerRequest<?, ?> call, ModelInferRequest message, long deadlineNanos,
       Context context, Handler<AsyncResult<ModelInferResponse>> answer, Permit permit) {
-    GrpcInference front = new GrpcInference(message, maxRequestBytes, method, answer);
+    GrpcInference front = new GrpcInference(message, maxRequestBytes, method, answer,
+        calls.warmupMark().marks(call.headers().get(WarmupMark.HEADER)));
     return calls.start(Protocol.GRPC, front, deadlineNanos, context, permit);
   }
 

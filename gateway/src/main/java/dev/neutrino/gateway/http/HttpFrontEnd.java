@@ -12,6 +12,7 @@ import dev.neutrino.batching.InferenceRequest;
 import dev.neutrino.batching.InferenceResult;
 import dev.neutrino.gateway.call.InferenceCall;
 import dev.neutrino.gateway.call.InferenceCalls;
+import dev.neutrino.gateway.call.WarmupMark;
 import dev.neutrino.gateway.logging.AccessLog;
 import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.metrics.GatewayMetrics;
@@ -520,6 +521,11 @@ public final class HttpFrontEnd {
     @Override
     public String path() {
       return x.request.path();
+    }
+
+    @Override
+    public boolean warmup() {
+      return calls.warmupMark().marks(x.request.getHeader(WarmupMark.HEADER));
     }
 
     @Override

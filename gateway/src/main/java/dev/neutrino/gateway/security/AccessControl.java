@@ -96,6 +96,17 @@ public final class AccessControl {
     return guarded[group.ordinal()];
   }
 
+  /**
+   * The header (gRPC metadata) a request to {@code group} must carry to pass {@link #check}, as a
+   * name and value, for the gateway's own requests to itself (its warm-up); empty when the group is
+   * open. The value is the configured secret: never print it.
+   */
+  public Map<String, String> credentials(ApiGroup group) {
+    Credential credential = required.get(group);
+    return credential == null ? Map.of()
+        : Map.of(headerPrefix + credential.key(), credential.value().text());
+  }
+
   /** As {@link #check(ApiGroup, Function, Supplier)} with the peer's address known. */
   public InferenceException check(ApiGroup group, Function<String, String> header, InetAddress peer) {
     return check(group, header, () -> peer);

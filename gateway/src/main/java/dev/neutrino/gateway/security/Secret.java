@@ -71,6 +71,11 @@ public final class Secret {
     return presented != null && MessageDigest.isEqual(value, presented.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The value itself, for the gateway's own client to present; never to be printed or logged. */
+  String text() {
+    return new String(value, StandardCharsets.UTF_8);
+  }
+
   /** The file the value was read from, or null when it was given inline. */
   public Path file() {
     return file;
