@@ -236,8 +236,10 @@ public final class Gateway {
     RequestPathWarmup.Endpoints endpoints = new RequestPathWarmup.Endpoints(ownAddress(config.host()), httpPort,
         grpcPort, config.tls().enabled(), httpAccess.credentials(ApiGroup.INFERENCE),
         grpcAccess.credentials(ApiGroup.INFERENCE));
+    calls.warmupMark().open();
     return RequestPathWarmup.run(vertx, repository.servingVersions(), endpoints, calls.warmupMark(), loops, seconds,
         () -> draining).map(outcome -> {
+          calls.warmupMark().close(); // every warm-up request has been answered
           warmup = outcome;
           LOG.log(System.Logger.Level.INFO, outcome.describe());
           return null;

@@ -64,6 +64,14 @@ final class Bench {
   /** The example models whose cold start the coldstart scenario measures. */
   static final List<String> COLDSTART_MODELS =
       List.of("identity_fp32", "simple", "recommender_mlp", "text_encoder", "tiny_lm");
+  /** The coldstart scenario's first windows after ready: this model, these clients, this many windows. */
+  static final String AFTER_READY_MODEL = "text_encoder";
+  static final int AFTER_READY_CLIENTS = 64;
+  static final int AFTER_READY_WINDOWS = 3;
+  /** Rounds of those windows, the gateway's request-path warm-up off then on in each. */
+  static final int AFTER_READY_ROUNDS = 2;
+  /** The gateway's {@code --request-path-warmup-secs} when those windows turn it on (the Helm chart's value). */
+  static final int AFTER_READY_WARMUP_SECS = 60;
   /** The shapes of the coldstart scenario's first requests, by model; a model absent here is only loaded. */
   private static final Map<String, Map<String, long[]>> COLDSTART_SHAPES = Map.of(
       "identity_fp32", Map.of("INPUT0", new long[] {1, 16}),
@@ -947,7 +955,74 @@ final class Bench {
     report.note("coldstart columns per pass: instances created (ms), warm-up (ms), first answer after the load "
         + "(ms), load request to first answer (ms)");
     out.println();
+    afterReady(repository);
     return report;
+  }
+
+  /**
+   * The first windows a fresh gateway serves once it reports ready, with its request-path warm-up
+   * ({@code --request-path-warmup-secs}) off and on, in turn: each gateway a child process (a new
+   * JVM, on every core), {@link #AFTER_READY_MODEL} under {@link #AFTER_READY_CLIENTS} clients over HTTP
+   * binary from the moment {@code /v2/health/ready} answers 200, for {@link #AFTER_READY_WINDOWS}
+   * windows of {@code --duration} each, with no warm-up. With {@code --warmup 0} (the tests' tiny
+   * runs) one round, and the warm-up limited to a second.
+   */
+  private void afterReady(Path repository) throws Exception {
+    boolean tiny = options.warmup().isZero();
+    int rounds = tiny ? 1 : AFTER_READY_ROUNDS;
+    int warmupSecs = tiny ? 1 : AFTER_READY_WARMUP_SECS;
+    String model = AFTER_READY_MODEL;
+    double window = LoadtestCommand.seconds(options.duration());
+    out.println("first windows after ready (" + model + ", " + AFTER_READY_CLIENTS + " clients, HTTP binary, "
+        + AFTER_READY_WINDOWS + " windows of " + Report.number(window) + " s, no warm-up; each gateway a new JVM)");
+    out.printf("%-26s %14s", "request-path warm-up", "ready after s");
+    for (int w = 1; w <= AFTER_READY_WINDOWS; w++) {
+      out.printf(" %16s", "window " + w + " req/s");
+    }
+    out.printf(" %14s%n", "p50 ms, 1st");
+    List<String> java = GatewayProcess.javaCommand();
+    double[] firstWindow = new double[2];
+    for (int round = 1; round <= rounds; round++) {
+      for (int on = 0; on <= 1; on++) {
+        int secs = on == 1 ? warmupSecs : 0;
+        List<String> flags = new ArrayList<>(options.gatewayFlags());
+        flags.addAll(List.of("--request-path-warmup-secs", Integer.toString(secs)));
+        long started = System.nanoTime();
+        List<LevelResult> windows = new ArrayList<>();
+        double readyAfter;
+        try (GatewayProcess gateway = GatewayProcess.start(java, Optional.empty(), List.of(), repository, flags)) {
+          readyAfter = (System.nanoTime() - started) / 1e9;
+          try (InferenceClient client = InferenceClients.connect(gateway.http(),
+              settings(model, Protocol.HTTP_BINARY, Map.of(), AFTER_READY_CLIENTS), meter)) {
+            LoadGenerator generator = new LoadGenerator(client, meter);
+            for (int w = 0; w < AFTER_READY_WINDOWS; w++) {
+              windows.add(generator.run(LoadSpec.closed(AFTER_READY_CLIENTS, Duration.ZERO, options.duration())));
+            }
+          }
+        }
+        String label = secs == 0 ? "off" : secs + " s";
+        out.printf("%-26s %14s", label + ", round " + round, Report.number(readyAfter));
+        List<String> rates = new ArrayList<>();
+        for (LevelResult result : windows) {
+          out.printf(" %16s", Report.number(result.throughputRps()));
+          rates.add(Report.number(result.throughputRps()));
+        }
+        double p50 = windows.get(0).latency().p50() / 1000.0;
+        out.printf(" %14s%n", Report.number(p50));
+        firstWindow[on] += windows.get(0).throughputRps() / rounds;
+        report.setting("after_ready_" + (secs == 0 ? "off" : "on") + "_round" + round,
+            "ready after " + Report.number(readyAfter) + " s; req/s by window " + String.join(" ", rates)
+                + "; p50 of the first " + Report.number(p50) + " ms");
+      }
+    }
+    report.setting("after_ready_warmup_secs", warmupSecs);
+    report.ratio("after_ready_first_window_warmup_vs_off",
+        firstWindow[0] > 0 ? Report.round(firstWindow[1] / firstWindow[0]) : null);
+    report.note("coldstart after ready: a new gateway process per row, with --request-path-warmup-secs 0 (off) "
+        + "or the seconds shown, off and on in turn; ready after = from the process's start until "
+        + "/v2/health/ready answered 200; then closed-loop windows with no warm-up; "
+        + "after_ready_first_window_warmup_vs_off = the first window's requests/s with the warm-up over without it");
+    out.println();
   }
 
   /** One cold start of {@code model}: load through the repository API, one request, unload. */

@@ -123,6 +123,16 @@ class BenchAllTest {
     boolean split = Cpus.taskset().isPresent() && Runtime.getRuntime().availableProcessors() >= 2;
     assertEquals(split, layout.contains("child processes pinned with taskset"), layout);
 
+    // A new gateway process per row: the request-path warm-up off, then on (one second in a tiny run).
+    JsonNode coldstart = scenario(report, "coldstart");
+    assertEquals(1, coldstart.path("settings").path("after_ready_warmup_secs").asInt(), coldstart.path("settings").toString());
+    for (String row : List.of("after_ready_off_round1", "after_ready_on_round1")) {
+      String figures = coldstart.path("settings").path(row).asText();
+      assertTrue(figures.startsWith("ready after ") && figures.contains("req/s by window "), row + ": " + figures);
+    }
+    assertTrue(coldstart.path("ratios").path("after_ready_first_window_warmup_vs_off").asDouble() > 0,
+        coldstart.path("ratios").toString());
+
     DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
     factory.setNamespaceAware(true);
     Document page = factory.newDocumentBuilder().parse(html.toFile());

@@ -11,13 +11,16 @@ import java.util.HexFormat;
  * clients: request metrics and statistics, the access log, and the samples its adaptive admission
  * limits learn from. The token is 128 random bits made when the gateway starts and never printed or
  * logged: a client cannot hide its requests by guessing it, and a wrong or missing value is an
- * ordinary request. Immutable.
+ * ordinary request. It is honoured only while the warm-up runs ({@link #open()} to {@link #close()}):
+ * after that, every request is observed, and a front end need not even look at the header.
+ * Thread-safe.
  */
 public final class WarmupMark {
   /** The header (lower case, as HTTP/2 and gRPC metadata carry it) that holds the token. */
   public static final String HEADER = "neutrino-warmup";
 
   private final byte[] token;
+  private volatile boolean open;
 
   private WarmupMark(byte[] token) {
     this.token = token;
@@ -30,9 +33,27 @@ public final class WarmupMark {
     return new WarmupMark(HexFormat.of().formatHex(bits).getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Whether {@code presented} (a header's value, or null) is this token, compared in constant time. */
+  /** From now on, until {@link #close()}, a request that presents the token is the warm-up's. */
+  public void open() {
+    open = true;
+  }
+
+  /** The warm-up is over: no request is the warm-up's any more. */
+  public void close() {
+    open = false;
+  }
+
+  /** Whether the warm-up runs: when false, {@link #marks} is false whatever is presented. */
+  public boolean isOpen() {
+    return open;
+  }
+
+  /**
+   * Whether {@code presented} (a header's value, or null) is this token, compared in constant time,
+   * while the warm-up runs.
+   */
   public boolean marks(String presented) {
-    return presented != null && presented.length() == token.length
+    return open && presented != null && presented.length() == token.length
         && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.US_ASCII));
   }
 

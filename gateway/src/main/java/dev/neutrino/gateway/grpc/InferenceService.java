@@ -211,8 +211,9 @@ final class InferenceService {
    */
   InferenceCall infer(String method, GrpcServerRequest<?, ?> call, ModelInferRequest message, long deadlineNanos,
       Context context, Handler<AsyncResult<ModelInferResponse>> answer, Permit permit) {
+    WarmupMark mark = calls.warmupMark();
     GrpcInference front = new GrpcInference(message, maxRequestBytes, method, answer,
-        calls.warmupMark().marks(call.headers().get(WarmupMark.HEADER)));
+        mark.isOpen() && mark.marks(call.headers().get(WarmupMark.HEADER)));
     return calls.start(Protocol.GRPC, front, deadlineNanos, context, permit);
   }
 

@@ -525,7 +525,8 @@ public final class HttpFrontEnd {
 
     @Override
     public boolean warmup() {
-      return calls.warmupMark().marks(x.request.getHeader(WarmupMark.HEADER));
+      WarmupMark mark = calls.warmupMark();
+      return mark.isOpen() && mark.marks(x.request.getHeader(WarmupMark.HEADER));
     }
 
     @Override

@@ -64,6 +64,10 @@ public final class RequestPathWarmup {
   static final long MIN_REQUESTS = 10_000;
   /** Requests each model answers (over every form) before the warm-up keeps to the fastest model. */
   static final long TARGET_QUOTA = 1_000;
+  /** A model whose warm-up request failed this often without one success is left out. */
+  static final long TARGET_FAILURES = 10;
+  /** A warm-up request unanswered this long fails; so does one still out this long after the warm-up ends. */
+  static final long REQUEST_TIMEOUT_MILLIS = 10_000;
   /** Requests in flight per form (JSON, binary, gRPC) and event loop. */
   static final int LANES_PER_FORM = 2;
 
@@ -106,7 +110,7 @@ public final class RequestPathWarmup {
    */
   public record Outcome(Map<String, Long> answered, long failed, long millis, boolean settled, String reason) {
     public Outcome {
-      answered = Map.copyOf(answered);
+      answered = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(answered));
     }
 
     /** A warm-up that did not run, and why. */
@@ -142,6 +146,7 @@ public final class RequestPathWarmup {
   /** Per target (by index): requests answered with success over every form, and their time in nanoseconds. */
   private final long[] targetAnswered;
   private final long[] targetNanos;
+  private final long[] targetFailures;
   private io.vertx.core.Context context;
   private HttpClient http;
   private HttpClient grpc;
@@ -151,7 +156,9 @@ public final class RequestPathWarmup {
   private long lastCompile;
   private long lastAnswered;
   private long timer = -1;
+  private long grace = -1;
   private boolean stopping;
+  private boolean closed;
   private int lanesRunning;
   private boolean settled;
   private String reason;
@@ -168,6 +175,7 @@ public final class RequestPathWarmup {
     this.stop = stop;
     this.targetAnswered = new long[targets.size()];
     this.targetNanos = new long[targets.size()];
+    this.targetFailures = new long[targets.size()];
   }
 
   /**
@@ -246,6 +254,7 @@ public final class RequestPathWarmup {
     grpc = vertx.createHttpClient(new HttpClientOptions(base).setProtocolVersion(HttpVersion.HTTP_2)
             .setHttp2ClearTextUpgrade(false).setUseAlpn(endpoints.tls()),
         new PoolOptions().setHttp2MaxSize(1));
+    timer = vertx.setPeriodic(ROUND_MILLIS, id -> round());
     boolean json = targets.stream().anyMatch(target -> target.json() != null);
     for (Form form : Form.values()) {
       if (form == Form.HTTP_JSON && !json) {
@@ -257,7 +266,6 @@ public final class RequestPathWarmup {
         send(form, lane);
       }
     }
-    timer = vertx.setPeriodic(ROUND_MILLIS, id -> round());
   }
 
   /** The end of a round: stop when the compilers are quiet, the time is up, or nothing was answered. */
@@ -298,6 +306,9 @@ public final class RequestPathWarmup {
     vertx.cancelTimer(timer);
     if (lanesRunning == 0) {
       close();
+    } else {
+      // Lanes end as their answers come; one that never comes is failed by closing the clients.
+      grace = vertx.setTimer(REQUEST_TIMEOUT_MILLIS, id -> close());
     }
   }
 
@@ -312,6 +323,11 @@ public final class RequestPathWarmup {
       return;
     }
     int index = next(form, turn);
+    if (index < 0) {
+      finish("every model's warm-up request failed; the first failure: " + firstFailure);
+      send(form, turn); // ends this lane
+      return;
+    }
     WarmupTarget target = targets.get(index);
     long sent = System.nanoTime();
     Future<String> problem = switch (form) {
@@ -326,6 +342,7 @@ public final class RequestPathWarmup {
         targetNanos[index] += System.nanoTime() - sent;
       } else {
         failed++;
+        targetFailures[index]++;
         if (firstFailure == null) {
           firstFailure = form.label + " " + target.model() + ": "
               + (result.failed() ? String.valueOf(result.cause().getMessage()) : result.result());
@@ -339,14 +356,17 @@ public final class RequestPathWarmup {
   /**
    * The target of a lane's {@code turn}: the models in turn until each has answered
    * {@link #TARGET_QUOTA} requests; then the one that has answered fastest, so that the rest of the
-   * warm-up runs the shared request path as often as it can. JSON lanes skip models without a JSON form.
+   * warm-up runs the shared request path as often as it can. JSON lanes skip models without a JSON
+   * form; a model that failed {@link #TARGET_FAILURES} times without one success is skipped. -1 when
+   * no model is left.
    */
   private int next(Form form, int turn) {
     int best = -1;
     double bestNanos = Double.MAX_VALUE;
     for (int i = 0; i < targets.size(); i++) {
       int index = (turn + i) % targets.size();
-      if (form == Form.HTTP_JSON && targets.get(index).json() == null) {
+      if (form == Form.HTTP_JSON && targets.get(index).json() == null
+          || targetAnswered[index] == 0 && targetFailures[index] >= TARGET_FAILURES) {
         continue;
       }
       if (targetAnswered[index] < TARGET_QUOTA) {
@@ -358,9 +378,6 @@ public final class RequestPathWarmup {
         best = index;
       }
     }
-    if (best < 0) {
-      throw new IllegalStateException("no target has a JSON form"); // begin() runs no JSON lane then
-    }
     return best;
   }
 
@@ -368,7 +385,7 @@ public final class RequestPathWarmup {
   private Future<String> http(WarmupTarget target, Buffer body, String contentType, int headerLength) {
     RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost(endpoints.host())
         .setPort(endpoints.httpPort()).setURI("/v2/models/" + target.model() + "/infer")
-        .putHeader("content-type", contentType).putHeader(WarmupMark.HEADER, token);
+        .setTimeout(REQUEST_TIMEOUT_MILLIS).putHeader("content-type", contentType).putHeader(WarmupMark.HEADER, token);
     if (headerLength >= 0) {
       request.putHeader("inference-header-content-length", Integer.toString(headerLength));
     }
@@ -380,7 +397,7 @@ public final class RequestPathWarmup {
   /** One gRPC ModelInfer call: null when it ends with status 0, else what went wrong. */
   private Future<String> grpc(WarmupTarget target) {
     RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost(endpoints.host())
-        .setPort(endpoints.grpcPort()).setURI("/inference.GRPCInferenceService/ModelInfer")
+        .setPort(endpoints.grpcPort()).setURI("/inference.GRPCInferenceService/ModelInfer").setTimeout(REQUEST_TIMEOUT_MILLIS)
         .putHeader("content-type", "application/grpc").putHeader("te", "trailers")
         .putHeader(WarmupMark.HEADER, token);
     endpoints.grpcHeaders().forEach(request::putHeader);
@@ -404,6 +421,11 @@ public final class RequestPathWarmup {
   }
 
   private void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    vertx.cancelTimer(grace);
     Map<String, Long> counts = new LinkedHashMap<>();
     answered.forEach((form, count) -> {
       if (count[0] > 0) {
