@@ -237,13 +237,19 @@ public final class Gateway {
         grpcPort, config.tls().enabled(), httpAccess.credentials(ApiGroup.INFERENCE),
         grpcAccess.credentials(ApiGroup.INFERENCE));
     calls.warmupMark().open();
-    return RequestPathWarmup.run(vertx, repository.servingVersions(), endpoints, calls.warmupMark(), loops, seconds,
-        () -> draining).map(outcome -> {
-          calls.warmupMark().close(); // every warm-up request has been answered
-          warmup = outcome;
-          LOG.log(System.Logger.Level.INFO, outcome.describe());
-          return null;
-        });
+    Future<RequestPathWarmup.Outcome> run;
+    try {
+      run = RequestPathWarmup.run(vertx, repository.servingVersions(), endpoints, calls.warmupMark(), loops, seconds,
+          () -> draining);
+    } catch (RuntimeException e) {
+      run = Future.failedFuture(e);
+    }
+    return run.otherwise(error -> RequestPathWarmup.Outcome.skipped("it failed: " + error)).map(outcome -> {
+      calls.warmupMark().close(); // every warm-up request has been answered
+      warmup = outcome;
+      LOG.log(outcome.requests() > 0 ? System.Logger.Level.INFO : System.Logger.Level.WARNING, outcome.describe());
+      return null;
+    });
   }
 
   /** Where this process reaches a listener bound to {@code host}: the wildcard address is reached on loopback. */

@@ -47,13 +47,15 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Ownership and threads.</b> Created, started and cancelled on the caller's event loop; every
  * continuation comes back to that context before it touches this object, so nothing here needs a
  * lock. The front end hears of the outcome exactly once, through {@link Front#answer} or
- * {@link Front#fail}. The call then observes it once (metrics, statistics, the access log), and
- * releases the lease last, after the answer was written.
+ * {@link Front#fail}. The call then observes it once (metrics, statistics, the access log), unless
+ * it is the gateway's own warm-up ({@link Front#warmup()}), and releases the lease last, after the
+ * answer was written.
  *
  * <p><b>Admission.</b> The front end admitted the request at its door, before reading its body, and
  * hands its {@link Permit} to the call when it starts it: from then on the call owns it, and gives it
  * back exactly once, when the outcome is observed, whatever the outcome (answered, failed, refused,
- * cancelled, the client gone), with the call's latency as a sample when it succeeded.
+ * cancelled, the client gone), with the call's latency as a sample when it succeeded (and was not the
+ * warm-up's).
  */
 public final class InferenceCall {
   private final InferenceCalls calls;
@@ -85,6 +87,8 @@ public final class InferenceCall {
     /** The request's method and path, for the access log. */
     String method();
 
+    String path();
+
     /**
      * Whether the request is the gateway's own warm-up ({@link WarmupMark}): it is served like any
      * other and not observed (no metrics, statistics, access log or admission sample).
@@ -92,8 +96,6 @@ public final class InferenceCall {
     default boolean warmup() {
       return false;
     }
-
-    String path();
 
     /**
      * Decodes the request, checking everything that needs no model.
