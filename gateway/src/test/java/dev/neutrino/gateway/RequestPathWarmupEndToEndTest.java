@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.neutrino.gateway.GatewayConfig.TlsSettings;
 import dev.neutrino.gateway.call.WarmupMark;
+import dev.neutrino.gateway.logging.AccessLog;
+import dev.neutrino.gateway.logging.LogFields;
 import dev.neutrino.gateway.security.AccessSettings;
 import dev.neutrino.gateway.security.Restriction;
 import dev.neutrino.gateway.warmup.RequestPathWarmup;
@@ -20,6 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,8 +85,37 @@ class RequestPathWarmupEndToEndTest {
 
   @Test
   void warmsEveryFormBeforeStartingAndLeavesItsRequestsOutOfTheClientsFigures() {
-    gateway = TestGateways.start(config(2), new TestBackend());
+    List<LogFields.Access> accessLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        for (Object parameter : record.getParameters() == null ? new Object[0] : record.getParameters()) {
+          if (parameter instanceof LogFields.Access line) {
+            accessLines.add(line);
+          }
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    Logger access = Logger.getLogger(AccessLog.LOGGER_NAME);
+    access.addHandler(capture);
+    try {
+      gateway = TestGateways.start(config(2).withTelemetry(new GatewayConfig.TelemetrySettings(0, false, "info", true)),
+          new TestBackend());
+      warmedAndLeftOut(accessLines);
+    } finally {
+      access.removeHandler(capture);
+    }
+  }
+
+  private void warmedAndLeftOut(List<LogFields.Access> accessLines) {
     assertWarmedEveryForm(gateway.warmup());
+    assertEquals(List.of(), accessLines, "the warm-up's requests are not in the access log");
     TestClient client = TestGateways.client(gateway);
     assertEquals(200, client.get("/v2/health/ready").status());
 
@@ -93,7 +127,26 @@ class RequestPathWarmupEndToEndTest {
 
     assertEquals(200, client.post("/v2/models/echo/infer", INFER).status());
     assertEquals(1, stats(client).at("/inference_stats/success/count").asLong(), "a client's request counts");
+    assertEquals(1, accessLines.stream().filter(line -> line.path().equals("/v2/models/echo/infer")).count(),
+        String.valueOf(accessLines));
     assertTrue(scrape().contains("neutrino_requests_total{model=\"echo\",version=\"1\",protocol=\"http\",code=\"200\",} 1.0"));
+  }
+
+  @Test
+  void withNoModelThatCanTakeARequestItSaysSoAndTheGatewayStarts() {
+    gateway = TestGateways.start(config(2).withRepository(
+        new GatewayConfig.RepositorySettings(ModelControlMode.EXPLICIT, 15, List.of(), 0, 0)), new TestBackend());
+    RequestPathWarmup.Outcome outcome = gateway.warmup();
+    assertEquals(0, outcome.requests());
+    assertTrue(outcome.describe().startsWith("request path not warmed: no model served"), outcome.describe());
+    assertEquals(200, TestGateways.client(gateway).get("/v2/health/ready").status());
+  }
+
+  @Test
+  void aListenerOnTheWildcardAddressIsReachedOnLoopback() {
+    assertEquals("127.0.0.1", Gateway.ownAddress("0.0.0.0"));
+    assertEquals("::1", Gateway.ownAddress("::"));
+    assertEquals("10.1.2.3", Gateway.ownAddress("10.1.2.3"));
   }
 
   @Test
