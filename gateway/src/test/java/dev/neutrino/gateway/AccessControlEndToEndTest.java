@@ -13,12 +13,8 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,23 +127,7 @@ class AccessControlEndToEndTest {
 
   @Test
   void everyRepositoryChangeIsLoggedWithPeerModelOutcomeAndDuration() {
-    Logger audit = Logger.getLogger(RepositoryAudit.LOGGER_NAME);
-    List<String> lines = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        synchronized (lines) {
-          lines.add(record.getMessage());
-        }
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    audit.addHandler(capture);
+    CapturedLog audit = CapturedLog.of(RepositoryAudit.LOGGER_NAME);
     Gateway gateway = start(AccessSettings.DEFAULTS);
     try {
       assertEquals(200, send(gateway, "POST", "/v2/repository/models/identity_fp32/load", "", Map.of()).status());
@@ -156,10 +136,7 @@ class AccessControlEndToEndTest {
       assertTrue(failed == 400 || failed == 404, "a model that does not exist: " + failed);
       assertEquals(403, send(gateway, "POST", "/v2/repository/models/simple/unload", "",
           Map.of("Origin", "http://evil.example")).status());
-      List<String> logged;
-      synchronized (lines) {
-        logged = List.copyOf(lines);
-      }
+      List<String> logged = audit.messages();
       assertEquals(3, logged.size(), "one line per change; the refused call changed nothing: " + logged);
       assertTrue(logged.get(0).matches("repository load of model 'identity_fp32' by 127\\.0\\.0\\.1:\\d+ over http: "
           + "ok in \\d+\\.\\d{3} ms"), logged.get(0));
@@ -168,7 +145,7 @@ class AccessControlEndToEndTest {
           && logged.get(2).contains("over http: failed: "), logged.get(2));
     } finally {
       TestGateways.stop(gateway);
-      audit.removeHandler(capture);
+      audit.close();
     }
   }
 }

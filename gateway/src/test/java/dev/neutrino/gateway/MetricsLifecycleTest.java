@@ -17,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,40 +115,20 @@ class MetricsLifecycleTest {
 
   @Test
   void accessLogWritesOneJsonLinePerRequest() throws Exception {
-    List<LogRecord> records = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public synchronized void publish(LogRecord record) {
-        records.add(record);
+    List<LogRecord> records;
+    List<LogFields.Access> lines;
+    try (CapturedLog access = CapturedLog.of(AccessLog.LOGGER_NAME)) {
+      Gateway gateway = start(new GatewayConfig.TelemetrySettings(0, false, "info", true));
+      try {
+        TestClient client = TestGateways.client(gateway);
+        assertEquals(200, client.post("/v2/models/echo/infer", BODY).status());
+        assertEquals(404, client.post("/v2/models/nope/infer", BODY).status());
+        assertEquals(200, client.get("/v2/health/live").status());
+      } finally {
+        TestGateways.stop(gateway);
       }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger access = Logger.getLogger(AccessLog.LOGGER_NAME);
-    access.addHandler(capture);
-    Gateway gateway = start(new GatewayConfig.TelemetrySettings(0, false, "info", true));
-    try {
-      TestClient client = TestGateways.client(gateway);
-      assertEquals(200, client.post("/v2/models/echo/infer", BODY).status());
-      assertEquals(404, client.post("/v2/models/nope/infer", BODY).status());
-      assertEquals(200, client.get("/v2/health/live").status());
-    } finally {
-      TestGateways.stop(gateway);
-      access.removeHandler(capture);
-    }
-    List<LogFields.Access> lines = new ArrayList<>();
-    synchronized (capture) {
-      for (LogRecord record : records) {
-        for (Object p : record.getParameters()) {
-          if (p instanceof LogFields.Access line) {
-            lines.add(line);
-          }
-        }
-      }
+      records = access.records();
+      lines = access.accessLines();
     }
     assertEquals(3, lines.size(), String.valueOf(lines));
     LogFields.Access infer = lines.get(0);

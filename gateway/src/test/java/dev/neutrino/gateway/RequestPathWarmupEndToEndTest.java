@@ -22,9 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,51 +82,28 @@ class RequestPathWarmupEndToEndTest {
 
   @Test
   void warmsEveryFormBeforeStartingAndLeavesItsRequestsOutOfTheClientsFigures() {
-    List<LogFields.Access> accessLines = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        for (Object parameter : record.getParameters() == null ? new Object[0] : record.getParameters()) {
-          if (parameter instanceof LogFields.Access line) {
-            accessLines.add(line);
-          }
-        }
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger access = Logger.getLogger(AccessLog.LOGGER_NAME);
-    access.addHandler(capture);
-    try {
+    try (CapturedLog access = CapturedLog.of(AccessLog.LOGGER_NAME)) {
       gateway = TestGateways.start(config(2).withTelemetry(new GatewayConfig.TelemetrySettings(0, false, "info", true)),
           new TestBackend());
-      warmedAndLeftOut(accessLines);
-    } finally {
-      access.removeHandler(capture);
+      assertWarmedEveryForm(gateway.warmup());
+      assertEquals(List.of(), access.accessLines(), "the warm-up's requests are not in the access log");
+      TestClient client = TestGateways.client(gateway);
+      assertEquals(200, client.get("/v2/health/ready").status());
+
+      JsonNode warmed = stats(client);
+      assertEquals(0, warmed.at("/inference_stats/success/count").asLong(), "no client request yet");
+      assertEquals(0, warmed.at("/inference_stats/fail/count").asLong());
+      assertTrue(warmed.get("execution_count").asLong() > 0, "the warm-up's batches ran on the model: " + warmed);
+      assertFalse(scrape().contains("neutrino_requests_total{model=\"echo\""), "no request series for the warm-up");
+
+      assertEquals(200, client.post("/v2/models/echo/infer", INFER).status());
+      assertEquals(1, stats(client).at("/inference_stats/success/count").asLong(), "a client's request counts");
+      List<LogFields.Access> lines = access.accessLines();
+      assertEquals(1, lines.stream().filter(line -> line.path().equals("/v2/models/echo/infer")).count(),
+          String.valueOf(lines));
+      assertTrue(scrape().contains(
+          "neutrino_requests_total{model=\"echo\",version=\"1\",protocol=\"http\",code=\"200\",} 1.0"));
     }
-  }
-
-  private void warmedAndLeftOut(List<LogFields.Access> accessLines) {
-    assertWarmedEveryForm(gateway.warmup());
-    assertEquals(List.of(), accessLines, "the warm-up's requests are not in the access log");
-    TestClient client = TestGateways.client(gateway);
-    assertEquals(200, client.get("/v2/health/ready").status());
-
-    JsonNode warmed = stats(client);
-    assertEquals(0, warmed.at("/inference_stats/success/count").asLong(), "no client request yet");
-    assertEquals(0, warmed.at("/inference_stats/fail/count").asLong());
-    assertTrue(warmed.get("execution_count").asLong() > 0, "the warm-up's batches ran on the model: " + warmed);
-    assertFalse(scrape().contains("neutrino_requests_total{model=\"echo\""), "no request series for the warm-up");
-
-    assertEquals(200, client.post("/v2/models/echo/infer", INFER).status());
-    assertEquals(1, stats(client).at("/inference_stats/success/count").asLong(), "a client's request counts");
-    assertEquals(1, accessLines.stream().filter(line -> line.path().equals("/v2/models/echo/infer")).count(),
-        String.valueOf(accessLines));
-    assertTrue(scrape().contains("neutrino_requests_total{model=\"echo\",version=\"1\",protocol=\"http\",code=\"200\",} 1.0"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.neutrino.gateway.warmup;
 
 import dev.neutrino.gateway.call.WarmupMark;
 import dev.neutrino.repo.ModelVersion;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -147,7 +148,7 @@ public final class RequestPathWarmup {
   private final long[] targetAnswered;
   private final long[] targetNanos;
   private final long[] targetFailures;
-  private io.vertx.core.Context context;
+  private Context context;
   private HttpClient http;
   private HttpClient grpc;
   private long failed;
@@ -312,20 +313,19 @@ public final class RequestPathWarmup {
     }
   }
 
+  /** A lane's next request, or its end: the warm-up is stopping, or no model is left to call. */
   private void send(Form form, int turn) {
     if (!stopping && stop.getAsBoolean()) {
       finish("the gateway is stopping");
     }
-    if (stopping) {
+    int index = stopping ? -1 : next(form, turn);
+    if (index < 0) {
+      if (!stopping) {
+        finish("every model's warm-up request failed; the first failure: " + firstFailure);
+      }
       if (--lanesRunning == 0) {
         close();
       }
-      return;
-    }
-    int index = next(form, turn);
-    if (index < 0) {
-      finish("every model's warm-up request failed; the first failure: " + firstFailure);
-      send(form, turn); // ends this lane
       return;
     }
     WarmupTarget target = targets.get(index);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.neutrino.gateway.CapturedLog;
 import dev.neutrino.gateway.Gateway;
 import dev.neutrino.gateway.GatewayConfig;
 import dev.neutrino.gateway.TestGateways;
@@ -28,13 +29,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,23 +73,7 @@ class GrpcAccessTest {
     Gateway gateway = start(new AccessSettings(List.of(),
         List.of(Restriction.parse("inference,model-repository:admin=abc", "--grpc-restricted-protocol")),
         List.of(), null));
-    Logger audit = Logger.getLogger(RepositoryAudit.LOGGER_NAME);
-    List<String> lines = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        synchronized (lines) {
-          lines.add(record.getMessage());
-        }
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    audit.addHandler(capture);
+    CapturedLog audit = CapturedLog.of(RepositoryAudit.LOGGER_NAME);
     try (GrpcTestClient client = new GrpcTestClient(gateway)) {
       assertTrue(client.blocking.serverLive(ServerLiveRequest.getDefaultInstance()).getLive(), "health is open");
       ModelInferRequest request = simpleRequest(0).build();
@@ -129,16 +110,15 @@ class GrpcAccessTest {
           RepositoryModelUnloadRequest.newBuilder().setModelName("simple").build()));
       with(client, "triton-grpc-protocol-admin", "abc").repositoryModelUnload(
           RepositoryModelUnloadRequest.newBuilder().setModelName("simple").build());
-      synchronized (lines) {
-        assertEquals(1, lines.size(), lines.toString());
-        assertTrue(lines.get(0).matches("repository unload of model 'simple' by 127\\.0\\.0\\.1:\\d+ over grpc: ok in .*"),
-            lines.get(0));
-      }
+      List<String> lines = audit.messages();
+      assertEquals(1, lines.size(), lines.toString());
+      assertTrue(lines.get(0).matches("repository unload of model 'simple' by 127\\.0\\.0\\.1:\\d+ over grpc: ok in .*"),
+          lines.get(0));
       assertEquals(4, gatewayRefusals(gateway, ApiGroup.INFERENCE));
       assertEquals(1, gatewayRefusals(gateway, ApiGroup.MODEL_REPOSITORY));
     } finally {
       TestGateways.stop(gateway);
-      audit.removeHandler(capture);
+      audit.close();
     }
   }
 
