@@ -3,8 +3,6 @@ package dev.neutrino.helm;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The packaged gateway (its shaded jar beside the gateway module's artifact) and the example repository
@@ -103,10 +103,26 @@ final class Gateways {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+  /**
+   * The first match of {@code line} in the output a process writes to {@code log}, within
+   * {@link #READY_WITHIN}; fails with the log if the process ends first. Servers here listen on ports
+   * the system picks (0) and print them: a port chosen by the test and freed before the child binds it
+   * can be taken by anything else in between.
+   */
+  static Matcher awaitLine(Process process, Path log, Pattern line) throws IOException, InterruptedException {
+    Instant deadline = Instant.now().plus(READY_WITHIN);
+    while (Instant.now().isBefore(deadline)) {
+      boolean exited = !process.isAlive();
+      Matcher m = line.matcher(Files.exists(log) ? Files.readString(log) : "");
+      if (m.find()) {
+        return m;
+      }
+      if (exited) {
+        fail("the process exited with " + process.exitValue() + " before it printed '" + line + "':\n" + tail(log));
+      }
+      Thread.sleep(50);
     }
+    return fail("no line '" + line + "' within " + READY_WITHIN + ":\n" + tail(log));
   }
 
   static String tail(Path log) throws IOException {

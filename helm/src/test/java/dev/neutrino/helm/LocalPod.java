@@ -18,25 +18,31 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The rendered gateway container as a local process: the image's entrypoint (from the Dockerfile, with the
  * image's jar and repository mapped to the built ones), the container's args and environment, and its
  * volumes (ConfigMaps, Secrets, emptyDirs) written to a folder. Container paths are mapped to that folder
- * in the args and in the files; the ports are replaced by free ones and the host by loopback. Nothing
+ * in the args and in the files; the ports are replaced by 0 (the system picks them; {@link #start} reads
+ * them back from the line the gateway prints once it listens) and the host by loopback. Nothing
  * else is changed, so a flag or key the chart passes that the gateway does not know fails the start.
  */
 final class LocalPod {
 
   final List<String> command;
   final Map<String, String> env;
-  final Map<String, Integer> ports;
+  /** The ports the gateway listens on, by name (http, grpc, metrics), known once {@link #start} returns. */
+  final Map<String, Integer> ports = new LinkedHashMap<>();
   final Path dir;
+  private static final List<String> PORTS = List.of("http", "grpc", "metrics");
+  private static final Pattern LISTENING =
+      Pattern.compile("neutrino listening http=\\S*:(\\d+) grpc=\\S*:(\\d+) metrics=\\S*:(\\d+)");
 
-  private LocalPod(List<String> command, Map<String, String> env, Map<String, Integer> ports, Path dir) {
+  private LocalPod(List<String> command, Map<String, String> env, Path dir) {
     this.command = command;
     this.env = env;
-    this.ports = ports;
     this.dir = dir;
   }
 
@@ -87,10 +93,6 @@ final class LocalPod {
       }
     }
 
-    Map<String, Integer> ports = new LinkedHashMap<>();
-    for (String name : List.of("http", "grpc", "metrics")) {
-      ports.put(name, Gateways.freePort());
-    }
     List<String> command = new ArrayList<>();
     List<String> entrypoint = container.getCommand() == null || container.getCommand().isEmpty()
         ? image.entrypoint() : container.getCommand();
@@ -100,9 +102,9 @@ final class LocalPod {
     List<String> args = container.getArgs() == null || container.getArgs().isEmpty() ? image.cmd() : container.getArgs();
     for (String arg : args) {
       String mapped = mapPaths(arg, byLength);
-      for (Map.Entry<String, Integer> port : ports.entrySet()) {
-        if (mapped.startsWith("--" + port.getKey() + "-port=")) {
-          mapped = "--" + port.getKey() + "-port=" + port.getValue();
+      for (String port : PORTS) {
+        if (mapped.startsWith("--" + port + "-port=")) {
+          mapped = "--" + port + "-port=0";
         }
       }
       if (mapped.startsWith("--host=")) {
@@ -126,7 +128,7 @@ final class LocalPod {
         env.put(var.getName(), mapPaths(var.getValue(), byLength));
       }
     }
-    return new LocalPod(command, env, ports, dir);
+    return new LocalPod(command, env, dir);
   }
 
   /** Container paths to local ones in one pass (a mapped path is never mapped again). */
@@ -138,8 +140,19 @@ final class LocalPod {
         .replaceAll(m -> java.util.regex.Matcher.quoteReplacement(to.get(m.group())));
   }
 
-  Process start(Path log) throws IOException {
-    return Gateways.start(command, env, log);
+  /** Starts the gateway and returns once it listens, its {@link #ports} known. */
+  Process start(Path log) throws IOException, InterruptedException {
+    Process process = Gateways.start(command, env, log);
+    try {
+      Matcher m = Gateways.awaitLine(process, log, LISTENING);
+      for (int i = 0; i < PORTS.size(); i++) {
+        ports.put(PORTS.get(i), Integer.parseInt(m.group(i + 1)));
+      }
+      return process;
+    } catch (IOException | InterruptedException | RuntimeException | Error e) {
+      Gateways.stop(process);
+      throw e;
+    }
   }
 
   java.net.URI url(String port, String path) {

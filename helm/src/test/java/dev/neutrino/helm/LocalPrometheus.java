@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Debian's Prometheus (and its promtool) as child processes, the way the autoscaler's integration tests run
@@ -22,6 +23,8 @@ final class LocalPrometheus implements AutoCloseable {
   static final Path PROMETHEUS = onPath("prometheus").orElse(Path.of("/usr/bin/prometheus"));
   static final Path PROMTOOL = onPath("promtool").orElse(Path.of("/usr/bin/promtool"));
   private static final Duration READY_WITHIN = Duration.ofSeconds(30);
+  /** What Prometheus logs (level info) once it listens, with the port it was given. */
+  private static final Pattern LISTENING = Pattern.compile("msg=\"Listening on\" address=127\\.0\\.0\\.1:(\\d+)");
 
   private final Process process;
   final URI url;
@@ -64,15 +67,17 @@ final class LocalPrometheus implements AutoCloseable {
                 labels:
                   namespace: %s
         """.formatted(rules.toAbsolutePath(), job, target, namespace));
-    int port = Gateways.freePort();
     Path log = dir.resolve("prometheus.log");
+    // Port 0, read back from the line it logs (level info) once it listens.
     Process process = Gateways.start(List.of(PROMETHEUS.toString(),
         "--config.file=" + config.toAbsolutePath(),
         "--storage.tsdb.path=" + dir.resolve("data").toAbsolutePath(),
-        "--web.listen-address=127.0.0.1:" + port,
-        "--log.level=warn"), java.util.Map.of(), log);
-    LocalPrometheus p = new LocalPrometheus(process, URI.create("http://127.0.0.1:" + port), log);
+        "--web.listen-address=127.0.0.1:0",
+        "--log.level=info"), java.util.Map.of(), log);
+    LocalPrometheus p = null;
     try {
+      int port = Integer.parseInt(Gateways.awaitLine(process, log, LISTENING).group(1));
+      p = new LocalPrometheus(process, URI.create("http://127.0.0.1:" + port), log);
       Instant deadline = Instant.now().plus(READY_WITHIN);
       while (true) {
         if (!process.isAlive()) {
@@ -91,7 +96,7 @@ final class LocalPrometheus implements AutoCloseable {
         Thread.sleep(100);
       }
     } catch (IOException | InterruptedException | RuntimeException | Error e) {
-      p.close();
+      Gateways.stop(process);
       throw e;
     }
   }

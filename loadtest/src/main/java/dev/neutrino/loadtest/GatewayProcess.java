@@ -1,12 +1,11 @@
 package dev.neutrino.loadtest;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,13 +13,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The gateway under test as a child process, so that it can have cores of its own: the same JVM
  * binary as this one running the gateway's jar ({@code -Dneutrino.gateway.jar}, else
  * {@code gateway/target/neutrino-gateway.jar} under {@code -Dneutrino.home}, both set by
  * {@code ./neutrino}), or this JVM's class path when there is no jar (the load tester's jar and its
- * tests hold the gateway), on free loopback ports, optionally started under {@code taskset -c}.
+ * tests hold the gateway), on loopback ports the system picks (0, read back from the line the server
+ * prints once it listens: a port chosen here and freed before the child binds it can be taken by
+ * anything else in between), optionally started under {@code taskset -c}.
  *
  * <p>{@link #start} returns once {@code /v2/health/ready} answers 200. {@link #close} stops it
  * (SIGTERM, then SIGKILL after {@link #STOP_GRACE}) and waits until it has exited; a shutdown hook
@@ -42,6 +45,11 @@ final class GatewayProcess implements AutoCloseable {
   /** The system property naming the gateway's jar. */
   static final String JAR_PROPERTY = "neutrino.gateway.jar";
   private static final int LOG_LINES_QUOTED = 40;
+  /** What the gateway prints once it listens (see its Main). */
+  private static final Pattern GATEWAY_LISTENING =
+      Pattern.compile("neutrino listening http=\\S*:(\\d+) grpc=\\S*:(\\d+)");
+  /** What {@link NaiveServer#main} prints once it listens. */
+  private static final Pattern NAIVE_LISTENING = Pattern.compile("naive server on port (\\d+)");
 
   private final Process process;
   private final int httpPort;
@@ -121,12 +129,11 @@ final class GatewayProcess implements AutoCloseable {
    */
   static GatewayProcess start(List<String> command, Optional<Path> taskset, List<Integer> cores,
       List<Integer> warmUpCores, Path repository, List<String> flags) throws IOException {
-    int[] ports = freePorts(3);
     List<String> argv = new ArrayList<>(command);
-    argv.addAll(List.of("--http-port", Integer.toString(ports[0]), "--grpc-port", Integer.toString(ports[1]),
-        "--metrics-port", Integer.toString(ports[2]), "--model-repository", repository.toString()));
+    argv.addAll(List.of("--http-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+        "--model-repository", repository.toString()));
     argv.addAll(flags);
-    return launch(argv, taskset, cores, warmUpCores, ports[0], ports[1]);
+    return launch(argv, taskset, cores, warmUpCores, GATEWAY_LISTENING);
   }
 
   /**
@@ -136,14 +143,13 @@ final class GatewayProcess implements AutoCloseable {
       Path modelFile, String model, int workers, int intraOpThreads) throws IOException {
     String java = ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    int port = freePorts(1)[0];
     return launch(List.of(java, "-cp", System.getProperty("java.class.path"), NaiveServer.class.getName(),
-        Integer.toString(port), modelFile.toString(), model, Integer.toString(workers),
-        Integer.toString(intraOpThreads)), taskset, cores, warmUpCores, port, -1);
+        "0", modelFile.toString(), model, Integer.toString(workers),
+        Integer.toString(intraOpThreads)), taskset, cores, warmUpCores, NAIVE_LISTENING);
   }
 
   private static GatewayProcess launch(List<String> command, Optional<Path> taskset, List<Integer> cores,
-      List<Integer> warmUpCores, int httpPort, int grpcPort) throws IOException {
+      List<Integer> warmUpCores, Pattern listening) throws IOException {
     List<String> argv = new ArrayList<>();
     boolean pinned = taskset.isPresent() && !cores.isEmpty();
     boolean warmsUpElsewhere = pinned && !warmUpCores.isEmpty() && !warmUpCores.equals(cores);
@@ -168,7 +174,16 @@ final class GatewayProcess implements AutoCloseable {
         : warmsUpElsewhere ? " sized for " + cores.size() + " core(s), on core(s) " + Cpus.list(warmUpCores)
             + " while it warms up, then pinned to core(s) " + Cpus.list(cores)
         : " pinned to core(s) " + Cpus.list(cores));
-    GatewayProcess server = new GatewayProcess(process, httpPort, grpcPort, log, hook, description, taskset,
+    int[] ports;
+    try {
+      ports = awaitPorts(process, log, listening);
+    } catch (IOException | RuntimeException e) {
+      kill(process);
+      Runtime.getRuntime().removeShutdownHook(hook);
+      Files.deleteIfExists(log);
+      throw e;
+    }
+    GatewayProcess server = new GatewayProcess(process, ports[0], ports[1], log, hook, description, taskset,
         warmsUpElsewhere ? List.copyOf(cores) : List.of());
     try {
       server.awaitReady();
@@ -219,7 +234,7 @@ final class GatewayProcess implements AutoCloseable {
     while (true) {
       if (!process.isAlive()) {
         throw new IOException("the server exited with status " + process.exitValue() + " before it was ready; "
-            + "its output ends:\n" + tail());
+            + "its output ends:\n" + tail(log));
       }
       try {
         if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -233,7 +248,7 @@ final class GatewayProcess implements AutoCloseable {
       }
       if (System.nanoTime() > deadline) {
         throw new IOException("the server was not ready within " + READY_TIMEOUT.toSeconds() + " s; its output "
-            + "ends:\n" + tail());
+            + "ends:\n" + tail(log));
       }
       try {
         Thread.sleep(100);
@@ -244,7 +259,7 @@ final class GatewayProcess implements AutoCloseable {
     }
   }
 
-  private String tail() {
+  private static String tail(Path log) {
     try {
       List<String> lines = Files.readAllLines(log);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_LINES_QUOTED), lines.size()));
@@ -286,21 +301,31 @@ final class GatewayProcess implements AutoCloseable {
     children.forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** Ports free on the loopback now, all different (held together while chosen). */
-  static int[] freePorts(int count) throws IOException {
-    ServerSocket[] sockets = new ServerSocket[count];
-    try {
-      int[] ports = new int[count];
-      for (int i = 0; i < count; i++) {
-        sockets[i] = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        ports[i] = sockets[i].getLocalPort();
+  /**
+   * The HTTP and gRPC ports (-1 for none) in the line the server prints once it listens, read from its
+   * log as it grows, within {@link #READY_TIMEOUT}.
+   */
+  private static int[] awaitPorts(Process process, Path log, Pattern listening) throws IOException {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (true) {
+      boolean exited = !process.isAlive();
+      Matcher m = listening.matcher(Files.readString(log, StandardCharsets.UTF_8));
+      if (m.find()) {
+        return new int[] {Integer.parseInt(m.group(1)), m.groupCount() > 1 ? Integer.parseInt(m.group(2)) : -1};
       }
-      return ports;
-    } finally {
-      for (ServerSocket socket : sockets) {
-        if (socket != null) {
-          socket.close();
-        }
+      if (exited) {
+        throw new IOException("the server exited with status " + process.exitValue() + " before it listened; "
+            + "its output ends:\n" + tail(log));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("the server did not listen within " + READY_TIMEOUT.toSeconds() + " s; its output "
+            + "ends:\n" + tail(log));
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the server to listen", e);
       }
     }
   }

@@ -1,8 +1,6 @@
 package dev.neutrino.autoscaler.replay;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,9 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * A real Prometheus as a child process: the given binary on a free loopback port, scraping one
+ * A real Prometheus as a child process: the given binary on a loopback port the system picks, scraping one
  * gateway's metrics endpoint, storage in the given folder. Its life is bounded twice, by
  * {@link #close()} and by {@code timeout} where there is one, so it also ends if this JVM dies first.
  * The replay's own runs at {@link #SCRAPE_INTERVAL} of wall time (short, because a second of wall time
@@ -32,6 +32,8 @@ public final class PrometheusProcess implements AutoCloseable {
   /** The window of the answer-rate query: several scrapes. */
   static final Duration RATE_WINDOW = Duration.ofSeconds(3);
   private static final Duration READY_WITHIN = Duration.ofSeconds(60);
+  /** What Prometheus logs (level info) once it listens, with the port it was given. */
+  private static final Pattern LISTENING = Pattern.compile("msg=\"Listening on\" address=127\\.0\\.0\\.1:(\\d+)");
 
   private final Process process;
   private final URI url;
@@ -73,30 +75,47 @@ public final class PrometheusProcess implements AutoCloseable {
             static_configs:
               - targets: ['%s:%d']
         """.formatted(ms, ms, ms, scrapeTimeout.toMillis(), metrics.getPath(), metrics.getHost(), metrics.getPort()));
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
     List<String> command = new ArrayList<>();
     Path timeout = Path.of("/usr/bin/timeout");
     if (Files.isExecutable(timeout)) {
       command.addAll(List.of(timeout.toString(), Long.toString(maxLifetime.toSeconds())));
     }
+    // Port 0, read back from its log: a port chosen here and freed before Prometheus binds it can be
+    // taken by anything else in between. It names the address it listens on at level info.
     command.addAll(List.of(binary.toString(),
         "--config.file=" + config.toAbsolutePath(),
         "--storage.tsdb.path=" + dir.resolve("data").toAbsolutePath(),
-        "--web.listen-address=127.0.0.1:" + port,
-        "--log.level=warn"));
+        "--web.listen-address=127.0.0.1:0",
+        "--log.level=info"));
     Path log = dir.resolve("prometheus.log");
     Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    PrometheusProcess p = new PrometheusProcess(process, URI.create("http://127.0.0.1:" + port));
+    PrometheusProcess p = null;
     try {
+      p = new PrometheusProcess(process, URI.create("http://127.0.0.1:" + awaitPort(process, log)));
       p.awaitReady(log);
     } catch (IOException | InterruptedException | RuntimeException e) {
-      p.close();
+      stop(process);
       throw e;
     }
     return p;
+  }
+
+  /** The port in the line Prometheus logs once it listens, within {@link #READY_WITHIN}. */
+  private static int awaitPort(Process process, Path log) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean exited = !process.isAlive();
+      Matcher m = LISTENING.matcher(Files.readString(log));
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+      if (exited) {
+        throw new IOException("prometheus exited with " + process.exitValue() + " before it listened; its log "
+            + log + ":\n" + Files.readString(log));
+      }
+      Thread.sleep(50);
+    }
+    throw new IOException("prometheus did not listen within " + READY_WITHIN.toSeconds() + "s; its log: " + log);
   }
 
   /** Its HTTP API, {@code http://127.0.0.1:PORT}. */
@@ -128,6 +147,10 @@ public final class PrometheusProcess implements AutoCloseable {
 
   @Override
   public void close() {
+    stop(process);
+  }
+
+  private static void stop(Process process) {
     process.descendants().forEach(ProcessHandle::destroy);
     process.destroy();
     try {

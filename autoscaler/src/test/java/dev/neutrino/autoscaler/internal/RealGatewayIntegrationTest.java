@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.autoscaler.ActuationException;
 import dev.neutrino.autoscaler.AutoscalerConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,6 +29,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -53,6 +53,7 @@ class RealGatewayIntegrationTest {
   private static final String MODEL = "text_encoder";
   private static final int LOAD_THREADS = 24;
   private static final Duration GATEWAY_READY_WITHIN = Duration.ofSeconds(60);
+  private static final Pattern LISTENING = Pattern.compile("neutrino listening http=\\S*:(\\d+) .*metrics=\\S*:(\\d+)");
   private static final Duration SCALE_UP_WITHIN = Duration.ofSeconds(30);
   private static final Duration SCALE_DOWN_WITHIN = Duration.ofSeconds(40);
   private static final Duration GATEWAY_MAX_LIFETIME = Duration.ofMinutes(4);
@@ -70,17 +71,16 @@ class RealGatewayIntegrationTest {
     }
     Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "real-gateway-it-");
     Path gatewayLog = dir.resolve("gateway.log");
-    int httpPort = freePort();
-    int metricsPort = freePort();
-    URI gateway = URI.create("http://127.0.0.1:" + httpPort);
-
     Process gatewayProcess = null;
     LocalPrometheus prometheus = null;
     Autoscaler autoscaler = null;
     ExecutorService load = null;
     AtomicBoolean loading = new AtomicBoolean(true);
     try {
-      gatewayProcess = startGateway(jar, repository, httpPort, metricsPort, gatewayLog);
+      gatewayProcess = startGateway(jar, repository, gatewayLog);
+      Matcher ports = awaitListening(gatewayProcess, gatewayLog);
+      URI gateway = URI.create("http://127.0.0.1:" + ports.group(1));
+      int metricsPort = Integer.parseInt(ports.group(2));
       awaitReady(gatewayProcess, gateway, gatewayLog);
       assertEquals(2, instances(gateway), "the example text_encoder starts with two instances");
 
@@ -198,11 +198,10 @@ class RealGatewayIntegrationTest {
     }
     Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "real-gateway-zero-");
     Path gatewayLog = dir.resolve("gateway.log");
-    int httpPort = freePort();
-    URI gateway = URI.create("http://127.0.0.1:" + httpPort);
     Process gatewayProcess = null;
     try {
-      gatewayProcess = startGateway(jar, repository, httpPort, freePort(), gatewayLog);
+      gatewayProcess = startGateway(jar, repository, gatewayLog);
+      URI gateway = URI.create("http://127.0.0.1:" + awaitListening(gatewayProcess, gatewayLog).group(1));
       awaitReady(gatewayProcess, gateway, gatewayLog);
       LocalGatewayActuator actuator = new LocalGatewayActuator(http, gateway, MODEL, "KIND_CPU",
           Duration.ofSeconds(60));
@@ -241,14 +240,11 @@ class RealGatewayIntegrationTest {
     return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static Process startGateway(Path jar, Path repository, int httpPort, int metricsPort, Path log)
-      throws IOException {
+  /**
+   * Starts the packaged gateway on ports the system picks (0): a port chosen here and freed before the
+   * gateway binds it can be taken by anything else in between.
+   */
+  private static Process startGateway(Path jar, Path repository, Path log) throws IOException {
     List<String> command = new ArrayList<>();
     Path timeout = Path.of("/usr/bin/timeout");
     if (Files.isExecutable(timeout)) {
@@ -258,14 +254,31 @@ class RealGatewayIntegrationTest {
     command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-jar", jar.toString(),
         "--host", "127.0.0.1",
-        "--http-port", Integer.toString(httpPort),
+        "--http-port", "0",
         "--grpc-port", "0",
-        "--metrics-port", Integer.toString(metricsPort),
+        "--metrics-port", "0",
         "--model-repository", repository.toString(),
         "--model-control-mode", "explicit",
         "--load-model", MODEL,
         "--log-level", "warn"));
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /** The line the gateway prints once it listens: group 1 its HTTP port, group 2 its metrics port. */
+  private static Matcher awaitListening(Process process, Path log) throws IOException, InterruptedException {
+    Instant deadline = Instant.now().plus(GATEWAY_READY_WITHIN);
+    while (Instant.now().isBefore(deadline)) {
+      boolean exited = !process.isAlive();
+      Matcher m = LISTENING.matcher(Files.exists(log) ? Files.readString(log) : "");
+      if (m.find()) {
+        return m;
+      }
+      if (exited) {
+        fail("the gateway exited with " + process.exitValue() + " before it listened:\n" + tail(log));
+      }
+      Thread.sleep(50);
+    }
+    return fail("the gateway did not listen within " + GATEWAY_READY_WITHIN + ":\n" + tail(log));
   }
 
   private void awaitReady(Process process, URI gateway, Path log) throws IOException, InterruptedException {
