@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A model's cold start as {@code ./neutrino bench --scenario coldstart --json FILE} measured it: the
@@ -65,25 +67,7 @@ public record MeasuredColdStart(String model, Duration coldStart, int pass) {
    *     for the model (listing those it has), or no pass with a total
    */
   public static MeasuredColdStart parse(String json, String model, String origin) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(origin + " is not JSON: " + e.getOriginalMessage());
-    }
-    if (root != null && root.path("scenarios").isArray()) {
-      // ./neutrino bench --scenario all: one report per scenario.
-      for (JsonNode scenario : root.path("scenarios")) {
-        if ("coldstart".equals(scenario.path("scenario").asText())) {
-          root = scenario;
-        }
-      }
-    }
-    JsonNode settings = root == null ? null : root.path("settings");
-    if (settings == null || !settings.isObject()) {
-      throw new IllegalArgumentException(origin + " has no settings object: write it with "
-          + "./neutrino bench --scenario coldstart --json " + origin);
-    }
+    JsonNode settings = settingsOf(json, origin);
     JsonNode row = settings.get("coldstart_" + model);
     if (row == null) {
       List<String> models = new ArrayList<>();
@@ -119,5 +103,81 @@ public record MeasuredColdStart(String model, Duration coldStart, int pass) {
       return new MeasuredColdStart(model, Duration.ofMillis(millis), pass);
     }
     throw new IllegalArgumentException(origin + ": coldstart_" + model + " has no pass with a total");
+  }
+
+  /**
+   * The coldstart report's settings in {@code json}: the report itself, or the coldstart report among
+   * those of {@code --scenario all}.
+   */
+  private static JsonNode settingsOf(String json, String origin) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(origin + " is not JSON: " + e.getOriginalMessage());
+    }
+    if (root != null && root.path("scenarios").isArray()) {
+      // ./neutrino bench --scenario all: one report per scenario.
+      for (JsonNode scenario : root.path("scenarios")) {
+        if ("coldstart".equals(scenario.path("scenario").asText())) {
+          root = scenario;
+        }
+      }
+    }
+    JsonNode settings = root == null ? null : root.path("settings");
+    if (settings == null || !settings.isObject()) {
+      throw new IllegalArgumentException(origin + " has no settings object: write it with "
+          + "./neutrino bench --scenario coldstart --json " + origin);
+    }
+    return settings;
+  }
+
+  /**
+   * A new gateway process's start, as the coldstart bench measured it: from the process's start until
+   * {@code /v2/health/ready} answered 200, with the request-path warm-up on, the mean of its rounds.
+   * That is what a Kubernetes replica takes once its container runs (the chart turns the warm-up on);
+   * it leaves out scheduling the pod and pulling the image.
+   *
+   * @param readyAfter the mean time to ready
+   * @param rounds how many rounds it is the mean of
+   * @param warmupSecs the warm-up's limit in those rounds ({@code --request-path-warmup-secs})
+   */
+  public record ReplicaStart(Duration readyAfter, int rounds, int warmupSecs) {}
+
+  private static final Pattern READY_AFTER = Pattern.compile("^ready after ([0-9]+(?:\\.[0-9]+)?) s\\b");
+
+  /** Reads a new gateway's start with the warm-up on from a coldstart bench's JSON file. */
+  public static ReplicaStart replicaStartFromBenchJson(Path file) throws IOException {
+    return parseReplicaStart(Files.readString(file), file.toString());
+  }
+
+  /**
+   * Reads a new gateway's start with the warm-up on ({@code settings.after_ready_on_round<N>}, each
+   * {@code "ready after 22.8 s; ..."}) from a coldstart bench's JSON text; {@code origin} names it in errors.
+   *
+   * @throws IllegalArgumentException naming the problem: not JSON, not a coldstart bench, no round with the
+   *     warm-up on (a bench from before the gateway had one), or a round without its time to ready
+   */
+  public static ReplicaStart parseReplicaStart(String json, String origin) {
+    JsonNode settings = settingsOf(json, origin);
+    double sumSeconds = 0;
+    int rounds = 0;
+    for (int round = 1; settings.has("after_ready_on_round" + round); round++) {
+      String text = settings.get("after_ready_on_round" + round).asText();
+      Matcher m = READY_AFTER.matcher(text.strip());
+      if (!m.find()) {
+        throw new IllegalArgumentException(origin + ": after_ready_on_round" + round + " does not begin with "
+            + "'ready after N s': '" + text + "'");
+      }
+      sumSeconds += Double.parseDouble(m.group(1));
+      rounds++;
+    }
+    if (rounds == 0) {
+      throw new IllegalArgumentException(origin + " has no gateway start with the request-path warm-up on "
+          + "(after_ready_on_round1): write it with ./neutrino bench --scenario coldstart --json " + origin
+          + " from a build whose gateway has --request-path-warmup-secs");
+    }
+    return new ReplicaStart(Duration.ofMillis(Math.round(sumSeconds / rounds * 1000)), rounds,
+        settings.path("after_ready_warmup_secs").asInt(-1));
   }
 }

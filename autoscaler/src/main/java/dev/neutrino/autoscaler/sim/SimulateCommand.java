@@ -56,13 +56,15 @@ public final class SimulateCommand {
       description = "requests a replica serves at once (default 4)")
   Integer replicaConcurrency;
 
-  @Option(names = "--cold-start", paramLabel = "<duration|measured>",
-      description = "from asking for a replica to it serving, or measured: the --model's total in --bench-json "
-          + "(default 30s, or measured when --bench-json is given)")
+  @Option(names = "--cold-start", paramLabel = "<duration|measured|measured-replica>",
+      description = "from asking for a replica to it serving; measured: the --model's load in --bench-json (a "
+          + "model instance); measured-replica: a new gateway process's start to ready with the request-path "
+          + "warm-up on, in --bench-json (a Kubernetes replica) (default 30s, or measured when --bench-json is given)")
   String coldStart;
 
   @Option(names = "--bench-json", paramLabel = "<file>",
-      description = "the JSON of ./neutrino bench --scenario coldstart --json FILE, for --cold-start measured")
+      description = "the JSON of ./neutrino bench --scenario coldstart --json FILE, for --cold-start measured "
+          + "or measured-replica")
   Path benchJson;
 
   @Option(names = "--model", paramLabel = "<name>", defaultValue = "text_encoder",
@@ -133,20 +135,28 @@ public final class SimulateCommand {
 
   /** The cold start to simulate: the flag's duration, or the measured one, or {@code fallback}. */
   private Duration coldStart(Duration fallback, PrintStream stdout) throws IOException {
-    boolean measured = coldStart == null ? benchJson != null : coldStart.strip().equals("measured");
-    if (!measured) {
-      if (coldStart == null) {
+    String kind = coldStart == null ? (benchJson != null ? "measured" : null) : coldStart.strip();
+    if (!"measured".equals(kind) && !"measured-replica".equals(kind)) {
+      if (kind == null) {
         return fallback;
       }
       try {
-        return DurationText.parse(coldStart);
+        return DurationText.parse(kind);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--cold-start: " + e.getMessage() + ", or measured");
+        throw new IllegalArgumentException("--cold-start: " + e.getMessage() + ", or measured, or measured-replica");
       }
     }
     if (benchJson == null) {
-      throw new IllegalArgumentException("--cold-start measured needs --bench-json FILE (the JSON of "
+      throw new IllegalArgumentException("--cold-start " + kind + " needs --bench-json FILE (the JSON of "
           + "./neutrino bench --scenario coldstart --json FILE)");
+    }
+    if (kind.equals("measured-replica")) {
+      MeasuredColdStart.ReplicaStart r = MeasuredColdStart.replicaStartFromBenchJson(benchJson);
+      stdout.println("cold start: " + DurationText.format(r.readyAfter()) + ", a new gateway process until ready "
+          + "with the request-path warm-up on (" + (r.warmupSecs() > 0 ? "at most " + r.warmupSecs() + " s, " : "")
+          + "mean of " + r.rounds() + " round(s)) in " + benchJson + "; scheduling the pod and pulling its image "
+          + "are not in it");
+      return r.readyAfter();
     }
     MeasuredColdStart m = MeasuredColdStart.fromBenchJson(benchJson, model);
     stdout.println("cold start: " + DurationText.format(m.coldStart()) + ", measured for " + m.model() + " in "

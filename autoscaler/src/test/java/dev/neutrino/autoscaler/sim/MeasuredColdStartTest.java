@@ -27,7 +27,12 @@ class MeasuredColdStartTest {
         "settings" : {
           "coldstart_identity_fp32" : "12 3 4 19 10 2 3 15 6 2 3 11",
           "coldstart_text_encoder" : "180 95 9 290 170 90 8 275 60 80 7 151",
-          "coldstart_tiny_lm" : "400 200 - 610 380 190 - 575 - - - -"
+          "coldstart_tiny_lm" : "400 200 - 610 380 190 - 575 - - - -",
+          "after_ready_off_round1" : "ready after 2.9 s; req/s by window 478 647 600; p50 of the first 122 ms",
+          "after_ready_on_round1" : "ready after 22.8 s; req/s by window 864 990 1092; p50 of the first 65.2 ms",
+          "after_ready_off_round2" : "ready after 2.2 s; req/s by window 671 818 823; p50 of the first 87.0 ms",
+          "after_ready_on_round2" : "ready after 22.6 s; req/s by window 708 833 903; p50 of the first 83.8 ms",
+          "after_ready_warmup_secs" : 60
         },
         "notes" : [ "coldstart columns per pass: instances created (ms), warm-up (ms), first answer after the load (ms), load request to first answer (ms)" ],
         "runs" : [ ],
@@ -47,6 +52,23 @@ class MeasuredColdStartTest {
         + BENCH + "]}";
     assertEquals(Duration.ofMillis(151), MeasuredColdStart.parse(all, "text_encoder", "all.json").coldStart(),
         "the coldstart report among those of --scenario all");
+  }
+
+  @Test
+  void takesANewGatewaysStartWithTheWarmupOnForAReplica() {
+    MeasuredColdStart.ReplicaStart replica = MeasuredColdStart.parseReplicaStart(BENCH, "bench.json");
+    assertEquals(Duration.ofMillis(22_700), replica.readyAfter(), "the mean of the rounds with the warm-up on");
+    assertEquals(2, replica.rounds());
+    assertEquals(60, replica.warmupSecs());
+    String all = "{\"scenario\":\"all\",\"scenarios\":[" + BENCH + "]}";
+    assertEquals(Duration.ofMillis(22_700), MeasuredColdStart.parseReplicaStart(all, "all.json").readyAfter());
+
+    String older = assertThrows(IllegalArgumentException.class, () -> MeasuredColdStart.parseReplicaStart(
+        "{\"settings\":{\"coldstart_simple\":\"1 2 3 4\"}}", "old.json")).getMessage();
+    assertTrue(older.contains("old.json") && older.contains("after_ready_on_round1"), older);
+    String garbled = assertThrows(IllegalArgumentException.class, () -> MeasuredColdStart.parseReplicaStart(
+        "{\"settings\":{\"after_ready_on_round1\":\"ready soon\"}}", "g.json")).getMessage();
+    assertTrue(garbled.contains("after_ready_on_round1") && garbled.contains("ready soon"), garbled);
   }
 
   @Test
@@ -101,6 +123,11 @@ class MeasuredColdStartTest {
     String named = simulate(dir, "--trace", trace.toString(), "--policy", "kpa", "--cold-start", "measured",
         "--bench-json", bench.toString(), "--model", "identity_fp32");
     assertTrue(named.contains("11ms cold start"), named);
+    String replica = simulate(dir, "--trace", trace.toString(), "--policy", "kpa", "--cold-start",
+        "measured-replica", "--bench-json", bench.toString());
+    assertTrue(replica.contains("22.7s cold start"), replica);
+    assertTrue(replica.contains("a new gateway process until ready with the request-path warm-up on (at most 60 s, "
+        + "mean of 2 round(s))"), replica);
     String given = simulate(dir, "--trace", trace.toString(), "--policy", "kpa", "--cold-start", "5s",
         "--bench-json", bench.toString());
     assertTrue(given.contains("5s cold start"), "a duration wins over the bench JSON:\n" + given);
@@ -108,6 +135,9 @@ class MeasuredColdStartTest {
     String needsFile = assertThrows(IllegalArgumentException.class,
         () -> simulate(dir, "--trace", trace.toString(), "--cold-start", "measured")).getMessage();
     assertTrue(needsFile.contains("--bench-json"), needsFile);
+    String replicaNeedsFile = assertThrows(IllegalArgumentException.class,
+        () -> simulate(dir, "--trace", trace.toString(), "--cold-start", "measured-replica")).getMessage();
+    assertTrue(replicaNeedsFile.contains("measured-replica needs --bench-json"), replicaNeedsFile);
     String badDuration = assertThrows(IllegalArgumentException.class,
         () -> simulate(dir, "--trace", trace.toString(), "--cold-start", "soon")).getMessage();
     assertTrue(badDuration.contains("--cold-start") && badDuration.contains("soon"), badDuration);
