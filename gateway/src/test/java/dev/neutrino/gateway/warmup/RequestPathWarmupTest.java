@@ -9,7 +9,9 @@ import dev.neutrino.repo.ModelConfig;
 import dev.neutrino.repo.TensorConfig;
 import dev.neutrino.runtime.DataType;
 import io.vertx.core.Vertx;
-import java.net.ServerSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +21,11 @@ import org.junit.jupiter.api.Test;
 /** The warm-up's stopping rule and its mark; RequestPathWarmupEndToEndTest runs it against a gateway. */
 class RequestPathWarmupTest {
   private final Vertx vertx = Vertx.vertx();
+  private final Socket held = new Socket();
 
   @AfterEach
   void close() throws Exception {
+    held.close();
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
@@ -31,11 +35,13 @@ class RequestPathWarmupTest {
         List.of(new TensorConfig("y", DataType.FP32, new long[] {2})), List.of(), "model.onnx", Map.of())));
   }
 
-  /** A loopback port nothing listens on. */
-  private static int deadPort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+  /**
+   * A loopback port nothing listens on: bound by a socket that never listens, for the test's length, so
+   * that no other process can take it meanwhile. A connection to it is refused.
+   */
+  private int deadPort() throws Exception {
+    held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    return held.getLocalPort();
   }
 
   private RequestPathWarmup.Outcome run(RequestPathWarmup.Endpoints endpoints, java.util.function.BooleanSupplier stop)
