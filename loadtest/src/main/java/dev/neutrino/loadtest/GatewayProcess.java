@@ -250,12 +250,17 @@ final class GatewayProcess implements AutoCloseable {
         throw new IOException("the server was not ready within " + READY_TIMEOUT.toSeconds() + " s; its output "
             + "ends:\n" + tail(log));
       }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while waiting for the gateway", e);
-      }
+      pause(100, "the gateway");
+    }
+  }
+
+  /** Sleeps between two looks at a starting server; an interruption ends the wait with an IOException. */
+  private static void pause(long millis, String waitingFor) throws IOException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for " + waitingFor, e);
     }
   }
 
@@ -321,12 +326,7 @@ final class GatewayProcess implements AutoCloseable {
         throw new IOException("the server did not listen within " + READY_TIMEOUT.toSeconds() + " s; its output "
             + "ends:\n" + tail(log));
       }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while waiting for the server to listen", e);
-      }
+      pause(50, "the server to listen");
     }
   }
 }
