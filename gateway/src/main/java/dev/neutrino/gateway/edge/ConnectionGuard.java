@@ -9,7 +9,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -151,21 +150,21 @@ public final class ConnectionGuard {
   }
 
   /**
-   * One flush per event-loop task on an HTTP/2 connection. Vert.x flushes after each frame it writes
-   * outside a read: an answer completed by a model instance (headers, the message, then the trailers
-   * of a gRPC call) would leave in three writes, and the client would wake for each. Deferred to the
-   * end of the task, they leave in one. Within a read Vert.x already flushes once, at its end. Placed
-   * nearest the socket, after TLS where there is TLS, so that records are sealed once too.
+   * Flushes consolidated on an HTTP/2 connection. Vert.x flushes after each frame it writes outside a
+   * read: an answer completed by a model instance (headers, the message, then the trailers of a gRPC
+   * call) would leave in three writes, and the client would wake for each; and each of those flushes
+   * runs the HTTP/2 handler's flush, which hands every stream's queued DATA to the socket. The
+   * consolidation handler sits at the pipeline's tail, where {@code channel.flush()} starts: a flush
+   * outside a read is deferred to one task on the event loop, after the tasks already queued (the
+   * other answers of the same batch), and then goes through the HTTP/2 handler and TLS once for all of
+   * them. Within a read the HTTP/2 handler flushes once itself, at the read's end, without passing the
+   * tail. Measured in turn against the handler nearest the socket (which deferred only the socket write,
+   * not the HTTP/2 handler's flushes), twice each, {@code bench --scenario profile}: recommender_mlp over
+   * gRPC used 44.0 and 48.5 us of CPU per request above its transport floor against 58.7 and 68.0.
    */
   private static void consolidateFlushes(ChannelPipeline pipeline) {
-    FlushConsolidationHandler consolidation =
-        new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
-    ChannelHandlerContext tls = pipeline.context(SslHandler.class);
-    if (tls != null) {
-      pipeline.addAfter(tls.name(), "neutrino-flush-consolidation", consolidation);
-    } else {
-      pipeline.addFirst("neutrino-flush-consolidation", consolidation);
-    }
+    pipeline.addLast("neutrino-flush-consolidation",
+        new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
   }
 
   /**
