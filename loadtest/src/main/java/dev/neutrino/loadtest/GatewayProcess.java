@@ -178,9 +178,7 @@ final class GatewayProcess implements AutoCloseable {
     try {
       ports = awaitPorts(process, log, listening);
     } catch (IOException | RuntimeException e) {
-      kill(process);
-      Runtime.getRuntime().removeShutdownHook(hook);
-      Files.deleteIfExists(log);
+      discard(process, hook, log);
       throw e;
     }
     GatewayProcess server = new GatewayProcess(process, ports[0], ports[1], log, hook, description, taskset,
@@ -276,6 +274,11 @@ final class GatewayProcess implements AutoCloseable {
   /** Stops the gateway and waits until it, and anything it started, has exited. */
   @Override
   public void close() {
+    discard(process, hook, log);
+  }
+
+  /** Stops {@code process}, drops its reaper hook and deletes its log. */
+  private static void discard(Process process, Thread hook, Path log) {
     kill(process);
     try {
       Runtime.getRuntime().removeShutdownHook(hook);

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -91,31 +90,14 @@ public final class PrometheusProcess implements AutoCloseable {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     PrometheusProcess p = null;
     try {
-      p = new PrometheusProcess(process, URI.create("http://127.0.0.1:" + awaitPort(process, log)));
+      String port = ChildOutput.await(process, log, LISTENING, READY_WITHIN, "prometheus").group(1);
+      p = new PrometheusProcess(process, URI.create("http://127.0.0.1:" + port));
       p.awaitReady(log);
     } catch (IOException | InterruptedException | RuntimeException e) {
       stop(process);
       throw e;
     }
     return p;
-  }
-
-  /** The port in the line Prometheus logs once it listens, within {@link #READY_WITHIN}. */
-  private static int awaitPort(Process process, Path log) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
-    while (System.nanoTime() < deadline) {
-      boolean exited = !process.isAlive();
-      Matcher m = LISTENING.matcher(Files.readString(log));
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-      if (exited) {
-        throw new IOException("prometheus exited with " + process.exitValue() + " before it listened; its log "
-            + log + ":\n" + Files.readString(log));
-      }
-      Thread.sleep(50);
-    }
-    throw new IOException("prometheus did not listen within " + READY_WITHIN.toSeconds() + "s; its log: " + log);
   }
 
   /** Its HTTP API, {@code http://127.0.0.1:PORT}. */

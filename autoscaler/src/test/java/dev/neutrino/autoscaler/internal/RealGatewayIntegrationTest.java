@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.autoscaler.ActuationException;
 import dev.neutrino.autoscaler.AutoscalerConfig;
+import dev.neutrino.autoscaler.replay.ChildOutput;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -266,19 +267,7 @@ class RealGatewayIntegrationTest {
 
   /** The line the gateway prints once it listens: group 1 its HTTP port, group 2 its metrics port. */
   private static Matcher awaitListening(Process process, Path log) throws IOException, InterruptedException {
-    Instant deadline = Instant.now().plus(GATEWAY_READY_WITHIN);
-    while (Instant.now().isBefore(deadline)) {
-      boolean exited = !process.isAlive();
-      Matcher m = LISTENING.matcher(Files.exists(log) ? Files.readString(log) : "");
-      if (m.find()) {
-        return m;
-      }
-      if (exited) {
-        fail("the gateway exited with " + process.exitValue() + " before it listened:\n" + tail(log));
-      }
-      Thread.sleep(50);
-    }
-    return fail("the gateway did not listen within " + GATEWAY_READY_WITHIN + ":\n" + tail(log));
+    return ChildOutput.await(process, log, LISTENING, GATEWAY_READY_WITHIN, "the gateway");
   }
 
   private void awaitReady(Process process, URI gateway, Path log) throws IOException, InterruptedException {
