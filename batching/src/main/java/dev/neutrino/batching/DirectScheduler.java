@@ -1,5 +1,6 @@
 package dev.neutrino.batching;
 
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.LoadedModel;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -37,7 +38,17 @@ public final class DirectScheduler implements Scheduler {
   /** As {@link #create(String, List, SchedulerOptions)}, reading time from {@code ticker}. */
   public static DirectScheduler create(
       String modelLabel, List<LoadedModel> instances, SchedulerOptions options, Ticker ticker) {
-    return new DirectScheduler(DynamicBatcher.unbatched(modelLabel, instances, options.queuePolicy(), ticker));
+    return create(modelLabel, instances, options, ticker, ComputePriority.UNCHANGED);
+  }
+
+  /**
+   * As {@link #create(String, List, SchedulerOptions, Ticker)}, with the instances' threads at
+   * {@code computeNice} ({@link ComputePriority}; 0 leaves them at the process's priority).
+   */
+  public static DirectScheduler create(String modelLabel, List<LoadedModel> instances, SchedulerOptions options,
+      Ticker ticker, int computeNice) {
+    return new DirectScheduler(
+        DynamicBatcher.unbatched(modelLabel, instances, options.queuePolicy(), ticker, computeNice));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.neutrino.batching;
 
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
@@ -139,11 +140,13 @@ public final class DynamicBatcher implements Scheduler {
   private long decisions;
   /** No exploring decision before this time. Guarded by {@link #lock}. */
   private long nextExploreNanos = Long.MIN_VALUE;
+  /** The instances' threads' nice value ({@link ComputePriority}). */
+  private final int computeNice;
   private volatile boolean accepting = true;
   private volatile boolean stopped;
 
   private DynamicBatcher(String modelLabel, List<LoadedModel> instances, int maxBatchSize, boolean batched,
-      DynamicBatching batching, BatchPolicy policy, Ticker ticker) {
+      DynamicBatching batching, BatchPolicy policy, Ticker ticker, int computeNice) {
     Objects.requireNonNull(modelLabel, "modelLabel");
     if (instances.isEmpty()) {
       throw new IllegalArgumentException("a scheduler needs at least one model instance");
@@ -155,6 +158,7 @@ public final class DynamicBatcher implements Scheduler {
     this.policy = policy;
     this.targetLatencyNanos = TimeUnit.MICROSECONDS.toNanos(batching.targetLatencyMicros());
     this.ticker = Objects.requireNonNull(ticker, "ticker");
+    this.computeNice = ComputePriority.requireNice(computeNice, "computeNice");
     this.queue = RequestQueue.of(batching);
     this.costModel = new CostModel(Math.max(1, maxBatchSize));
     this.order = batching.preserveOrdering() ? new CompletionOrder() : null;
@@ -183,12 +187,21 @@ public final class DynamicBatcher implements Scheduler {
   /** As {@link #create(String, List, int, DynamicBatching)}, reading time from {@code ticker}. */
   public static DynamicBatcher create(
       String modelLabel, List<LoadedModel> instances, int maxBatchSize, DynamicBatching batching, Ticker ticker) {
+    return create(modelLabel, instances, maxBatchSize, batching, ticker, ComputePriority.UNCHANGED);
+  }
+
+  /**
+   * As {@link #create(String, List, int, DynamicBatching, Ticker)}, with the instances' threads at
+   * {@code computeNice} ({@link ComputePriority}; 0 leaves them at the process's priority).
+   */
+  public static DynamicBatcher create(String modelLabel, List<LoadedModel> instances, int maxBatchSize,
+      DynamicBatching batching, Ticker ticker, int computeNice) {
     batching.checkMaxBatchSize(maxBatchSize);
     BatchPolicy policy = batching.hasLatencyTarget()
         ? LatencyTargetPolicy.of(maxBatchSize, batching)
         : TritonBatchPolicy.of(maxBatchSize, batching);
-    return new DynamicBatcher(modelLabel, List.copyOf(instances), maxBatchSize, true, batching, policy, ticker)
-        .start();
+    return new DynamicBatcher(modelLabel, List.copyOf(instances), maxBatchSize, true, batching, policy, ticker,
+        computeNice).start();
   }
 
   /**
@@ -196,11 +209,12 @@ public final class DynamicBatcher implements Scheduler {
    * models without {@code dynamic_batching}.
    */
   static DynamicBatcher unbatched(String modelLabel, List<LoadedModel> instances, QueuePolicy queuePolicy,
-      Ticker ticker) {
+      Ticker ticker, int computeNice) {
     List<LoadedModel> copy = List.copyOf(instances);
     boolean batched = !copy.isEmpty() && ModelSignature.batchable(copy.get(0));
     DynamicBatching oneQueue = DynamicBatching.defaults().withDefaultQueuePolicy(queuePolicy);
-    return new DynamicBatcher(modelLabel, copy, 0, batched, oneQueue, UnbatchedPolicy.INSTANCE, ticker).start();
+    return new DynamicBatcher(modelLabel, copy, 0, batched, oneQueue, UnbatchedPolicy.INSTANCE, ticker, computeNice)
+        .start();
   }
 
   private DynamicBatcher start() {
@@ -788,6 +802,7 @@ public final class DynamicBatcher implements Scheduler {
 
     @Override
     public void run() {
+      ComputePriority.lowerCurrentThread(computeNice); // where it cannot, the thread runs as before
       Batch batch = null;
       while (true) {
         if (batch == null) {

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
@@ -694,6 +696,26 @@ class DynamicBatcherTest {
     SchedulerStats stats = batcher.stats();
     assertEquals(2, stats.succeeded());
     assertEquals(0, stats.queueDepth());
+  }
+
+  /** The instances' threads run below the caller's priority; the caller's own thread is left alone. */
+  @Test
+  void instancesRunAtTheComputeNiceValue() throws Exception {
+    assumeTrue(ComputePriority.currentNice().isPresent(), "needs Linux's /proc/thread-self");
+    int caller = ComputePriority.currentNice().getAsInt();
+    TestModel model = model(2);
+    DynamicBatcher batcher = DynamicBatcher.create("m-1", List.of(model), 4, DynamicBatching.defaults(),
+        Ticker.system(), 7);
+    schedulers.add(batcher);
+    batcher.submit(request("a", 1, 1, 2)).result().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    DirectScheduler direct = DirectScheduler.create("m-2", List.of(model), SchedulerOptions.DEFAULT,
+        Ticker.system(), 11);
+    schedulers.add(direct);
+    direct.submit(request("b", 2, 1, 2)).result().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertEquals(List.of(Math.max(7, caller), Math.max(11, caller)), model.nices);
+    assertEquals(caller, ComputePriority.currentNice().getAsInt());
+    assertThrows(IllegalArgumentException.class,
+        () -> DynamicBatcher.create("m-3", List.of(model), 4, DynamicBatching.defaults(), Ticker.system(), 20));
   }
 
   @Test

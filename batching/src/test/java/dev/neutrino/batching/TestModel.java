@@ -1,5 +1,6 @@
 package dev.neutrino.batching;
 
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.Tensor;
@@ -36,6 +37,8 @@ final class TestModel implements LoadedModel {
   final List<Object> seen = Collections.synchronizedList(new ArrayList<>());
   /** The threads runs happened on. */
   final Set<String> threads = Collections.synchronizedSet(new java.util.TreeSet<>());
+  /** The nice value of the thread of every run (-1 where it cannot be read: not Linux). */
+  final List<Integer> nices = Collections.synchronizedList(new ArrayList<>());
   /** For each run, in the order runs started, whether it was {@link #runWide}. */
   final List<Boolean> wide = Collections.synchronizedList(new ArrayList<>());
   /** Released once when each run starts. */
@@ -175,6 +178,7 @@ final class TestModel implements LoadedModel {
     wide.add(onWide);
     batchRows.add(rows);
     threads.add(Thread.currentThread().getName());
+    nices.add(ComputePriority.currentNice().orElse(-1));
     List<Object> values = new ArrayList<>();
     if (strings) {
       input.toByteElements().forEach(e -> values.add(new String(e, StandardCharsets.UTF_8)));

@@ -27,6 +27,7 @@ import dev.neutrino.repo.IdleUnload;
 import dev.neutrino.repo.LoadLimits;
 import dev.neutrino.repo.ModelControlMode;
 import dev.neutrino.repo.RepositoryOptions;
+import dev.neutrino.runtime.ComputePriority;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,12 +100,20 @@ public record GatewayConfig(
    *     configuration sets the parameter {@code idle_unload_secs}
    * @param modelCacheDir {@code --model-cache-dir}: where ONNX Runtime's optimized graphs are kept so
    *     that a reload skips graph optimisation; null keeps none
+   * @param computeNice {@code --compute-nice}: the Linux nice value of the threads that run models, above
+   *     the event loops' 0, so that a saturated CPU still reads, refuses and answers at once
+   *     ({@link ComputePriority}); 0 runs them at the process's priority
    */
   public record RepositorySettings(
       ModelControlMode controlMode, int pollSeconds, List<String> loadModels, long memoryBudgetBytes,
       long responseCacheBytes, int loaderThreads, boolean autoComplete, int defaultMaxBatchSize,
-      long idleUnloadSecs, Path modelCacheDir) {
+      long idleUnloadSecs, Path modelCacheDir, int computeNice) {
     public static final long DEFAULT_IDLE_UNLOAD_SECS = 0;
+    /**
+     * The model threads' nice value unless {@code --compute-nice} says otherwise: at 10 the kernel gives
+     * an event loop with work about nine times a model thread's share of a saturated core.
+     */
+    public static final int DEFAULT_COMPUTE_NICE = 10;
     /** Ten years: beyond it, a typo. */
     public static final long MAX_IDLE_UNLOAD_SECS = 315_360_000;
     /** The optimized-graph cache's folder unless {@code --model-cache-dir} says otherwise. */
@@ -112,6 +121,14 @@ public record GatewayConfig(
         Path.of(System.getProperty("java.io.tmpdir"), "neutrino-ort-cache");
     public static final RepositorySettings DEFAULTS =
         new RepositorySettings(ModelControlMode.NONE, 15, List.of(), 0, 0);
+
+    /** Settings with the model threads at {@link #DEFAULT_COMPUTE_NICE}. */
+    public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
+        long memoryBudgetBytes, long responseCacheBytes, int loaderThreads, boolean autoComplete,
+        int defaultMaxBatchSize, long idleUnloadSecs, Path modelCacheDir) {
+      this(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes, loaderThreads,
+          autoComplete, defaultMaxBatchSize, idleUnloadSecs, modelCacheDir, DEFAULT_COMPUTE_NICE);
+    }
 
     /** Settings with the default optimized-graph cache. */
     public RepositorySettings(ModelControlMode controlMode, int pollSeconds, List<String> loadModels,
@@ -140,7 +157,7 @@ public record GatewayConfig(
     /** The settings with models unloaded after {@code seconds} unused (0: never). */
     public RepositorySettings withIdleUnloadSecs(long seconds) {
       return new RepositorySettings(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
-          loaderThreads, autoComplete, defaultMaxBatchSize, seconds, modelCacheDir);
+          loaderThreads, autoComplete, defaultMaxBatchSize, seconds, modelCacheDir, computeNice);
     }
 
     /** When models scale to zero, on the system clock. */
@@ -173,6 +190,13 @@ public record GatewayConfig(
       if (!loadModels.isEmpty() && controlMode != ModelControlMode.EXPLICIT) {
         throw new IllegalArgumentException("--load-model needs --model-control-mode explicit");
       }
+      ComputePriority.requireNice(computeNice, "compute_nice");
+    }
+
+    /** The settings with the model threads at {@code nice} ({@code --compute-nice}). */
+    public RepositorySettings withComputeNice(int nice) {
+      return new RepositorySettings(controlMode, pollSeconds, loadModels, memoryBudgetBytes, responseCacheBytes,
+          loaderThreads, autoComplete, defaultMaxBatchSize, idleUnloadSecs, modelCacheDir, nice);
     }
 
     /** The repository's options for a process with {@code cpuThreads} cores for models. */
@@ -182,7 +206,8 @@ public record GatewayConfig(
           .withMemoryBudget(memoryBudgetBytes)
           .withResponseCache(responseCacheBytes)
           .withLoaderThreads(loaderThreads)
-          .withCompletion(new ConfigCompletion(autoComplete, defaultMaxBatchSize));
+          .withCompletion(new ConfigCompletion(autoComplete, defaultMaxBatchSize))
+          .withComputeNice(computeNice);
     }
   }
 
@@ -466,6 +491,7 @@ public record GatewayConfig(
     out.put("default_max_batch_size", repository.defaultMaxBatchSize());
     out.put("model_idle_unload_secs", repository.idleUnloadSecs());
     out.put("model_cache_dir", repository.modelCacheDir() == null ? null : repository.modelCacheDir().toString());
+    out.put("compute_nice", repository.computeNice());
     out.put("metrics_port", telemetry.metricsPort());
     out.put("triton_compatible_metrics", telemetry.tritonCompatibleMetrics());
     out.put("log_level", telemetry.logLevel());
@@ -516,6 +542,7 @@ public record GatewayConfig(
       Integer defaultMaxBatchSize,
       Long modelIdleUnloadSecs,
       String modelCacheDir,
+      Integer computeNice,
       Integer metricsPort,
       Boolean tritonCompatibleMetrics,
       String logLevel,
@@ -617,7 +644,8 @@ public record GatewayConfig(
             file.modelIdleUnloadSecs() != null ? file.modelIdleUnloadSecs() : base.repository().idleUnloadSecs(),
             file.modelCacheDir() != null
                 ? (file.modelCacheDir().isBlank() ? null : Path.of(file.modelCacheDir()))
-                : base.repository().modelCacheDir()),
+                : base.repository().modelCacheDir(),
+            file.computeNice() != null ? file.computeNice() : base.repository().computeNice()),
         new TelemetrySettings(
             file.metricsPort() != null ? file.metricsPort() : base.telemetry().metricsPort(),
             file.tritonCompatibleMetrics() != null ? file.tritonCompatibleMetrics()
@@ -832,6 +860,8 @@ public record GatewayConfig(
       Map.entry("idle-timeout-seconds", "close connections idle this long (default 120)"),
       Map.entry("event-loops", "event-loop threads (default: one per core)"),
       Map.entry("cpu-threads", "cores model instances may use together (default: all)"),
+      Map.entry("compute-nice", "Linux nice value of the threads that run models, so that a saturated CPU runs the "
+          + "event loops first: reading, refusing and answering stay prompt (default 10; 0: same as the event loops)"),
       Map.entry("transport", "native (Netty's epoll where it loads, else Java NIO, saying why) or nio (default native)"),
       Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),

@@ -1,6 +1,7 @@
 package dev.neutrino.gateway;
 
 import dev.neutrino.gateway.logging.LogSetup;
+import dev.neutrino.runtime.ComputePriority;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,7 @@ public final class Main {
     LogSetup logging = LogSetup.install(LogSetup.parseLevel(config.telemetry().logLevel()),
         config.telemetry().accessLog(), System.out);
     LOG.log(System.Logger.Level.INFO, "effective configuration: " + config.describe());
+    logComputePriority(config.repository().computeNice());
     Gateway gateway = gateways.apply(config);
     CompletableFuture<Integer> exitCode = new CompletableFuture<>();
     for (String name : STOP_SIGNALS) {
@@ -99,5 +101,20 @@ public final class Main {
     logging.level(); // the setup, and the loggers it configured, live as long as the process
     System.out.flush();
     return code;
+  }
+
+  /** Says once, at start, whether the model threads will run below the event loops' priority. */
+  private static void logComputePriority(int nice) throws InterruptedException {
+    if (nice == ComputePriority.UNCHANGED) {
+      return;
+    }
+    ComputePriority.Result probe = ComputePriority.probe(nice);
+    if (probe.lowered()) {
+      LOG.log(System.Logger.Level.INFO, "model threads run at nice " + probe.nice()
+          + ", below the event loops: a saturated CPU serves the front door first (--compute-nice)");
+    } else {
+      LOG.log(System.Logger.Level.WARNING, "model threads cannot run below the event loops' priority here ("
+          + probe.reason() + "): --compute-nice " + nice + " has no effect");
+    }
   }
 }

@@ -84,4 +84,20 @@ class GatewayConfigFlagsTest {
         () -> GatewayConfig.fromArgs(new String[] {"--request-path-warmup-secs", "601"})).getMessage();
     assertTrue(tooLong.contains("request_path_warmup_secs") && tooLong.contains("601"), tooLong);
   }
+
+  @Test
+  void modelThreadsRunAtNiceTenByDefaultWithinTheKernelsRange(@TempDir Path dir) throws Exception {
+    assertEquals(10, GatewayConfig.fromArgs(new String[] {}).repository().computeNice());
+    assertEquals(10, GatewayConfig.fromArgs(new String[] {}).repository().options(2).computeNice());
+    assertEquals(0, GatewayConfig.fromArgs(new String[] {"--compute-nice", "0"}).repository().computeNice());
+    Path file = dir.resolve("neutrino.yaml");
+    Files.writeString(file, "compute_nice: 4\n");
+    assertEquals(4, GatewayConfig.fromArgs(new String[] {"--config", file.toString()}).repository().computeNice());
+    for (String bad : new String[] {"20", "-1"}) {
+      String message = assertThrows(IllegalArgumentException.class,
+          () -> GatewayConfig.fromArgs(new String[] {"--compute-nice", bad})).getMessage();
+      assertTrue(message.contains("compute_nice") && message.contains(bad) && message.contains("between 0 and 19"),
+          message);
+    }
+  }
 }

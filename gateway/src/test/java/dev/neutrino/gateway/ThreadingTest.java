@@ -3,14 +3,19 @@ package dev.neutrino.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.testing.TestBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,5 +59,52 @@ class ThreadingTest {
     } finally {
       TestGateways.stop(gateway);
     }
+  }
+
+  /**
+   * Model instances run below the event loops' priority (the default nice 10), and no event loop is
+   * ever lowered: not even one a model's load happened to start.
+   */
+  @Test
+  void modelsRunBelowTheEventLoopsPriority() throws Exception {
+    assumeTrue(ComputePriority.currentNice().isPresent(), "needs Linux's /proc/thread-self");
+    int process = ComputePriority.currentNice().getAsInt();
+    Files.createDirectories(dir.resolve("echo/1"));
+    Files.writeString(dir.resolve("echo/1/model.onnx"), "ok");
+    for (int nice : new int[] {GatewayConfig.RepositorySettings.DEFAULT_COMPUTE_NICE, 0}) {
+      TestBackend backend = new TestBackend();
+      GatewayConfig config = GatewayConfig.defaults().withModelRepository(dir);
+      Gateway gateway = TestGateways.start(config.withRepository(config.repository().withComputeNice(nice)), backend);
+      backend.forget();
+      try {
+        TestClient client = TestGateways.client(gateway);
+        String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}";
+        assertEquals(200, client.post("/v2/models/echo/infer", body).status());
+        assertEquals(List.of(Math.max(nice, process)), List.copyOf(backend.runNices));
+        Map<String, Integer> eventLoops = threadNices("vert.x-eventloo");
+        assertFalse(eventLoops.isEmpty());
+        eventLoops.forEach((thread, value) -> assertEquals(process, value, thread));
+      } finally {
+        TestGateways.stop(gateway);
+      }
+    }
+  }
+
+  /** The nice value of each of this process's threads whose kernel name starts with {@code prefix}, by thread id. */
+  private static Map<String, Integer> threadNices(String prefix) throws IOException {
+    Map<String, Integer> out = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          if (Files.readString(task.resolve("comm")).startsWith(prefix)) {
+            long tid = Long.parseLong(task.getFileName().toString());
+            ComputePriority.niceOf(tid).ifPresent(nice -> out.put(tid + "", nice));
+          }
+        } catch (IOException e) {
+          // the thread ended meanwhile
+        }
+      }
+    }
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 package dev.neutrino.generation;
 
 import dev.neutrino.batching.Ticker;
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
 import dev.neutrino.runtime.TensorSpec;
@@ -22,11 +23,14 @@ public final class GenerationEngine implements AutoCloseable {
   private final GenerationLoop loop;
   private final LoadedModel instance;
   private final Thread thread;
+  /** The engine thread's nice value ({@link ComputePriority}). */
+  private final int computeNice;
   private volatile boolean closed;
 
   private GenerationEngine(LoadedModel instance, Tokenizer tokenizer, GenerationOptions options, Ticker ticker,
-      GenerationObserver observer, String name) {
+      GenerationObserver observer, String name, int computeNice) {
     this.instance = instance;
+    this.computeNice = computeNice;
     this.thread = new Thread(this::run, "neutrino-generation-" + name);
     this.thread.setDaemon(true);
     this.loop = new GenerationLoop(DecoderModel.of(instance), tokenizer, options, ticker, observer,
@@ -42,7 +46,17 @@ public final class GenerationEngine implements AutoCloseable {
    */
   public static GenerationEngine start(LoadedModel instance, Tokenizer tokenizer, GenerationOptions options,
       Ticker ticker, GenerationObserver observer, String name) {
-    GenerationEngine engine = new GenerationEngine(instance, tokenizer, options, ticker, observer, name);
+    return start(instance, tokenizer, options, ticker, observer, name, ComputePriority.UNCHANGED);
+  }
+
+  /**
+   * As {@link #start(LoadedModel, Tokenizer, GenerationOptions, Ticker, GenerationObserver, String)},
+   * with the engine's thread at {@code computeNice} ({@link ComputePriority}).
+   */
+  public static GenerationEngine start(LoadedModel instance, Tokenizer tokenizer, GenerationOptions options,
+      Ticker ticker, GenerationObserver observer, String name, int computeNice) {
+    ComputePriority.requireNice(computeNice, "computeNice");
+    GenerationEngine engine = new GenerationEngine(instance, tokenizer, options, ticker, observer, name, computeNice);
     engine.thread.start();
     return engine;
   }
@@ -118,6 +132,7 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private void run() {
+    ComputePriority.lowerCurrentThread(computeNice); // where it cannot, the thread runs as before
     try {
       while (!closed) {
         boolean ran;

@@ -5,13 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.neutrino.batching.Ticker;
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadedModel;
+import dev.neutrino.runtime.Tensor;
+import dev.neutrino.runtime.TensorSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +61,50 @@ class GenerationEngineTest {
     } finally {
       reference.close();
     }
+  }
+
+  /** The engine's thread runs the model at the compute nice value; the caller's thread is left alone. */
+  @Test
+  void theEngineRunsItsModelAtTheComputeNiceValue() throws Exception {
+    assumeTrue(ComputePriority.currentNice().isPresent(), "needs Linux's /proc/thread-self");
+    int caller = ComputePriority.currentNice().getAsInt();
+    Set<Integer> nices = ConcurrentHashMap.newKeySet();
+    LoadedModel tiny = TinyModel.load(folder);
+    LoadedModel recording = new LoadedModel() {
+      @Override
+      public List<TensorSpec> inputs() {
+        return tiny.inputs();
+      }
+
+      @Override
+      public List<TensorSpec> outputs() {
+        return tiny.outputs();
+      }
+
+      @Override
+      public String device() {
+        return tiny.device();
+      }
+
+      @Override
+      public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+        nices.add(ComputePriority.currentNice().orElse(-1));
+        return tiny.run(inputs, outputs);
+      }
+
+      @Override
+      public void close() {
+        tiny.close();
+      }
+    };
+    try (GenerationEngine engine = GenerationEngine.start(recording, TinyModel.TOKENIZER, GenerationOptions.DEFAULT,
+        Ticker.system(), GenerationObserver.NONE, "test", 6)) {
+      RecordingListener listener = new RecordingListener();
+      engine.submit(new GenerationRequest(TinyModel.TOKENIZER.encode("nice"), SamplingParams.greedy(3)), listener);
+      assertEquals(FinishReason.LENGTH, listener.done.get(30, TimeUnit.SECONDS).reason());
+    }
+    assertEquals(Set.of(Math.max(6, caller)), nices);
+    assertEquals(caller, ComputePriority.currentNice().getAsInt());
   }
 
   @Test

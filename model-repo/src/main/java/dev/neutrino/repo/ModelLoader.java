@@ -3,6 +3,7 @@ package dev.neutrino.repo;
 import dev.neutrino.batching.DirectScheduler;
 import dev.neutrino.batching.DynamicBatcher;
 import dev.neutrino.batching.Scheduler;
+import dev.neutrino.batching.Ticker;
 import dev.neutrino.runtime.Backend;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.DeviceMemory;
@@ -254,7 +255,8 @@ final class ModelLoader {
       // completed from it, then the remaining instances load where the configuration says.
       int threads = threadsPerInstance(raw.parameters(), Math.max(1, total));
       int wideThreads = wideThreads(raw.parameters());
-      LoadedModel first = backend.load(modelFile, LoadOptions.cpu(threads).withWideIntraOpThreads(wideThreads));
+      LoadedModel first = backend.load(modelFile,
+          LoadOptions.cpu(threads).withWideIntraOpThreads(wideThreads).withComputeNice(options.computeNice()));
       instances.add(first);
       ModelConfig config = ModelConfigParser.complete(name, raw, backend.platform(), backend.name(),
           backend.defaultModelFileName(), first.inputs(), first.outputs(), options.completion());
@@ -281,8 +283,10 @@ final class ModelLoader {
           layoutDescription(instances, threads, wideThreads));
       String label = name + "-" + versionName;
       Scheduler scheduler = config.dynamicallyBatched()
-          ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching())
-          : DirectScheduler.create(label, instances, options.schedulerOptions());
+          ? DynamicBatcher.create(label, instances, config.maxBatchSize(), config.dynamicBatching(),
+              Ticker.system(), options.computeNice())
+          : DirectScheduler.create(label, instances, options.schedulerOptions(), Ticker.system(),
+              options.computeNice());
       // Weights dominate a model's memory: its files once per session, two for an adaptive instance.
       // (The process's RSS growth during the load was tried and is too noisy: the runtime's first
       // session, arenas and the GC.)
@@ -568,7 +572,7 @@ final class ModelLoader {
         }
       }
     }
-    return plan;
+    return plan.stream().map(placement -> placement.withComputeNice(options.computeNice())).toList();
   }
 
   /** Resolves symlinks and requires the result to stay inside the repository root. */

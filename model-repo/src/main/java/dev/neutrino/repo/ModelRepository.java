@@ -276,7 +276,12 @@ public final class ModelRepository implements AutoCloseable {
     String fileName = version.config().defaultModelFilename() != null
         ? version.config().defaultModelFilename() : backend.defaultModelFileName();
     Path file = folder.rootOf(version.name()).resolve(version.name()).resolve(version.versionString()).resolve(fileName);
-    return backend.load(file, LoadOptions.cpu(LoadOptions.DEFAULT_INTRA_OP_THREADS));
+    return backend.load(file, LoadOptions.cpu(LoadOptions.DEFAULT_INTRA_OP_THREADS).withComputeNice(computeNice()));
+  }
+
+  /** The nice value of the threads that run models ({@link RepositoryOptions#computeNice()}). */
+  public int computeNice() {
+    return options.computeNice();
   }
 
   /**

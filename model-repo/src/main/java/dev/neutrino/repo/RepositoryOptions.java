@@ -1,6 +1,7 @@
 package dev.neutrino.repo;
 
 import dev.neutrino.batching.SchedulerOptions;
+import dev.neutrino.runtime.ComputePriority;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -21,6 +22,8 @@ import java.util.Set;
  * @param loaderThreads loads of different models that may run at once; loads of one model run one
  *     at a time, in order
  * @param completion how configurations are completed from the model files (Triton's auto-complete)
+ * @param computeNice the nice value of the threads that run the models (instances, ONNX Runtime's
+ *     intra-op threads; {@link ComputePriority}); 0 leaves them at the process's priority
  */
 public record RepositoryOptions(
     int cpuThreads,
@@ -32,7 +35,8 @@ public record RepositoryOptions(
     long responseCacheBytes,
     LoadLimits limits,
     int loaderThreads,
-    ConfigCompletion completion) {
+    ConfigCompletion completion,
+    int computeNice) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
   /** Two loads at once: a slow load leaves a thread for every other model's load. */
@@ -60,13 +64,14 @@ public record RepositoryOptions(
     if (loaderThreads < 1) {
       throw new IllegalArgumentException("loaderThreads must be >= 1, got " + loaderThreads);
     }
+    ComputePriority.requireNice(computeNice, "compute_nice");
   }
 
   /** Load everything at start, no polling, no residency, no cache, the default limits for {@code cpuThreads}. */
   public RepositoryOptions(int cpuThreads, SchedulerOptions schedulerOptions) {
     this(cpuThreads, schedulerOptions, ModelControlMode.NONE, DEFAULT_POLL_INTERVAL, Set.of(), 0, 0,
         LoadLimits.forCores(Math.max(1, cpuThreads)), DEFAULT_LOADER_THREADS,
-        ConfigCompletion.DEFAULT);
+        ConfigCompletion.DEFAULT, ComputePriority.UNCHANGED);
   }
 
   public static RepositoryOptions defaults() {
@@ -75,31 +80,36 @@ public record RepositoryOptions(
 
   public RepositoryOptions withControlMode(ModelControlMode mode, Duration poll, Set<String> startup) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, mode, poll, startup, memoryBudgetBytes,
-        responseCacheBytes, limits, loaderThreads, completion);
+        responseCacheBytes, limits, loaderThreads, completion, computeNice);
   }
 
   public RepositoryOptions withMemoryBudget(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels, bytes,
-        responseCacheBytes, limits, loaderThreads, completion);
+        responseCacheBytes, limits, loaderThreads, completion, computeNice);
   }
 
   public RepositoryOptions withResponseCache(long bytes) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, bytes, limits, loaderThreads, completion);
+        memoryBudgetBytes, bytes, limits, loaderThreads, completion, computeNice);
   }
 
   public RepositoryOptions withLimits(LoadLimits newLimits) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads, completion);
+        memoryBudgetBytes, responseCacheBytes, newLimits, loaderThreads, completion, computeNice);
   }
 
   public RepositoryOptions withLoaderThreads(int threads) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, limits, threads, completion);
+        memoryBudgetBytes, responseCacheBytes, limits, threads, completion, computeNice);
+  }
+
+  public RepositoryOptions withComputeNice(int nice) {
+    return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
+        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, completion, nice);
   }
 
   public RepositoryOptions withCompletion(ConfigCompletion newCompletion) {
     return new RepositoryOptions(cpuThreads, schedulerOptions, controlMode, pollInterval, startupModels,
-        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, newCompletion);
+        memoryBudgetBytes, responseCacheBytes, limits, loaderThreads, newCompletion, computeNice);
   }
 }

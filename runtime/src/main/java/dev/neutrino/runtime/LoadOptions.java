@@ -15,9 +15,11 @@ import java.util.Objects;
  *     ({@link LoadedModel#runWide}); 0 for none, else more than {@code intraOpThreads}. The adaptive
  *     instance layout: a lone request gets every core the model may use, while under load each
  *     instance keeps to its share. It costs a second copy of the model's weights per instance.
+ * @param computeNice the nice value of the threads the runtime creates for the instance (its intra-op
+ *     pools), {@link ComputePriority#UNCHANGED} to leave them at the process's
  */
 public record LoadOptions(Device device, int deviceId, int intraOpThreads, boolean strictDevice, GpuOptions gpu,
-    int wideIntraOpThreads) {
+    int wideIntraOpThreads, int computeNice) {
   public static final int DEFAULT_INTRA_OP_THREADS = 1;
   /** No wide session: every batch runs with {@code intraOpThreads}. */
   public static final int NO_WIDE_SESSION = 0;
@@ -35,6 +37,13 @@ public record LoadOptions(Device device, int deviceId, int intraOpThreads, boole
       throw new IllegalArgumentException("wideIntraOpThreads must be 0 or more than intraOpThreads ("
           + intraOpThreads + "), got " + wideIntraOpThreads);
     }
+    ComputePriority.requireNice(computeNice, "computeNice");
+  }
+
+  /** Options whose runtime threads keep the process's priority. */
+  public LoadOptions(Device device, int deviceId, int intraOpThreads, boolean strictDevice, GpuOptions gpu,
+      int wideIntraOpThreads) {
+    this(device, deviceId, intraOpThreads, strictDevice, gpu, wideIntraOpThreads, ComputePriority.UNCHANGED);
   }
 
   /** Options without a wide session. */
@@ -57,6 +66,11 @@ public record LoadOptions(Device device, int deviceId, int intraOpThreads, boole
    */
   public LoadOptions withWideIntraOpThreads(int threads) {
     return new LoadOptions(device, deviceId, intraOpThreads, strictDevice, gpu,
-        threads > intraOpThreads ? threads : NO_WIDE_SESSION);
+        threads > intraOpThreads ? threads : NO_WIDE_SESSION, computeNice);
+  }
+
+  /** These options with the runtime's threads for the instance at {@code nice} ({@link ComputePriority}). */
+  public LoadOptions withComputeNice(int nice) {
+    return new LoadOptions(device, deviceId, intraOpThreads, strictDevice, gpu, wideIntraOpThreads, nice);
   }
 }

@@ -108,7 +108,7 @@ public final class GenerationModels implements AutoCloseable {
           .mapToInt(o -> (int) o.dim(o.rank() - 1)).findFirst().orElse(-1);
       ByteTokenizer tokenizer = new ByteTokenizer(settings.endOfSequence(), vocabulary);
       GenerationEngine engine = GenerationEngine.start(instance, tokenizer, settings.options(), Ticker.system(),
-          metrics.observer(version.name()), version.name());
+          metrics.observer(version.name()), version.name(), repository.computeNice());
       LOG.log(System.Logger.Level.INFO, "generation engine started for " + version.name() + " version "
           + version.versionString() + ": " + settings.options());
       return new Served(engine, tokenizer, settings);

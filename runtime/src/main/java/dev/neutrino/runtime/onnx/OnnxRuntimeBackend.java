@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.providers.OrtCUDAProviderOptions;
 import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
 import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.Device;
 import dev.neutrino.runtime.GpuOptions;
 import dev.neutrino.runtime.GraphCacheResult;
@@ -202,7 +203,8 @@ public final class OnnxRuntimeBackend implements Backend {
       }
       try {
         LoadedModel wide = open(modelFile, Device.CPU,
-            new LoadOptions(Device.CPU, 0, options.wideIntraOpThreads(), false, options.gpu()));
+            new LoadOptions(Device.CPU, 0, options.wideIntraOpThreads(), false, options.gpu())
+                .withComputeNice(options.computeNice()));
         return new AdaptiveSessionModel(narrow, options.intraOpThreads(), wide, options.wideIntraOpThreads());
       } catch (ModelLoadException | RuntimeException e) {
         narrow.close();
@@ -220,7 +222,27 @@ public final class OnnxRuntimeBackend implements Backend {
         : List.of(Device.CUDA);
   }
 
+  /**
+   * A session of {@code options}. ONNX Runtime starts a session's intra-op threads as it opens it, so
+   * a session with more than one thread and a {@link LoadOptions#computeNice()} is opened on a thread
+   * lowered to that nice value, whose threads inherit it ({@link ComputePriority}).
+   */
   private LoadedModel open(Path modelFile, Device device, LoadOptions options)
+      throws ModelLoadException, ProviderUnavailableException {
+    if (options.computeNice() == ComputePriority.UNCHANGED || options.intraOpThreads() == 1) {
+      return openHere(modelFile, device, options);
+    }
+    try {
+      return ComputePriority.callLowered(options.computeNice(), "neutrino-session-open",
+          () -> openHere(modelFile, device, options));
+    } catch (ModelLoadException | ProviderUnavailableException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("opening a session failed unexpectedly", e);
+    }
+  }
+
+  private LoadedModel openHere(Path modelFile, Device device, LoadOptions options)
       throws ModelLoadException, ProviderUnavailableException {
     try (SessionOptions sessionOptions = sessionOptions(options)) {
       addProviders(sessionOptions, device, options.deviceId(), options.gpu());

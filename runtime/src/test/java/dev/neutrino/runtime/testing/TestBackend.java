@@ -1,6 +1,7 @@
 package dev.neutrino.runtime.testing;
 
 import dev.neutrino.runtime.Backend;
+import dev.neutrino.runtime.ComputePriority;
 import dev.neutrino.runtime.DataType;
 import dev.neutrino.runtime.InferenceException;
 import dev.neutrino.runtime.LoadOptions;
@@ -24,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>It records the first element of every row it runs in {@link #ran} (the test's marker for a
- *       request) and the thread of every run in {@link #runThreads}. The models' warm-up runs count
+ *       request) and the thread of every run in {@link #runThreads} (its nice value in {@link #runNices}). The models' warm-up runs count
  *       too: call {@link #forget()} once the gateway has started.
  *   <li>A run whose first element is {@link #HOLD} blocks until {@link #release()}, keeping the model's
  *       one instance busy so that the requests after it queue: overload, deadlines and cancellation
@@ -47,6 +48,8 @@ public final class TestBackend implements Backend {
   public final ConcurrentLinkedQueue<Float> ran = new ConcurrentLinkedQueue<>();
   /** The name of the thread of every run. */
   public final ConcurrentLinkedQueue<String> runThreads = new ConcurrentLinkedQueue<>();
+  /** The nice value of the thread of every run (-1 where it cannot be read: not Linux). */
+  public final ConcurrentLinkedQueue<Integer> runNices = new ConcurrentLinkedQueue<>();
   /** Counts down when a run holding {@link #HOLD} starts. */
   public final CountDownLatch holding = new CountDownLatch(1);
   private final CountDownLatch released = new CountDownLatch(1);
@@ -60,6 +63,7 @@ public final class TestBackend implements Backend {
   public void forget() {
     ran.clear();
     runThreads.clear();
+    runNices.clear();
   }
 
   @Override
@@ -113,6 +117,7 @@ public final class TestBackend implements Backend {
     @Override
     public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
       runThreads.add(Thread.currentThread().getName());
+      runNices.add(ComputePriority.currentNice().orElse(-1));
       Tensor input = inputs.get("INPUT0");
       float[] values = input.toFloatArray();
       long width = input.dim(1);
