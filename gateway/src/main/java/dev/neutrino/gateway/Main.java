@@ -104,14 +104,18 @@ public final class Main {
   }
 
   /** Says once, at start, whether the model threads will run below the event loops' priority. */
-  private static void logComputePriority(int nice) throws InterruptedException {
+  static void logComputePriority(int nice) throws InterruptedException {
     if (nice == ComputePriority.UNCHANGED) {
       return;
     }
     ComputePriority.Result probe = ComputePriority.probe(nice);
-    if (probe.lowered()) {
-      LOG.log(System.Logger.Level.INFO, "model threads run at nice " + probe.nice()
-          + ", below the event loops: a saturated CPU serves the front door first (--compute-nice)");
+    int eventLoops = ComputePriority.currentNice().orElse(0); // the event loops start at the process's value
+    if (probe.lowered() && probe.nice() > eventLoops) {
+      LOG.log(System.Logger.Level.INFO, "model threads run at nice " + probe.nice() + ", below the event loops' "
+          + eventLoops + ": a saturated CPU serves the front door first (--compute-nice)");
+    } else if (probe.lowered()) {
+      LOG.log(System.Logger.Level.WARNING, "the whole process already runs at nice " + eventLoops
+          + ": model threads cannot run below the event loops' priority; --compute-nice " + nice + " has no effect");
     } else {
       LOG.log(System.Logger.Level.WARNING, "model threads cannot run below the event loops' priority here ("
           + probe.reason() + "): --compute-nice " + nice + " has no effect");

@@ -90,6 +90,20 @@ class ThreadingTest {
     }
   }
 
+  /** The start-up log says whether the model threads run below the event loops, and at which value. */
+  @Test
+  void theStartUpLogSaysWhereModelThreadsRun() throws Exception {
+    assumeTrue(ComputePriority.currentNice().isPresent(), "needs Linux's /proc/thread-self");
+    int process = ComputePriority.currentNice().getAsInt();
+    assumeTrue(process < 10, "the process already runs at nice " + process);
+    try (CapturedLog log = CapturedLog.of(Main.class.getName())) {
+      Main.logComputePriority(10);
+      Main.logComputePriority(0);
+      assertEquals(List.of("model threads run at nice 10, below the event loops' " + process
+          + ": a saturated CPU serves the front door first (--compute-nice)"), log.messages());
+    }
+  }
+
   /** The nice value of each of this process's threads whose kernel name starts with {@code prefix}, by thread id. */
   private static Map<String, Integer> threadNices(String prefix) throws IOException {
     Map<String, Integer> out = new TreeMap<>();

@@ -448,7 +448,10 @@ final class Bench {
 
   /**
    * A closed loop at {@code concurrency} against {@code server} while it runs on its warm-up cores,
-   * discarded, then the server pinned to its own cores; nothing when it started pinned.
+   * discarded, then more rounds until the server's JIT compilers are quiet, then the server pinned to
+   * its own cores; nothing when it started pinned. A server pinned while its compilers still work
+   * shares its one core with them: the gateway's model threads, below the compilers' priority
+   * ({@code --compute-nice}), then served a tenth of its capacity for seconds.
    */
   private void warmUpThenPin(GatewayProcess server, String target, String model, int concurrency)
       throws IOException {
@@ -457,9 +460,15 @@ final class Bench {
     }
     try (InferenceClient client = InferenceClients.connect(server.http(), overloadSettings(model, concurrency),
         meter)) {
-      LevelResult warm = warmFor(new LoadGenerator(client, meter), target, concurrency, pinnedWarmup(),
-          " on its warm-up cores");
-      out.println("  " + Report.number(warm.throughputRps()) + " rps while warming up; now pinned");
+      LoadGenerator generator = new LoadGenerator(client, meter);
+      LevelResult[] last = new LevelResult[1];
+      JitSettling.Result jit = JitSettling.warm(round -> last[0] = round == 1
+          ? warmFor(generator, target, concurrency, pinnedWarmup(), " on its warm-up cores")
+          : generator.run(LoadSpec.closed(concurrency, Duration.ZERO, JIT_ROUND)),
+          () -> CpuProfiler.jitCpuNanos(server.handle().pid()), System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS,
+          JitSettling.WhenUnreadable.WARM_UP_ONLY);
+      reportJit(target + " before pinning", jit);
+      out.println("  " + Report.number(last[0].throughputRps()) + " rps while warming up; now pinned");
     }
     server.pinToItsCores();
   }

@@ -126,6 +126,11 @@ public final class CpuProfiler {
     return VmThreads.read().getOrDefault(Stage.JIT, -1L);
   }
 
+  /** As {@link #jitCpuNanos()}, for the JVM of process {@code pid}. */
+  public static long jitCpuNanos(long pid) {
+    return VmThreads.read(pid).getOrDefault(Stage.JIT, -1L);
+  }
+
   /**
    * Waits, at most {@code max}, until the JIT compilers are idle over {@link #QUIET_INTERVAL}: what
    * reading the previous window's recording gave them to compile is not charged to the next window.

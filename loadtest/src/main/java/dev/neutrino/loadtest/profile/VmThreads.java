@@ -22,11 +22,20 @@ final class VmThreads {
 
   /** CPU nanoseconds used so far by the GC's and the JIT's threads alive now; empty where unreadable. */
   static Map<Stage, Long> read() {
+    return read(TASKS);
+  }
+
+  /** As {@link #read()}, for the JVM of process {@code pid} (a server the bench started). */
+  static Map<Stage, Long> read(long pid) {
+    return read(Path.of("/proc", Long.toString(pid), "task"));
+  }
+
+  private static Map<Stage, Long> read(Path taskDir) {
     Map<Stage, Long> nanos = new EnumMap<>(Stage.class);
-    if (!Files.isDirectory(TASKS)) {
+    if (!Files.isDirectory(taskDir)) {
       return nanos;
     }
-    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDir)) {
       for (Path task : tasks) {
         String stat;
         try {

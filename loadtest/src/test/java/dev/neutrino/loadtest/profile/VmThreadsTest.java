@@ -35,4 +35,21 @@ class VmThreadsTest {
     // The test framework's start alone keeps the JIT compilers busy for far more than one tick.
     assertTrue(VmThreads.read().getOrDefault(Stage.JIT, 0L) > 0, VmThreads.read().toString());
   }
+
+  /** Another JVM's compilers, by its process id: the bench's pinned servers. */
+  @Test
+  void readsAnotherProcesssCompilersByItsId() throws Exception {
+    long self = ProcessHandle.current().pid();
+    if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc", Long.toString(self), "task"))) {
+      assertTrue(VmThreads.read(self).isEmpty(), "nothing is read where the OS does not say");
+      return;
+    }
+    long before = VmThreads.read().getOrDefault(Stage.JIT, 0L);
+    long byId = VmThreads.read(self).getOrDefault(Stage.JIT, 0L);
+    assertTrue(byId >= before && byId > 0, before + " then " + byId);
+    Process ended = new ProcessBuilder("true").start();
+    ended.waitFor();
+    assertTrue(VmThreads.read(ended.pid()).isEmpty(), "a process that is gone has no compilers");
+    assertEquals(-1L, CpuProfiler.jitCpuNanos(ended.pid()));
+  }
 }
