@@ -104,7 +104,7 @@ public final class Main {
   }
 
   /** Says once, at start, whether the model threads will run below the event loops' priority. */
-  static void logComputePriority(int nice) throws InterruptedException {
+  static void logComputePriority(int nice) throws Exception {
     if (nice == ComputePriority.UNCHANGED) {
       return;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.neutrino.runtime.ComputePriority;
+import dev.neutrino.runtime.testing.ProcessThreads;
 import dev.neutrino.runtime.testing.TestBackend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,9 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,9 +82,10 @@ class ThreadingTest {
         String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}";
         assertEquals(200, client.post("/v2/models/echo/infer", body).status());
         assertEquals(List.of(Math.max(nice, process)), List.copyOf(backend.runNices));
-        Map<String, Integer> eventLoops = threadNices("vert.x-eventloo");
+        Map<Long, String> eventLoops = new TreeMap<>(ProcessThreads.namesById());
+        eventLoops.values().removeIf(name -> !name.startsWith("vert.x-eventloo"));
         assertFalse(eventLoops.isEmpty());
-        eventLoops.forEach((thread, value) -> assertEquals(process, value, thread));
+        eventLoops.keySet().forEach(tid -> assertEquals(OptionalInt.of(process), ComputePriority.niceOf(tid), "" + tid));
       } finally {
         TestGateways.stop(gateway);
       }
@@ -102,23 +104,5 @@ class ThreadingTest {
       assertEquals(List.of("model threads run at nice 10, below the event loops' " + process
           + ": a saturated CPU serves the front door first (--compute-nice)"), log.messages());
     }
-  }
-
-  /** The nice value of each of this process's threads whose kernel name starts with {@code prefix}, by thread id. */
-  private static Map<String, Integer> threadNices(String prefix) throws IOException {
-    Map<String, Integer> out = new TreeMap<>();
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      for (Path task : tasks.toList()) {
-        try {
-          if (Files.readString(task.resolve("comm")).startsWith(prefix)) {
-            long tid = Long.parseLong(task.getFileName().toString());
-            ComputePriority.niceOf(tid).ifPresent(nice -> out.put(tid + "", nice));
-          }
-        } catch (IOException e) {
-          // the thread ended meanwhile
-        }
-      }
-    }
-    return out;
   }
 }

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -460,15 +461,9 @@ final class Bench {
     }
     try (InferenceClient client = InferenceClients.connect(server.http(), overloadSettings(model, concurrency),
         meter)) {
-      LoadGenerator generator = new LoadGenerator(client, meter);
-      LevelResult[] last = new LevelResult[1];
-      JitSettling.Result jit = JitSettling.warm(round -> last[0] = round == 1
-          ? warmFor(generator, target, concurrency, pinnedWarmup(), " on its warm-up cores")
-          : generator.run(LoadSpec.closed(concurrency, Duration.ZERO, JIT_ROUND)),
-          () -> CpuProfiler.jitCpuNanos(server.handle().pid()), System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS,
-          JitSettling.WhenUnreadable.WARM_UP_ONLY);
-      reportJit(target + " before pinning", jit);
-      out.println("  " + Report.number(last[0].throughputRps()) + " rps while warming up; now pinned");
+      LevelResult warm = warmUntilJitQuiet(new LoadGenerator(client, meter), target, concurrency, pinnedWarmup(),
+          " on its warm-up cores", target + " before pinning", () -> CpuProfiler.jitCpuNanos(server.handle().pid()));
+      out.println("  " + Report.number(warm.throughputRps()) + " rps while warming up; now pinned");
     }
     server.pinToItsCores();
   }
@@ -1289,14 +1284,29 @@ final class Bench {
     if (options.warmup().isZero()) {
       return; // --warmup 0: no warm-up at all (the tests' tiny runs)
     }
+    warmUntilJitQuiet(generator, target, concurrency, options.warmup().plus(FIRST_WARMUP_EXTRA), "", target,
+        CpuProfiler::jitCpuNanos);
+  }
+
+  /**
+   * A closed loop at {@code concurrency} for {@code first}, then rounds of {@link #JIT_ROUND} while the
+   * JIT compilers whose CPU {@code jitNanos} reads are still busy ({@link JitSettling}); reported under
+   * {@code jitLabel}.
+   *
+   * @return the first round's result
+   */
+  private LevelResult warmUntilJitQuiet(LoadGenerator generator, String target, int concurrency, Duration first,
+      String where, String jitLabel, LongSupplier jitNanos) {
+    LevelResult[] warm = new LevelResult[1];
     JitSettling.Result jit = JitSettling.warm(round -> {
       if (round == 1) {
-        warmFor(generator, target, concurrency, options.warmup().plus(FIRST_WARMUP_EXTRA), "");
+        warm[0] = warmFor(generator, target, concurrency, first, where);
       } else {
         generator.run(LoadSpec.closed(concurrency, Duration.ZERO, JIT_ROUND));
       }
-    }, CpuProfiler::jitCpuNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS, JitSettling.WhenUnreadable.WARM_UP_ONLY);
-    reportJit(target, jit);
+    }, jitNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS, JitSettling.WhenUnreadable.WARM_UP_ONLY);
+    reportJit(jitLabel, jit);
+    return warm[0];
   }
 
   /** A closed loop at {@code concurrency} for {@code warmup}, discarded; {@code where} ends its line. */

@@ -11,7 +11,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The CPU priority of the threads that run models: a Linux nice value above the event loops' 0.
@@ -37,6 +36,7 @@ public final class ComputePriority {
   /** Leaves a thread's priority as it is. */
   public static final int UNCHANGED = 0;
   private static final int PRIO_PROCESS = 0;
+  private static final String NICE_VALUE = "a compute thread's nice value";
 
   private ComputePriority() {}
 
@@ -59,7 +59,7 @@ public final class ComputePriority {
    * @throws IllegalArgumentException when {@code nice} is outside 0..{@link #MAX_NICE}
    */
   public static Result lowerCurrentThread(int nice) {
-    check(nice);
+    requireNice(nice, NICE_VALUE);
     OptionalLong tid = currentThreadId();
     if (tid.isEmpty()) {
       return new Result(-1, "this system has no /proc/thread-self (not Linux)");
@@ -86,14 +86,33 @@ public final class ComputePriority {
    * @throws Exception what the task threw
    */
   public static <T> T callLowered(int nice, String threadName, Callable<T> task) throws Exception {
-    check(nice);
+    requireNice(nice, NICE_VALUE);
     if (nice == UNCHANGED) {
       return task.call();
     }
-    FutureTask<T> future = new FutureTask<>(() -> {
+    return onNewThread(threadName, () -> {
       lowerCurrentThread(nice);
       return task.call();
     });
+  }
+
+  /**
+   * What lowering a model thread to {@code nice} does on this system, tried on a short-lived thread of
+   * its own (the caller's priority is left alone): for the start-up log.
+   */
+  public static Result probe(int nice) throws Exception {
+    requireNice(nice, NICE_VALUE);
+    return onNewThread("neutrino-compute-priority-probe", () -> lowerCurrentThread(nice));
+  }
+
+  /**
+   * Runs {@code task} on a new daemon thread and waits for it, even when interrupted (the native work
+   * it may do cannot be abandoned halfway; the interrupt is kept).
+   *
+   * @throws Exception what the task threw
+   */
+  private static <T> T onNewThread(String threadName, Callable<T> task) throws Exception {
+    FutureTask<T> future = new FutureTask<>(task);
     Thread thread = new Thread(future, threadName);
     thread.setDaemon(true);
     thread.start();
@@ -103,7 +122,6 @@ public final class ComputePriority {
         try {
           return future.get();
         } catch (InterruptedException e) {
-          // The native work cannot be abandoned halfway: wait for it, keep the interrupt.
           interrupted = true;
         } catch (ExecutionException e) {
           if (e.getCause() instanceof Exception cause) {
@@ -120,20 +138,6 @@ public final class ComputePriority {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  /**
-   * What lowering a model thread to {@code nice} does on this system, tried on a short-lived thread of
-   * its own (the caller's priority is left alone): for the start-up log.
-   */
-  public static Result probe(int nice) throws InterruptedException {
-    check(nice);
-    AtomicReference<Result> result = new AtomicReference<>();
-    Thread thread = new Thread(() -> result.set(lowerCurrentThread(nice)), "neutrino-compute-priority-probe");
-    thread.setDaemon(true);
-    thread.start();
-    thread.join();
-    return result.get();
   }
 
   /** The calling thread's kernel thread id, from {@code /proc/thread-self}; empty off Linux. */
@@ -175,10 +179,6 @@ public final class ComputePriority {
       throw new IllegalArgumentException(name + " must be between 0 and " + MAX_NICE + ", got " + nice);
     }
     return nice;
-  }
-
-  private static void check(int nice) {
-    requireNice(nice, "a compute thread's nice value");
   }
 
   /** The C library's {@code setpriority(2)}, loaded on first use. */

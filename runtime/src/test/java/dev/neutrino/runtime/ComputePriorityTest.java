@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
+import dev.neutrino.runtime.testing.ProcessThreads;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +18,6 @@ import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -123,11 +122,11 @@ class ComputePriorityTest {
   void onnxRuntimesIntraOpThreadsRunAtTheComputeNiceValue() throws Exception {
     Path model = identityModel();
     int caller = ComputePriority.currentNice().orElseThrow();
-    Map<Long, String> before = threads();
+    Map<Long, String> before = ProcessThreads.namesById();
     try (LoadedModel loaded = OnnxRuntimeBackend.create()
         .load(model, LoadOptions.cpu(2).withWideIntraOpThreads(3).withComputeNice(8))) {
       Map<Long, OptionalInt> runtimeThreads = new HashMap<>();
-      threads().forEach((tid, name) -> {
+      ProcessThreads.namesById().forEach((tid, name) -> {
         if (!before.containsKey(tid) && name.startsWith("neutrino-sessio")) {
           runtimeThreads.put(tid, ComputePriority.niceOf(tid));
         }
@@ -143,9 +142,9 @@ class ComputePriorityTest {
   @Test
   void withoutAComputeNiceValueSessionsOpenOnTheCallersThread() throws Exception {
     Path model = identityModel();
-    Map<Long, String> before = threads();
+    Map<Long, String> before = ProcessThreads.namesById();
     try (LoadedModel loaded = OnnxRuntimeBackend.create().load(model, LoadOptions.cpu(2))) {
-      assertFalse(threads().entrySet().stream()
+      assertFalse(ProcessThreads.namesById().entrySet().stream()
           .anyMatch(t -> !before.containsKey(t.getKey()) && t.getValue().startsWith("neutrino-sessio")));
     }
   }
@@ -162,20 +161,5 @@ class ComputePriorityTest {
     Thread thread = new Thread(future, "compute-priority-test");
     thread.start();
     return future.get();
-  }
-
-  /** This process's threads by kernel id, with their names as the kernel holds them (15 characters at most). */
-  private static Map<Long, String> threads() throws IOException {
-    Map<Long, String> out = new HashMap<>();
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      for (Path task : tasks.toList()) {
-        try {
-          out.put(Long.parseLong(task.getFileName().toString()), Files.readString(task.resolve("comm")).trim());
-        } catch (IOException e) {
-          // the thread ended meanwhile
-        }
-      }
-    }
-    return out;
   }
 }
