@@ -125,15 +125,17 @@ class ComputePriorityTest {
     Map<Long, String> before = ProcessThreads.namesById();
     try (LoadedModel loaded = OnnxRuntimeBackend.create()
         .load(model, LoadOptions.cpu(2).withWideIntraOpThreads(3).withComputeNice(8))) {
-      Map<Long, OptionalInt> runtimeThreads = new HashMap<>();
+      Map<Long, Integer> runtimeThreads = new HashMap<>();
       ProcessThreads.namesById().forEach((tid, name) -> {
-        if (!before.containsKey(tid) && name.startsWith("neutrino-sessio")) {
-          runtimeThreads.put(tid, ComputePriority.niceOf(tid));
+        // the opening thread itself may still be listed while it ends; its nice value is then gone
+        OptionalInt nice = ComputePriority.niceOf(tid);
+        if (!before.containsKey(tid) && name.startsWith("neutrino-sessio") && nice.isPresent()) {
+          runtimeThreads.put(tid, nice.getAsInt());
         }
       });
       // one pool thread beside the caller's in the narrow session, two in the wide one
       assertTrue(runtimeThreads.size() >= 3, runtimeThreads.toString());
-      runtimeThreads.values().forEach(nice -> assertEquals(OptionalInt.of(Math.max(8, caller)), nice));
+      runtimeThreads.values().forEach(nice -> assertEquals(Math.max(8, caller), nice));
       assertTrue(loaded.hasWideSession());
     }
     assertEquals(caller, ComputePriority.currentNice().orElseThrow());
