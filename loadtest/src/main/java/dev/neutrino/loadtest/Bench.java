@@ -86,17 +86,20 @@ final class Bench {
    * @param naiveWorkers the naive server's worker threads, or 0 to try a few and keep the best
    * @param gatewayFlags flags of {@code neutrino serve} for the gateway under test, over its defaults
    *     (its ports and repository are the bench's own)
+   * @param gatewayJavaOptions JVM options of the gateway processes the bench starts (overload, coldstart);
+   *     the gateways it runs in its own JVM have this JVM's
    */
   record Options(String scenario, Duration warmup, Duration duration, List<Integer> concurrency,
       Duration limitDuration, int naiveWorkers, int clientThreads, List<String> gatewayFlags,
-      Duration targetLatency) {
+      Duration targetLatency, List<String> gatewayJavaOptions) {
     Options {
       gatewayFlags = List.copyOf(gatewayFlags);
+      gatewayJavaOptions = List.copyOf(gatewayJavaOptions);
     }
 
     Options withScenario(String name) {
       return new Options(name, warmup, duration, concurrency, limitDuration, naiveWorkers, clientThreads,
-          gatewayFlags, targetLatency);
+          gatewayFlags, targetLatency, gatewayJavaOptions);
     }
   }
 
@@ -345,9 +348,8 @@ final class Bench {
       out.println("overload layout: " + layout);
       Cpus.pin(taskset.get(), self, generatorCores);
       try {
-        List<String> java = GatewayProcess.javaCommand();
-        report.setting("gateway_command", String.join(" ", java.subList(1, java.size())).replaceAll(
-            "-cp \\S+", "-cp (this JVM's class path)"));
+        List<String> java = GatewayProcess.javaCommand(options.gatewayJavaOptions());
+        settingGatewayCommand(java);
         report.setting("gateway_flags", options.gatewayFlags().isEmpty() ? "(defaults)"
             : String.join(" ", options.gatewayFlags()));
         try (GatewayProcess gateway = GatewayProcess.start(java, taskset, serverCores, warmUpCores, repository,
@@ -984,7 +986,8 @@ final class Bench {
       out.printf(" %16s", "window " + w + " req/s");
     }
     out.printf(" %14s%n", "p50 ms, 1st");
-    List<String> java = GatewayProcess.javaCommand();
+    List<String> java = GatewayProcess.javaCommand(options.gatewayJavaOptions());
+    settingGatewayCommand(java);
     double[] firstWindow = new double[2];
     for (int round = 1; round <= rounds; round++) {
       for (int on = 0; on <= 1; on++) {
@@ -1621,6 +1624,12 @@ final class Bench {
     report.setting("gateway_flags", options.gatewayFlags().isEmpty() ? "(defaults)"
         : String.join(" ", options.gatewayFlags()));
     return RunningGateway.start(config);
+  }
+
+  /** The report's {@code gateway_command}: how the bench runs a gateway of its own, JVM options included. */
+  private void settingGatewayCommand(List<String> java) {
+    report.setting("gateway_command", String.join(" ", java.subList(1, java.size())).replaceAll(
+        "-cp \\S+", "-cp (this JVM's class path)"));
   }
 
   private void note(RunningGateway gateway) {

@@ -83,6 +83,11 @@ final class BenchCommand {
       description = "flags of ./neutrino serve for the gateway under test, in one argument, e.g. \"--cpu-threads 1\"")
   String gatewayFlags;
 
+  @Option(names = "--gateway-java-options", paramLabel = "<options>", defaultValue = "",
+      description = "JVM options of the gateway processes the bench starts (overload, coldstart), in one argument, "
+          + "e.g. \"-XX:+UseZGC\"; the gateways it runs in its own JVM take this JVM's (JAVA_OPTS)")
+  String gatewayJavaOptions;
+
   @Option(names = "--profile-concurrency", paramLabel = "<n>", defaultValue = "" + CpuProfiler.DEFAULT_CONCURRENCY,
       description = "profile: closed-loop clients while recording (default ${DEFAULT-VALUE})")
   int profileConcurrency;
@@ -205,6 +210,11 @@ final class BenchCommand {
     }
     return new Bench.Options(scenario, warmup, duration, levels, limitDuration, naiveWorkers,
         Math.max(1, clientThreads),
-        Arrays.stream(gatewayFlags.trim().split("\\s+")).filter(f -> !f.isEmpty()).toList(), targetLatency);
+        words(gatewayFlags), targetLatency, words(gatewayJavaOptions));
+  }
+
+  /** The words of a one-argument list of flags or options. */
+  private static List<String> words(String line) {
+    return Arrays.stream(line.trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
   }
 }

@@ -79,13 +79,26 @@ final class GatewayProcess implements AutoCloseable {
    * @throws IllegalArgumentException when {@code -Dneutrino.gateway.jar} names no file
    */
   static List<String> javaCommand() {
+    return javaCommand(List.of());
+  }
+
+  /**
+   * The command that runs the gateway with these JVM options (a collector, a heap size), before its flags.
+   *
+   * @throws IllegalArgumentException when {@code -Dneutrino.gateway.jar} names no file
+   */
+  static List<String> javaCommand(List<String> javaOptions) {
     String java = ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(javaOptions);
     Path jar = gatewayJar();
     if (jar != null) {
-      return List.of(java, "-jar", jar.toString());
+      command.addAll(List.of("-jar", jar.toString()));
+    } else {
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN_CLASS));
     }
-    return List.of(java, "-cp", System.getProperty("java.class.path"), MAIN_CLASS);
+    return List.copyOf(command);
   }
 
   /** The gateway's jar, found as {@code ./neutrino} finds it; null when there is none. */

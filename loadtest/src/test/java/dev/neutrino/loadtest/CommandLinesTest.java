@@ -105,7 +105,8 @@ class CommandLinesTest {
   void completionCoversTheFlagsOfServeLoadtestAndBench() {
     String script = Main.completion();
     assertTrue(script.startsWith("#!/usr/bin/env bash"), script.substring(0, 80));
-    for (String flag : List.of("--http-port", "--load-model", "--shape", "--rate", "--scenario", "--gateway-flags")) {
+    for (String flag : List.of("--http-port", "--load-model", "--shape", "--rate", "--scenario", "--gateway-flags",
+        "--gateway-java-options")) {
       assertTrue(script.contains(flag), flag);
     }
   }

@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -71,8 +72,9 @@ class GatewayProcessTest {
     List<Integer> allowed = Cpus.allowed(taskset.get(), ProcessHandle.current().pid());
     assumeTrue(allowed.size() >= 2, "this process may use one core only");
     List<Integer> own = List.of(allowed.get(allowed.size() - 1));
-    try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.javaCommand(), taskset, own, allowed,
-        repository(dir), List.of())) {
+    // with JVM options of its own (--gateway-java-options): a collector the JVM would not pick for one core
+    try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.javaCommand(List.of("-XX:+UseZGC")),
+        taskset, own, allowed, repository(dir), List.of())) {
       long pid = gateway.handle().pid();
       assertTrue(gateway.warmingUp());
       assertEquals(allowed, Cpus.allowed(taskset.get(), pid), "on every core while it warms up");
@@ -88,10 +90,13 @@ class GatewayProcessTest {
         threads = tasks.toList();
       }
       assertTrue(threads.size() > 1);
+      List<String> names = new ArrayList<>();
       for (Path thread : threads) {
         String status = Files.readString(thread.resolve("status"));
         assertTrue(status.contains("Cpus_allowed_list:\t" + own.get(0) + "\n"), thread + ": every thread pinned");
+        names.add(Files.readString(thread.resolve("comm")).trim());
       }
+      assertTrue(names.stream().anyMatch(name -> name.startsWith("ZDirector")), "runs ZGC: " + names);
       assertEquals(200, infer(gateway).statusCode(), "still answering once pinned");
     }
   }
