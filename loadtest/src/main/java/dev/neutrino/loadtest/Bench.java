@@ -592,6 +592,11 @@ final class Bench {
     report.ratio("limit_rps", Report.round(limitRps));
     report.ratio("goal_rps", Report.round(goal));
     report.ratio("goal_vs_bare_floor", bare > 0 ? Report.round(goal / bare) : null);
+    double bound = transportAndComputeBound(bare, limitRps);
+    report.ratio("transport_and_compute_bound_rps", bound > 0 ? Report.round(bound) : null);
+    report.ratio("gateway_vs_transport_and_compute_bound",
+        bound > 0 ? Report.round(bestGateway.result().throughputRps() / bound) : null);
+    report.ratio("goal_vs_transport_and_compute_bound", bound > 0 ? Report.round(goal / bound) : null);
     if (wrk.isPresent()) {
       report.ratio("wrk_rps", wrkRps);
       report.note("wrk_rps = wrk (an independent generator, -c " + top + ", " + options.clientThreads() + " thread(s), "
@@ -608,7 +613,20 @@ final class Bench {
         + "on this machine under this generator; floor_vs_bare = the gateway's do-nothing model over it; goal_rps = "
         + GOAL_SHARE_OF_LIMIT + "x the in-process limit (issue #15's goal for recommender_mlp) and goal_vs_bare_floor "
         + "= that goal over the bare floor's best: above 1, the goal is beyond what the transport alone reaches here");
+    report.note("transport_and_compute_bound_rps = 1 / (1 / bare_floor_rps + 1 / limit_rps): the requests/s of a "
+        + "server that cost nothing but the bare transport and the in-process compute, both measured with every core "
+        + "busy, so their costs per request add; gateway_vs_transport_and_compute_bound = how much of it the gateway "
+        + "reached, and goal_vs_transport_and_compute_bound above 1 = the goal is beyond it here");
     return report;
+  }
+
+  /**
+   * The requests/s of a server that spent on each request only what the bare transport and the model's
+   * compute cost: both rates measured with every core busy, so a request takes 1/bare + 1/limit of the
+   * machine. 0 when either is unknown.
+   */
+  static double transportAndComputeBound(double bareRps, double limitRps) {
+    return bareRps > 0 && limitRps > 0 ? 1 / (1 / bareRps + 1 / limitRps) : 0;
   }
 
   /** Runs wrk against {@code model}'s inference path at {@code http}; the requests/s, or why it failed. */

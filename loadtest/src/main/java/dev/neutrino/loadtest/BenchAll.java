@@ -68,6 +68,9 @@ final class BenchAll {
     return Map.copyOf(unavailable);
   }
 
+  static final String BOUND_ROW = "recommender_mlp's best possible here: the bare transport and the in-process "
+      + "compute sharing the cores, nothing else (1 / (1 / bare floor + 1 / limit))";
+
   /** The headline rows: the figures of issue #15's table, from the scenarios that ran. */
   List<HtmlReport.HeadlineRow> headline() {
     List<HtmlReport.HeadlineRow> rows = new ArrayList<>();
@@ -150,6 +153,7 @@ final class BenchAll {
       rows.add(new HtmlReport.HeadlineRow("recommender_mlp's req/s goal against the bare transport floor", goal,
           "<= 1, or the transport alone cannot carry the goal here", mlp != null ? "throughput-mlp, http-floor"
               : "http-floor"));
+      rows.add(boundRow(floor, mlp));
       Object wrk = floor.ratios().get("wrk_rps");
       rows.add(new HtmlReport.HeadlineRow("wrk (independent generator), HTTP binary: bare transport / gateway "
           + "do-nothing model", wrk instanceof Map<?, ?> byTarget
@@ -171,6 +175,32 @@ final class BenchAll {
     unavailable.forEach((scenario, why) -> rows.add(new HtmlReport.HeadlineRow(scenario, "not run: " + why, "",
         scenario)));
     return rows;
+  }
+
+  /**
+   * recommender_mlp's best possible requests/s here, the bare transport's and the in-process compute's
+   * costs added, against both of its goals: half the limit, five times the naive server at 64 clients.
+   */
+  private HtmlReport.HeadlineRow boundRow(Report floor, Report mlp) {
+    Double bound = number(floor.ratios().get("transport_and_compute_bound_rps"));
+    Double limit = number(floor.ratios().get("limit_rps"));
+    if (bound == null || limit == null || limit <= 0) {
+      return new HtmlReport.HeadlineRow(BOUND_ROW, "n/a", "", "http-floor");
+    }
+    StringBuilder value = new StringBuilder(Report.number(bound) + " req/s = "
+        + HtmlReport.format(Report.round(bound / limit)) + "x the limit");
+    Report.Run naive = mlp == null ? null : mlp.runsOf(Report.NAIVE_HTTP).stream()
+        .filter(r -> r.result().spec().mode() == LoadSpec.Mode.CLOSED && r.result().spec().concurrency() == 64)
+        .findFirst().orElse(null);
+    if (naive != null && naive.result().throughputRps() > 0) {
+      value.append(", ").append(HtmlReport.format(Report.round(bound / naive.result().throughputRps())))
+          .append("x the naive server's ").append(Report.number(naive.result().throughputRps()))
+          .append(" req/s at 64 clients");
+    }
+    value.append("; the gateway reached ").append(value(floor, "gateway_vs_transport_and_compute_bound")).append(" of it");
+    return new HtmlReport.HeadlineRow(BOUND_ROW, value.toString(),
+        ">= 0.5x the limit and >= 5x the naive server, or those goals are out of reach here",
+        mlp != null ? "throughput-mlp, http-floor" : "http-floor");
   }
 
   /**

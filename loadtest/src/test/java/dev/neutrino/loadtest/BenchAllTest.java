@@ -68,7 +68,8 @@ class BenchAllTest {
     JsonNode floor = scenario(report, "http-floor");
     assertTrue(floor.path("ratios").has("gateway_vs_floor"), floor.path("ratios").toString());
     for (String ratio : List.of("bare_floor_rps", "bare_floor_grpc_rps", "floor_vs_bare", "gateway_vs_bare", "goal_rps",
-        "goal_vs_bare_floor")) {
+        "goal_vs_bare_floor", "transport_and_compute_bound_rps", "gateway_vs_transport_and_compute_bound",
+        "goal_vs_transport_and_compute_bound")) {
       assertTrue(floor.path("ratios").path(ratio).isNumber(), "http-floor ratio " + ratio + ": " + floor.path("ratios"));
     }
     assertTrue(floor.path("ratios").has("wrk_rps"), floor.path("ratios").toString());
@@ -91,7 +92,7 @@ class BenchAllTest {
     List<String> headline = new ArrayList<>();
     report.path("headline").fieldNames().forEachRemaining(headline::add);
     for (String row : List.of("overhead p50, grpc: gateway / bare transport floor / gateway above the floor",
-        "recommender_mlp's req/s goal against the bare transport floor",
+        "recommender_mlp's req/s goal against the bare transport floor", BenchAll.BOUND_ROW,
         "recommender_mlp against the naive server, by concurrency, measured in turn",
         "recommender_mlp, HTTP binary, 1 clients, against the in-process limit, measured in turn",
         "overload, gateway: capacity (spread over its windows; warm-up; open-loop rate sustained in bounds)",
