@@ -117,7 +117,7 @@ public final class ExampleModels {
           data_type: TYPE_FP32
           dims: [384]
       dynamic_batching:
-        preferred_batch_size: [1]         # a row costs more in a larger batch on a CPU: one request per run
+        preferred_batch_size: [1]         # one request per run: larger batches measured no faster here
         max_queue_delay_microseconds: 0   # a lone request never waits
       instance_group:
         - count: 2                    # under load, the two instances run side by side
