@@ -342,6 +342,10 @@ final class Bench {
               + Report.number(LoadtestCommand.seconds(pinnedWarmup())) + " s, then pinned with taskset -a -p)")
           + "; generator: this JVM re-pinned (taskset -a -p) to " + Cpus.list(generatorCores);
       report.setting("overload_layout", layout);
+      report.note("overload: <server>_server_cores_busy = the server process's CPU time over the 2x open loop's wall "
+          + "time; <server>_served_cpu_us = its cores over its capacity; <server>_refusal_cpu_us = the rest of that CPU "
+          + "time per refused request; <server>_goodput_bound = (1 - 2r) / (1 - r), r = refusal / served: the goodput "
+          + "at 2x capacity such costs allow on saturated cores, whatever decides what to refuse");
       report.note("overload: each server runs alone on its pinned core(s), the generator on the others, so that "
           + "the open loop can offer more than the server's capacity; the in-process limit runs afterwards on all "
           + "cores");
@@ -357,7 +361,8 @@ final class Bench {
           out.println("gateway " + gateway.description() + ", http=" + gateway.http());
           out.println();
           warmUpThenPin(gateway, Report.GATEWAY_HTTP_BINARY, model, probe);
-          overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros);
+          overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros,
+              gateway.handle(), serverCount);
         }
         if (targetMicros > 0) {
           setTargetLatency(repository, model, targetMicros);
@@ -367,7 +372,7 @@ final class Bench {
             out.println();
             warmUpThenPin(gateway, Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, model, probe);
             overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
-                "gateway_latency_target", targetMicros);
+                "gateway_latency_target", targetMicros, gateway.handle(), serverCount);
           }
         }
         int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * serverCount;
@@ -377,7 +382,8 @@ final class Bench {
           out.println("naive server " + naive.description() + ", http=" + naive.http());
           out.println();
           warmUpThenPin(naive, Report.NAIVE_HTTP, model, probe);
-          overloadOf(Report.NAIVE_HTTP, naive.http(), model, probe, ratios, "naive", targetMicros);
+          overloadOf(Report.NAIVE_HTTP, naive.http(), model, probe, ratios, "naive", targetMicros, naive.handle(),
+              serverCount);
         }
       } finally {
         Cpus.pin(taskset.get(), self, allowed);
@@ -391,21 +397,21 @@ final class Bench {
       out.println("note: overload runs in this JVM, generator and server sharing the cores: " + why);
       try (RunningGateway gateway = startGateway(repository, List.of())) {
         note(gateway);
-        overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros);
+        overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros, null, 0);
       }
       if (targetMicros > 0) {
         setTargetLatency(repository, model, targetMicros);
         try (RunningGateway gateway = startGateway(repository, List.of())) {
           note(gateway);
           overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
-              "gateway_latency_target", targetMicros);
+              "gateway_latency_target", targetMicros, null, 0);
         }
       }
       int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * cores;
       try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, workers, 1)) {
         report.setting("naive_workers", workers + " x 1 thread");
         overloadOf(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), model, probe, ratios, "naive",
-            targetMicros);
+            targetMicros, null, 0);
       }
     }
     LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
@@ -826,7 +832,7 @@ final class Bench {
   }
 
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
-      String prefix, long targetMicros) throws IOException {
+      String prefix, long targetMicros, ProcessHandle server, int serverCores) throws IOException {
     ClientSettings settings = overloadSettings(model, probe);
     CapacityProbe.Settings probeSettings = CapacityProbe.Settings.of(options.warmup(), options.duration(),
         targetMicros);
@@ -842,11 +848,15 @@ final class Bench {
     int connections = GeneratorWindows.openConnections(rate, probe);
     report.setting("overload_connections_" + prefix, connections);
     LevelResult overload;
+    long cpuBefore = cpuNanos(server);
+    long wallBefore = System.nanoTime();
     try (InferenceClient client = InferenceClients.connect(endpoint, settings.withConnections(connections), meter)) {
       overload = new LoadGenerator(client, meter).run(
           LoadSpec.open(rate, LoadSpec.Distribution.POISSON, options.warmup(), options.duration())
               .withDrainTimeout(Duration.ofSeconds(15)));
     }
+    long wallNanos = System.nanoTime() - wallBefore;
+    long cpuAfter = cpuNanos(server);
     List<Report.Run> samples = sampleRuns(target, probed);
     List<Report.Run> open = new ArrayList<>();
     for (int i = 0; i < probed.steps().size(); i++) {
@@ -906,10 +916,32 @@ final class Bench {
     ratios.put(prefix + "_p99_ok_vs_target", targetMicros > 0 && overload.ok() > 0
         ? Report.round(overload.latency().p99() / (double) targetMicros) : null);
     ratios.put(prefix + "_warmup_backlog", overload.warmupBacklog());
+    RefusalBudget budget = cpuBefore >= 0 && cpuAfter >= cpuBefore && capacityRps > 0 && serverCores > 0
+        ? RefusalBudget.of(cpuAfter - cpuBefore, wallNanos, serverCores, capacityRps, overload.throughputRps(),
+            overload.durationSeconds() > 0 ? rejected / overload.durationSeconds() : 0)
+        : null;
+    ratios.put(prefix + "_server_cores_busy", budget == null ? null : Report.round(budget.busyCores()));
+    ratios.put(prefix + "_served_cpu_us", budget == null ? null : Report.round(budget.servedCpuUs()));
+    ratios.put(prefix + "_refusal_cpu_us", budget == null || Double.isNaN(budget.refusalCpuUs()) ? null
+        : Report.round(budget.refusalCpuUs()));
+    ratios.put(prefix + "_goodput_bound", budget == null || Double.isNaN(budget.goodputBound()) ? null
+        : Report.round(budget.goodputBound()));
+    if (budget != null && !Double.isNaN(budget.refusalCpuUs())) {
+      out.println(target + ": the server's cores " + Report.number(100 * budget.busyCores() / serverCores)
+          + " % busy at 2x; a request served at capacity took " + Report.number(budget.servedCpuUs())
+          + " us of them, a refusal " + Report.number(budget.refusalCpuUs()) + " us: goodput at most "
+          + HtmlReport.format(Report.round(budget.goodputBound())) + " of capacity at these costs");
+      out.println();
+    }
     ratios.put(prefix + "_valid", probed.valid() && overload.valid());
     if (!probed.valid() || !overload.valid()) {
       ratios.put(prefix + "_invalid_reason", !overload.valid() ? overload.invalidReason() : probed.invalidReason());
     }
+  }
+
+  /** A server process's CPU time so far, or -1 when it is not a child process or the system does not say. */
+  private static long cpuNanos(ProcessHandle server) {
+    return server == null ? -1 : server.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
   }
 
   /**

@@ -120,6 +120,14 @@ final class BenchAll {
                 + (overload.ratios().get(prefix + "_sustained_rps") == null ? "; no open-loop rate sustained"
                     : "; sustained " + value(overload, prefix + "_sustained_rps") + " req/s"),
             "", "overload"));
+        if (overload.ratios().get(prefix + "_refusal_cpu_us") != null) {
+          rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": what refusing costs (us of the server's cores "
+              + "per refusal / per request served; the goodput at 2x those costs allow)",
+              value(overload, prefix + "_refusal_cpu_us") + " / " + value(overload, prefix + "_served_cpu_us")
+                  + " us, at most " + value(overload, prefix + "_goodput_bound") + " (cores "
+                  + value(overload, prefix + "_server_cores_busy") + " busy)",
+              "0.95 needs a refusal under 5 % of a served request", "overload"));
+        }
         rows.add(new HtmlReport.HeadlineRow("overload, " + who + ": p99 of admitted requests",
             value(overload, prefix + "_p99_ok_us") + " us = " + value(overload, prefix + "_p99_ok_vs_target")
                 + "x the target of " + overload.settings().get("latency_target_us") + " us",

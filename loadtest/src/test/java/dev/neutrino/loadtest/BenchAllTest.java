@@ -117,12 +117,20 @@ class BenchAllTest {
           ratios.toString());
       assertTrue(ratios.has(prefix + "_sustained_rps") && ratios.path(prefix + "_sustained_steps").isArray(),
           ratios.toString());
+      for (String ratio : List.of("_server_cores_busy", "_served_cpu_us", "_refusal_cpu_us", "_goodput_bound")) {
+        assertTrue(ratios.has(prefix + ratio), "overload ratio " + prefix + ratio + ": " + ratios);
+      }
     }
     assertEquals(3L * CapacityProbe.DEFAULT_SAMPLES, overload.path("runs").findValuesAsText("phase").stream()
         .filter(p -> p.startsWith("sample ")).count(), "each of the three servers' capacity samples is a run");
     String layout = overload.path("settings").path("overload_layout").asText();
     boolean split = Cpus.taskset().isPresent() && Runtime.getRuntime().availableProcessors() >= 2;
     assertEquals(split, layout.contains("child processes pinned with taskset"), layout);
+    if (split) {
+      // a child process's CPU time is read, so what its served requests cost is known
+      assertTrue(overload.path("ratios").path("gateway_served_cpu_us").isNumber(), overload.path("ratios").toString());
+      assertTrue(overload.path("ratios").path("gateway_server_cores_busy").asDouble() > 0, overload.path("ratios").toString());
+    }
 
     // A new gateway process per row: the request-path warm-up off, then on (one second in a tiny run).
     JsonNode coldstart = scenario(report, "coldstart");
