@@ -922,10 +922,8 @@ final class Bench {
         : null;
     ratios.put(prefix + "_server_cores_busy", budget == null ? null : Report.round(budget.busyCores()));
     ratios.put(prefix + "_served_cpu_us", budget == null ? null : Report.round(budget.servedCpuUs()));
-    ratios.put(prefix + "_refusal_cpu_us", budget == null || Double.isNaN(budget.refusalCpuUs()) ? null
-        : Report.round(budget.refusalCpuUs()));
-    ratios.put(prefix + "_goodput_bound", budget == null || Double.isNaN(budget.goodputBound()) ? null
-        : Report.round(budget.goodputBound()));
+    ratios.put(prefix + "_refusal_cpu_us", budget == null ? null : Report.roundOrNull(budget.refusalCpuUs()));
+    ratios.put(prefix + "_goodput_bound", budget == null ? null : Report.roundOrNull(budget.goodputBound()));
     if (budget != null && !Double.isNaN(budget.refusalCpuUs())) {
       out.println(target + ": the server's cores " + Report.number(100 * budget.busyCores() / serverCores)
           + " % busy at 2x; a request served at capacity took " + Report.number(budget.servedCpuUs())

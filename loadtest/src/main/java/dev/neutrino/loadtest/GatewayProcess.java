@@ -74,15 +74,6 @@ final class GatewayProcess implements AutoCloseable {
   }
 
   /**
-   * The command that runs the gateway, before its flags.
-   *
-   * @throws IllegalArgumentException when {@code -Dneutrino.gateway.jar} names no file
-   */
-  static List<String> javaCommand() {
-    return javaCommand(List.of());
-  }
-
-  /**
    * The command that runs the gateway with these JVM options (a collector, a heap size), before its flags.
    *
    * @throws IllegalArgumentException when {@code -Dneutrino.gateway.jar} names no file
@@ -125,7 +116,7 @@ final class GatewayProcess implements AutoCloseable {
    * Starts a gateway over {@code repository} with {@code flags} (those of {@code neutrino serve}; its
    * ports and repository are set here) and waits until it is ready.
    *
-   * @param command {@link #javaCommand()}, or another way to run the gateway's main class
+   * @param command {@link #javaCommand(List)}, or another way to run the gateway's main class
    * @param taskset taskset, to pin the gateway to {@code cores}; empty to leave it unpinned
    * @throws IOException when it cannot be started or is not ready within {@link #READY_TIMEOUT} (the
    *     message quotes the end of its output); the process is gone by then

@@ -270,6 +270,11 @@ final class Report {
     return String.format(Locale.ROOT, "%.1f", value);
   }
 
+  /** {@link #round}, or null for a figure that does not exist (NaN): a JSON null in the report. */
+  static Double roundOrNull(double value) {
+    return Double.isNaN(value) ? null : round(value);
+  }
+
   static double round(double value) {
     if (Double.isNaN(value) || Double.isInfinite(value)) {
       return 0;

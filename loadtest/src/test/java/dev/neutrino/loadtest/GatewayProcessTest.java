@@ -47,7 +47,7 @@ class GatewayProcessTest {
     List<Integer> core = taskset.isPresent()
         ? List.of(Cpus.allowed(taskset.get(), ProcessHandle.current().pid()).get(0)) : List.of();
     ProcessHandle handle;
-    try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.javaCommand(), taskset, core,
+    try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.javaCommand(List.of()), taskset, core,
         repository(dir), List.of())) {
       handle = gateway.handle();
       assertTrue(handle.isAlive());
@@ -112,8 +112,8 @@ class GatewayProcessTest {
 
   @Test
   void gatewayThatCannotStartIsReportedWithItsOutputAndLeavesNothing(@TempDir Path dir) throws Exception {
-    IOException failure = assertThrows(IOException.class, () -> GatewayProcess.start(GatewayProcess.javaCommand(),
-        Optional.empty(), List.of(), repository(dir), List.of("--no-such-flag", "1")));
+    IOException failure = assertThrows(IOException.class, () -> GatewayProcess.start(
+        GatewayProcess.javaCommand(List.of()), Optional.empty(), List.of(), repository(dir), List.of("--no-such-flag", "1")));
 
     assertTrue(failure.getMessage().contains("exited") && failure.getMessage().contains("no-such-flag"),
         failure.getMessage());

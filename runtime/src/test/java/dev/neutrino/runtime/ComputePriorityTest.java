@@ -11,10 +11,8 @@ import dev.neutrino.runtime.onnx.OnnxRuntimeBackend;
 import dev.neutrino.runtime.testing.ProcessThreads;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicReference;
@@ -125,14 +123,8 @@ class ComputePriorityTest {
     Map<Long, String> before = ProcessThreads.namesById();
     try (LoadedModel loaded = OnnxRuntimeBackend.create()
         .load(model, LoadOptions.cpu(2).withWideIntraOpThreads(3).withComputeNice(8))) {
-      Map<Long, Integer> runtimeThreads = new HashMap<>();
-      ProcessThreads.namesById().forEach((tid, name) -> {
-        // the opening thread itself may still be listed while it ends; its nice value is then gone
-        OptionalInt nice = ComputePriority.niceOf(tid);
-        if (!before.containsKey(tid) && name.startsWith("neutrino-sessio") && nice.isPresent()) {
-          runtimeThreads.put(tid, nice.getAsInt());
-        }
-      });
+      Map<Long, Integer> runtimeThreads = ProcessThreads.nicesById(name -> name.startsWith("neutrino-sessio"));
+      runtimeThreads.keySet().removeAll(before.keySet());
       // one pool thread beside the caller's in the narrow session, two in the wide one
       assertTrue(runtimeThreads.size() >= 3, runtimeThreads.toString());
       runtimeThreads.values().forEach(nice -> assertEquals(Math.max(8, caller), nice));

@@ -3,8 +3,11 @@ package dev.neutrino.runtime.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.neutrino.runtime.ComputePriority;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -30,6 +33,19 @@ public final class ProcessThreads {
         }
       }
     }
+    return out;
+  }
+
+  /**
+   * The nice value of each thread whose kernel name {@code name} accepts, by its kernel thread id. A
+   * thread that ends meanwhile is left out: it may still be listed while its {@code stat} is gone.
+   */
+  public static Map<Long, Integer> nicesById(Predicate<String> name) throws IOException {
+    Map<Long, Integer> out = new TreeMap<>();
+    namesById().forEach((tid, threadName) -> {
+      OptionalInt nice = name.test(threadName) ? ComputePriority.niceOf(tid) : OptionalInt.empty();
+      nice.ifPresent(value -> out.put(tid, value));
+    });
     return out;
   }
 }
