@@ -195,6 +195,19 @@ final class Bench {
       sweep(Report.BARE_HTTP_JSON, floor.http(), Protocol.HTTP_JSON, model, shapes, levels);
       bareSweeps(floor, model, shapes, levels);
     }
+    try (TransportFloor handOff = TransportFloor.start(answers, eventLoops, true)) {
+      report.setting("hand_off_floor", "the transport floor with one more thread: each answer is written after a "
+          + "round trip from the event loop to a thread that parks while idle and back, as the gateway's answers "
+          + "make one to a model instance's thread");
+      out.println("transport floor with the hand-off listening http=" + handOff.http()
+          + (handOff.grpc() == null ? "" : " grpc=" + handOff.grpc()));
+      out.println();
+      sweep(Report.HAND_OFF_HTTP_JSON, handOff.http(), Protocol.HTTP_JSON, model, shapes, levels);
+      sweep(Report.HAND_OFF_HTTP_BINARY, handOff.http(), Protocol.HTTP_BINARY, model, shapes, levels);
+      if (handOff.grpc() != null) {
+        sweep(Report.HAND_OFF_GRPC, handOff.grpc(), Protocol.GRPC, model, shapes, levels);
+      }
+    }
     naiveSweep(repository, model, shapes, levels, cores);
     LimitResult limit = limit(repository, model, shapes, List.of(1), List.of(new InProcessLimit.Layout(1, cores)),
         options.duration());
@@ -219,6 +232,11 @@ final class Bench {
           floor == null ? null : floor.result().latency().p99() - inProcess.p99());
       report.ratio("gateway_overhead_above_floor_us_" + protocol, floor == null || gateway == null ? null
           : gateway.result().latency().p50() - floor.result().latency().p50());
+      Report.Run handOff = best("hand-off-" + target);
+      report.ratio("hand_off_floor_p50_us_" + protocol,
+          handOff == null ? null : handOff.result().latency().p50() - inProcess.p50());
+      report.ratio("gateway_overhead_above_hand_off_floor_us_" + protocol, handOff == null || gateway == null ? null
+          : gateway.result().latency().p50() - handOff.result().latency().p50());
     }
     report.ratio("in_process_p50_us", inProcess.p50());
     report.ratio("in_process_p99_us", inProcess.p99());

@@ -94,6 +94,18 @@ final class BenchAll {
                 + " / " + value(overhead, "gateway_overhead_above_floor_us_" + protocol) + " us" + share,
             "the floor is what any Vert.x server pays here", "overhead"));
       }
+      for (String protocol : List.of("http_json", "http_binary", "grpc")) {
+        Double handOff = number(overhead.ratios().get("hand_off_floor_p50_us_" + protocol));
+        double goal = protocol.equals("grpc") ? 60 : 50;
+        String against = handOff == null ? "" : handOff > goal
+            ? "; the goal of " + Report.number(goal) + " us is " + Report.number(handOff - goal) + " us below this floor"
+            : "; the goal of " + Report.number(goal) + " us leaves the gateway " + Report.number(goal - handOff)
+                + " us above it";
+        rows.add(new HtmlReport.HeadlineRow(handOffRow(protocol),
+            value(overhead, "hand_off_floor_p50_us_" + protocol) + " / "
+                + value(overhead, "gateway_overhead_above_hand_off_floor_us_" + protocol) + " us" + against,
+            "the floor of a server that never runs a model on its event loop", "overhead"));
+      }
       rows.add(new HtmlReport.HeadlineRow("in-process call p50 / p99", value(overhead, "in_process_p50_us") + " / "
           + value(overhead, "in_process_p99_us") + " us", "", "overhead"));
     }
@@ -183,6 +195,12 @@ final class BenchAll {
     unavailable.forEach((scenario, why) -> rows.add(new HtmlReport.HeadlineRow(scenario, "not run: " + why, "",
         scenario)));
     return rows;
+  }
+
+  /** The headline row of the transport floor with the model's hand-off, over {@code protocol}. */
+  static String handOffRow(String protocol) {
+    return "overhead p50, " + protocol.replace('_', ' ') + ": transport floor with the hand-off to a model thread and "
+        + "back / gateway above it";
   }
 
   /**

@@ -36,6 +36,10 @@ final class Report {
   static final String BARE_HTTP_JSON = "floor-http-json";
   static final String BARE_HTTP_BINARY = "floor-http-binary";
   static final String BARE_GRPC = "floor-grpc";
+  /** The transport floor whose answers make the gateway's round trip to another thread ({@link TransportFloor}). */
+  static final String HAND_OFF_HTTP_JSON = "hand-off-floor-http-json";
+  static final String HAND_OFF_HTTP_BINARY = "hand-off-floor-http-binary";
+  static final String HAND_OFF_GRPC = "hand-off-floor-grpc";
   static final String NAIVE_HTTP = "naive-http";
   static final String IN_PROCESS = "in-process";
 

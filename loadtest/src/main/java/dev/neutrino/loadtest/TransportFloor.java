@@ -3,6 +3,7 @@ package dev.neutrino.loadtest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.gateway.edge.EdgeLimits;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataRequest;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -41,6 +42,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -163,11 +167,14 @@ final class TransportFloor implements AutoCloseable {
   }
 
   private final Vertx vertx;
+  /** Null without a hand-off. */
+  private final HandOff handOff;
   private final int httpPort;
   private final int grpcPort;
 
-  private TransportFloor(Vertx vertx, int httpPort, int grpcPort) {
+  private TransportFloor(Vertx vertx, HandOff handOff, int httpPort, int grpcPort) {
     this.vertx = vertx;
+    this.handOff = handOff;
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
   }
@@ -297,14 +304,23 @@ final class TransportFloor implements AutoCloseable {
    * per loop for each protocol; gRPC is served only when {@code answers} has its messages.
    */
   static TransportFloor start(Answers answers, int eventLoops) throws Exception {
+    return start(answers, eventLoops, false);
+  }
+
+  /**
+   * Starts the floor as {@link #start(Answers, int)} does; with {@code handOff}, each inference answer
+   * makes a round trip through one other thread first (the class's comment).
+   */
+  static TransportFloor start(Answers answers, int eventLoops, boolean handOff) throws Exception {
     if (eventLoops < 1) {
       throw new IllegalArgumentException("the transport floor needs at least one event loop, got " + eventLoops);
     }
     // On the gateway's default transport (Netty's native one where it loads), so that the floor is its floor.
     Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)
         .setPreferNativeTransport(true)).build();
+    HandOff thread = handOff ? new HandOff() : null;
     try {
-      Handler<HttpServerRequest> http = httpHandler(answers);
+      Handler<HttpServerRequest> http = httpHandler(answers, thread);
       int httpPort = listen(vertx, baseOptions()
           .setDecompressionSupported(false)
           .setPerMessageWebSocketCompressionSupported(false)
@@ -315,15 +331,18 @@ final class TransportFloor implements AutoCloseable {
             .removeEnabledProtocol(GrpcProtocol.WEB)
             .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
             .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
-        fixed(grpc, "ModelInfer", Buffer.buffer(answers.grpcInfer));
-        fixed(grpc, "ModelMetadata", Buffer.buffer(answers.grpcMetadata));
+        fixed(grpc, "ModelInfer", Buffer.buffer(answers.grpcInfer), thread);
+        fixed(grpc, "ModelMetadata", Buffer.buffer(answers.grpcMetadata), null);
         HttpServerOptions options = baseOptions().setHttp2ConnectionWindowSize(GRPC_CONNECTION_WINDOW_BYTES);
         options.getInitialSettings().setInitialWindowSize(GRPC_STREAM_WINDOW_BYTES);
         grpcPort = listen(vertx, options, grpc, eventLoops);
       }
-      return new TransportFloor(vertx, httpPort, grpcPort);
+      return new TransportFloor(vertx, thread, httpPort, grpcPort);
     } catch (Exception e) {
       vertx.close();
+      if (thread != null) {
+        thread.close();
+      }
       throw e;
     }
   }
@@ -335,17 +354,61 @@ final class TransportFloor implements AutoCloseable {
             .setMaxConcurrentStreams(EdgeLimits.DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS));
   }
 
-  /** Answers every call of {@code method} with {@code message}, once the call's request has ended. */
-  private static void fixed(GrpcServer server, String method, Buffer message) {
+  /**
+   * Answers every call of {@code method} with {@code message}, once the call's request has ended (after
+   * a round trip through {@code handOff} when it is not null).
+   */
+  private static void fixed(GrpcServer server, String method, Buffer message, HandOff handOff) {
     ServiceMethod<Buffer, Buffer> fixed = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.IDENTITY,
         GrpcMessageDecoder.IDENTITY);
     server.callHandler(fixed, call -> {
       call.handler(DROP);
-      call.endHandler(ended -> call.response().end(message));
+      call.endHandler(ended -> answerVia(handOff, () -> call.response().end(message)));
     });
   }
 
-  private static Handler<HttpServerRequest> httpHandler(Answers answers) {
+  /** Runs {@code write} on this event loop: at once, or after {@code handOff}'s round trip when it is not null. */
+  private static void answerVia(HandOff handOff, Runnable write) {
+    if (handOff == null) {
+      write.run();
+    } else {
+      handOff.roundTrip(write);
+    }
+  }
+
+  /**
+   * The gateway's round trip to a model instance's thread, without the model: one thread that parks
+   * while it has nothing to do, given each answer by the event loop and giving it back as a task.
+   */
+  private static final class HandOff implements AutoCloseable {
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
+      Thread t = new Thread(task, "neutrino-floor-hand-off");
+      t.setDaemon(true);
+      return t;
+    });
+    private final AtomicLong roundTrips = new AtomicLong();
+
+    /** Runs {@code write} on the calling event loop once the hand-off thread has passed it back. */
+    void roundTrip(Runnable write) {
+      Context eventLoop = Vertx.currentContext();
+      thread.execute(() -> {
+        roundTrips.incrementAndGet();
+        eventLoop.runOnContext(v -> write.run());
+      });
+    }
+
+    @Override
+    public void close() {
+      thread.shutdownNow();
+    }
+  }
+
+  /** The answers that made the round trip through the hand-off thread; 0 without one. */
+  long handedOff() {
+    return handOff == null ? 0 : handOff.roundTrips.get();
+  }
+
+  private static Handler<HttpServerRequest> httpHandler(Answers answers, HandOff handOff) {
     Prebuilt json = new Prebuilt(answers.json());
     Prebuilt binary = new Prebuilt(answers.binary());
     Prebuilt metadata = new Prebuilt(answers.metadata());
@@ -356,7 +419,7 @@ final class TransportFloor implements AutoCloseable {
       if (request.method() == HttpMethod.POST && path.endsWith("/infer")) {
         Prebuilt answer = request.headers().contains(HttpInferenceClient.HEADER_LENGTH) ? binary : json;
         request.handler(DROP);
-        request.endHandler(ended -> answer.write(request.response()));
+        request.endHandler(ended -> answerVia(handOff, () -> answer.write(request.response())));
       } else if (request.method() == HttpMethod.GET && path.startsWith("/v2/models/") && !path.endsWith("/stats")) {
         metadata.write(request.response());
       } else {
@@ -418,6 +481,12 @@ final class TransportFloor implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+    } finally {
+      if (handOff != null) {
+        handOff.close();
+      }
+    }
   }
 }

@@ -82,16 +82,17 @@ class BenchAllTest {
     JsonNode overhead = scenario(report, "overhead");
     for (String protocol : List.of("http_json", "http_binary", "grpc")) {
       for (String ratio : List.of("transport_floor_p50_us_", "transport_floor_p99_us_",
-          "gateway_overhead_above_floor_us_")) {
+          "gateway_overhead_above_floor_us_", "hand_off_floor_p50_us_", "gateway_overhead_above_hand_off_floor_us_")) {
         assertTrue(overhead.path("ratios").path(ratio + protocol).isNumber(),
             "overhead ratio " + ratio + protocol + ": " + overhead.path("ratios"));
       }
     }
-    assertTrue(targets(overhead).containsAll(List.of(Report.BARE_HTTP_JSON, Report.BARE_HTTP_BINARY, Report.BARE_GRPC)),
-        targets(overhead).toString());
+    assertTrue(targets(overhead).containsAll(List.of(Report.BARE_HTTP_JSON, Report.BARE_HTTP_BINARY, Report.BARE_GRPC,
+        Report.HAND_OFF_HTTP_JSON, Report.HAND_OFF_HTTP_BINARY, Report.HAND_OFF_GRPC)), targets(overhead).toString());
     List<String> headline = new ArrayList<>();
     report.path("headline").fieldNames().forEachRemaining(headline::add);
     for (String row : List.of("overhead p50, grpc: gateway / bare transport floor / gateway above the floor",
+        BenchAll.handOffRow("http_binary"),
         "recommender_mlp's req/s goal against the bare transport floor", BenchAll.BOUND_ROW,
         "recommender_mlp against the naive server, by concurrency, measured in turn",
         "recommender_mlp, HTTP binary, 1 clients, against the in-process limit, measured in turn",

@@ -67,6 +67,37 @@ class TransportFloorTest {
   }
 
   @Test
+  void withTheHandOffEveryInferenceAnswerMakesTheRoundTripAndKeepsItsBytes(@TempDir Path repository)
+      throws Exception {
+    Gateway gateway = IdentityGateway.start(repository, MODEL);
+    TransportFloor.Answers fromGateway;
+    try {
+      fromGateway = TransportFloor.capture(Endpoint.http("127.0.0.1", gateway.httpPort()),
+          Endpoint.grpc("127.0.0.1", gateway.grpcPort()), MODEL, Map.of());
+    } finally {
+      IdentityGateway.stop(gateway);
+    }
+    try (TransportFloor plain = TransportFloor.start(fromGateway, 1);
+        TransportFloor handOff = TransportFloor.start(fromGateway, 1, true)) {
+      assertEquals(fromGateway, TransportFloor.capture(plain.http(), plain.grpc(), MODEL, Map.of()));
+      assertEquals(0, plain.handedOff());
+      assertEquals(fromGateway, TransportFloor.capture(handOff.http(), handOff.grpc(), MODEL, Map.of()));
+      assertEquals(3, handOff.handedOff(), "JSON, binary and gRPC inference answers; metadata is answered at once");
+      for (Protocol protocol : Protocol.values()) {
+        Endpoint endpoint = protocol == Protocol.GRPC ? handOff.grpc() : handOff.http();
+        CpuMeter meter = new CpuMeter();
+        long before = handOff.handedOff();
+        try (InferenceClient client = InferenceClients.connect(endpoint, ClientSettings.of(MODEL, protocol, 4), meter)) {
+          LevelResult result = new LoadGenerator(client, meter)
+              .run(LoadSpec.closed(4, Duration.ZERO, Duration.ofSeconds(30)).withMaxRequests(100));
+          assertEquals(100, result.ok(), protocol + ": " + result.errors());
+        }
+        assertEquals(1 + 100, handOff.handedOff() - before, protocol + ": the client's check on connecting, then the load");
+      }
+    }
+  }
+
+  @Test
   void answersOnlyInferenceAndMetadataCalls(@TempDir Path dir) throws Exception {
     TransportFloor.Answers answers = new TransportFloor.Answers(MODEL,
         new TransportFloor.HttpAnswer(200, Map.of("content-type", "application/json"), "{}".getBytes()),
