@@ -822,15 +822,23 @@ final class Bench {
   /** The capacity probe's closed-loop windows (and open-loop steps, if it takes any), each printed as it ends. */
   private CapacityProbe.Result probeCapacity(Endpoint endpoint, ClientSettings settings, int concurrency,
       CapacityProbe.Settings probeSettings) throws IOException {
-    try (GeneratorWindows windows = new GeneratorWindows(endpoint, settings, meter, concurrency,
-        probeSettings.highestRateFactor(), (label, r) -> {
-          out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps, p99 "
-              + r.latency().p99() + " us" + (r.errorCount() > 0 ? ", errors " + r.errors() : "")
-              + (r.valid() ? "" : ", INVALID: " + r.invalidReason()));
-          out.flush();
-        })) {
+    try (GeneratorWindows windows = windows(endpoint, settings, concurrency, probeSettings.highestRateFactor())) {
       return new CapacityProbe(probeSettings, System::nanoTime).run(windows);
     }
+  }
+
+  /**
+   * The probe's windows on {@code endpoint}, each printed as it ends; the open-loop client holds
+   * connections for {@code highestRateFactor} times the first open window's rate.
+   */
+  private GeneratorWindows windows(Endpoint endpoint, ClientSettings settings, int concurrency,
+      double highestRateFactor) throws IOException {
+    return new GeneratorWindows(endpoint, settings, meter, concurrency, highestRateFactor, (label, r) -> {
+      out.println("  " + label + ": " + r.spec().level() + ", " + Report.number(r.throughputRps()) + " rps, p99 "
+          + r.latency().p99() + " us" + (r.errorCount() > 0 ? ", errors " + r.errors() : "")
+          + (r.valid() ? "" : ", INVALID: " + r.invalidReason()));
+      out.flush();
+    });
   }
 
   /** The probe's closed-loop samples as report runs, "sample 1" onwards. */
@@ -849,6 +857,9 @@ final class Bench {
         + Report.number(probed.warmupSeconds()) + " s" + (probed.warmupSettled() ? "" : " (still rising at the limit)");
   }
 
+  /** Overload offers this many times the measured capacity. */
+  static final double OVERLOAD_RATE_FACTOR = 2;
+
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
       String prefix, long targetMicros, ProcessHandle server, int serverCores) throws IOException {
     ClientSettings settings = overloadSettings(model, probe);
@@ -857,24 +868,32 @@ final class Bench {
     out.println(target + " (" + model + "): capacity probe at concurrency " + probe
         + (options.warmup().isZero() ? " (no warm-up: --warmup 0)" : ", until throughput stops rising"));
     out.flush();
-    CapacityProbe.Result probed = probeCapacity(endpoint, settings, probe, probeSettings);
-    double capacityRps = probed.capacityRps();
-    double rate = Math.max(1, 2 * capacityRps);
-    // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
-    // in the generator's pool and the server would never see the overload. Enough connections for the
-    // requests of GeneratorWindows.OPEN_WINDOW at the offered rate put the whole excess in front of the server.
-    int connections = GeneratorWindows.openConnections(rate, probe);
-    report.setting("overload_connections_" + prefix, connections);
+    CapacityProbe.Result probed;
+    double capacityRps;
+    double rate;
     LevelResult overload;
-    long cpuBefore = cpuNanos(server);
-    long wallBefore = System.nanoTime();
-    try (InferenceClient client = InferenceClients.connect(endpoint, settings.withConnections(connections), meter)) {
-      overload = new LoadGenerator(client, meter).run(
-          LoadSpec.open(rate, LoadSpec.Distribution.POISSON, options.warmup(), options.duration())
-              .withDrainTimeout(Duration.ofSeconds(15)));
+    long cpuBefore;
+    long wallBefore;
+    long wallNanos;
+    long cpuAfter;
+    // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
+    // in the generator's pool and the server would never see the overload. The search's open-loop client
+    // holds connections for the requests of GeneratorWindows.OPEN_WINDOW at twice its first rate (the
+    // capacity), which puts the whole excess of 2x in front of the server; the 2x window runs on it, so
+    // that it measures the server under overload, not the server taking thousands of new connections at
+    // once (which, on one core, pauses it for tens of milliseconds while its collector copies their state).
+    try (GeneratorWindows windows = windows(endpoint, settings, probe,
+        Math.max(probeSettings.highestRateFactor(), OVERLOAD_RATE_FACTOR))) {
+      probed = new CapacityProbe(probeSettings, System::nanoTime).run(windows);
+      capacityRps = probed.capacityRps();
+      rate = Math.max(1, OVERLOAD_RATE_FACTOR * capacityRps);
+      cpuBefore = cpuNanos(server);
+      wallBefore = System.nanoTime();
+      overload = windows.open("2x capacity", rate, options.warmup(), options.duration(), Duration.ofSeconds(15));
+      wallNanos = System.nanoTime() - wallBefore;
+      cpuAfter = cpuNanos(server);
+      report.setting("overload_connections_" + prefix, windows.openConnections());
     }
-    long wallNanos = System.nanoTime() - wallBefore;
-    long cpuAfter = cpuNanos(server);
     List<Report.Run> samples = sampleRuns(target, probed);
     List<Report.Run> open = new ArrayList<>();
     for (int i = 0; i < probed.steps().size(); i++) {

@@ -66,6 +66,16 @@ final class GeneratorWindows implements CapacityProbe.Windows, AutoCloseable {
 
   @Override
   public LevelResult open(String label, double rate, Duration warmup, Duration window) {
+    return open(label, rate, warmup, window, OPEN_DRAIN);
+  }
+
+  /**
+   * An open-loop window on the same client as the search's (its connections already open, and warm),
+   * with {@code drain} for the answers still missing after the last send. The client is the one the
+   * first open window opened, with connections for {@code highestRateFactor} times that window's rate;
+   * when no window opened it yet, this one opens it, for {@code highestRateFactor} times {@code rate}.
+   */
+  LevelResult open(String label, double rate, Duration warmup, Duration window, Duration drain) {
     if (openLoop == null) {
       int connections = openConnections(rate * highestRateFactor, concurrency);
       try {
@@ -76,9 +86,14 @@ final class GeneratorWindows implements CapacityProbe.Windows, AutoCloseable {
       openLoop = new LoadGenerator(openClient, meter);
     }
     LevelResult r = openLoop.run(LoadSpec.open(rate, LoadSpec.Distribution.POISSON, warmup, window)
-        .withDrainTimeout(OPEN_DRAIN));
+        .withDrainTimeout(drain));
     onWindow.accept(label, r);
     return r;
+  }
+
+  /** The open-loop client's connections; 0 before an open window opened it. */
+  int openConnections() {
+    return openClient == null ? 0 : openClient.connections();
   }
 
   @Override

@@ -169,12 +169,14 @@ final class TransportFloor implements AutoCloseable {
   private final Vertx vertx;
   /** Null without a hand-off. */
   private final HandOff handOff;
+  private final AtomicLong connections;
   private final int httpPort;
   private final int grpcPort;
 
-  private TransportFloor(Vertx vertx, HandOff handOff, int httpPort, int grpcPort) {
+  private TransportFloor(Vertx vertx, HandOff handOff, AtomicLong connections, int httpPort, int grpcPort) {
     this.vertx = vertx;
     this.handOff = handOff;
+    this.connections = connections;
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
   }
@@ -319,12 +321,13 @@ final class TransportFloor implements AutoCloseable {
     Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)
         .setPreferNativeTransport(true)).build();
     HandOff thread = handOff ? new HandOff() : null;
+    AtomicLong connections = new AtomicLong();
     try {
       Handler<HttpServerRequest> http = httpHandler(answers, thread);
       int httpPort = listen(vertx, baseOptions()
           .setDecompressionSupported(false)
           .setPerMessageWebSocketCompressionSupported(false)
-          .setPerFrameWebSocketCompressionSupported(false), http, eventLoops);
+          .setPerFrameWebSocketCompressionSupported(false), http, eventLoops, connections);
       int grpcPort = -1;
       if (answers.hasGrpc()) {
         GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
@@ -335,9 +338,9 @@ final class TransportFloor implements AutoCloseable {
         fixed(grpc, "ModelMetadata", Buffer.buffer(answers.grpcMetadata), null);
         HttpServerOptions options = baseOptions().setHttp2ConnectionWindowSize(GRPC_CONNECTION_WINDOW_BYTES);
         options.getInitialSettings().setInitialWindowSize(GRPC_STREAM_WINDOW_BYTES);
-        grpcPort = listen(vertx, options, grpc, eventLoops);
+        grpcPort = listen(vertx, options, grpc, eventLoops, connections);
       }
-      return new TransportFloor(vertx, thread, httpPort, grpcPort);
+      return new TransportFloor(vertx, thread, connections, httpPort, grpcPort);
     } catch (Exception e) {
       vertx.close();
       if (thread != null) {
@@ -403,6 +406,11 @@ final class TransportFloor implements AutoCloseable {
     }
   }
 
+  /** The connections the floor has accepted, over HTTP and gRPC. */
+  long connectionsAccepted() {
+    return connections.get();
+  }
+
   /** The answers that made the round trip through the hand-off thread; 0 without one. */
   long handedOff() {
     return handOff == null ? 0 : handOff.roundTrips.get();
@@ -452,16 +460,17 @@ final class TransportFloor implements AutoCloseable {
   }
 
   private static int listen(Vertx vertx, HttpServerOptions options, Handler<HttpServerRequest> handler,
-      int instances) throws Exception {
+      int instances, AtomicLong connections) throws Exception {
     int[] bound = {-1};
     vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        return vertx.createHttpServer(options).requestHandler(handler).listen().onSuccess(server -> {
-          synchronized (bound) {
-            bound[0] = server.actualPort();
-          }
-        });
+        return vertx.createHttpServer(options).connectionHandler(connection -> connections.incrementAndGet())
+            .requestHandler(handler).listen().onSuccess(server -> {
+              synchronized (bound) {
+                bound[0] = server.actualPort();
+              }
+            });
       }
     }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture()
         .get(1, TimeUnit.MINUTES);
