@@ -378,9 +378,9 @@ final class Bench {
             options.gatewayFlags())) {
           out.println("gateway " + gateway.description() + ", http=" + gateway.http());
           out.println();
-          warmUpThenPin(gateway, Report.GATEWAY_HTTP_BINARY, model, probe);
+          String unsettled = warmUpThenPin(gateway, Report.GATEWAY_HTTP_BINARY, model, probe);
           overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros,
-              gateway.handle(), serverCount);
+              gateway.handle(), serverCount, unsettled);
         }
         if (targetMicros > 0) {
           setTargetLatency(repository, model, targetMicros);
@@ -388,9 +388,9 @@ final class Bench {
               options.gatewayFlags())) {
             out.println("gateway with the latency target " + gateway.description() + ", http=" + gateway.http());
             out.println();
-            warmUpThenPin(gateway, Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, model, probe);
+            String unsettled = warmUpThenPin(gateway, Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, model, probe);
             overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
-                "gateway_latency_target", targetMicros, gateway.handle(), serverCount);
+                "gateway_latency_target", targetMicros, gateway.handle(), serverCount, unsettled);
           }
         }
         int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * serverCount;
@@ -399,9 +399,9 @@ final class Bench {
           report.setting("naive_workers", workers + " x 1 thread");
           out.println("naive server " + naive.description() + ", http=" + naive.http());
           out.println();
-          warmUpThenPin(naive, Report.NAIVE_HTTP, model, probe);
+          String unsettled = warmUpThenPin(naive, Report.NAIVE_HTTP, model, probe);
           overloadOf(Report.NAIVE_HTTP, naive.http(), model, probe, ratios, "naive", targetMicros, naive.handle(),
-              serverCount);
+              serverCount, unsettled);
         }
       } finally {
         Cpus.pin(taskset.get(), self, allowed);
@@ -415,21 +415,22 @@ final class Bench {
       out.println("note: overload runs in this JVM, generator and server sharing the cores: " + why);
       try (RunningGateway gateway = startGateway(repository, List.of())) {
         note(gateway);
-        overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros, null, 0);
+        overloadOf(Report.GATEWAY_HTTP_BINARY, gateway.http(), model, probe, ratios, "gateway", targetMicros, null, 0,
+            null);
       }
       if (targetMicros > 0) {
         setTargetLatency(repository, model, targetMicros);
         try (RunningGateway gateway = startGateway(repository, List.of())) {
           note(gateway);
           overloadOf(Report.GATEWAY_HTTP_BINARY_LATENCY_TARGET, gateway.http(), model, probe, ratios,
-              "gateway_latency_target", targetMicros, null, 0);
+              "gateway_latency_target", targetMicros, null, 0, null);
         }
       }
       int workers = options.naiveWorkers() > 0 ? options.naiveWorkers() : 2 * cores;
       try (NaiveServer naive = NaiveServer.start(modelFile(repository, model), model, workers, 1)) {
         report.setting("naive_workers", workers + " x 1 thread");
         overloadOf(Report.NAIVE_HTTP, Endpoint.http("127.0.0.1", naive.port()), model, probe, ratios, "naive",
-            targetMicros, null, 0);
+            targetMicros, null, 0, null);
       }
     }
     LimitResult limit = limit(repository, model, Map.of(), batchSizes(maxBatch), layouts(), options.limitDuration());
@@ -445,7 +446,8 @@ final class Bench {
         + "gateway_latency_target_* = the same gateway with target_latency_microseconds set on the model; "
         + "*_p99_ok_vs_target = p99 of the admitted (successful) requests over the latency target; rejections "
         + "are 429, 503 and RESOURCE_EXHAUSTED answers; *_valid false = the generator, not the server, was "
-        + "the limit (see the runs' invalid_reason)");
+        + "the limit (see the runs' invalid_reason), or the server's JIT compilers were still busy after its "
+        + "warm-up (*_invalid_reason)");
     report.note("capacity probe: a closed loop at the top concurrency in windows of a third of --duration until "
         + "throughput stops rising: each of the last " + CapacityProbe.DEFAULT_SAMPLES + " windows at most "
         + Report.round(100 * CapacityProbe.RISE) + " % above the best window before it, after "
@@ -480,18 +482,32 @@ final class Bench {
    * shares its one core with them: the gateway's model threads, below the compilers' priority
    * ({@code --compute-nice}), then served a tenth of its capacity for seconds.
    */
-  private void warmUpThenPin(GatewayProcess server, String target, String model, int concurrency)
+  private String warmUpThenPin(GatewayProcess server, String target, String model, int concurrency)
       throws IOException {
     if (!server.warmingUp()) {
-      return;
+      return null;
     }
+    Warmed warm;
     try (InferenceClient client = InferenceClients.connect(server.http(), overloadSettings(model, concurrency),
         meter)) {
-      LevelResult warm = warmUntilJitQuiet(new LoadGenerator(client, meter), target, concurrency, pinnedWarmup(),
+      warm = warmUntilJitQuiet(new LoadGenerator(client, meter), target, concurrency, pinnedWarmup(),
           " on its warm-up cores", target + " before pinning", () -> CpuProfiler.jitCpuNanos(server.handle().pid()));
-      out.println("  " + Report.number(warm.throughputRps()) + " rps while warming up; now pinned");
+      out.println("  " + Report.number(warm.first().throughputRps()) + " rps while warming up; now pinned");
     }
     server.pinToItsCores();
+    return warm.jit().shares().isEmpty() || warm.jit().settled() ? null : unsettled(warm.jit());
+  }
+
+  /**
+   * Why a server's figures are not its own when its JIT compilers were still busy after the warm-up:
+   * its capacity was measured while it was still getting faster (one run of bench all measured the
+   * gateway at 7.7k requests/s, about half its capacity, while the compilers took 60 to 90 % of a core;
+   * twice that rate then answered at 1.5 times the "capacity").
+   */
+  static String unsettled(JitSettling.Result jit) {
+    List<Double> shares = jit.shares();
+    return "the server's JIT compilers were still busy after its warm-up (" + Math.round(100 * shares.get(
+        shares.size() - 1)) + " % of a core in its last round): its capacity was measured while it still got faster";
   }
 
   /** Overload's clients: HTTP binary, {@code connections} of them, a request failing after 10 s. */
@@ -860,8 +876,12 @@ final class Bench {
   /** Overload offers this many times the measured capacity. */
   static final double OVERLOAD_RATE_FACTOR = 2;
 
+  /**
+   * @param unsettled why the server's figures are not valid before anything is measured (its JIT compilers
+   *     still busy after the warm-up); null when nothing is known against them
+   */
   private void overloadOf(String target, Endpoint endpoint, String model, int probe, Map<String, Object> ratios,
-      String prefix, long targetMicros, ProcessHandle server, int serverCores) throws IOException {
+      String prefix, long targetMicros, ProcessHandle server, int serverCores, String unsettled) throws IOException {
     ClientSettings settings = overloadSettings(model, probe);
     CapacityProbe.Settings probeSettings = CapacityProbe.Settings.of(options.warmup(), options.duration(),
         targetMicros);
@@ -968,8 +988,10 @@ final class Bench {
           + HtmlReport.format(Report.round(budget.goodputBound())) + " of capacity at these costs");
       out.println();
     }
-    ratios.put(prefix + "_valid", probed.valid() && overload.valid());
-    if (!probed.valid() || !overload.valid()) {
+    ratios.put(prefix + "_valid", probed.valid() && overload.valid() && unsettled == null);
+    if (unsettled != null) {
+      ratios.put(prefix + "_invalid_reason", unsettled);
+    } else if (!probed.valid() || !overload.valid()) {
       ratios.put(prefix + "_invalid_reason", !overload.valid() ? overload.invalidReason() : probed.invalidReason());
     }
   }
@@ -1381,9 +1403,9 @@ final class Bench {
    * JIT compilers whose CPU {@code jitNanos} reads are still busy ({@link JitSettling}); reported under
    * {@code jitLabel}.
    *
-   * @return the first round's result
+   * @return the first round's result, and how the compilers' rounds went
    */
-  private LevelResult warmUntilJitQuiet(LoadGenerator generator, String target, int concurrency, Duration first,
+  private Warmed warmUntilJitQuiet(LoadGenerator generator, String target, int concurrency, Duration first,
       String where, String jitLabel, LongSupplier jitNanos) {
     LevelResult[] warm = new LevelResult[1];
     JitSettling.Result jit = JitSettling.warm(round -> {
@@ -1394,7 +1416,11 @@ final class Bench {
       }
     }, jitNanos, System::nanoTime, JitSettling.MAX_EXTRA_ROUNDS, JitSettling.WhenUnreadable.WARM_UP_ONLY);
     reportJit(jitLabel, jit);
-    return warm[0];
+    return new Warmed(warm[0], jit);
+  }
+
+  /** A warm-up's first round, and the JIT compilers' share of a core by round. */
+  private record Warmed(LevelResult first, JitSettling.Result jit) {
   }
 
   /** A closed loop at {@code concurrency} for {@code warmup}, discarded; {@code where} ends its line. */
