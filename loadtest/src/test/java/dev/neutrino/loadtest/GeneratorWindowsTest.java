@@ -3,10 +3,8 @@ package dev.neutrino.loadtest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.neutrino.gateway.Gateway;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,14 +20,7 @@ class GeneratorWindowsTest {
 
   @Test
   void anOpenWindowAfterTheSearchOpensNoConnections(@TempDir Path repository) throws Exception {
-    Gateway gateway = IdentityGateway.start(repository, MODEL);
-    TransportFloor.Answers answers;
-    try {
-      answers = TransportFloor.capture(Endpoint.http("127.0.0.1", gateway.httpPort()), null, MODEL, Map.of());
-    } finally {
-      IdentityGateway.stop(gateway);
-    }
-    try (TransportFloor floor = TransportFloor.start(answers, 1)) {
+    try (TransportFloor floor = TransportFloor.start(IdentityGateway.answers(repository, MODEL, false), 1)) {
       double factor = 2;
       double firstRate = 500;
       try (GeneratorWindows windows = new GeneratorWindows(floor.http(),

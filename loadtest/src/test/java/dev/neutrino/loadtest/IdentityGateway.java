@@ -34,6 +34,20 @@ final class IdentityGateway {
     return gateway;
   }
 
+  /**
+   * What a gateway serving model {@code name} answers ({@link TransportFloor#capture}): over HTTP JSON
+   * and binary, and over gRPC when {@code grpc}; the gateway is stopped before this returns.
+   */
+  static TransportFloor.Answers answers(Path repository, String name, boolean grpc) throws Exception {
+    Gateway gateway = start(repository, name);
+    try {
+      return TransportFloor.capture(Endpoint.http("127.0.0.1", gateway.httpPort()),
+          grpc ? Endpoint.grpc("127.0.0.1", gateway.grpcPort()) : null, name, java.util.Map.of());
+    } finally {
+      stop(gateway);
+    }
+  }
+
   static void stop(Gateway gateway) throws Exception {
     gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }

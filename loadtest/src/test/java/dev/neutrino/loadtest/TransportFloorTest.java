@@ -69,14 +69,7 @@ class TransportFloorTest {
   @Test
   void withTheHandOffEveryInferenceAnswerMakesTheRoundTripAndKeepsItsBytes(@TempDir Path repository)
       throws Exception {
-    Gateway gateway = IdentityGateway.start(repository, MODEL);
-    TransportFloor.Answers fromGateway;
-    try {
-      fromGateway = TransportFloor.capture(Endpoint.http("127.0.0.1", gateway.httpPort()),
-          Endpoint.grpc("127.0.0.1", gateway.grpcPort()), MODEL, Map.of());
-    } finally {
-      IdentityGateway.stop(gateway);
-    }
+    TransportFloor.Answers fromGateway = IdentityGateway.answers(repository, MODEL, true);
     try (TransportFloor plain = TransportFloor.start(fromGateway, 1);
         TransportFloor handOff = TransportFloor.start(fromGateway, 1, true)) {
       assertEquals(fromGateway, TransportFloor.capture(plain.http(), plain.grpc(), MODEL, Map.of()));
