@@ -139,8 +139,7 @@ class PrometheusRuleTest {
       // evaluation run one after another: the read above can fall between this one's NeutrinoModelNotServing
       // and its NeutrinoScrapeDown. So the check below reads the alerts after a whole evaluation that began
       // once the series were there.
-      alerts = alertsAfterAnEvaluationStartedAfter(prometheus, Instant.now(),
-          Instant.now().plus(ALERT_WITHIN));
+      alerts = alertsAfterAnEvaluationStartedAfter(prometheus, Instant.now());
       for (JsonNode alert : alerts) {
         assertFalse(alert.at("/labels/model").asText().equals("simple"), () -> "simple serves: " + alert);
         assertFalse(alert.at("/labels/alertname").asText().equals("NeutrinoScrapeDown"),
@@ -163,8 +162,9 @@ class PrometheusRuleTest {
   }
 
   /** The alerts once the rule group has finished an evaluation that started after {@code after}. */
-  private static JsonNode alertsAfterAnEvaluationStartedAfter(LocalPrometheus prometheus, Instant after,
-      Instant deadline) throws Exception {
+  private static JsonNode alertsAfterAnEvaluationStartedAfter(LocalPrometheus prometheus, Instant after)
+      throws Exception {
+    Instant deadline = after.plus(ALERT_WITHIN);
     while (true) {
       HttpResponse<String> r = Gateways.get(prometheus.url.resolve("/api/v1/rules"));
       assertEquals(200, r.statusCode(), r::body);

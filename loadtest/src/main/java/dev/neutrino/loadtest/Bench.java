@@ -232,7 +232,7 @@ final class Bench {
           floor == null ? null : floor.result().latency().p99() - inProcess.p99());
       report.ratio("gateway_overhead_above_floor_us_" + protocol, floor == null || gateway == null ? null
           : gateway.result().latency().p50() - floor.result().latency().p50());
-      Report.Run handOff = best("hand-off-" + target);
+      Report.Run handOff = best(Report.handOffOf(target));
       report.ratio("hand_off_floor_p50_us_" + protocol,
           handOff == null ? null : handOff.result().latency().p50() - inProcess.p50());
       report.ratio("gateway_overhead_above_hand_off_floor_us_" + protocol, handOff == null || gateway == null ? null
@@ -495,17 +495,21 @@ final class Bench {
       out.println("  " + Report.number(warm.first().throughputRps()) + " rps while warming up; now pinned");
     }
     server.pinToItsCores();
-    return warm.jit().shares().isEmpty() || warm.jit().settled() ? null : unsettled(warm.jit());
+    return unsettled(warm.jit());
   }
 
   /**
    * Why a server's figures are not its own when its JIT compilers were still busy after the warm-up:
    * its capacity was measured while it was still getting faster (one run of bench all measured the
    * gateway at 7.7k requests/s, about half its capacity, while the compilers took 60 to 90 % of a core;
-   * twice that rate then answered at 1.5 times the "capacity").
+   * twice that rate then answered at 1.5 times the "capacity"). Null when they settled, or when their
+   * CPU could not be read.
    */
   static String unsettled(JitSettling.Result jit) {
     List<Double> shares = jit.shares();
+    if (shares.isEmpty() || jit.settled()) {
+      return null;
+    }
     return "the server's JIT compilers were still busy after its warm-up (" + Math.round(100 * shares.get(
         shares.size() - 1)) + " % of a core in its last round): its capacity was measured while it still got faster";
   }
@@ -889,13 +893,9 @@ final class Bench {
         + (options.warmup().isZero() ? " (no warm-up: --warmup 0)" : ", until throughput stops rising"));
     out.flush();
     CapacityProbe.Result probed;
-    double capacityRps;
-    double rate;
     LevelResult overload;
-    long cpuBefore;
-    long wallBefore;
+    long serverCpuNanos; // over the 2x window; negative when it cannot be read
     long wallNanos;
-    long cpuAfter;
     // HTTP/1.1 carries one request per connection at a time: with few connections the excess would wait
     // in the generator's pool and the server would never see the overload. The search's open-loop client
     // holds connections for the requests of GeneratorWindows.OPEN_WINDOW at twice its first rate (the
@@ -905,15 +905,16 @@ final class Bench {
     try (GeneratorWindows windows = windows(endpoint, settings, probe,
         Math.max(probeSettings.highestRateFactor(), OVERLOAD_RATE_FACTOR))) {
       probed = new CapacityProbe(probeSettings, System::nanoTime).run(windows);
-      capacityRps = probed.capacityRps();
-      rate = Math.max(1, OVERLOAD_RATE_FACTOR * capacityRps);
-      cpuBefore = cpuNanos(server);
-      wallBefore = System.nanoTime();
-      overload = windows.open("2x capacity", rate, options.warmup(), options.duration(), Duration.ofSeconds(15));
+      long cpuBefore = cpuNanos(server);
+      long wallBefore = System.nanoTime();
+      overload = windows.open("2x capacity", Math.max(1, OVERLOAD_RATE_FACTOR * probed.capacityRps()),
+          options.warmup(), options.duration(), Duration.ofSeconds(15));
       wallNanos = System.nanoTime() - wallBefore;
-      cpuAfter = cpuNanos(server);
+      long cpuAfter = cpuNanos(server);
+      serverCpuNanos = cpuBefore >= 0 && cpuAfter >= cpuBefore ? cpuAfter - cpuBefore : -1;
       report.setting("overload_connections_" + prefix, windows.openConnections());
     }
+    double capacityRps = probed.capacityRps();
     List<Report.Run> samples = sampleRuns(target, probed);
     List<Report.Run> open = new ArrayList<>();
     for (int i = 0; i < probed.steps().size(); i++) {
@@ -973,8 +974,8 @@ final class Bench {
     ratios.put(prefix + "_p99_ok_vs_target", targetMicros > 0 && overload.ok() > 0
         ? Report.round(overload.latency().p99() / (double) targetMicros) : null);
     ratios.put(prefix + "_warmup_backlog", overload.warmupBacklog());
-    RefusalBudget budget = cpuBefore >= 0 && cpuAfter >= cpuBefore && capacityRps > 0 && serverCores > 0
-        ? RefusalBudget.of(cpuAfter - cpuBefore, wallNanos, serverCores, capacityRps, overload.throughputRps(),
+    RefusalBudget budget = serverCpuNanos >= 0 && capacityRps > 0 && serverCores > 0
+        ? RefusalBudget.of(serverCpuNanos, wallNanos, serverCores, capacityRps, overload.throughputRps(),
             overload.durationSeconds() > 0 ? rejected / overload.durationSeconds() : 0)
         : null;
     ratios.put(prefix + "_server_cores_busy", budget == null ? null : Report.round(budget.busyCores()));

@@ -37,9 +37,9 @@ final class Report {
   static final String BARE_HTTP_BINARY = "floor-http-binary";
   static final String BARE_GRPC = "floor-grpc";
   /** The transport floor whose answers make the gateway's round trip to another thread ({@link TransportFloor}). */
-  static final String HAND_OFF_HTTP_JSON = "hand-off-floor-http-json";
-  static final String HAND_OFF_HTTP_BINARY = "hand-off-floor-http-binary";
-  static final String HAND_OFF_GRPC = "hand-off-floor-grpc";
+  static final String HAND_OFF_HTTP_JSON = handOffOf(BARE_HTTP_JSON);
+  static final String HAND_OFF_HTTP_BINARY = handOffOf(BARE_HTTP_BINARY);
+  static final String HAND_OFF_GRPC = handOffOf(BARE_GRPC);
   static final String NAIVE_HTTP = "naive-http";
   static final String IN_PROCESS = "in-process";
 
@@ -272,6 +272,11 @@ final class Report {
       return String.format(Locale.ROOT, "%.0f", value);
     }
     return String.format(Locale.ROOT, "%.1f", value);
+  }
+
+  /** The target of the floor with the hand-off beside the bare floor's {@code bareTarget}. */
+  static String handOffOf(String bareTarget) {
+    return "hand-off-" + bareTarget;
   }
 
   /** {@link #round}, or null for a figure that does not exist (NaN): a JSON null in the report. */

@@ -167,7 +167,6 @@ final class TransportFloor implements AutoCloseable {
   }
 
   private final Vertx vertx;
-  /** Null without a hand-off. */
   private final HandOff handOff;
   private final AtomicLong connections;
   private final int httpPort;
@@ -320,7 +319,7 @@ final class TransportFloor implements AutoCloseable {
     // On the gateway's default transport (Netty's native one where it loads), so that the floor is its floor.
     Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)
         .setPreferNativeTransport(true)).build();
-    HandOff thread = handOff ? new HandOff() : null;
+    HandOff thread = handOff ? HandOff.thread() : HandOff.NONE;
     AtomicLong connections = new AtomicLong();
     try {
       Handler<HttpServerRequest> http = httpHandler(answers, thread);
@@ -335,7 +334,7 @@ final class TransportFloor implements AutoCloseable {
             .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
             .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
         fixed(grpc, "ModelInfer", Buffer.buffer(answers.grpcInfer), thread);
-        fixed(grpc, "ModelMetadata", Buffer.buffer(answers.grpcMetadata), null);
+        fixed(grpc, "ModelMetadata", Buffer.buffer(answers.grpcMetadata), HandOff.NONE);
         HttpServerOptions options = baseOptions().setHttp2ConnectionWindowSize(GRPC_CONNECTION_WINDOW_BYTES);
         options.getInitialSettings().setInitialWindowSize(GRPC_STREAM_WINDOW_BYTES);
         grpcPort = listen(vertx, options, grpc, eventLoops, connections);
@@ -343,9 +342,7 @@ final class TransportFloor implements AutoCloseable {
       return new TransportFloor(vertx, thread, connections, httpPort, grpcPort);
     } catch (Exception e) {
       vertx.close();
-      if (thread != null) {
-        thread.close();
-      }
+      thread.close();
       throw e;
     }
   }
@@ -358,41 +355,48 @@ final class TransportFloor implements AutoCloseable {
   }
 
   /**
-   * Answers every call of {@code method} with {@code message}, once the call's request has ended (after
-   * a round trip through {@code handOff} when it is not null).
+   * Answers every call of {@code method} with {@code message}, once the call's request has ended and
+   * the answer has made {@code handOff}'s round trip.
    */
   private static void fixed(GrpcServer server, String method, Buffer message, HandOff handOff) {
     ServiceMethod<Buffer, Buffer> fixed = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.IDENTITY,
         GrpcMessageDecoder.IDENTITY);
     server.callHandler(fixed, call -> {
       call.handler(DROP);
-      call.endHandler(ended -> answerVia(handOff, () -> call.response().end(message)));
+      call.endHandler(ended -> handOff.roundTrip(() -> call.response().end(message)));
     });
-  }
-
-  /** Runs {@code write} on this event loop: at once, or after {@code handOff}'s round trip when it is not null. */
-  private static void answerVia(HandOff handOff, Runnable write) {
-    if (handOff == null) {
-      write.run();
-    } else {
-      handOff.roundTrip(write);
-    }
   }
 
   /**
    * The gateway's round trip to a model instance's thread, without the model: one thread that parks
-   * while it has nothing to do, given each answer by the event loop and giving it back as a task.
+   * while it has nothing to do, given each answer by the event loop and giving it back as a task; or,
+   * {@link #NONE}, no round trip at all.
    */
   private static final class HandOff implements AutoCloseable {
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
-      Thread t = new Thread(task, "neutrino-floor-hand-off");
-      t.setDaemon(true);
-      return t;
-    });
+    static final HandOff NONE = new HandOff(null);
+
+    /** Null for {@link #NONE}. */
+    private final ExecutorService thread;
     private final AtomicLong roundTrips = new AtomicLong();
 
-    /** Runs {@code write} on the calling event loop once the hand-off thread has passed it back. */
+    private HandOff(ExecutorService thread) {
+      this.thread = thread;
+    }
+
+    static HandOff thread() {
+      return new HandOff(Executors.newSingleThreadExecutor(task -> {
+        Thread t = new Thread(task, "neutrino-floor-hand-off");
+        t.setDaemon(true);
+        return t;
+      }));
+    }
+
+    /** Runs {@code write} on the calling event loop: at once, or once the hand-off thread has passed it back. */
     void roundTrip(Runnable write) {
+      if (thread == null) {
+        write.run();
+        return;
+      }
       Context eventLoop = Vertx.currentContext();
       thread.execute(() -> {
         roundTrips.incrementAndGet();
@@ -402,7 +406,9 @@ final class TransportFloor implements AutoCloseable {
 
     @Override
     public void close() {
-      thread.shutdownNow();
+      if (thread != null) {
+        thread.shutdownNow();
+      }
     }
   }
 
@@ -413,7 +419,7 @@ final class TransportFloor implements AutoCloseable {
 
   /** The answers that made the round trip through the hand-off thread; 0 without one. */
   long handedOff() {
-    return handOff == null ? 0 : handOff.roundTrips.get();
+    return handOff.roundTrips.get();
   }
 
   private static Handler<HttpServerRequest> httpHandler(Answers answers, HandOff handOff) {
@@ -427,7 +433,7 @@ final class TransportFloor implements AutoCloseable {
       if (request.method() == HttpMethod.POST && path.endsWith("/infer")) {
         Prebuilt answer = request.headers().contains(HttpInferenceClient.HEADER_LENGTH) ? binary : json;
         request.handler(DROP);
-        request.endHandler(ended -> answerVia(handOff, () -> answer.write(request.response())));
+        request.endHandler(ended -> handOff.roundTrip(() -> answer.write(request.response())));
       } else if (request.method() == HttpMethod.GET && path.startsWith("/v2/models/") && !path.endsWith("/stats")) {
         metadata.write(request.response());
       } else {
@@ -493,9 +499,7 @@ final class TransportFloor implements AutoCloseable {
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
     } finally {
-      if (handOff != null) {
-        handOff.close();
-      }
+      handOff.close();
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.neutrino.loadtest;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.neutrino.loadtest.profile.JitSettling;
@@ -14,5 +15,11 @@ class OverloadValidityTest {
     String reason = Bench.unsettled(jit);
     assertTrue(reason.contains("61 % of a core in its last round"), reason);
     assertTrue(reason.contains("JIT compilers were still busy"), reason);
+  }
+
+  @Test
+  void compilersThatSettledOrCouldNotBeReadSayNothingAgainstTheServer() {
+    assertNull(Bench.unsettled(new JitSettling.Result(List.of(0.9, 0.01))));
+    assertNull(Bench.unsettled(new JitSettling.Result(List.of())));
   }
 }

@@ -1,9 +1,9 @@
 package dev.neutrino.runtime.testing;
 
+import dev.neutrino.runtime.ComputePriority;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.neutrino.runtime.ComputePriority;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.TreeMap;
