@@ -804,6 +804,10 @@ final class Bench {
         + "that thread's JFR samples into stages (the innermost frame a stage rule names decides), divided by the "
         + "requests answered; unsampled = process CPU beyond its Java threads (GC, JIT, the recorder, native "
         + "threads); the generator's threads (and any stack through the generator) are left out");
+    report.note("profile: kernel_cpu_us_per_request = of the total, the CPU time the kernel spent for the server's Java "
+        + "threads (each thread's CPU time less its user-mode time, as the kernel accounts them): system calls, with "
+        + "the loopback delivery and the thread wake-ups done inside them; transport_floor_kernel_cpu_us_per_request "
+        + "is the floor's");
     report.note("profile: transport_floor_cpu_us_per_request = the same closed loop on the bare transport floor "
         + "(profile_transport_floor has its stages), recorded right after the gateway's with the gateway idle; "
         + "above_floor_cpu_us_per_request = the gateway's total minus it: the gateway's own work per request");

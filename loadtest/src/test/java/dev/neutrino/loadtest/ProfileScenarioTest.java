@@ -58,7 +58,7 @@ class ProfileScenarioTest {
       assertTrue(floorWarmed >= 0 && floorWarmed < firstRecording, key + "'s floor is warmed before any recording");
       assertTrue(printed.contains("recording floor " + key), key + "'s floor is recorded: " + printed);
     }
-    assertTrue(printed.contains("floor total") && printed.contains("above floor")
+    assertTrue(printed.contains("floor total") && printed.contains("above floor") && printed.contains(CpuBudget.KERNEL_ROW)
         && printed.contains("floor cpu us per req"), printed);
 
     JsonNode document = new ObjectMapper().readTree(json.toFile());
@@ -82,6 +82,9 @@ class ProfileScenarioTest {
       }
       assertEquals(perRequest.path("total").asDouble(), stages, 0.1 * CpuBudget.shownStages().size(),
           key + ": the stages add up to the total");
+      // A server that reads and writes sockets spends some of its time in system calls, never more than its total.
+      double kernel = budget.path("kernel_cpu_us_per_request").asDouble(-1);
+      assertTrue(kernel > 0 && kernel <= perRequest.path("total").asDouble() + 0.1, key + ": " + budget);
       decode += perRequest.path("decode").asDouble();
       compute += perRequest.path("compute").asDouble();
     }
@@ -101,6 +104,9 @@ class ProfileScenarioTest {
           key + ": the floor runs no model: " + floor);
       JsonNode gateway = profile.path(key);
       assertEquals(floorTotal, gateway.path("transport_floor_cpu_us_per_request").asDouble(), 0.05, key);
+      double floorKernel = floor.path("kernel_cpu_us_per_request").asDouble(-1);
+      assertTrue(floorKernel > 0 && floorKernel <= floorTotal + 0.1, key + ": " + floor);
+      assertEquals(floorKernel, gateway.path("transport_floor_kernel_cpu_us_per_request").asDouble(), 0.05, key);
       assertEquals(gateway.path("cpu_us_per_request").path("total").asDouble() - floorTotal,
           gateway.path("above_floor_cpu_us_per_request").asDouble(), 0.15, key + ": the gateway above its floor");
     }

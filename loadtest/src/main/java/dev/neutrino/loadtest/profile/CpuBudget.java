@@ -17,8 +17,11 @@ import java.util.Objects;
  * @param server the gateway, or the bare transport floor replaying the gateway's answers for the model
  * @param load what the generator measured over the window (requests answered, wall latency)
  * @param attribution the window's CPU by stage, and its samples
+ * @param kernelNanos of the server's Java threads' CPU time over the window, the part the kernel spent
+ *     for them ({@link CpuSnapshot#kernelSince}): system calls and the work done inside them
  */
-public record CpuBudget(String model, String protocol, Server server, LevelResult load, StageAttribution attribution) {
+public record CpuBudget(String model, String protocol, Server server, LevelResult load, StageAttribution attribution,
+    long kernelNanos) {
   /** The server a budget measured. */
   public enum Server {
     /** The gateway as it serves. */
@@ -42,6 +45,9 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
     Objects.requireNonNull(server, "server");
     Objects.requireNonNull(load, "load");
     Objects.requireNonNull(attribution, "attribution");
+    if (kernelNanos < 0) {
+      throw new IllegalArgumentException("kernel time must be >= 0, got " + kernelNanos + " ns");
+    }
   }
 
   /** Requests answered with success in the window. */
@@ -69,6 +75,15 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
     return requests() > 0 ? attribution.gatewayNanos() / 1_000.0 / requests() : 0;
   }
 
+  /**
+   * Of {@link #totalUsPerRequest}, the microseconds the kernel spent per answered request for the
+   * server's Java threads (the GC's and JIT's threads, and the unsampled ones, are not split); 0 when
+   * nothing was answered.
+   */
+  public double kernelUsPerRequest() {
+    return requests() > 0 ? kernelNanos / 1_000.0 / requests() : 0;
+  }
+
   /** The server's CPU over the window, in cores (1.0 = one core busy the whole window). */
   public double gatewayCores() {
     return seconds() > 0 ? attribution.gatewayNanos() / 1e9 / seconds() : 0;
@@ -92,6 +107,9 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
     return null;
   }
 
+  /** The label of the row of {@link #kernelUsPerRequest}, in the text and HTML tables. */
+  public static final String KERNEL_ROW = "of it in the kernel";
+
   /** The stages shown per request: the request stages, then other, gc, jit and unsampled. */
   public static List<Stage> shownStages() {
     List<Stage> stages = new ArrayList<>(Stage.REQUEST_STAGES);
@@ -114,6 +132,7 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
     perRequest.put("total", round(totalUsPerRequest()));
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("cpu_us_per_request", perRequest);
+    json.put("kernel_cpu_us_per_request", round(kernelUsPerRequest()));
     json.put("wall_p50_us", latency().p50());
     json.put("wall_mean_us", round(latency().mean()));
     json.put("requests", requests());
@@ -154,6 +173,7 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
       t.append(row(stage.label(), budgets, b -> b.usPerRequest(stage)));
     }
     t.append(row("total", budgets, CpuBudget::totalUsPerRequest));
+    t.append(row(KERNEL_ROW, budgets, CpuBudget::kernelUsPerRequest));
     if (budgets.stream().anyMatch(b -> b.floorIn(floors) != null)) {
       t.append(row("floor total", budgets, b -> floorTotal(b, floors)));
       t.append(row("above floor", budgets, b -> aboveFloor(b, floors)));

@@ -177,6 +177,7 @@ public final class CpuProfiler {
     StageAttribution attribution = StageAttribution.of(samples, threads, after.vmSince(before),
         after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
-    return new CpuBudget(target.model(), target.protocol(), target.server(), result, attribution);
+    return new CpuBudget(target.model(), target.protocol(), target.server(), result, attribution,
+        after.kernelSince(before, meter::registered));
   }
 }

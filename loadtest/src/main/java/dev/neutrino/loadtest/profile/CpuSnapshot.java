@@ -4,18 +4,24 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongPredicate;
 
 /**
  * This process's CPU time and each live Java thread's, read at one moment.
  *
  * @param processNanos the process's CPU time (every thread, the JVM's own and native ones included)
  * @param threadNanos CPU time by Java thread id
+ * @param threadUserNanos the part of it spent in user mode, by Java thread id (the rest is the kernel's
+ *     work for the thread: system calls, and what the kernel does while in them, such as delivering a
+ *     loopback packet or waking another thread)
  * @param vmNanos CPU time of the JVM's threads that are not Java threads, as {@link Stage#GC} and
  *     {@link Stage#JIT} (empty where the OS does not say)
  */
-public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos, Map<Stage, Long> vmNanos) {
+public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos, Map<Long, Long> threadUserNanos,
+    Map<Stage, Long> vmNanos) {
   public CpuSnapshot {
     threadNanos = Map.copyOf(threadNanos);
+    threadUserNanos = Map.copyOf(threadUserNanos);
     vmNanos = Map.copyOf(vmNanos);
   }
 
@@ -34,14 +40,17 @@ public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos, Map<St
       throw new IllegalStateException("this JVM does not measure thread CPU time");
     }
     Map<Long, Long> byThread = new HashMap<>();
+    Map<Long, Long> userByThread = new HashMap<>();
     for (long id : threads.getAllThreadIds()) {
       long nanos = threads.getThreadCpuTime(id);
-      if (nanos >= 0) {
+      long user = threads.getThreadUserTime(id);
+      if (nanos >= 0 && user >= 0) {
         byThread.put(id, nanos);
+        userByThread.put(id, user);
       }
     }
     Map<Stage, Long> vm = VmThreads.read();
-    return new CpuSnapshot(process.getProcessCpuTime(), byThread, vm);
+    return new CpuSnapshot(process.getProcessCpuTime(), byThread, userByThread, vm);
   }
 
   /** CPU used by the GC's and the JIT's threads since {@code earlier}. */
@@ -59,5 +68,25 @@ public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos, Map<St
     Map<Long, Long> delta = new HashMap<>();
     threadNanos.forEach((id, nanos) -> delta.put(id, Math.max(0, nanos - earlier.threadNanos.getOrDefault(id, 0L))));
     return delta;
+  }
+
+  /**
+   * The kernel's CPU time for the Java threads that {@code generator} does not claim, since
+   * {@code earlier}: each thread's CPU time less its user-mode time (a thread started in between counts
+   * from zero; a thread whose clocks disagree, as they may by a tick, counts 0).
+   */
+  public long kernelSince(CpuSnapshot earlier, LongPredicate generator) {
+    long kernel = 0;
+    for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
+      long id = thread.getKey();
+      Long user = threadUserNanos.get(id);
+      if (user == null || generator.test(id)) {
+        continue;
+      }
+      long cpu = thread.getValue() - earlier.threadNanos.getOrDefault(id, 0L);
+      long userDelta = user - earlier.threadUserNanos.getOrDefault(id, 0L);
+      kernel += Math.max(0, cpu - userDelta);
+    }
+    return kernel;
   }
 }
