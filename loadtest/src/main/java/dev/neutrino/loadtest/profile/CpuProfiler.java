@@ -174,10 +174,11 @@ public final class CpuProfiler {
       samples = recording.stop();
     }
     Map<Long, Long> threads = after.threadsSince(before);
-    StageAttribution attribution = StageAttribution.of(samples, threads, after.vmSince(before),
+    Map<Long, Long> kernel = after.kernelSince(before);
+    StageAttribution attribution = StageAttribution.of(samples, threads, kernel, after.vmSince(before),
         after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
     return new CpuBudget(target.model(), target.protocol(), target.server(), result, attribution,
-        after.kernelSince(before, meter::registered));
+        kernel.entrySet().stream().filter(e -> !meter.registered(e.getKey())).mapToLong(Map.Entry::getValue).sum());
   }
 }

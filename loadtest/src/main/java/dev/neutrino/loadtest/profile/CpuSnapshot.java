@@ -71,21 +71,30 @@ public record CpuSnapshot(long processNanos, Map<Long, Long> threadNanos, Map<Lo
   }
 
   /**
-   * The kernel's CPU time for the Java threads that {@code generator} does not claim, since
-   * {@code earlier}: each thread's CPU time less its user-mode time (a thread started in between counts
-   * from zero; a thread whose clocks disagree, as they may by a tick, counts 0).
+   * The kernel's CPU time for each thread alive now since {@code earlier}: its CPU time less its
+   * user-mode time (a thread started in between counts from zero; a thread whose clocks disagree, as
+   * they may by a tick, counts 0).
    */
+  public Map<Long, Long> kernelSince(CpuSnapshot earlier) {
+    Map<Long, Long> delta = new HashMap<>();
+    threadNanos.forEach((id, nanos) -> {
+      Long user = threadUserNanos.get(id);
+      if (user != null) {
+        long cpu = nanos - earlier.threadNanos.getOrDefault(id, 0L);
+        long userDelta = user - earlier.threadUserNanos.getOrDefault(id, 0L);
+        delta.put(id, Math.max(0, cpu - userDelta));
+      }
+    });
+    return delta;
+  }
+
+  /** {@link #kernelSince(CpuSnapshot)} summed over the threads {@code generator} does not claim. */
   public long kernelSince(CpuSnapshot earlier, LongPredicate generator) {
     long kernel = 0;
-    for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
-      long id = thread.getKey();
-      Long user = threadUserNanos.get(id);
-      if (user == null || generator.test(id)) {
-        continue;
+    for (Map.Entry<Long, Long> thread : kernelSince(earlier).entrySet()) {
+      if (!generator.test(thread.getKey())) {
+        kernel += thread.getValue();
       }
-      long cpu = thread.getValue() - earlier.threadNanos.getOrDefault(id, 0L);
-      long userDelta = user - earlier.threadUserNanos.getOrDefault(id, 0L);
-      kernel += Math.max(0, cpu - userDelta);
     }
     return kernel;
   }

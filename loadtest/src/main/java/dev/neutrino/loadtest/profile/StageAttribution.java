@@ -17,9 +17,16 @@ import java.util.function.LongPredicate;
  * Runtime is sampled far less often than the time it burns. So each Java thread's CPU time (measured,
  * exact) is divided by that thread's own samples:
  * <ul>
- *   <li>its Java part, at most (Java samples x period), goes to the stages of its Java samples;
- *   <li>the rest of its CPU time is native code (ONNX Runtime, socket system calls, readiness waits)
- *       and goes to the stages of its native samples, or of its Java samples when it has none;
+ *   <li>the part the kernel spent for the thread (system calls, as the OS accounts them) goes to the
+ *       stages of its native samples outside ONNX Runtime (socket reads and writes), else of its other
+ *       native samples, else of its Java samples;
+ *   <li>its user-mode part goes to the stages of its Java samples, except that a thread with samples in
+ *       ONNX Runtime gives those the user time beyond (Java samples x period): JFR walks far fewer Java
+ *       stacks than the period promises (under load, a few percent of them), so the sample count only
+ *       bounds the Java part where native user code (the model) competes for the time;
+ *   <li>where the thread's user and kernel times are not known apart, its Java part, at most (Java
+ *       samples x period), goes to the stages of its Java samples and the rest to those of its native
+ *       samples, or of its Java samples when it has none;
  *   <li>a thread with CPU time and no samples goes to {@link Stage#OTHER}.
  * </ul>
  * Native samples of a thread waiting (a readiness wait, a sleep: {@link StageTable#waiting}) say
@@ -48,6 +55,8 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
   /**
    * @param samples the window's samples
    * @param threadCpuNanos each Java thread's CPU time over the window, by thread id
+   * @param threadKernelNanos the part of it the kernel spent for the thread, by thread id (a thread
+   *     missing here is split the way of a thread whose user and kernel times are not known apart)
    * @param vmCpuNanos the CPU time of the JVM's threads that are not Java threads, over the window, as
    *     {@link Stage#GC} and {@link Stage#JIT}
    * @param processCpuNanos the process's CPU time over the window
@@ -55,7 +64,7 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
    * @param generator which thread ids belong to the load generator
    */
   public static StageAttribution of(List<Sample> samples, Map<Long, Long> threadCpuNanos,
-      Map<Stage, Long> vmCpuNanos, long processCpuNanos, long periodNanos, LongPredicate generator, StageTable table) {
+      Map<Long, Long> threadKernelNanos, Map<Stage, Long> vmCpuNanos, long processCpuNanos, long periodNanos, LongPredicate generator, StageTable table) {
     if (periodNanos <= 0) {
       throw new IllegalArgumentException("the sampling period must be above 0, got " + periodNanos + " ns");
     }
@@ -89,9 +98,28 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
         continue;
       }
       long javaSamples = sum(counts[0]);
-      long javaPart = Math.min(cpu, javaSamples * periodNanos);
-      spread(nanos, javaPart, counts[0]);
-      spread(nanos, cpu - javaPart, sum(counts[1]) > 0 ? counts[1] : counts[0]);
+      Long kernel = threadKernelNanos.get(thread.getKey());
+      if (kernel == null) {
+        long javaPart = Math.min(cpu, javaSamples * periodNanos);
+        spread(nanos, javaPart, counts[0]);
+        spread(nanos, cpu - javaPart, sum(counts[1]) > 0 ? counts[1] : counts[0]);
+        continue;
+      }
+      long kernelPart = Math.min(cpu, Math.max(0, kernel));
+      long user = cpu - kernelPart;
+      long[] model = new long[counts[1].length];
+      long[] calls = counts[1].clone();
+      model[Stage.COMPUTE.ordinal()] = calls[Stage.COMPUTE.ordinal()];
+      calls[Stage.COMPUTE.ordinal()] = 0;
+      long[] userWeights = javaSamples > 0 ? counts[0] : counts[1];
+      if (javaSamples > 0 && sum(model) > 0) {
+        long javaPart = Math.min(user, javaSamples * periodNanos);
+        spread(nanos, javaPart, counts[0]);
+        spread(nanos, user - javaPart, model);
+      } else {
+        spread(nanos, user, userWeights);
+      }
+      spread(nanos, kernelPart, sum(calls) > 0 ? calls : sum(counts[1]) > 0 ? counts[1] : counts[0]);
     }
     long accounted = javaThreads;
     for (Map.Entry<Stage, Long> vm : vmCpuNanos.entrySet()) {

@@ -51,8 +51,8 @@ class StageAttributionTest {
     add(samples, GENERATOR, false, SEND, 10);
     Map<Long, Long> cpu = Map.of(EVENT_LOOP, 30 * MS, MODEL, 50 * MS, GENERATOR, 40 * MS, QUIET, 5 * MS);
 
-    StageAttribution a = StageAttribution.of(samples, cpu, Map.of(Stage.GC, 3 * MS, Stage.JIT, 2 * MS), 132 * MS,
-        PERIOD, id -> id == GENERATOR, StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, cpu, Map.of(), Map.of(Stage.GC, 3 * MS, Stage.JIT, 2 * MS),
+        132 * MS, PERIOD, id -> id == GENERATOR, StageTable.standard());
 
     // event loop: 10 Java samples x 2 ms = 20 ms of Java, split 5:5; the other 10 ms native, all send
     assertEquals(10 * MS, a.nanos().get(Stage.DECODE));
@@ -75,12 +75,50 @@ class StageAttributionTest {
   }
 
   @Test
+  void withItsKernelTimeKnownAThreadsUserTimeGoesByItsJavaSamplesHoweverFewAndItsKernelTimeByItsSystemCalls() {
+    List<Sample> samples = new ArrayList<>();
+    // An event loop that JFR sampled in Java only 4 times in 20 ms of user time (8 ms by the period).
+    add(samples, EVENT_LOOP, false, DECODE, 1);
+    add(samples, EVENT_LOOP, false, ENCODE, 3);
+    add(samples, EVENT_LOOP, true, SEND, 2);
+    // A model thread: its Java part is bounded by its samples, the rest of its user time is the model's.
+    add(samples, MODEL, false, SPLIT, 1);
+    add(samples, MODEL, true, COMPUTE, 1);
+    // A thread seen only in Java: its kernel time goes by its Java samples too.
+    add(samples, QUIET, false, DECODE, 1);
+    Map<Long, Long> cpu = Map.of(EVENT_LOOP, 30 * MS, MODEL, 50 * MS, QUIET, 6 * MS);
+    Map<Long, Long> kernel = Map.of(EVENT_LOOP, 10 * MS, MODEL, 4 * MS, QUIET, 2 * MS);
+
+    StageAttribution a = StageAttribution.of(samples, cpu, kernel, Map.of(), 86 * MS, PERIOD, id -> false,
+        StageTable.standard());
+
+    assertEquals(5 * MS + 6 * MS, a.nanos().get(Stage.DECODE), "a quarter of the loop's 20 ms, and the quiet thread's 6");
+    assertEquals(15 * MS, a.nanos().get(Stage.ENCODE));
+    assertEquals(10 * MS, a.nanos().get(Stage.SEND), "the loop's kernel time, by its system-call samples");
+    assertEquals(2 * MS, a.nanos().get(Stage.SPLIT), "one Java sample of the period");
+    assertEquals(44 * MS + 4 * MS, a.nanos().get(Stage.COMPUTE),
+        "the model's user time beyond it, and its kernel time, which has no other native samples to go by");
+    assertEquals(86 * MS, a.gatewayNanos());
+  }
+
+  @Test
+  void kernelTimeAboveTheThreadsCpuIsCappedByIt() {
+    List<Sample> samples = new ArrayList<>();
+    add(samples, EVENT_LOOP, false, DECODE, 1);
+    add(samples, EVENT_LOOP, true, SEND, 1);
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 4 * MS), Map.of(EVENT_LOOP, 5 * MS), Map.of(),
+        4 * MS, PERIOD, id -> false, StageTable.standard());
+    assertEquals(0, a.nanos().get(Stage.DECODE));
+    assertEquals(4 * MS, a.nanos().get(Stage.SEND));
+  }
+
+  @Test
   void javaSamplesBeyondTheThreadsCpuAreCappedByIt() {
     List<Sample> samples = new ArrayList<>();
     add(samples, EVENT_LOOP, false, DECODE, 30); // 60 ms of samples for a thread that was often preempted
     add(samples, EVENT_LOOP, false, ENCODE, 10);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 8 * MS), Map.of(), 8 * MS, PERIOD, id -> false,
-        StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 8 * MS), Map.of(), Map.of(), 8 * MS, PERIOD,
+        id -> false, StageTable.standard());
     assertEquals(6 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(2 * MS, a.nanos().get(Stage.ENCODE));
     assertEquals(0, a.nanos().get(Stage.UNSAMPLED));
@@ -91,8 +129,8 @@ class StageAttributionTest {
     List<Sample> samples = new ArrayList<>();
     add(samples, EVENT_LOOP, false, DECODE, 3);
     add(samples, EVENT_LOOP, false, ENCODE, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 16 * MS), Map.of(), 16 * MS, PERIOD, id -> false,
-        StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 16 * MS), Map.of(), Map.of(), 16 * MS, PERIOD,
+        id -> false, StageTable.standard());
     assertEquals(12 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(4 * MS, a.nanos().get(Stage.ENCODE));
   }
@@ -102,8 +140,8 @@ class StageAttributionTest {
     List<Sample> samples = new ArrayList<>();
     add(samples, QUIET, false, frames("dev.neutrino.loadtest.LoadGenerator.run", "java.lang.Thread.run"), 1);
     add(samples, QUIET, false, DECODE, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(QUIET, 4 * MS), Map.of(), 4 * MS, PERIOD, id -> false,
-        StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, Map.of(QUIET, 4 * MS), Map.of(), Map.of(), 4 * MS, PERIOD,
+        id -> false, StageTable.standard());
     assertEquals(2 * MS, a.nanos().get(Stage.GENERATOR));
     assertEquals(2 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(2 * MS, a.gatewayNanos());
@@ -115,7 +153,7 @@ class StageAttributionTest {
     add(samples, EVENT_LOOP, false, DECODE, 3);
     add(samples, EVENT_LOOP, true, SEND, 1);
     add(samples, GENERATOR, true, SEND, 4);
-    StageAttribution a = StageAttribution.of(samples, Map.of(), Map.of(), 0, PERIOD, id -> id == GENERATOR,
+    StageAttribution a = StageAttribution.of(samples, Map.of(), Map.of(), Map.of(), 0, PERIOD, id -> id == GENERATOR,
         StageTable.standard());
     assertEquals(Map.of(
         "decode;io.netty.channel.nio.NioEventLoop.run;dev.neutrino.gateway.http.HttpInferenceCodec.decode", 3L,
@@ -130,7 +168,7 @@ class StageAttributionTest {
     add(samples, EVENT_LOOP, true, frames("sun.nio.ch.EPoll.wait", "sun.nio.ch.EPollSelectorImpl.doSelect",
         "io.netty.channel.nio.NioEventLoop.run"), 50);
     add(samples, EVENT_LOOP, true, SEND, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 10 * MS), Map.of(), 10 * MS, PERIOD,
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 10 * MS), Map.of(), Map.of(), 10 * MS, PERIOD,
         id -> false, StageTable.standard());
     assertEquals(4 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(6 * MS, a.nanos().get(Stage.SEND), "the native time goes by the working native samples only");
@@ -141,13 +179,13 @@ class StageAttributionTest {
 
   @Test
   void rejectsJvmThreadsOtherThanGcAndJit() {
-    assertThrows(IllegalArgumentException.class, () -> StageAttribution.of(List.of(), Map.of(),
+    assertThrows(IllegalArgumentException.class, () -> StageAttribution.of(List.of(), Map.of(), Map.of(),
         Map.of(Stage.DECODE, 1L), 1, PERIOD, id -> false, StageTable.standard()));
   }
 
   @Test
   void rejectsAPeriodOfZero() {
     assertThrows(IllegalArgumentException.class,
-        () -> StageAttribution.of(List.of(), Map.of(), Map.of(), 0, 0, id -> false, StageTable.standard()));
+        () -> StageAttribution.of(List.of(), Map.of(), Map.of(), Map.of(), 0, 0, id -> false, StageTable.standard()));
   }
 }
