@@ -21,9 +21,10 @@ import java.util.function.LongPredicate;
  *       stages of its native samples outside ONNX Runtime (socket reads and writes), else of its other
  *       native samples, else of its Java samples;
  *   <li>its user-mode part goes to the stages of its Java samples, except that a thread with samples in
- *       ONNX Runtime gives those the user time beyond (Java samples x period): JFR walks far fewer Java
- *       stacks than the period promises (under load, a few percent of them), so the sample count only
- *       bounds the Java part where native user code (the model) competes for the time;
+ *       ONNX Runtime gives those the user time beyond (Java samples x period): under load JFR records far
+ *       fewer samples than one per period per busy thread (a few hundred in a 3 s window where the
+ *       periods number thousands), so the sample count only bounds the Java part where native user code
+ *       (the model) competes for the time;
  *   <li>where the thread's user and kernel times are not known apart, its Java part, at most (Java
  *       samples x period), goes to the stages of its Java samples and the rest to those of its native
  *       samples, or of its Java samples when it has none;
