@@ -236,8 +236,9 @@ final class BenchAll {
 
   /**
    * The profile's CPU per request for identity_fp32 over each protocol, with its transport floor, what
-   * the gateway spent above it, and the kernel's part of the gateway's and the floor's. The goal is the issue's: half of what the first profile measured
-   * (54 / 52 / 39 us over HTTP JSON / HTTP binary / gRPC).
+   * the gateway spent above it, and the kernel's part of the gateway's and the floor's. The goal is the
+   * issue's: half of what the first profile measured (54 / 52 / 39 us over HTTP JSON / HTTP binary /
+   * gRPC).
    */
   private static void cpuRows(List<HtmlReport.HeadlineRow> rows, Report profile) {
     if (profile == null || !(profile.ratios().get("profile") instanceof Map<?, ?> budgets)) {

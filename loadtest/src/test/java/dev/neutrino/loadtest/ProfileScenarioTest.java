@@ -58,8 +58,8 @@ class ProfileScenarioTest {
       assertTrue(floorWarmed >= 0 && floorWarmed < firstRecording, key + "'s floor is warmed before any recording");
       assertTrue(printed.contains("recording floor " + key), key + "'s floor is recorded: " + printed);
     }
-    assertTrue(printed.contains("floor total") && printed.contains("above floor") && printed.contains(CpuBudget.KERNEL_ROW)
-        && printed.contains("floor cpu us per req"), printed);
+    assertTrue(printed.contains("floor total") && printed.contains("above floor")
+        && printed.contains(CpuBudget.KERNEL_ROW) && printed.contains("floor cpu us per req"), printed);
 
     JsonNode document = new ObjectMapper().readTree(json.toFile());
     JsonNode rounds = document.path("settings").path("profile_warmup_rounds");

@@ -22,6 +22,9 @@ import java.util.Objects;
  */
 public record CpuBudget(String model, String protocol, Server server, LevelResult load, StageAttribution attribution,
     long kernelNanos) {
+  /** The label of the row of {@link #kernelUsPerRequest}, in the text and HTML tables. */
+  public static final String KERNEL_ROW = "of it in the kernel";
+
   /** The server a budget measured. */
   public enum Server {
     /** The gateway as it serves. */
@@ -106,9 +109,6 @@ public record CpuBudget(String model, String protocol, Server server, LevelResul
     }
     return null;
   }
-
-  /** The label of the row of {@link #kernelUsPerRequest}, in the text and HTML tables. */
-  public static final String KERNEL_ROW = "of it in the kernel";
 
   /** The stages shown per request: the request stages, then other, gc, jit and unsampled. */
   public static List<Stage> shownStages() {

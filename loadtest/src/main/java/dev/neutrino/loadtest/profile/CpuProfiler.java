@@ -174,11 +174,10 @@ public final class CpuProfiler {
       samples = recording.stop();
     }
     Map<Long, Long> threads = after.threadsSince(before);
-    Map<Long, Long> kernel = after.kernelSince(before);
-    StageAttribution attribution = StageAttribution.of(samples, threads, kernel, after.vmSince(before),
-        after.processNanos() - before.processNanos(),
+    StageAttribution attribution = StageAttribution.of(samples, threads, after.kernelSince(before),
+        after.vmSince(before), after.processNanos() - before.processNanos(),
         settings.period().toNanos(), meter::registered, table);
     return new CpuBudget(target.model(), target.protocol(), target.server(), result, attribution,
-        kernel.entrySet().stream().filter(e -> !meter.registered(e.getKey())).mapToLong(Map.Entry::getValue).sum());
+        after.kernelSince(before, meter::registered));
   }
 }

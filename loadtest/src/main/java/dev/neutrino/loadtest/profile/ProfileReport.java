@@ -26,7 +26,8 @@ public final class ProfileReport {
       Map<String, Object> entry = b.toJson();
       if (b.floorIn(floors) != null) {
         entry.put("transport_floor_cpu_us_per_request", CpuBudget.round(CpuBudget.floorTotal(b, floors)));
-        entry.put("transport_floor_kernel_cpu_us_per_request", CpuBudget.round(b.floorIn(floors).kernelUsPerRequest()));
+        entry.put("transport_floor_kernel_cpu_us_per_request",
+            CpuBudget.round(b.floorIn(floors).kernelUsPerRequest()));
         entry.put("above_floor_cpu_us_per_request", CpuBudget.round(CpuBudget.aboveFloor(b, floors)));
       }
       json.put(b.key(), entry);
@@ -74,9 +75,9 @@ public final class ProfileReport {
         + "closed-loop load, each thread's measured CPU time split by its own samples. unsampled = threads the "
         + "recorder cannot see (GC, JIT, native threads); the generator's threads are left out. floor total = "
         + "the same load on the bare transport floor (a Vert.x server replaying the gateway's answers, nothing "
-        + "decoded); above floor = what the gateway's own work cost. " + CpuBudget.KERNEL_ROW + " = the part of the total "
-        + "the kernel spent for the server's threads: system calls, with the loopback delivery and the thread "
-        + "wake-ups done inside them.</p>\n");
+        + "decoded); above floor = what the gateway's own work cost. " + CpuBudget.KERNEL_ROW + " = the part "
+        + "of the total the kernel spent for the server's threads: system calls, with the loopback delivery and "
+        + "the thread wake-ups done inside them.</p>\n");
     table(h, budgets, floors);
     if (!floors.isEmpty()) {
       h.append("<p class=\"meta\">The transport floor's own CPU per request, by stage.</p>\n");

@@ -65,7 +65,8 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
    * @param generator which thread ids belong to the load generator
    */
   public static StageAttribution of(List<Sample> samples, Map<Long, Long> threadCpuNanos,
-      Map<Long, Long> threadKernelNanos, Map<Stage, Long> vmCpuNanos, long processCpuNanos, long periodNanos, LongPredicate generator, StageTable table) {
+      Map<Long, Long> threadKernelNanos, Map<Stage, Long> vmCpuNanos, long processCpuNanos, long periodNanos,
+      LongPredicate generator, StageTable table) {
     if (periodNanos <= 0) {
       throw new IllegalArgumentException("the sampling period must be above 0, got " + periodNanos + " ns");
     }
@@ -108,19 +109,19 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
       }
       long kernelPart = Math.min(cpu, Math.max(0, kernel));
       long user = cpu - kernelPart;
-      long[] model = new long[counts[1].length];
-      long[] calls = counts[1].clone();
-      model[Stage.COMPUTE.ordinal()] = calls[Stage.COMPUTE.ordinal()];
-      calls[Stage.COMPUTE.ordinal()] = 0;
-      long[] userWeights = javaSamples > 0 ? counts[0] : counts[1];
-      if (javaSamples > 0 && sum(model) > 0) {
+      // The thread's native samples apart: in the model (ONNX Runtime's user-mode code), and in system calls.
+      long[] inModel = new long[counts[1].length];
+      long[] systemCalls = counts[1].clone();
+      inModel[Stage.COMPUTE.ordinal()] = systemCalls[Stage.COMPUTE.ordinal()];
+      systemCalls[Stage.COMPUTE.ordinal()] = 0;
+      if (javaSamples > 0 && sum(inModel) > 0) {
         long javaPart = Math.min(user, javaSamples * periodNanos);
         spread(nanos, javaPart, counts[0]);
-        spread(nanos, user - javaPart, model);
+        spread(nanos, user - javaPart, inModel);
       } else {
-        spread(nanos, user, userWeights);
+        spread(nanos, user, javaSamples > 0 ? counts[0] : counts[1]);
       }
-      spread(nanos, kernelPart, sum(calls) > 0 ? calls : sum(counts[1]) > 0 ? counts[1] : counts[0]);
+      spread(nanos, kernelPart, sum(systemCalls) > 0 ? systemCalls : sum(counts[1]) > 0 ? counts[1] : counts[0]);
     }
     long accounted = javaThreads;
     for (Map.Entry<Stage, Long> vm : vmCpuNanos.entrySet()) {

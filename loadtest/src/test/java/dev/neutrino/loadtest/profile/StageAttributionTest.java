@@ -92,7 +92,8 @@ class StageAttributionTest {
     StageAttribution a = StageAttribution.of(samples, cpu, kernel, Map.of(), 86 * MS, PERIOD, id -> false,
         StageTable.standard());
 
-    assertEquals(5 * MS + 6 * MS, a.nanos().get(Stage.DECODE), "a quarter of the loop's 20 ms, and the quiet thread's 6");
+    assertEquals(5 * MS + 6 * MS, a.nanos().get(Stage.DECODE),
+        "a quarter of the loop's 20 ms, and the quiet thread's 6");
     assertEquals(15 * MS, a.nanos().get(Stage.ENCODE));
     assertEquals(10 * MS, a.nanos().get(Stage.SEND), "the loop's kernel time, by its system-call samples");
     assertEquals(2 * MS, a.nanos().get(Stage.SPLIT), "one Java sample of the period");
