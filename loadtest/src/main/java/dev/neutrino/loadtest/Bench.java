@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -203,10 +204,7 @@ final class Bench {
           + (handOff.grpc() == null ? "" : " grpc=" + handOff.grpc()));
       out.println();
       sweep(Report.HAND_OFF_HTTP_JSON, handOff.http(), Protocol.HTTP_JSON, model, shapes, levels);
-      sweep(Report.HAND_OFF_HTTP_BINARY, handOff.http(), Protocol.HTTP_BINARY, model, shapes, levels);
-      if (handOff.grpc() != null) {
-        sweep(Report.HAND_OFF_GRPC, handOff.grpc(), Protocol.GRPC, model, shapes, levels);
-      }
+      floorSweeps(handOff, Report::handOffOf, model, shapes, levels);
     }
     naiveSweep(repository, model, shapes, levels, cores);
     LimitResult limit = limit(repository, model, shapes, List.of(1), List.of(new InProcessLimit.Layout(1, cores)),
@@ -1455,9 +1453,18 @@ final class Bench {
   /** The bare floor over HTTP binary, then over gRPC when it serves gRPC. */
   private void bareSweeps(TransportFloor floor, String model, Map<String, long[]> shapes, List<LoadSpec> levels)
       throws IOException {
-    sweep(Report.BARE_HTTP_BINARY, floor.http(), Protocol.HTTP_BINARY, model, shapes, levels);
+    floorSweeps(floor, UnaryOperator.identity(), model, shapes, levels);
+  }
+
+  /**
+   * A floor over HTTP binary, then over gRPC when it serves gRPC, each recorded under {@code target} of
+   * the bare floor's target ({@link Report#BARE_HTTP_BINARY}, {@link Report#BARE_GRPC}).
+   */
+  private void floorSweeps(TransportFloor floor, UnaryOperator<String> target, String model,
+      Map<String, long[]> shapes, List<LoadSpec> levels) throws IOException {
+    sweep(target.apply(Report.BARE_HTTP_BINARY), floor.http(), Protocol.HTTP_BINARY, model, shapes, levels);
     if (floor.grpc() != null) {
-      sweep(Report.BARE_GRPC, floor.grpc(), Protocol.GRPC, model, shapes, levels);
+      sweep(target.apply(Report.BARE_GRPC), floor.grpc(), Protocol.GRPC, model, shapes, levels);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.neutrino.runtime.onnx.OnnxModelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A real gateway on free ports serving one identity model of 1 x 16 FP32, for tests that drive it. */
@@ -42,7 +43,7 @@ final class IdentityGateway {
     Gateway gateway = start(repository, name);
     try {
       return TransportFloor.capture(Endpoint.http("127.0.0.1", gateway.httpPort()),
-          grpc ? Endpoint.grpc("127.0.0.1", gateway.grpcPort()) : null, name, java.util.Map.of());
+          grpc ? Endpoint.grpc("127.0.0.1", gateway.grpcPort()) : null, name, Map.of());
     } finally {
       stop(gateway);
     }

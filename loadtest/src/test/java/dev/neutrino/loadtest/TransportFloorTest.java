@@ -53,13 +53,8 @@ class TransportFloorTest {
           binary.headers().firstValue("Inference-Header-Content-Length").orElse(null));
 
       for (Protocol protocol : Protocol.values()) {
-        Endpoint endpoint = protocol == Protocol.GRPC ? floor.grpc() : floor.http();
-        CpuMeter meter = new CpuMeter();
-        try (InferenceClient client = InferenceClients.connect(endpoint, ClientSettings.of(MODEL, protocol, 4), meter)) {
-          LevelResult result = new LoadGenerator(client, meter)
-              .run(LoadSpec.closed(4, Duration.ZERO, Duration.ofSeconds(30)).withMaxRequests(200));
-          assertEquals(200, result.ok(), protocol + ": " + result.errors());
-        }
+        LevelResult result = drive(floor, protocol, 200);
+        assertEquals(200, result.ok(), protocol + ": " + result.errors());
       }
       // The pre-built answers are written again and again, unchanged.
       assertEquals(fromGateway, TransportFloor.capture(floor.http(), floor.grpc(), MODEL, Map.of()));
@@ -77,15 +72,11 @@ class TransportFloorTest {
       assertEquals(fromGateway, TransportFloor.capture(handOff.http(), handOff.grpc(), MODEL, Map.of()));
       assertEquals(3, handOff.handedOff(), "JSON, binary and gRPC inference answers; metadata is answered at once");
       for (Protocol protocol : Protocol.values()) {
-        Endpoint endpoint = protocol == Protocol.GRPC ? handOff.grpc() : handOff.http();
-        CpuMeter meter = new CpuMeter();
         long before = handOff.handedOff();
-        try (InferenceClient client = InferenceClients.connect(endpoint, ClientSettings.of(MODEL, protocol, 4), meter)) {
-          LevelResult result = new LoadGenerator(client, meter)
-              .run(LoadSpec.closed(4, Duration.ZERO, Duration.ofSeconds(30)).withMaxRequests(100));
-          assertEquals(100, result.ok(), protocol + ": " + result.errors());
-        }
-        assertEquals(1 + 100, handOff.handedOff() - before, protocol + ": the client's check on connecting, then the load");
+        LevelResult result = drive(handOff, protocol, 100);
+        assertEquals(100, result.ok(), protocol + ": " + result.errors());
+        assertEquals(1 + 100, handOff.handedOff() - before,
+            protocol + ": the client's check on connecting, then the load");
       }
     }
   }
@@ -115,5 +106,15 @@ class TransportFloorTest {
         .header("Content-Type", "application/octet-stream")
         .header(HttpInferenceClient.HEADER_LENGTH, Integer.toString(body.headerLength()))
         .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** {@code requests} calls of the generator's own client over {@code protocol}, 4 at a time, on new connections. */
+  private static LevelResult drive(TransportFloor floor, Protocol protocol, int requests) throws Exception {
+    Endpoint endpoint = protocol == Protocol.GRPC ? floor.grpc() : floor.http();
+    CpuMeter meter = new CpuMeter();
+    try (InferenceClient client = InferenceClients.connect(endpoint, ClientSettings.of(MODEL, protocol, 4), meter)) {
+      return new LoadGenerator(client, meter)
+          .run(LoadSpec.closed(4, Duration.ZERO, Duration.ofSeconds(30)).withMaxRequests(requests));
+    }
   }
 }

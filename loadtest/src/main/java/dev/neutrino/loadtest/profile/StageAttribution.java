@@ -25,9 +25,6 @@ import java.util.function.LongPredicate;
  *       fewer samples than one per period per busy thread (a few hundred in a 3 s window where the
  *       periods number thousands), so the sample count only bounds the Java part where native user code
  *       (the model) competes for the time;
- *   <li>where the thread's user and kernel times are not known apart, its Java part, at most (Java
- *       samples x period), goes to the stages of its Java samples and the rest to those of its native
- *       samples, or of its Java samples when it has none;
  *   <li>a thread with CPU time and no samples goes to {@link Stage#OTHER}.
  * </ul>
  * Native samples of a thread waiting (a readiness wait, a sleep: {@link StageTable#waiting}) say
@@ -57,7 +54,7 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
    * @param samples the window's samples
    * @param threadCpuNanos each Java thread's CPU time over the window, by thread id
    * @param threadKernelNanos the part of it the kernel spent for the thread, by thread id (a thread
-   *     missing here is split the way of a thread whose user and kernel times are not known apart)
+   *     missing here spent none)
    * @param vmCpuNanos the CPU time of the JVM's threads that are not Java threads, over the window, as
    *     {@link Stage#GC} and {@link Stage#JIT}
    * @param processCpuNanos the process's CPU time over the window
@@ -100,14 +97,7 @@ public record StageAttribution(Map<Stage, Long> nanos, Map<Stage, Long> samples,
         continue;
       }
       long javaSamples = sum(counts[0]);
-      Long kernel = threadKernelNanos.get(thread.getKey());
-      if (kernel == null) {
-        long javaPart = Math.min(cpu, javaSamples * periodNanos);
-        spread(nanos, javaPart, counts[0]);
-        spread(nanos, cpu - javaPart, sum(counts[1]) > 0 ? counts[1] : counts[0]);
-        continue;
-      }
-      long kernelPart = Math.min(cpu, Math.max(0, kernel));
+      long kernelPart = Math.min(cpu, Math.max(0, threadKernelNanos.getOrDefault(thread.getKey(), 0L)));
       long user = cpu - kernelPart;
       // The thread's native samples apart: in the model (ONNX Runtime's user-mode code), and in system calls.
       long[] inModel = new long[counts[1].length];

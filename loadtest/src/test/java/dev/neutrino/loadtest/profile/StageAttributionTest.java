@@ -51,10 +51,10 @@ class StageAttributionTest {
     add(samples, GENERATOR, false, SEND, 10);
     Map<Long, Long> cpu = Map.of(EVENT_LOOP, 30 * MS, MODEL, 50 * MS, GENERATOR, 40 * MS, QUIET, 5 * MS);
 
-    StageAttribution a = StageAttribution.of(samples, cpu, Map.of(), Map.of(Stage.GC, 3 * MS, Stage.JIT, 2 * MS),
-        132 * MS, PERIOD, id -> id == GENERATOR, StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, cpu, Map.of(EVENT_LOOP, 10 * MS),
+        Map.of(Stage.GC, 3 * MS, Stage.JIT, 2 * MS), 132 * MS, PERIOD, id -> id == GENERATOR, StageTable.standard());
 
-    // event loop: 10 Java samples x 2 ms = 20 ms of Java, split 5:5; the other 10 ms native, all send
+    // event loop: 20 ms of user time split 5:5 by its Java samples; its 10 ms in the kernel, all send
     assertEquals(10 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(10 * MS, a.nanos().get(Stage.ENCODE));
     assertEquals(10 * MS, a.nanos().get(Stage.SEND));
@@ -75,7 +75,7 @@ class StageAttributionTest {
   }
 
   @Test
-  void withItsKernelTimeKnownAThreadsUserTimeGoesByItsJavaSamplesHoweverFewAndItsKernelTimeByItsSystemCalls() {
+  void aThreadsUserTimeGoesByItsJavaSamplesHoweverFewAndItsKernelTimeByItsSystemCalls() {
     List<Sample> samples = new ArrayList<>();
     // An event loop that JFR sampled in Java only 4 times in 20 ms of user time (8 ms by the period).
     add(samples, EVENT_LOOP, false, DECODE, 1);
@@ -114,7 +114,7 @@ class StageAttributionTest {
   }
 
   @Test
-  void javaSamplesBeyondTheThreadsCpuAreCappedByIt() {
+  void javaSamplesBeyondTheThreadsCpuShareItInProportion() {
     List<Sample> samples = new ArrayList<>();
     add(samples, EVENT_LOOP, false, DECODE, 30); // 60 ms of samples for a thread that was often preempted
     add(samples, EVENT_LOOP, false, ENCODE, 10);
@@ -126,12 +126,12 @@ class StageAttributionTest {
   }
 
   @Test
-  void aThreadWithoutNativeSamplesSpreadsItsNativeTimeByItsJavaSamples() {
+  void aThreadWithoutNativeSamplesSpreadsItsKernelTimeByItsJavaSamples() {
     List<Sample> samples = new ArrayList<>();
     add(samples, EVENT_LOOP, false, DECODE, 3);
     add(samples, EVENT_LOOP, false, ENCODE, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 16 * MS), Map.of(), Map.of(), 16 * MS, PERIOD,
-        id -> false, StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 16 * MS), Map.of(EVENT_LOOP, 4 * MS),
+        Map.of(), 16 * MS, PERIOD, id -> false, StageTable.standard());
     assertEquals(12 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(4 * MS, a.nanos().get(Stage.ENCODE));
   }
@@ -169,8 +169,8 @@ class StageAttributionTest {
     add(samples, EVENT_LOOP, true, frames("sun.nio.ch.EPoll.wait", "sun.nio.ch.EPollSelectorImpl.doSelect",
         "io.netty.channel.nio.NioEventLoop.run"), 50);
     add(samples, EVENT_LOOP, true, SEND, 1);
-    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 10 * MS), Map.of(), Map.of(), 10 * MS, PERIOD,
-        id -> false, StageTable.standard());
+    StageAttribution a = StageAttribution.of(samples, Map.of(EVENT_LOOP, 10 * MS), Map.of(EVENT_LOOP, 6 * MS),
+        Map.of(), 10 * MS, PERIOD, id -> false, StageTable.standard());
     assertEquals(4 * MS, a.nanos().get(Stage.DECODE));
     assertEquals(6 * MS, a.nanos().get(Stage.SEND), "the native time goes by the working native samples only");
     assertEquals(0, a.nanos().get(Stage.RECEIVE));
