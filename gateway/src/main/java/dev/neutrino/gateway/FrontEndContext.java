@@ -24,6 +24,7 @@ import java.util.function.BooleanSupplier;
  * @param admission the gateway's front door: how many inference requests it has in flight, and may
  * @param calls how both front ends start inference calls: one per gateway, so that the calls an
  *     event loop leases in one pass reach the batcher together whichever protocol they came in on
+ *     (where the front ends share their Vert.x; see {@code TransportPreference})
  */
 public record FrontEndContext(Vertx vertx, ModelRepository repository, FrontEndOptions options, String serverVersion,
     List<String> extensions, BooleanSupplier serverReady, GatewayMetrics metrics, AccessLog accessLog, Edge edge,
@@ -40,5 +41,11 @@ public record FrontEndContext(Vertx vertx, ModelRepository repository, FrontEndO
     Objects.requireNonNull(edge, "edge");
     Objects.requireNonNull(admission, "admission");
     Objects.requireNonNull(calls, "calls");
+  }
+
+  /** This context with the front end served by {@code other} (the gRPC front end's own Vert.x). */
+  public FrontEndContext withVertx(Vertx other) {
+    return other == vertx ? this : new FrontEndContext(other, repository, options, serverVersion, extensions,
+        serverReady, metrics, accessLog, edge, admission, calls);
   }
 }

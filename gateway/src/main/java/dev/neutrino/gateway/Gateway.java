@@ -5,7 +5,7 @@ import dev.neutrino.gateway.admission.Admission;
 import dev.neutrino.gateway.call.InferenceCalls;
 import dev.neutrino.gateway.edge.Edge;
 import dev.neutrino.gateway.edge.EdgeTransport;
-import dev.neutrino.gateway.edge.TransportPreference;
+import dev.neutrino.gateway.edge.TransportPreference.FrontEnd;
 import dev.neutrino.gateway.grpc.GrpcFrontEnd;
 import dev.neutrino.gateway.http.HttpFrontEnd;
 import dev.neutrino.gateway.logging.AccessLog;
@@ -68,8 +68,11 @@ public final class Gateway {
   private final LongSupplier idleClock;
   private final Duration idleSweepInterval;
   private Vertx vertx;
-  /** The transport serving the sockets, as Vert.x reports it; null before {@link #start()}. */
+  /** The gRPC front end's Vert.x: {@link #vertx} itself unless the two front ends' transports differ. */
+  private Vertx grpcVertx;
+  /** The transports serving the HTTP and the gRPC sockets, as Vert.x reports them; null before {@link #start()}. */
   private volatile String transport;
+  private volatile String grpcTransport;
   private ModelRepository repository;
   private HttpFrontEnd http;
   private GrpcFrontEnd grpc;
@@ -158,15 +161,18 @@ public final class Gateway {
       new RefusalCollector(List.of(httpAccess, grpcAccess, metricsAccess)).register(metrics.registry());
     }
     edge = Edge.create(config.edges(), config.maxRequestBytes(), metrics.refusals());
-    // Its transport hands every accepted connection to the edge before Vert.x reads from it; being
-    // given, it overrides VertxOptions' preferNativeTransport, which it applies itself.
-    EdgeTransport.Choice chosen = EdgeTransport.choose(config.transport(), edge.connections());
-    vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(loops)
-            .setPreferNativeTransport(config.transport() == TransportPreference.NATIVE))
-        .withTransport(chosen.transport()).build();
-    transport = vertx.isNativeTransportEnabled() ? chosen.name() : "nio";
-    LOG.log(chosen.nativeUnavailable() == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-        chosen.describe());
+    // Its transport hands every accepted connection to the edge before Vert.x reads from it. The gRPC
+    // front end gets a Vert.x of its own when its transport differs (TransportPreference's note).
+    EdgeTransport.Choice httpChoice = EdgeTransport.choose(config.transport(), FrontEnd.HTTP, edge.connections());
+    EdgeTransport.Choice grpcChoice = EdgeTransport.choose(config.transport(), FrontEnd.GRPC, edge.connections());
+    vertx = vertx(httpChoice, loops);
+    grpcVertx = grpcChoice.name().equals(httpChoice.name()) ? vertx : vertx(grpcChoice, loops);
+    transport = vertx.isNativeTransportEnabled() ? httpChoice.name() : "nio";
+    grpcTransport = grpcVertx.isNativeTransportEnabled() ? grpcChoice.name() : "nio";
+    logChoice(grpcVertx == vertx ? "" : "HTTP ", httpChoice);
+    if (grpcVertx != vertx) {
+      logChoice("gRPC ", grpcChoice);
+    }
     metrics.bodyBytes(edge.bodies()::reservedBytes);
     // A limit of its own for each model served (asked once per name): names not served share one.
     Admission admission = Admission.create(config.admission(), Ticker.system(),
@@ -176,7 +182,7 @@ public final class Gateway {
     FrontEndContext frontEnds = new FrontEndContext(vertx, repository, config.frontEndOptions(), VERSION, extensions(),
         this::ready, metrics, accessLog, edge, admission, calls);
     http = HttpFrontEnd.create(frontEnds, httpAccess);
-    grpc = GrpcFrontEnd.create(frontEnds, grpcAccess, http.generation());
+    grpc = GrpcFrontEnd.create(frontEnds.withVertx(grpcVertx), grpcAccess, http.generation());
     metricsEndpoint = metrics.enabled() ? MetricsEndpoint.create(vertx, metrics, metricsAccess) : null;
     return http.listen(config.host(), config.httpPort(), loops, frontEndTls)
         .recover(error -> Future.failedFuture(bindFailure("HTTP", config.httpPort(), error)))
@@ -261,6 +267,18 @@ public final class Gateway {
     };
   }
 
+  private static void logChoice(String frontEnd, EdgeTransport.Choice chosen) {
+    LOG.log(chosen.nativeUnavailable() == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+        frontEnd + chosen.describe());
+  }
+
+  /** A Vert.x with {@code loops} event loops on the transport {@code chosen}. */
+  private static Vertx vertx(EdgeTransport.Choice chosen, int loops) {
+    // Being given, the transport overrides preferNativeTransport, which it applies itself.
+    return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(loops)
+        .setPreferNativeTransport(!chosen.name().equals("nio"))).withTransport(chosen.transport()).build();
+  }
+
   /** What the request-path warm-up did; null when it is off or has not ended. */
   public RequestPathWarmup.Outcome warmup() {
     return warmup;
@@ -341,12 +359,17 @@ public final class Gateway {
   }
 
   /**
-   * The network transport serving this gateway's sockets: {@code epoll} (or another of Netty's native
-   * transports) when Vert.x runs on it ({@code Vertx#isNativeTransportEnabled}), else {@code nio}; null
-   * before {@link #start()}.
+   * The network transport serving this gateway's HTTP and metrics sockets: {@code io_uring} or
+   * {@code epoll} (or another of Netty's native transports) when Vert.x runs on it
+   * ({@code Vertx#isNativeTransportEnabled}), else {@code nio}; null before {@link #start()}.
    */
   public String transport() {
     return transport;
+  }
+
+  /** As {@link #transport()}, for the gRPC front end's sockets. */
+  public String grpcTransport() {
+    return grpcTransport;
   }
 
   /** The gRPC port bound; -1 before {@link #listening()} completes. */
@@ -401,7 +424,9 @@ public final class Gateway {
       return Future.succeededFuture();
     }
     Vertx v = vertx;
+    Vertx g = grpcVertx;
     vertx = null;
+    grpcVertx = null;
     CompletableFuture<Void> done = new CompletableFuture<>();
     Future<Void> metricsClosed = metricsEndpoint == null ? Future.succeededFuture() : metricsEndpoint.close();
     // Connections a drain left open are dropped now, not when the servers' graceful shutdown runs out.
@@ -410,7 +435,8 @@ public final class Gateway {
       try {
         repository.close();
       } finally {
-        v.close().onComplete(ignored -> done.complete(null));
+        Future<Void> grpcClosed = g == v ? Future.succeededFuture() : g.close();
+        grpcClosed.eventually(v::close).onComplete(ignored -> done.complete(null));
       }
     });
     return Future.fromCompletionStage(done);

@@ -56,8 +56,8 @@ import picocli.CommandLine;
  * @param access who may call what (API keys, the repository API's defaults)
  * @param edges what the edge allows a client: bodies in flight, connections, read timeouts, HTTP/2 limits
  * @param admission how many inference requests the front door lets in at once
- * @param transport which of Netty's transports serves the sockets: the native one (epoll) where it
- *     loads, or Java NIO
+ * @param transport which of Netty's transports serves each front end's sockets: the native ones
+ *     (io_uring for HTTP, epoll for gRPC) where they load, one of them for both, or Java NIO
  */
 public record GatewayConfig(
     String host,
@@ -862,7 +862,8 @@ public record GatewayConfig(
       Map.entry("cpu-threads", "cores model instances may use together (default: all)"),
       Map.entry("compute-nice", "Linux nice value of the threads that run models, so that a saturated CPU runs the "
           + "event loops first: reading, refusing and answering stay prompt (default 10; 0: same as the event loops)"),
-      Map.entry("transport", "native (Netty's epoll where it loads, else Java NIO, saying why) or nio (default native)"),
+      Map.entry("transport", "native (HTTP on Netty's io_uring, gRPC on its epoll, each falling back to the other, "
+          + "then to Java NIO, saying why), epoll, io_uring or nio (default native)"),
       Map.entry("metrics-port", "Prometheus metrics port, /metrics (default 8002; 0 picks a free port; -1: no metrics)"),
       Map.entry("triton-compatible-metrics", "also export Triton's nv_inference_* metric names (default off)"),
       Map.entry("log-level", "error, warn, info, debug or trace (default info)"),

@@ -94,7 +94,7 @@ public final class Main {
       System.out.println("neutrino listening http=" + config.host() + ":" + port
           + " grpc=" + config.host() + ":" + gateway.grpcPort()
           + (gateway.metricsPort() >= 0 ? " metrics=" + config.host() + ":" + gateway.metricsPort() : "")
-          + " transport=" + gateway.transport());
+          + " transport=" + gateway.transport() + " grpc_transport=" + gateway.grpcTransport());
       System.out.flush();
     });
     int code = exitCode.get();

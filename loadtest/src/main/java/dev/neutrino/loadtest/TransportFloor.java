@@ -2,6 +2,8 @@ package dev.neutrino.loadtest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.gateway.edge.EdgeLimits;
+import dev.neutrino.gateway.edge.TransportPreference;
+import dev.neutrino.gateway.edge.TransportPreference.FrontEnd;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataRequest;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -22,6 +24,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.server.GrpcProtocol;
@@ -167,13 +170,17 @@ final class TransportFloor implements AutoCloseable {
   }
 
   private final Vertx vertx;
+  /** The gRPC server's Vert.x: {@link #vertx} itself unless the gateway serves gRPC on another transport. */
+  private final Vertx grpcVertx;
   private final HandOff handOff;
   private final AtomicLong connections;
   private final int httpPort;
   private final int grpcPort;
 
-  private TransportFloor(Vertx vertx, HandOff handOff, AtomicLong connections, int httpPort, int grpcPort) {
+  private TransportFloor(Vertx vertx, Vertx grpcVertx, HandOff handOff, AtomicLong connections, int httpPort,
+      int grpcPort) {
     this.vertx = vertx;
+    this.grpcVertx = grpcVertx;
     this.handOff = handOff;
     this.connections = connections;
     this.httpPort = httpPort;
@@ -316,9 +323,12 @@ final class TransportFloor implements AutoCloseable {
     if (eventLoops < 1) {
       throw new IllegalArgumentException("the transport floor needs at least one event loop, got " + eventLoops);
     }
-    // On the gateway's default transport (Netty's native one where it loads), so that the floor is its floor.
-    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)
-        .setPreferNativeTransport(true)).build();
+    // On the gateway's default transports (io_uring for HTTP and epoll for gRPC where they load), so
+    // that the floor is its floor.
+    Transport httpTransport = defaultTransport(FrontEnd.HTTP);
+    Transport grpcTransport = defaultTransport(FrontEnd.GRPC);
+    Vertx vertx = vertx(httpTransport, eventLoops);
+    Vertx grpcVertx = grpcTransport.name().equals(httpTransport.name()) ? vertx : vertx(grpcTransport, eventLoops);
     HandOff thread = handOff ? HandOff.thread() : HandOff.NONE;
     AtomicLong connections = new AtomicLong();
     try {
@@ -329,7 +339,7 @@ final class TransportFloor implements AutoCloseable {
           .setPerFrameWebSocketCompressionSupported(false), http, eventLoops, connections);
       int grpcPort = -1;
       if (answers.hasGrpc()) {
-        GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
+        GrpcServer grpc = GrpcServer.server(grpcVertx, new GrpcServerOptions()
             .removeEnabledProtocol(GrpcProtocol.WEB)
             .removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
             .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
@@ -337,14 +347,29 @@ final class TransportFloor implements AutoCloseable {
         fixed(grpc, "ModelMetadata", Buffer.buffer(answers.grpcMetadata), HandOff.NONE);
         HttpServerOptions options = baseOptions().setHttp2ConnectionWindowSize(GRPC_CONNECTION_WINDOW_BYTES);
         options.getInitialSettings().setInitialWindowSize(GRPC_STREAM_WINDOW_BYTES);
-        grpcPort = listen(vertx, options, grpc, eventLoops, connections);
+        grpcPort = listen(grpcVertx, options, grpc, eventLoops, connections);
       }
-      return new TransportFloor(vertx, thread, connections, httpPort, grpcPort);
+      return new TransportFloor(vertx, grpcVertx, thread, connections, httpPort, grpcPort);
     } catch (Exception e) {
       vertx.close();
+      grpcVertx.close();
       thread.close();
       throw e;
     }
+  }
+
+  /** The transport the gateway serves {@code frontEnd} on by default here: the first native one that loads, else NIO. */
+  private static Transport defaultTransport(FrontEnd frontEnd) {
+    for (Transport candidate : TransportPreference.DEFAULT.candidates(frontEnd)) {
+      if (candidate.available()) {
+        return candidate;
+      }
+    }
+    return Transport.NIO;
+  }
+
+  private static Vertx vertx(Transport transport, int eventLoops) {
+    return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)).withTransport(transport).build();
   }
 
   private static HttpServerOptions baseOptions() {
@@ -497,6 +522,9 @@ final class TransportFloor implements AutoCloseable {
   @Override
   public void close() throws Exception {
     try {
+      if (grpcVertx != vertx) {
+        grpcVertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+      }
       vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
     } finally {
       handOff.close();

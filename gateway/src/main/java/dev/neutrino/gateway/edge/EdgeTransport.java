@@ -19,12 +19,14 @@ import io.vertx.core.net.ClientOptionsBase;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.transport.Transport;
 import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The gateway's Vert.x transport: Netty's native transport for this system (epoll on Linux) or Java
- * NIO, as {@link TransportPreference} says, with one addition: every connection an HTTP server of the
+ * The gateway's Vert.x transport for a front end: one of Netty's native transports (io_uring or epoll
+ * on Linux) or Java NIO, as {@link TransportPreference} says, with one addition: every connection an HTTP server of the
  * gateway accepts is handed to its {@link ConnectionGuard} as soon as Vert.x has set its pipeline up,
  * before the connection's first byte is read.
  *
@@ -47,52 +49,70 @@ public final class EdgeTransport {
    * The transport a gateway's Vert.x is built with.
    *
    * @param transport what to pass to {@code VertxBuilder#withTransport}
-   * @param name {@code epoll} (or another native transport's name) or {@code nio}
-   * @param nativeUnavailable why NIO serves although the native transport was preferred; null when
-   *     the preference was met
+   * @param name {@code io_uring}, {@code epoll} (or another native transport's name) or {@code nio}
+   * @param nativeUnavailable why NIO serves although a native transport was preferred (each candidate's
+   *     reason, in order); null when the preference was met
+   * @param passedOver why the native transports preferred to the one chosen do not serve; null when
+   *     the first one does
    */
-  public record Choice(Transport transport, String name, String nativeUnavailable) {
+  public record Choice(Transport transport, String name, String nativeUnavailable, String passedOver) {
     public Choice {
       Objects.requireNonNull(transport, "transport");
       Objects.requireNonNull(name, "name");
     }
 
-    /** One line for the log: which transport serves, and why not the native one when it was preferred. */
+    Choice(Transport transport, String name, String nativeUnavailable) {
+      this(transport, name, nativeUnavailable, null);
+    }
+
+    /**
+     * One line for the log: which transport serves, and why not the native one when it was preferred,
+     * or why not the better native ones passed over.
+     */
     public String describe() {
-      return nativeUnavailable == null ? "network transport: " + name
-          : "network transport: nio, because the native transport is unavailable (" + nativeUnavailable + ")";
+      if (nativeUnavailable != null) {
+        return "network transport: nio, because the native transport is unavailable (" + nativeUnavailable + ")";
+      }
+      return "network transport: " + name + (passedOver == null ? "" : " (passed over: " + passedOver + ")");
     }
   }
 
   /**
-   * The transport {@code preference} asks for on this system, its HTTP servers' connections watched by
-   * {@code guard}; NIO, with the reason, when the native transport does not load here.
+   * The transport {@code preference} asks for on this system for {@code frontEnd}, its HTTP servers'
+   * connections watched by {@code guard}: the first of its candidates that loads here; NIO, with the
+   * reason, when none does.
    */
-  public static Choice choose(TransportPreference preference, ConnectionGuard guard) {
-    return choose(preference, guard, preference == TransportPreference.NATIVE ? Transport.nativeTransport() : null);
+  public static Choice choose(TransportPreference preference, TransportPreference.FrontEnd frontEnd,
+      ConnectionGuard guard) {
+    return choose(preference, guard, preference.candidates(frontEnd));
   }
 
   /**
-   * As {@link #choose(TransportPreference, ConnectionGuard)}, with {@code nativeTransport} standing for
-   * this system's native transport (null: there is none for this system).
+   * As {@link #choose(TransportPreference, TransportPreference.FrontEnd, ConnectionGuard)}, with
+   * {@code candidates} standing for the native transports to try, best first (empty: there is none
+   * for this system).
    */
-  static Choice choose(TransportPreference preference, ConnectionGuard guard, Transport nativeTransport) {
+  static Choice choose(TransportPreference preference, ConnectionGuard guard, List<Transport> candidates) {
     Transport nio = new TransportInternal("nio", true, null, new GuardedNio(guard));
     if (preference == TransportPreference.NIO) {
       return new Choice(nio, "nio", null);
     }
-    if (nativeTransport == null) {
+    if (candidates.isEmpty()) {
       return new Choice(nio, "nio", "Netty has no native transport for " + System.getProperty("os.name") + " on "
           + System.getProperty("os.arch"));
     }
-    if (!nativeTransport.available()) {
-      Throwable cause = nativeTransport.unavailabilityCause();
-      String why = cause == null ? nativeTransport.name() + " does not load on this system"
-          : cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-      return new Choice(nio, "nio", why);
+    List<String> reasons = new ArrayList<>();
+    for (Transport candidate : candidates) {
+      if (candidate.available()) {
+        return new Choice(new TransportInternal(candidate.name(), true, null,
+            new GuardedNative(candidate.implementation(), guard)), candidate.name(), null,
+            reasons.isEmpty() ? null : String.join("; ", reasons));
+      }
+      Throwable cause = candidate.unavailabilityCause();
+      reasons.add(cause == null ? candidate.name() + " does not load on this system"
+          : candidate.name() + ": " + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
     }
-    return new Choice(new TransportInternal(nativeTransport.name(), true, null,
-        new GuardedNative(nativeTransport.implementation(), guard)), nativeTransport.name(), null);
+    return new Choice(nio, "nio", String.join("; ", reasons));
   }
 
   /** Wraps the child handler {@code bootstrap} has (Vert.x's initializer) so that {@code guard} sees each channel. */

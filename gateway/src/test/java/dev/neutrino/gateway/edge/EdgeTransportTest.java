@@ -44,14 +44,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The transport under the gateway's sockets: Netty's native epoll transport by default on Linux
- * x86_64 (the build ships its library), Java NIO when asked or when the native one does not load; on
- * either, both front ends serve and every accepted connection is guarded by the edge.
+ * The transports under the gateway's sockets: by default io_uring for the HTTP front end and epoll for
+ * the gRPC front end on Linux x86_64 (the build ships both libraries), each falling back to the other
+ * and then to Java NIO; one of them for both, or NIO, when asked. On any of them both front ends serve
+ * and every accepted connection is guarded by the edge.
  */
 class EdgeTransportTest {
-  /** This build ships epoll's library for Linux on x86_64 only; elsewhere native falls back to NIO. */
-  private static final String NATIVE_HERE = System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")
-      && List.of("amd64", "x86_64").contains(System.getProperty("os.arch")) ? "epoll" : "nio";
+  private static final boolean LINUX_X86 = System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")
+      && List.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
+  /** This build ships epoll's library for Linux on x86_64 only. */
+  private static final String EPOLL_HERE = LINUX_X86 ? "epoll" : "nio";
+  /** And io_uring's, which also needs a kernel that allows it (a container's seccomp profile may not). */
+  private static final String IO_URING_HERE = LINUX_X86 && Transport.IO_URING != null && Transport.IO_URING.available()
+      ? "io_uring" : EPOLL_HERE;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
@@ -63,11 +68,31 @@ class EdgeTransportTest {
   }
 
   @Test
-  void nativeIsTheDefaultAndServesOnEpoll() throws Exception {
+  void nativeIsTheDefaultAndServesHttpOnIoUringAndGrpcOnEpoll() throws Exception {
     assertEquals(TransportPreference.NATIVE, GatewayConfig.defaults().transport());
     start(GatewayConfig.defaults());
-    assertEquals(NATIVE_HERE, gateway.transport());
+    assertEquals(IO_URING_HERE, gateway.transport());
+    assertEquals(EPOLL_HERE, gateway.grpcTransport());
     guardsEveryAcceptedConnection(); // first: the clients below keep their connections open
+    servesHttpAndGrpcInference();
+  }
+
+  @Test
+  void epollServesBothFrontEnds() throws Exception {
+    start(GatewayConfig.defaults().withTransport(TransportPreference.EPOLL));
+    assertEquals(EPOLL_HERE, gateway.transport());
+    assertEquals(EPOLL_HERE, gateway.grpcTransport());
+    guardsEveryAcceptedConnection();
+    servesHttpAndGrpcInference();
+  }
+
+  @Test
+  void ioUringServesBothFrontEnds() throws Exception {
+    start(GatewayConfig.defaults().withTransport(TransportPreference.IO_URING));
+    String expected = IO_URING_HERE.equals("io_uring") ? "io_uring" : "nio";
+    assertEquals(expected, gateway.transport());
+    assertEquals(expected, gateway.grpcTransport());
+    guardsEveryAcceptedConnection();
     servesHttpAndGrpcInference();
   }
 
@@ -75,20 +100,53 @@ class EdgeTransportTest {
   void nioServesOnNio() throws Exception {
     start(GatewayConfig.defaults().withTransport(TransportPreference.NIO));
     assertEquals("nio", gateway.transport());
+    assertEquals("nio", gateway.grpcTransport());
     guardsEveryAcceptedConnection(); // first: the clients below keep their connections open
     servesHttpAndGrpcInference();
   }
 
   @Test
-  void nativeFallsBackToGuardedNioNamingWhyWhenItsLibraryDoesNotLoad() throws Exception {
+  void eachFrontEndTriesItsCandidatesInOrder() {
+    // kqueue, last, exists only where Vert.x knows it (not on Linux)
+    assertEquals(present(Transport.IO_URING, Transport.EPOLL, Transport.KQUEUE),
+        TransportPreference.NATIVE.candidates(TransportPreference.FrontEnd.HTTP));
+    assertEquals(present(Transport.EPOLL, Transport.IO_URING, Transport.KQUEUE),
+        TransportPreference.NATIVE.candidates(TransportPreference.FrontEnd.GRPC));
+    for (TransportPreference.FrontEnd frontEnd : TransportPreference.FrontEnd.values()) {
+      assertEquals(List.of(Transport.EPOLL), TransportPreference.EPOLL.candidates(frontEnd));
+      assertEquals(List.of(Transport.IO_URING), TransportPreference.IO_URING.candidates(frontEnd));
+      assertEquals(List.of(), TransportPreference.NIO.candidates(frontEnd));
+    }
+  }
+
+  @Test
+  void aCandidateThatDoesNotLoadGivesWayToTheNext() throws Exception {
     start(GatewayConfig.defaults());
     ConnectionGuard guard = gateway.edge().connections();
+    Transport noUring = new TransportInternal("io_uring", false,
+        new UnsupportedOperationException("io_uring_setup: Operation not permitted"), new EpollTransport());
+    Transport epoll = new TransportInternal("epoll", true, null, new EpollTransport());
+    EdgeTransport.Choice next = EdgeTransport.choose(TransportPreference.NATIVE, guard, List.of(noUring, epoll));
+    assertEquals("epoll", next.name());
+    assertNull(next.nativeUnavailable());
+    assertEquals("network transport: epoll (passed over: io_uring: io_uring_setup: Operation not permitted)",
+        next.describe());
+  }
+
+  @Test
+  void nativeFallsBackToGuardedNioNamingWhyWhenNoCandidateLoads() throws Exception {
+    start(GatewayConfig.defaults());
+    ConnectionGuard guard = gateway.edge().connections();
+    Transport noUring = new TransportInternal("io_uring", false,
+        new UnsupportedOperationException("io_uring_setup: Operation not permitted"), new EpollTransport());
     Transport broken = new TransportInternal("epoll", false,
         new UnsatisfiedLinkError("no netty_transport_native_epoll_x86_64 in java.library.path"), new EpollTransport());
-    EdgeTransport.Choice fellBack = EdgeTransport.choose(TransportPreference.NATIVE, guard, broken);
+    EdgeTransport.Choice fellBack = EdgeTransport.choose(TransportPreference.NATIVE, guard, List.of(noUring, broken));
     assertEquals("nio", fellBack.name());
     assertEquals("network transport: nio, because the native transport is unavailable "
-        + "(no netty_transport_native_epoll_x86_64 in java.library.path)", fellBack.describe());
+        + "(io_uring: io_uring_setup: Operation not permitted; epoll: no netty_transport_native_epoll_x86_64 in "
+        + "java.library.path)",
+        fellBack.describe());
     Vertx vertx = vertx(fellBack);
     try {
       assertFalse(vertx.isNativeTransportEnabled());
@@ -103,11 +161,11 @@ class EdgeTransportTest {
       TestGateways.await(vertx.close().toCompletionStage().toCompletableFuture());
     }
 
-    EdgeTransport.Choice none = EdgeTransport.choose(TransportPreference.NATIVE, guard, null);
+    EdgeTransport.Choice none = EdgeTransport.choose(TransportPreference.NATIVE, guard, List.of());
     assertEquals("nio", none.name());
     assertTrue(none.describe().contains("Netty has no native transport for " + System.getProperty("os.name")),
         none.describe());
-    EdgeTransport.Choice nio = EdgeTransport.choose(TransportPreference.NIO, guard);
+    EdgeTransport.Choice nio = EdgeTransport.choose(TransportPreference.NIO, TransportPreference.FrontEnd.HTTP, guard);
     assertNull(nio.nativeUnavailable());
     assertEquals("network transport: nio", nio.describe());
   }
@@ -116,28 +174,41 @@ class EdgeTransportTest {
   void vertxReportsTheChoiceAsNativeOrNot() throws Exception {
     start(GatewayConfig.defaults());
     ConnectionGuard guard = gateway.edge().connections();
-    EdgeTransport.Choice chosen = EdgeTransport.choose(TransportPreference.NATIVE, guard);
-    assertEquals(NATIVE_HERE, chosen.name(), chosen.describe());
-    assertEquals(!chosen.name().equals("nio"), nativeEnabled(chosen));
-    assertFalse(nativeEnabled(EdgeTransport.choose(TransportPreference.NIO, guard)));
+    EdgeTransport.Choice http = EdgeTransport.choose(TransportPreference.NATIVE, TransportPreference.FrontEnd.HTTP,
+        guard);
+    assertEquals(IO_URING_HERE, http.name(), http.describe());
+    assertEquals(!http.name().equals("nio"), nativeEnabled(http));
+    EdgeTransport.Choice grpc = EdgeTransport.choose(TransportPreference.NATIVE, TransportPreference.FrontEnd.GRPC,
+        guard);
+    assertEquals(EPOLL_HERE, grpc.name(), grpc.describe());
+    assertEquals(!grpc.name().equals("nio"), nativeEnabled(grpc));
+    assertFalse(nativeEnabled(EdgeTransport.choose(TransportPreference.NIO, TransportPreference.FrontEnd.GRPC, guard)));
   }
 
   @Test
   void theFlagAndTheFileKeyChooseTheTransport() throws Exception {
     assertEquals("native", GatewayConfig.defaults().describe().get("transport"));
     assertEquals(TransportPreference.NIO, GatewayConfig.fromArgs(new String[] {"--transport", "nio"}).transport());
+    assertEquals(TransportPreference.EPOLL, GatewayConfig.fromArgs(new String[] {"--transport", "epoll"}).transport());
+    assertEquals(TransportPreference.IO_URING,
+        GatewayConfig.fromArgs(new String[] {"--transport", "io_uring"}).transport());
     Path file = dir.resolve("neutrino.yaml");
     Files.writeString(file, "transport: nio\n");
     assertEquals(TransportPreference.NIO, GatewayConfig.fromArgs(new String[] {"--config", file.toString()}).transport());
     assertEquals(TransportPreference.NATIVE, GatewayConfig.fromArgs(new String[] {
         "--config", file.toString(), "--transport=native"}).transport());
-    assertEquals("transport must be native or nio, got 'epoll'", assertThrows(IllegalArgumentException.class,
-        () -> GatewayConfig.fromArgs(new String[] {"--transport", "epoll"})).getMessage());
+    assertEquals("transport must be native, epoll, io_uring or nio, got 'kqueue'",
+        assertThrows(IllegalArgumentException.class,
+            () -> GatewayConfig.fromArgs(new String[] {"--transport", "kqueue"})).getMessage());
     java.io.StringWriter help = new java.io.StringWriter();
     GatewayConfig.commandLine().usage(new java.io.PrintWriter(help));
     String text = help.toString().replaceAll("\\s+", " ");
-    assertTrue(text.contains("--transport=<transport> native (Netty's epoll where it loads, else Java NIO, saying why) "
-        + "or nio (default native)"), text);
+    assertTrue(text.contains("--transport=<transport> native (HTTP on Netty's io_uring, gRPC on its epoll, each "
+        + "falling back to the other, then to Java NIO, saying why), epoll, io_uring or nio (default native)"), text);
+  }
+
+  private static List<Transport> present(Transport... transports) {
+    return java.util.Arrays.stream(transports).filter(java.util.Objects::nonNull).toList();
   }
 
   /** Whether a Vert.x built on {@code chosen} says it runs on a native transport. */
