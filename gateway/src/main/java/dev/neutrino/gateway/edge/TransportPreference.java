@@ -9,16 +9,18 @@ import java.util.Locale;
  * Which of Netty's transports serves the gateway's sockets ({@code --transport}), for each front end.
  *
  * <p>Design note. On Linux, Netty offers two native transports, and neither is best for both front
- * ends. io_uring reads and writes an HTTP/1.1 connection's one request at a time with fewer system
- * calls and wake-ups than epoll; a gRPC connection carries many streams at once, and there io_uring,
- * which keeps at most one write of a connection in flight, answers a batch's streams in more passes
- * than epoll. Measured in turn, {@code bench --scenario profile} on the 2-core machine (five rounds
- * each, medians): HTTP JSON 28.6 us of CPU per request on io_uring against 30.0 on epoll, HTTP binary
- * 25.0 against 28.0, recommender_mlp over HTTP JSON 70.9 against 97.0 and over HTTP binary 78.3
- * against 87.7; gRPC 30.7 against 25.0 and recommender_mlp over gRPC 63.1 against 52.8 (a gateway
- * alone under 16 gRPC clients answered 25.5k requests/s on io_uring against 37.5k on epoll). So
- * {@link #NATIVE}, the default, serves each front end on the transport that suits it, from two
- * Vert.x instances when they differ.
+ * ends. On HTTP/1.1, where a connection carries one request at a time, io_uring costs less CPU per
+ * request than epoll. On gRPC, where one connection carries many streams and the gateway answers a
+ * batch's streams from a task, it costs more: under 16 gRPC clients the gateway made 0.90 system
+ * calls per request on io_uring (0.72 of them io_uring_enter) against 0.58 on epoll, and answered
+ * 25.5k requests/s against 37.5k (perf stat, one run each). Measured in turn with {@code bench
+ * --scenario profile} on the 2-core machine, CPU per request, medians of eight rounds each (the
+ * VM's speed drifts between rounds, so single rounds disagree): HTTP binary 25.8 us on io_uring
+ * against 28.6 on epoll, recommender_mlp over HTTP JSON 78 against 99; HTTP JSON (31.3 against
+ * 30.6) and recommender_mlp over HTTP binary (89.8 against 89.1) within the noise. gRPC on
+ * io_uring, five rounds: 30.7 against 25.0, recommender_mlp over gRPC 63.1 against 52.8. So {@link
+ * #NATIVE}, the default, serves each front end on the transport that suits it, from two Vert.x
+ * instances when they differ.
  */
 public enum TransportPreference {
   /**

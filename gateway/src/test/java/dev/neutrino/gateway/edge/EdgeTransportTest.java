@@ -70,37 +70,30 @@ class EdgeTransportTest {
   @Test
   void nativeIsTheDefaultAndServesHttpOnIoUringAndGrpcOnEpoll() throws Exception {
     assertEquals(TransportPreference.NATIVE, GatewayConfig.defaults().transport());
-    start(GatewayConfig.defaults());
-    assertEquals(IO_URING_HERE, gateway.transport());
-    assertEquals(EPOLL_HERE, gateway.grpcTransport());
-    guardsEveryAcceptedConnection(); // first: the clients below keep their connections open
-    servesHttpAndGrpcInference();
+    servesOn(GatewayConfig.defaults(), IO_URING_HERE, EPOLL_HERE);
   }
 
   @Test
   void epollServesBothFrontEnds() throws Exception {
-    start(GatewayConfig.defaults().withTransport(TransportPreference.EPOLL));
-    assertEquals(EPOLL_HERE, gateway.transport());
-    assertEquals(EPOLL_HERE, gateway.grpcTransport());
-    guardsEveryAcceptedConnection();
-    servesHttpAndGrpcInference();
+    servesOn(GatewayConfig.defaults().withTransport(TransportPreference.EPOLL), EPOLL_HERE, EPOLL_HERE);
   }
 
   @Test
   void ioUringServesBothFrontEnds() throws Exception {
-    start(GatewayConfig.defaults().withTransport(TransportPreference.IO_URING));
     String expected = IO_URING_HERE.equals("io_uring") ? "io_uring" : "nio";
-    assertEquals(expected, gateway.transport());
-    assertEquals(expected, gateway.grpcTransport());
-    guardsEveryAcceptedConnection();
-    servesHttpAndGrpcInference();
+    servesOn(GatewayConfig.defaults().withTransport(TransportPreference.IO_URING), expected, expected);
   }
 
   @Test
   void nioServesOnNio() throws Exception {
-    start(GatewayConfig.defaults().withTransport(TransportPreference.NIO));
-    assertEquals("nio", gateway.transport());
-    assertEquals("nio", gateway.grpcTransport());
+    servesOn(GatewayConfig.defaults().withTransport(TransportPreference.NIO), "nio", "nio");
+  }
+
+  /** A gateway started with {@code config} serves HTTP on {@code http} and gRPC on {@code grpc}, guarded. */
+  private void servesOn(GatewayConfig config, String http, String grpc) throws Exception {
+    start(config);
+    assertEquals(http, gateway.transport());
+    assertEquals(grpc, gateway.grpcTransport());
     guardsEveryAcceptedConnection(); // first: the clients below keep their connections open
     servesHttpAndGrpcInference();
   }
@@ -123,8 +116,7 @@ class EdgeTransportTest {
   void aCandidateThatDoesNotLoadGivesWayToTheNext() throws Exception {
     start(GatewayConfig.defaults());
     ConnectionGuard guard = gateway.edge().connections();
-    Transport noUring = new TransportInternal("io_uring", false,
-        new UnsupportedOperationException("io_uring_setup: Operation not permitted"), new EpollTransport());
+    Transport noUring = forbiddenIoUring();
     Transport epoll = new TransportInternal("epoll", true, null, new EpollTransport());
     EdgeTransport.Choice next = EdgeTransport.choose(TransportPreference.NATIVE, guard, List.of(noUring, epoll));
     assertEquals("epoll", next.name());
@@ -137,8 +129,7 @@ class EdgeTransportTest {
   void nativeFallsBackToGuardedNioNamingWhyWhenNoCandidateLoads() throws Exception {
     start(GatewayConfig.defaults());
     ConnectionGuard guard = gateway.edge().connections();
-    Transport noUring = new TransportInternal("io_uring", false,
-        new UnsupportedOperationException("io_uring_setup: Operation not permitted"), new EpollTransport());
+    Transport noUring = forbiddenIoUring();
     Transport broken = new TransportInternal("epoll", false,
         new UnsatisfiedLinkError("no netty_transport_native_epoll_x86_64 in java.library.path"), new EpollTransport());
     EdgeTransport.Choice fellBack = EdgeTransport.choose(TransportPreference.NATIVE, guard, List.of(noUring, broken));
@@ -205,6 +196,12 @@ class EdgeTransportTest {
     String text = help.toString().replaceAll("\\s+", " ");
     assertTrue(text.contains("--transport=<transport> native (HTTP on Netty's io_uring, gRPC on its epoll, each "
         + "falling back to the other, then to Java NIO, saying why), epoll, io_uring or nio (default native)"), text);
+  }
+
+  /** io_uring as Vert.x reports it where a seccomp profile forbids it. */
+  private static Transport forbiddenIoUring() {
+    return new TransportInternal("io_uring", false,
+        new UnsupportedOperationException("io_uring_setup: Operation not permitted"), new EpollTransport());
   }
 
   private static List<Transport> present(Transport... transports) {
