@@ -435,7 +435,7 @@ public final class Gateway {
       try {
         repository.close();
       } finally {
-        Future<Void> grpcClosed = g == v ? Future.succeededFuture() : g.close();
+        Future<Void> grpcClosed = g == null || g == v ? Future.succeededFuture() : g.close();
         grpcClosed.eventually(v::close).onComplete(ignored -> done.complete(null));
       }
     });
