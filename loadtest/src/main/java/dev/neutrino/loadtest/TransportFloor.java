@@ -2,6 +2,7 @@ package dev.neutrino.loadtest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.neutrino.gateway.edge.EdgeLimits;
+import dev.neutrino.gateway.edge.EdgeTransport;
 import dev.neutrino.gateway.edge.TransportPreference;
 import dev.neutrino.gateway.edge.TransportPreference.FrontEnd;
 import dev.neutrino.gateway.grpc.proto.ModelMetadataRequest;
@@ -325,8 +326,8 @@ final class TransportFloor implements AutoCloseable {
     }
     // On the gateway's default transports (io_uring for HTTP and epoll for gRPC where they load), so
     // that the floor is its floor.
-    Transport httpTransport = defaultTransport(FrontEnd.HTTP);
-    Transport grpcTransport = defaultTransport(FrontEnd.GRPC);
+    Transport httpTransport = EdgeTransport.unguarded(TransportPreference.DEFAULT, FrontEnd.HTTP);
+    Transport grpcTransport = EdgeTransport.unguarded(TransportPreference.DEFAULT, FrontEnd.GRPC);
     Vertx vertx = vertx(httpTransport, eventLoops);
     Vertx grpcVertx = grpcTransport.name().equals(httpTransport.name()) ? vertx : vertx(grpcTransport, eventLoops);
     HandOff thread = handOff ? HandOff.thread() : HandOff.NONE;
@@ -352,20 +353,12 @@ final class TransportFloor implements AutoCloseable {
       return new TransportFloor(vertx, grpcVertx, thread, connections, httpPort, grpcPort);
     } catch (Exception e) {
       vertx.close();
-      grpcVertx.close();
+      if (grpcVertx != vertx) {
+        grpcVertx.close();
+      }
       thread.close();
       throw e;
     }
-  }
-
-  /** The transport the gateway serves {@code frontEnd} on by default here: the first native one that loads, else NIO. */
-  private static Transport defaultTransport(FrontEnd frontEnd) {
-    for (Transport candidate : TransportPreference.DEFAULT.candidates(frontEnd)) {
-      if (candidate.available()) {
-        return candidate;
-      }
-    }
-    return Transport.NIO;
   }
 
   private static Vertx vertx(Transport transport, int eventLoops) {

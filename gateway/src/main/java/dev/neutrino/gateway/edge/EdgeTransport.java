@@ -102,17 +102,36 @@ public final class EdgeTransport {
           + System.getProperty("os.arch"));
     }
     List<String> reasons = new ArrayList<>();
+    Transport chosen = firstLoading(candidates, reasons);
+    if (chosen == null) {
+      return new Choice(nio, "nio", String.join("; ", reasons));
+    }
+    return new Choice(new TransportInternal(chosen.name(), true, null,
+        new GuardedNative(chosen.implementation(), guard)), chosen.name(), null,
+        reasons.isEmpty() ? null : String.join("; ", reasons));
+  }
+
+  /**
+   * The transport {@code preference} gives {@code frontEnd} on this system, by the rule
+   * {@link #choose} follows, without the guard: for servers beside the gateway that must run on its
+   * transports (the bench's transport floor).
+   */
+  public static Transport unguarded(TransportPreference preference, TransportPreference.FrontEnd frontEnd) {
+    Transport chosen = firstLoading(preference.candidates(frontEnd), new ArrayList<>());
+    return chosen == null ? Transport.NIO : chosen;
+  }
+
+  /** The first of {@code candidates} that loads here, or null; why each one before it does not, added to {@code reasons}. */
+  private static Transport firstLoading(List<Transport> candidates, List<String> reasons) {
     for (Transport candidate : candidates) {
       if (candidate.available()) {
-        return new Choice(new TransportInternal(candidate.name(), true, null,
-            new GuardedNative(candidate.implementation(), guard)), candidate.name(), null,
-            reasons.isEmpty() ? null : String.join("; ", reasons));
+        return candidate;
       }
       Throwable cause = candidate.unavailabilityCause();
       reasons.add(cause == null ? candidate.name() + " does not load on this system"
           : candidate.name() + ": " + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
     }
-    return new Choice(nio, "nio", String.join("; ", reasons));
+    return null;
   }
 
   /** Wraps the child handler {@code bootstrap} has (Vert.x's initializer) so that {@code guard} sees each channel. */
