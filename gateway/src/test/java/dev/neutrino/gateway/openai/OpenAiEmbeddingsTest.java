@@ -79,10 +79,10 @@ class OpenAiEmbeddingsTest {
   @BeforeAll
   void start(@TempDir Path dir) throws IOException {
     Path repository = TestGateways.exampleRepository(dir.resolve("repo"));
-    // The example text_encoder runs one request per batch on two instances; here one instance batches,
-    // so that requests of several clients are seen to batch together.
+    // The example text_encoder batches up to 4 requests on two instances; here one instance batches up
+    // to 32, so that requests of several clients are seen to batch together.
     Path encoder = repository.resolve(MODEL).resolve("config.yaml");
-    Files.writeString(encoder, Files.readString(encoder).replace("preferred_batch_size: [1]", "preferred_batch_size: [8, 16, 32]")
+    Files.writeString(encoder, Files.readString(encoder).replace("preferred_batch_size: [4]", "preferred_batch_size: [8, 16, 32]")
         .replace("count: 2", "count: 1"));
     copyModel(repository.resolve(MODEL), repository.resolve(MATRYOSHKA));
     Path config = repository.resolve(MATRYOSHKA).resolve("config.yaml");
