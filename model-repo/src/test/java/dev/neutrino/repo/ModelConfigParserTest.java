@@ -277,7 +277,7 @@ class ModelConfigParserTest {
         List.of(new TensorSpec("embedding", DataType.FP32, new long[] {-1, 384})));
     assertEquals(32, encoder.maxBatchSize());
     assertTrue(encoder.dynamicallyBatched());
-    assertEquals(List.of(1), encoder.dynamicBatching().preferredBatchSizes(), "batches do not pay for the encoder");
+    assertEquals(List.of(4), encoder.dynamicBatching().preferredBatchSizes(), "the encoder batches up to four queued requests");
     for (ModelConfig example : List.of(recommender, encoder)) {
       assertEquals(2, example.instanceCount(), example.name());
       assertEquals("adaptive", example.parameters().get("instance_layout"), example.name());
