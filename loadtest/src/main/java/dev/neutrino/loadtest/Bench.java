@@ -936,9 +936,7 @@ final class Bench {
     out.println(openTable.header());
     open.forEach(r -> out.println(openTable.row(r)));
     out.println();
-    long rejected = overload.errors().entrySet().stream()
-        .filter(e -> e.getKey().equals("429") || e.getKey().equals("503") || e.getKey().equals("RESOURCE_EXHAUSTED"))
-        .mapToLong(Map.Entry::getValue).sum();
+    long rejected = overload.refused();
     ratios.put(prefix + "_capacity_rps", Report.round(capacityRps));
     ratios.put(prefix + "_capacity_samples", probed.samplesRps().stream().map(Report::round).toList());
     ratios.put(prefix + "_capacity_spread", Report.round(probed.spread()));

@@ -3,6 +3,7 @@ package dev.neutrino.loadtest;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -61,6 +62,20 @@ public record LevelResult(
       ServerStats server, double generatorCpuCores) {
     this(spec, durationSeconds, windowSeconds, requests, ok, errors, latency, errorLatency, sendLag, server,
         generatorCpuCores, 0, null);
+  }
+
+  /** The statuses with which a server refuses a request it will not serve now (overload, shedding). */
+  private static final Set<String> REFUSALS = Set.of("429", "503", "RESOURCE_EXHAUSTED");
+
+  /** Requests the server refused: answered 429, 503 or RESOURCE_EXHAUSTED. */
+  public long refused() {
+    long refused = 0;
+    for (Map.Entry<String, Long> error : errors.entrySet()) {
+      if (REFUSALS.contains(error.getKey())) {
+        refused += error.getValue();
+      }
+    }
+    return refused;
   }
 
   /** Whether the level measured the server (the generator kept up with its plan). */

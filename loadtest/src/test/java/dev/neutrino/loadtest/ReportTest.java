@@ -61,6 +61,14 @@ class ReportTest {
   }
 
   @Test
+  void refusalsAreTheServersOverloadAnswersOnly() {
+    LevelResult level = closed(4, 100, ServerStats.NONE,
+        Map.of("429", 3L, "503", 2L, "RESOURCE_EXHAUSTED", 1L, "500", 7L, "timeout", 5L));
+    assertEquals(6, level.refused(), "429, 503 and RESOURCE_EXHAUSTED; not a failure or a client-side error");
+    assertEquals(0, closed(4, 100, ServerStats.NONE, Map.of()).refused());
+  }
+
+  @Test
   void jsonReportHasEveryFieldOfBenchmarksMd() throws Exception {
     JsonNode json = JSON.valueToTree(sample().toJson());
 
